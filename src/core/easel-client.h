@@ -1,0 +1,81 @@
+/* easel-client.h: the async OpenAI image client over libsoup 3
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include "easel-request.h"
+#include "easel-result.h"
+#include "easel-retry.h"
+
+G_BEGIN_DECLS
+
+#define EASEL_TYPE_CLIENT (easel_client_get_type ())
+G_DECLARE_FINAL_TYPE (EaselClient, easel_client, EASEL, CLIENT, GObject)
+
+/* Called on the thread-default main context of the caller, in stream order,
+ * for every event, after JSON and base64 were handled in a worker thread. */
+typedef void (*EaselEventFunc) (const EaselEvent *event, gpointer user_data);
+
+/* Properties: "base-url", "api-key" (write-only, never logged),
+ * "organization", "user-agent". Signals:
+ *   "retrying" (guint attempt, gint64 delay_ms, GError *why): a retry is scheduled. */
+EaselClient *easel_client_new               (const char *base_url, const char *api_key);
+const char  *easel_client_get_base_url      (EaselClient *self);
+void         easel_client_set_base_url      (EaselClient *self, const char *base_url);
+void         easel_client_set_api_key       (EaselClient *self, const char *api_key);
+gboolean     easel_client_has_api_key       (EaselClient *self);
+void         easel_client_set_organization  (EaselClient *self, const char *organization);
+void         easel_client_set_retry_policy  (EaselClient *self, const EaselRetryPolicy *policy);
+/* Logs requests with g_debug, Authorization redacted (EASEL_DEBUG_HTTP=1 too). */
+void         easel_client_set_debug         (EaselClient *self, gboolean debug);
+
+/* Validates, sends, retries per the SDK policy (never once a stream has
+ * delivered an event) and, when @request->stream is set, parses SSE
+ * incrementally. */
+void         easel_client_send_async        (EaselClient         *self,
+                                             const EaselRequest  *request,
+                                             EaselEventFunc       event_func,
+                                             gpointer             event_data,
+                                             GDestroyNotify       event_data_destroy,
+                                             GCancellable        *cancellable,
+                                             GAsyncReadyCallback  callback,
+                                             gpointer             user_data);
+EaselResult *easel_client_send_finish       (EaselClient   *self,
+                                             GAsyncResult  *result,
+                                             GError       **error);
+
+/* POST /files (multipart, purpose "vision" by default). Returns the file id. */
+void         easel_client_upload_file_async  (EaselClient         *self,
+                                              GBytes              *bytes,
+                                              const char          *filename,
+                                              const char          *mime_type,
+                                              const char          *purpose,
+                                              GCancellable        *cancellable,
+                                              GAsyncReadyCallback  callback,
+                                              gpointer             user_data);
+char        *easel_client_upload_file_finish (EaselClient   *self,
+                                              GAsyncResult  *result,
+                                              GError       **error);
+
+/* GET /models: a cheap way to test a key. Returns the model ids. */
+void         easel_client_list_models_async  (EaselClient         *self,
+                                              GCancellable        *cancellable,
+                                              GAsyncReadyCallback  callback,
+                                              gpointer             user_data);
+GStrv        easel_client_list_models_finish (EaselClient   *self,
+                                              GAsyncResult  *result,
+                                              GError       **error);
+
+/* Downloads an image URL returned by dall-e (response_format=url). */
+void         easel_client_fetch_url_async    (EaselClient         *self,
+                                              const char          *url,
+                                              GCancellable        *cancellable,
+                                              GAsyncReadyCallback  callback,
+                                              gpointer             user_data);
+GBytes      *easel_client_fetch_url_finish   (EaselClient   *self,
+                                              GAsyncResult  *result,
+                                              GError       **error);
+
+G_END_DECLS

@@ -1,0 +1,17 @@
+/* easel-core.h: the GTK-free core of Easel
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "easel-client.h"
+#include "easel-config.h"
+#include "easel-cost.h"
+#include "easel-error.h"
+#include "easel-event.h"
+#include "easel-models.h"
+#include "easel-request.h"
+#include "easel-result.h"
+#include "easel-retry.h"
+#include "easel-sse.h"
+#include "easel-usage.h"

@@ -1,0 +1,37 @@
+/* easel-cost.h: what a request will cost before it is sent, and what it cost after
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "easel-request.h"
+#include "easel-usage.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  gboolean known;             /* FALSE for unknown models or "auto" sizes we cannot price exactly */
+  gint64   output_tokens;     /* image output tokens incl. 100 per partial image, times n */
+  gint64   input_tokens;      /* rough estimate of text (and image) input tokens */
+  double   usd;               /* estimated dollars */
+  double   usd_per_image;     /* dall-e per-image price, or 0 */
+} EaselCostEstimate;
+
+/* Output tokens for one image, per the token table; -1 when unknown. */
+gint64   easel_cost_image_tokens (const char *model,
+                                  const char *quality,
+                                  const char *size);
+void     easel_cost_estimate     (const EaselRequest *request,
+                                  EaselCostEstimate  *estimate);
+/* Dollars for actual usage (token-priced models), or the per-image price for
+ * dall-e × @n_images. -1 when the model's price is unknown. */
+double   easel_cost_usd_for_usage (const char       *model,
+                                   const char       *quality,
+                                   const char       *size,
+                                   const EaselUsage *usage,
+                                   guint             n_images);
+/* "$0.17" / "≈ 4,360 tokens" helpers for UIs. */
+char    *easel_cost_format_usd    (double usd);
+
+G_END_DECLS

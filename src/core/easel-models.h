@@ -1,0 +1,67 @@
+/* easel-models.h: what each image model accepts, in one table
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "easel-request.h"
+
+G_BEGIN_DECLS
+
+#define EASEL_VALIDATION_ERROR (easel_validation_error_quark ())
+
+typedef enum
+{
+  EASEL_VALIDATION_ERROR_INVALID_VALUE,   /* a size, quality, format… the model does not take */
+  EASEL_VALIDATION_ERROR_UNSUPPORTED,     /* an option or endpoint the model lacks */
+  EASEL_VALIDATION_ERROR_MISSING,         /* prompt, image… required */
+  EASEL_VALIDATION_ERROR_TOO_LONG,        /* prompt over the model's limit */
+  EASEL_VALIDATION_ERROR_TOO_LARGE,       /* an input file over the size limit */
+} EaselValidationErrorCode;
+
+GQuark easel_validation_error_quark (void);
+
+typedef struct
+{
+  const char         *id;
+  const char         *display_name;
+  gboolean            token_priced;        /* gpt-image-*: tokens, dall-e: per image */
+  const char * const *sizes;               /* NULL-terminated */
+  gboolean            custom_sizes;        /* accepts other WxH within limits */
+  const char * const *qualities;
+  const char * const *output_formats;      /* NULL: the model has no output_format */
+  const char * const *backgrounds;         /* NULL: no background option */
+  const char * const *moderations;
+  const char * const *input_fidelities;    /* NULL: not supported */
+  const char * const *styles;              /* dall-e-3 */
+  const char * const *response_formats;    /* dall-e */
+  int                 max_n;
+  gsize               max_prompt_chars;
+  gboolean            supports_generate;
+  gboolean            supports_edit;
+  gboolean            supports_variation;
+  gboolean            supports_stream;     /* stream + partial_images */
+  gboolean            supports_compression;
+  gboolean            supports_responses_tool;
+  int                 max_edit_images;
+  gsize               max_image_bytes;     /* per input file */
+  gboolean            edit_needs_square_png;
+} EaselModelInfo;
+
+/* NULL for an unknown model: compatible servers may have their own. */
+const EaselModelInfo  *easel_model_lookup (const char *model);
+/* NULL-terminated list of every known model, in display order. */
+const EaselModelInfo **easel_model_list   (void);
+const char            *easel_model_default (EaselApi api);
+
+gboolean easel_model_supports_value (const EaselModelInfo *info,
+                                     const char           *option,  /* "size", "quality", … */
+                                     const char           *value);
+
+/* Checks @request against its model before anything is sent. Unknown models
+ * pass, with only model-independent checks (prompt present, partial_images
+ * 0–3, transparent only with png/webp, compression 0–100…). */
+gboolean easel_request_validate (const EaselRequest *request,
+                                 GError            **error);
+
+G_END_DECLS

@@ -1,0 +1,111 @@
+/* easel-request.h: one request to the OpenAI image APIs, and its wire form
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  EASEL_API_IMAGES_GENERATE,   /* POST /images/generations (JSON) */
+  EASEL_API_IMAGES_EDIT,       /* POST /images/edits (multipart) */
+  EASEL_API_IMAGES_VARIATION,  /* POST /images/variations (multipart, dall-e-2) */
+  EASEL_API_RESPONSES,         /* POST /responses with the image_generation tool */
+} EaselApi;
+
+const char *easel_api_to_string   (EaselApi api);   /* "generate", "edit", "variation", "responses" */
+gboolean    easel_api_from_string (const char *str, EaselApi *api);
+
+typedef enum
+{
+  EASEL_INPUT_IMAGE_BYTES,     /* inline bytes: multipart file, or data URL in JSON */
+  EASEL_INPUT_IMAGE_FILE_ID,   /* Files API id */
+  EASEL_INPUT_IMAGE_URL,       /* http(s) or data: URL */
+} EaselInputImageKind;
+
+typedef struct
+{
+  EaselInputImageKind kind;
+  GBytes *bytes;       /* for BYTES */
+  char   *filename;    /* for BYTES: the name sent in multipart */
+  char   *mime_type;   /* for BYTES: image/png, image/jpeg, image/webp */
+  char   *file_id;     /* for FILE_ID */
+  char   *url;         /* for URL */
+} EaselInputImage;
+
+EaselInputImage *easel_input_image_new_bytes     (GBytes *bytes, const char *filename, const char *mime_type);
+EaselInputImage *easel_input_image_new_file_id   (const char *file_id);
+EaselInputImage *easel_input_image_new_url       (const char *url);
+/* Loads the file and sniffs the type; fails with a clear message for
+ * unreadable or non-image files. */
+EaselInputImage *easel_input_image_new_from_file (GFile *file, GError **error);
+EaselInputImage *easel_input_image_copy          (const EaselInputImage *self);
+void             easel_input_image_free          (EaselInputImage *self);
+/* "data:image/png;base64,…" for BYTES, the URL for URL, NULL for FILE_ID. */
+char            *easel_input_image_to_data_url   (const EaselInputImage *self);
+/* sha256 hex of the bytes, or of the id/url. */
+char            *easel_input_image_hash          (const EaselInputImage *self);
+
+/* Unset integers are -1, unset strings NULL: unset fields are not sent. */
+typedef struct
+{
+  EaselApi api;
+
+  /* Image model and output options (Images API fields, or the tool's). */
+  char *model;
+  char *prompt;
+  int   n;
+  char *size;
+  char *quality;
+  char *background;
+  char *output_format;
+  int   output_compression;
+  char *moderation;
+  char *response_format;       /* dall-e only */
+  char *style;                 /* dall-e-3 only */
+  char *user;
+  char *input_fidelity;
+  gboolean stream;
+  int   partial_images;        /* 0-3, -1 unset; only sent when streaming */
+
+  GPtrArray *images;           /* EaselInputImage*: edits image[], responses input_image */
+  EaselInputImage *mask;       /* edits mask, or the tool's input_image_mask */
+
+  /* Responses API only */
+  char *responses_model;       /* the mainline model, e.g. "gpt-4.1" */
+  char *action;                /* auto, generate, edit */
+  char *previous_response_id;
+  GPtrArray *image_call_refs;  /* char*: earlier image_generation_call ids, sent as item_reference */
+  char *instructions;
+} EaselRequest;
+
+GType         easel_request_get_type  (void) G_GNUC_CONST;
+EaselRequest *easel_request_new       (EaselApi api);
+EaselRequest *easel_request_copy      (const EaselRequest *self);
+void          easel_request_free      (EaselRequest *self);
+void          easel_request_add_image (EaselRequest *self, EaselInputImage *image /* transfer full */);
+void          easel_request_set_mask  (EaselRequest *self, EaselInputImage *mask /* transfer full */);
+
+/* "/images/generations", "/images/edits", "/images/variations", "/responses" */
+const char   *easel_request_get_path      (const EaselRequest *self);
+gboolean      easel_request_is_multipart  (const EaselRequest *self);
+/* The JSON body (generations, responses). */
+JsonNode     *easel_request_to_json       (const EaselRequest *self, GError **error);
+/* The multipart body (edits, variations): repeated `image[]` for several
+ * images, `image` for one, as the official SDKs send them. */
+SoupMultipart *easel_request_to_multipart (const EaselRequest *self, GError **error);
+/* A stable sha256 over the API, model, every parameter, the prompt and every
+ * input image's hash: the identical-request cache key. */
+char         *easel_request_hash          (const EaselRequest *self);
+/* The parameters as a flat JSON object (no image bytes), for the library. */
+JsonNode     *easel_request_params_to_json (const EaselRequest *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EaselRequest, easel_request_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EaselInputImage, easel_input_image_free)
+
+G_END_DECLS
