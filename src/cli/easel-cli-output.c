@@ -1,0 +1,379 @@
+/* easel-cli-output.c: output file names, atomic writes and error printing
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "easel-cli"
+
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <glib/gstdio.h>
+
+#include "easel-cli-private.h"
+
+struct _EaselCliOutput
+{
+  char *dir;
+  char *stem;
+  char *extension;   /* the user's own extension for --output PATH, or NULL */
+  char *exact_path;  /* --output PATH: used as is for a single image */
+};
+
+char *
+easel_cli_mask_key (const char *key)
+{
+  gsize len;
+
+  if (key == NULL || *key == '\0')
+    return g_strdup ("(none)");
+
+  len = strlen (key);
+  /* Short keys would give too much away with four visible characters. */
+  if (len < 12)
+    return g_strdup ("…");
+
+  if (g_str_has_prefix (key, "sk-"))
+    return g_strdup_printf ("sk-…%s", key + len - 4);
+
+  return g_strdup_printf ("…%s", key + len - 4);
+}
+
+void
+easel_cli_warn (const char *format,
+                ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  fprintf (stderr, "easel: %s\n", message);
+}
+
+int
+easel_cli_exit_code_for_error (const GError *error)
+{
+  if (error == NULL)
+    return EASEL_CLI_EXIT_OK;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return EASEL_CLI_EXIT_CANCELLED;
+
+  if (error->domain == EASEL_VALIDATION_ERROR ||
+      error->domain == EASEL_CONFIG_ERROR ||
+      error->domain == G_OPTION_ERROR)
+    return EASEL_CLI_EXIT_USAGE;
+
+  return EASEL_CLI_EXIT_FAILED;
+}
+
+void
+easel_cli_print_error (const GError *error,
+                       const char   *api_key)
+{
+  g_autofree char *message = NULL;
+
+  g_return_if_fail (error != NULL);
+
+  /* A server may echo the key back (401 "Incorrect API key provided: sk-…"). */
+  message = easel_redact (error->message, api_key);
+  fprintf (stderr, "easel: error: %s\n", message);
+
+  if (error->domain == EASEL_API_ERROR)
+    {
+      const char *type = easel_api_error_get_error_type (error);
+      const char *code = easel_api_error_get_error_code (error);
+      const char *param = easel_api_error_get_param (error);
+      const char * const *categories = easel_api_error_get_categories (error);
+      const char *stage = easel_api_error_get_moderation_stage (error);
+      const char *request_id = easel_api_error_get_request_id (error);
+      guint status = easel_api_error_get_status (error);
+
+      if (type != NULL)
+        fprintf (stderr, "  type: %s\n", type);
+      if (code != NULL)
+        fprintf (stderr, "  code: %s\n", code);
+      if (param != NULL)
+        fprintf (stderr, "  param: %s\n", param);
+      if (categories != NULL && categories[0] != NULL)
+        {
+          g_autofree char *joined = g_strjoinv (", ", (char **) categories);
+
+          if (stage != NULL)
+            fprintf (stderr, "  moderation categories: %s (stage: %s)\n", joined, stage);
+          else
+            fprintf (stderr, "  moderation categories: %s\n", joined);
+        }
+      if (status != 0)
+        fprintf (stderr, "  HTTP status: %u\n", status);
+      if (request_id != NULL)
+        fprintf (stderr, "  request id: %s\n", request_id);
+
+      if (g_error_matches (error, EASEL_API_ERROR, EASEL_API_ERROR_AUTHENTICATION))
+        fprintf (stderr, "  hint: check the key with `easel key status`, or set a new one with `easel key set`\n");
+      else if (g_error_matches (error, EASEL_API_ERROR, EASEL_API_ERROR_QUOTA))
+        fprintf (stderr, "  hint: the account is out of credit; retrying will not help\n");
+    }
+  else if (g_error_matches (error, EASEL_CONFIG_ERROR, EASEL_CONFIG_ERROR_NO_KEY) ||
+           g_error_matches (error, EASEL_CONFIG_ERROR, EASEL_CONFIG_ERROR_NO_SECRET_SERVICE))
+    {
+      fprintf (stderr,
+               "  Store a key in the keyring with `easel key set` (it reads the key from stdin),\n"
+               "  or export OPENAI_API_KEY=sk-… for this shell.\n");
+    }
+}
+
+const char *
+easel_cli_extension_for (GBytes     *bytes,
+                         const char *format)
+{
+  if (bytes != NULL)
+    {
+      gsize len = 0;
+      const guint8 *data = g_bytes_get_data (bytes, &len);
+
+      if (len >= 8 && memcmp (data, "\x89PNG\r\n\x1a\n", 8) == 0)
+        return "png";
+      if (len >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF)
+        return "jpg";
+      if (len >= 12 && memcmp (data, "RIFF", 4) == 0 && memcmp (data + 8, "WEBP", 4) == 0)
+        return "webp";
+    }
+
+  if (g_strcmp0 (format, "jpeg") == 0 || g_strcmp0 (format, "jpg") == 0)
+    return "jpg";
+  if (g_strcmp0 (format, "webp") == 0)
+    return "webp";
+
+  return "png";
+}
+
+static gboolean
+stem_is_taken (const char *dir,
+               const char *stem)
+{
+  static const char * const extensions[] = { "png", "jpg", "webp" };
+  static const char * const suffixes[] = { "", "-1", "-partial-1" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (extensions); i++)
+    for (guint j = 0; j < G_N_ELEMENTS (suffixes); j++)
+      {
+        g_autofree char *name = g_strdup_printf ("%s%s.%s", stem, suffixes[j], extensions[i]);
+        g_autofree char *path = g_build_filename (dir, name, NULL);
+
+        if (g_file_test (path, G_FILE_TEST_EXISTS))
+          return TRUE;
+      }
+
+  return FALSE;
+}
+
+/* easel-<timestamp>; two runs within one second must not overwrite each
+ * other, so a taken stem gets a _2, _3… */
+static char *
+make_timestamp_stem (const char *dir)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *base = g_date_time_format (now, "easel-%Y%m%d-%H%M%S");
+
+  if (!stem_is_taken (dir, base))
+    return g_steal_pointer (&base);
+
+  for (guint i = 2; i < 1000; i++)
+    {
+      g_autofree char *stem = g_strdup_printf ("%s_%u", base, i);
+
+      if (!stem_is_taken (dir, stem))
+        return g_steal_pointer (&stem);
+    }
+
+  return g_steal_pointer (&base);
+}
+
+static char *
+build_path (const char *dir,
+            const char *name)
+{
+  /* easel-….png, not ./easel-….png, for the default folder. */
+  if (g_strcmp0 (dir, ".") == 0)
+    return g_strdup (name);
+
+  return g_build_filename (dir, name, NULL);
+}
+
+EaselCliOutput *
+easel_cli_output_new (const char  *option,
+                      GError     **error)
+{
+  g_autoptr(EaselCliOutput) self = g_new0 (EaselCliOutput, 1);
+
+  if (option == NULL || *option == '\0')
+    {
+      self->dir = g_strdup (".");
+      self->stem = make_timestamp_stem (self->dir);
+      return g_steal_pointer (&self);
+    }
+
+  if (g_file_test (option, G_FILE_TEST_IS_DIR) || g_str_has_suffix (option, G_DIR_SEPARATOR_S))
+    {
+      if (g_mkdir_with_parents (option, 0755) != 0)
+        {
+          int saved_errno = errno;
+
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                       "Cannot create the output folder %s: %s", option, g_strerror (saved_errno));
+          return NULL;
+        }
+      self->dir = g_strdup (option);
+      self->stem = make_timestamp_stem (self->dir);
+      return g_steal_pointer (&self);
+    }
+  else
+    {
+      g_autofree char *base = g_path_get_basename (option);
+      const char *dot = strrchr (base, '.');
+
+      self->dir = g_path_get_dirname (option);
+      if (!g_file_test (self->dir, G_FILE_TEST_IS_DIR))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                       "The folder %s does not exist", self->dir);
+          return NULL;
+        }
+
+      if (dot != NULL && dot != base)
+        {
+          self->stem = g_strndup (base, dot - base);
+          self->extension = g_strdup (dot + 1);
+          self->exact_path = g_strdup (option);
+        }
+      else
+        {
+          self->stem = g_strdup (base);
+        }
+      return g_steal_pointer (&self);
+    }
+}
+
+void
+easel_cli_output_free (EaselCliOutput *self)
+{
+  if (self == NULL)
+    return;
+
+  g_free (self->dir);
+  g_free (self->stem);
+  g_free (self->extension);
+  g_free (self->exact_path);
+  g_free (self);
+}
+
+char *
+easel_cli_output_path_for_image (EaselCliOutput *self,
+                                 guint           index,
+                                 guint           n_images,
+                                 const char     *extension)
+{
+  g_autofree char *name = NULL;
+  const char *ext;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  if (n_images <= 1 && self->exact_path != NULL)
+    return g_strdup (self->exact_path);
+
+  /* The user's own extension wins: they asked for that name. */
+  ext = self->extension != NULL ? self->extension : extension;
+
+  if (n_images <= 1)
+    name = g_strdup_printf ("%s.%s", self->stem, ext);
+  else
+    name = g_strdup_printf ("%s-%u.%s", self->stem, index + 1, ext);
+
+  return build_path (self->dir, name);
+}
+
+char *
+easel_cli_output_path_for_partial (EaselCliOutput *self,
+                                   guint           k,
+                                   const char     *extension)
+{
+  g_autofree char *name = NULL;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  name = g_strdup_printf ("%s-partial-%u.%s", self->stem, k, extension);
+  return build_path (self->dir, name);
+}
+
+typedef struct
+{
+  char   *path;
+  GBytes *bytes;
+} WriteData;
+
+static void
+write_data_free (WriteData *data)
+{
+  g_free (data->path);
+  g_bytes_unref (data->bytes);
+  g_free (data);
+}
+
+static void
+write_file_thread (GTask        *task,
+                   gpointer      source_object,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
+{
+  WriteData *data = task_data;
+  gsize len = 0;
+  const char *contents = g_bytes_get_data (data->bytes, &len);
+  GError *error = NULL;
+
+  /* CONSISTENT: a temp file, fsync and rename, so a crash or Ctrl-C never
+   * leaves a half-written image under the final name. */
+  if (!g_file_set_contents_full (data->path, contents, len,
+                                 G_FILE_SET_CONTENTS_CONSISTENT, 0644, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+void
+easel_cli_write_file_async (const char          *path,
+                            GBytes              *bytes,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  WriteData *data;
+
+  g_return_if_fail (path != NULL);
+  g_return_if_fail (bytes != NULL);
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, easel_cli_write_file_async);
+
+  data = g_new0 (WriteData, 1);
+  data->path = g_strdup (path);
+  data->bytes = g_bytes_ref (bytes);
+  g_task_set_task_data (task, data, (GDestroyNotify) write_data_free);
+
+  g_task_run_in_thread (task, write_file_thread);
+}
+
+gboolean
+easel_cli_write_file_finish (GAsyncResult  *result,
+                             GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

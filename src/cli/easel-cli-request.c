@@ -1,0 +1,1093 @@
+/* easel-cli-request.c: `easel generate|edit|variations|chat`
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "easel-cli"
+
+#include "config.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib-unix.h>
+#include <gio/gunixinputstream.h>
+
+#include "easel-cli-library.h"
+#include "easel-cli-private.h"
+
+/* Which subcommands take an option. */
+enum
+{
+  FOR_GENERATE   = 1 << 0,
+  FOR_EDIT       = 1 << 1,
+  FOR_VARIATIONS = 1 << 2,
+  FOR_CHAT       = 1 << 3,
+  FOR_ALL        = FOR_GENERATE | FOR_EDIT | FOR_VARIATIONS | FOR_CHAT,
+};
+
+typedef struct
+{
+  /* Request fields */
+  char     *model;
+  int       n;
+  char     *size;
+  char     *quality;
+  char     *background;
+  char     *output_format;
+  int       output_compression;
+  char     *moderation;
+  char     *response_format;
+  char     *style;
+  char     *user;
+  char     *input_fidelity;
+  int       partial_images;
+  gboolean  stream;
+  gboolean  no_stream;
+  char     *action;
+  char     *responses_model;
+  char     *instructions;
+  char     *continue_id;
+  char    **refs;
+  char    **images;
+  char     *mask;
+  gboolean  upload;
+
+  /* Connection and output */
+  char     *base_url;
+  char     *organization;
+  char     *output;
+  gboolean  save_partials;
+  gboolean  json;
+  gboolean  force;
+  gboolean  no_library;
+  gboolean  quiet;
+  gboolean  debug_http;
+} Options;
+
+static void
+options_clear (Options *o)
+{
+  g_free (o->model);
+  g_free (o->size);
+  g_free (o->quality);
+  g_free (o->background);
+  g_free (o->output_format);
+  g_free (o->moderation);
+  g_free (o->response_format);
+  g_free (o->style);
+  g_free (o->user);
+  g_free (o->input_fidelity);
+  g_free (o->action);
+  g_free (o->responses_model);
+  g_free (o->instructions);
+  g_free (o->continue_id);
+  g_strfreev (o->refs);
+  g_strfreev (o->images);
+  g_free (o->mask);
+  g_free (o->base_url);
+  g_free (o->organization);
+  g_free (o->output);
+}
+
+typedef struct
+{
+  guint       commands;
+  GOptionEntry entry;
+} FilteredEntry;
+
+static GArray *
+build_entries (Options *o,
+               guint    command)
+{
+  const FilteredEntry all[] = {
+    { FOR_ALL, { "model", 'm', 0, G_OPTION_ARG_STRING, &o->model, "Image model (gpt-image-1, gpt-image-1-mini, dall-e-3, …)", "MODEL" } },
+    { FOR_GENERATE | FOR_EDIT | FOR_VARIATIONS, { "n", 'n', 0, G_OPTION_ARG_INT, &o->n, "Number of images", "N" } },
+    { FOR_ALL, { "size", 's', 0, G_OPTION_ARG_STRING, &o->size, "Size: 1024x1024, 1536x1024, 1024x1536, auto, …", "WxH" } },
+    { FOR_GENERATE | FOR_EDIT | FOR_CHAT, { "quality", 'q', 0, G_OPTION_ARG_STRING, &o->quality, "Quality: low, medium, high, auto (dall-e-3: standard, hd)", "QUALITY" } },
+    { FOR_GENERATE | FOR_EDIT | FOR_CHAT, { "background", 0, 0, G_OPTION_ARG_STRING, &o->background, "Background: transparent, opaque, auto", "BACKGROUND" } },
+    { FOR_GENERATE | FOR_EDIT | FOR_CHAT, { "output-format", 'f', 0, G_OPTION_ARG_STRING, &o->output_format, "Output format: png, jpeg, webp", "FORMAT" } },
+    { FOR_GENERATE | FOR_EDIT | FOR_CHAT, { "output-compression", 0, 0, G_OPTION_ARG_INT, &o->output_compression, "Compression 0-100 for jpeg and webp", "PERCENT" } },
+    { FOR_GENERATE | FOR_EDIT | FOR_CHAT, { "moderation", 0, 0, G_OPTION_ARG_STRING, &o->moderation, "Moderation: auto, low", "LEVEL" } },
+    { FOR_GENERATE | FOR_EDIT | FOR_VARIATIONS, { "response-format", 0, 0, G_OPTION_ARG_STRING, &o->response_format, "dall-e only: b64_json or url", "FORMAT" } },
+    { FOR_GENERATE, { "style", 0, 0, G_OPTION_ARG_STRING, &o->style, "dall-e-3 only: vivid or natural", "STYLE" } },
+    { FOR_GENERATE | FOR_EDIT | FOR_VARIATIONS, { "user", 0, 0, G_OPTION_ARG_STRING, &o->user, "End-user identifier sent to OpenAI", "ID" } },
+    { FOR_EDIT | FOR_CHAT, { "input-fidelity", 0, 0, G_OPTION_ARG_STRING, &o->input_fidelity, "Input fidelity: low, high", "LEVEL" } },
+    { FOR_GENERATE | FOR_EDIT | FOR_CHAT, { "partial-images", 'p', 0, G_OPTION_ARG_INT, &o->partial_images, "Stream 0-3 partial images (implies --stream)", "K" } },
+    { FOR_GENERATE | FOR_EDIT | FOR_CHAT, { "stream", 0, 0, G_OPTION_ARG_NONE, &o->stream, "Stream events (default when the model can)", NULL } },
+    { FOR_GENERATE | FOR_EDIT | FOR_CHAT, { "no-stream", 0, 0, G_OPTION_ARG_NONE, &o->no_stream, "Wait for the whole answer", NULL } },
+    { FOR_CHAT, { "action", 0, 0, G_OPTION_ARG_STRING, &o->action, "Image tool action: auto, generate, edit", "ACTION" } },
+    { FOR_CHAT, { "responses-model", 0, 0, G_OPTION_ARG_STRING, &o->responses_model, "The Responses model (e.g. gpt-4.1)", "MODEL" } },
+    { FOR_CHAT, { "instructions", 0, 0, G_OPTION_ARG_STRING, &o->instructions, "System instructions", "TEXT" } },
+    { FOR_CHAT, { "continue", 'c', 0, G_OPTION_ARG_STRING, &o->continue_id, "Continue from an earlier response (previous_response_id)", "RESPONSE_ID" } },
+    { FOR_CHAT, { "ref", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->refs, "Refer to an earlier image_generation_call (repeatable)", "IG_ID" } },
+    { FOR_EDIT | FOR_VARIATIONS | FOR_CHAT, { "image", 'i', 0, G_OPTION_ARG_FILENAME_ARRAY, &o->images, "Input image: a path, a file-… id or an http(s) URL (repeatable)", "IMAGE" } },
+    { FOR_EDIT | FOR_CHAT, { "mask", 0, 0, G_OPTION_ARG_FILENAME, &o->mask, "Mask PNG (transparent where to edit)", "MASK" } },
+    { FOR_EDIT | FOR_CHAT, { "upload", 0, 0, G_OPTION_ARG_NONE, &o->upload, "Upload local images through the Files API first and send file ids", NULL } },
+    { FOR_ALL, { "base-url", 0, 0, G_OPTION_ARG_STRING, &o->base_url, "API base URL (default: $OPENAI_BASE_URL or " EASEL_DEFAULT_BASE_URL ")", "URL" } },
+    { FOR_ALL, { "organization", 0, 0, G_OPTION_ARG_STRING, &o->organization, "OpenAI organization id", "ORG" } },
+    { FOR_ALL, { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o->output, "Output file or folder (n>1: stem-1.ext, …)", "PATH|DIR" } },
+    { FOR_GENERATE | FOR_EDIT | FOR_CHAT, { "save-partials", 0, 0, G_OPTION_ARG_NONE, &o->save_partials, "Write each partial image as it arrives", NULL } },
+    { FOR_ALL, { "json", 0, 0, G_OPTION_ARG_NONE, &o->json, "Print a machine-readable result on stdout", NULL } },
+    { FOR_ALL, { "force", 0, 0, G_OPTION_ARG_NONE, &o->force, "Send even if the library holds an identical request", NULL } },
+    { FOR_ALL, { "no-library", 0, 0, G_OPTION_ARG_NONE, &o->no_library, "Neither look up nor record in the library", NULL } },
+    { FOR_ALL, { "quiet", 0, 0, G_OPTION_ARG_NONE, &o->quiet, "No progress or cost lines", NULL } },
+    { FOR_ALL, { "debug-http", 0, 0, G_OPTION_ARG_NONE, &o->debug_http, "Log HTTP requests (Authorization redacted)", NULL } },
+  };
+  GArray *entries = g_array_new (TRUE, TRUE, sizeof (GOptionEntry));
+
+  for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+    if (all[i].commands & command)
+      g_array_append_val (entries, all[i].entry);
+
+  return entries;
+}
+
+typedef struct
+{
+  GMainLoop        *loop;
+  int               exit_code;
+
+  Options          *options;
+  EaselApi          api;
+  EaselRequest     *request;       /* as the user asked: the cache key */
+  EaselRequest     *send_request;  /* after --upload: file ids */
+  EaselClient      *client;
+  char             *api_key;
+  GCancellable     *cancellable;
+  EaselCliOutput   *output;
+  EaselCliProgress *progress;
+  EaselCostEstimate estimate;
+  EaselRetryPolicy  policy;
+
+  EaselResult      *result;
+  gboolean          cached;
+  GPtrArray        *written_paths;  /* final images */
+  GPtrArray        *partial_paths;
+  guint             n_partials;
+  guint             pending_writes; /* partial writes still in a worker */
+  guint             next_image;     /* the final image being written */
+  guint             next_upload;
+  gboolean          done;           /* the final step ran; quit once writes drain */
+  guint             sigint_id;
+} Run;
+
+static void
+run_free (Run *run)
+{
+  g_clear_handle_id (&run->sigint_id, g_source_remove);
+  g_clear_pointer (&run->loop, g_main_loop_unref);
+  g_clear_pointer (&run->request, easel_request_free);
+  g_clear_pointer (&run->send_request, easel_request_free);
+  g_clear_object (&run->client);
+  if (run->api_key != NULL)
+    {
+      memset (run->api_key, 0, strlen (run->api_key));
+      g_clear_pointer (&run->api_key, g_free);
+    }
+  g_clear_object (&run->cancellable);
+  g_clear_pointer (&run->output, easel_cli_output_free);
+  g_clear_pointer (&run->progress, easel_cli_progress_free);
+  g_clear_pointer (&run->result, easel_result_free);
+  g_clear_pointer (&run->written_paths, g_ptr_array_unref);
+  g_clear_pointer (&run->partial_paths, g_ptr_array_unref);
+  g_free (run);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Run, run_free)
+
+static void
+maybe_quit (Run *run)
+{
+  if (run->done && run->pending_writes == 0)
+    g_main_loop_quit (run->loop);
+}
+
+static void
+finish_with_error (Run          *run,
+                   const GError *error)
+{
+  easel_cli_progress_done (run->progress);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    fprintf (stderr, "easel: cancelled\n");
+  else
+    easel_cli_print_error (error, run->api_key);
+
+  run->exit_code = easel_cli_exit_code_for_error (error);
+  run->done = TRUE;
+  maybe_quit (run);
+}
+
+/* ---- the --json result ------------------------------------------------ */
+
+static void
+add_usage (JsonBuilder      *builder,
+           const char       *name,
+           const EaselUsage *usage)
+{
+  json_builder_set_member_name (builder, name);
+  if (!usage->present)
+    {
+      json_builder_add_null_value (builder);
+      return;
+    }
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "input_tokens");
+  json_builder_add_int_value (builder, usage->input_tokens);
+  json_builder_set_member_name (builder, "input_text_tokens");
+  json_builder_add_int_value (builder, usage->input_text_tokens);
+  json_builder_set_member_name (builder, "input_image_tokens");
+  json_builder_add_int_value (builder, usage->input_image_tokens);
+  json_builder_set_member_name (builder, "output_tokens");
+  json_builder_add_int_value (builder, usage->output_tokens);
+  json_builder_set_member_name (builder, "total_tokens");
+  json_builder_add_int_value (builder, usage->total_tokens);
+  json_builder_end_object (builder);
+}
+
+static void
+add_string (JsonBuilder *builder,
+            const char  *name,
+            const char  *value)
+{
+  json_builder_set_member_name (builder, name);
+  if (value != NULL)
+    json_builder_add_string_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
+static void
+print_json_result (Run *run)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+  EaselResult *result = run->result;
+  const EaselImage *first = NULL;
+  double cost;
+
+  if (result->images->len > 0)
+    first = g_ptr_array_index (result->images, 0);
+
+  cost = easel_cost_usd_for_usage (run->request->model, run->request->quality, run->request->size,
+                                   &result->usage, result->images->len);
+
+  json_builder_begin_object (builder);
+
+  json_builder_set_member_name (builder, "files");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < run->written_paths->len; i++)
+    json_builder_add_string_value (builder, g_ptr_array_index (run->written_paths, i));
+  json_builder_end_array (builder);
+
+  json_builder_set_member_name (builder, "partial_files");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < run->partial_paths->len; i++)
+    json_builder_add_string_value (builder, g_ptr_array_index (run->partial_paths, i));
+  json_builder_end_array (builder);
+
+  add_string (builder, "api", easel_api_to_string (run->api));
+  add_string (builder, "model", run->request->model);
+  add_string (builder, "response_id", result->response_id);
+  add_string (builder, "request_id", result->request_id);
+  add_string (builder, "revised_prompt", first ? first->revised_prompt : NULL);
+  add_string (builder, "action", first ? first->action : NULL);
+  add_string (builder, "text", result->text);
+
+  json_builder_set_member_name (builder, "image_call_ids");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < result->images->len; i++)
+    {
+      const EaselImage *image = g_ptr_array_index (result->images, i);
+
+      if (image->item_id != NULL)
+        json_builder_add_string_value (builder, image->item_id);
+    }
+  json_builder_end_array (builder);
+
+  json_builder_set_member_name (builder, "images");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < result->images->len; i++)
+    {
+      const EaselImage *image = g_ptr_array_index (result->images, i);
+
+      json_builder_begin_object (builder);
+      add_string (builder, "file", i < run->written_paths->len ? g_ptr_array_index (run->written_paths, i) : NULL);
+      add_string (builder, "item_id", image->item_id);
+      add_string (builder, "revised_prompt", image->revised_prompt);
+      add_string (builder, "action", image->action);
+      add_string (builder, "size", image->size);
+      add_string (builder, "quality", image->quality);
+      add_string (builder, "background", image->background);
+      add_string (builder, "output_format", image->output_format);
+      add_string (builder, "url", image->url);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+
+  add_usage (builder, "usage", &result->usage);
+  add_usage (builder, "response_usage", &result->response_usage);
+
+  json_builder_set_member_name (builder, "estimated_cost_usd");
+  if (run->estimate.usd > 0)
+    json_builder_add_double_value (builder, run->estimate.usd);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "estimate_exact");
+  json_builder_add_boolean_value (builder, run->estimate.known);
+
+  json_builder_set_member_name (builder, "cost_usd");
+  if (cost >= 0 && !run->cached)
+    json_builder_add_double_value (builder, cost);
+  else if (run->cached)
+    json_builder_add_double_value (builder, 0.0);
+  else
+    json_builder_add_null_value (builder);
+
+  json_builder_set_member_name (builder, "partial_images");
+  json_builder_add_int_value (builder, result->n_partials);
+
+  json_builder_set_member_name (builder, "cached");
+  json_builder_add_boolean_value (builder, run->cached);
+
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+  json_generator_set_pretty (generator, TRUE);
+  text = json_generator_to_data (generator, NULL);
+  printf ("%s\n", text);
+  fflush (stdout);
+}
+
+/* ---- success ------------------------------------------------------------ */
+
+static void
+finish_success (Run *run)
+{
+  EaselResult *result = run->result;
+
+  easel_cli_progress_done (run->progress);
+
+  if (!run->cached)
+    easel_cli_library_record (run->request, result, NULL, run->written_paths,
+                              run->estimate.usd > 0 ? run->estimate.usd : -1,
+                              !run->options->no_library);
+
+  if (run->options->json)
+    {
+      print_json_result (run);
+    }
+  else
+    {
+      if (result->text != NULL && *result->text != '\0')
+        printf ("%s\n", result->text);
+      for (guint i = 0; i < run->written_paths->len; i++)
+        printf ("%s\n", (const char *) g_ptr_array_index (run->written_paths, i));
+      fflush (stdout);
+
+      if (!run->options->quiet)
+        {
+          for (guint i = 0; i < result->images->len; i++)
+            {
+              const EaselImage *image = g_ptr_array_index (result->images, i);
+
+              if (image->revised_prompt != NULL)
+                fprintf (stderr, "easel: revised prompt: %s\n", image->revised_prompt);
+            }
+
+          if (!run->cached)
+            {
+              double cost = easel_cost_usd_for_usage (run->request->model, run->request->quality,
+                                                      run->request->size, &result->usage,
+                                                      result->images->len);
+              if (cost >= 0)
+                {
+                  g_autofree char *usd = easel_cost_format_usd (cost);
+
+                  if (result->usage.present)
+                    fprintf (stderr, "easel: cost %s (%" G_GINT64_FORMAT " output tokens)\n",
+                             usd, result->usage.output_tokens);
+                  else
+                    fprintf (stderr, "easel: cost %s\n", usd);
+                }
+            }
+
+          if (result->response_id != NULL)
+            fprintf (stderr, "easel: response %s (continue with: easel chat --continue %s …)\n",
+                     result->response_id, result->response_id);
+        }
+    }
+
+  run->exit_code = EASEL_CLI_EXIT_OK;
+  run->done = TRUE;
+  maybe_quit (run);
+}
+
+/* ---- writing the final images, one after the other ---------------------- */
+
+static void write_next_image (Run *run);
+
+static void
+final_written_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  Run *run = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!easel_cli_write_file_finish (result, &error))
+    {
+      g_autoptr(GError) wrapped = g_error_new (error->domain, error->code,
+                                               "Could not write the image: %s", error->message);
+      finish_with_error (run, wrapped);
+      return;
+    }
+
+  run->next_image++;
+  write_next_image (run);
+}
+
+static void
+write_image_bytes (Run        *run,
+                   GBytes     *bytes,
+                   const char *format)
+{
+  char *path;
+
+  path = easel_cli_output_path_for_image (run->output, run->next_image, run->result->images->len,
+                                          easel_cli_extension_for (bytes, format));
+  g_ptr_array_add (run->written_paths, path);
+  easel_cli_write_file_async (path, bytes, NULL, final_written_cb, run);
+}
+
+static void
+fetched_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  Run *run = user_data;
+  EaselImage *image = g_ptr_array_index (run->result->images, run->next_image);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+
+  bytes = easel_client_fetch_url_finish (EASEL_CLIENT (source), result, &error);
+  if (bytes == NULL)
+    {
+      finish_with_error (run, error);
+      return;
+    }
+
+  g_clear_pointer (&image->bytes, g_bytes_unref);
+  image->bytes = g_bytes_ref (bytes);
+  write_image_bytes (run, bytes, image->output_format);
+}
+
+static void
+write_next_image (Run *run)
+{
+  EaselImage *image;
+
+  if (run->next_image >= run->result->images->len)
+    {
+      finish_success (run);
+      return;
+    }
+
+  /* After Ctrl-C, write nothing more: what is written stays whole. */
+  if (g_cancellable_is_cancelled (run->cancellable))
+    {
+      g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
+      finish_with_error (run, error);
+      return;
+    }
+
+  image = g_ptr_array_index (run->result->images, run->next_image);
+
+  if (image->bytes != NULL)
+    {
+      const char *format = image->output_format ? image->output_format : run->request->output_format;
+
+      write_image_bytes (run, image->bytes, format);
+    }
+  else if (image->url != NULL)
+    {
+      easel_cli_progress_stage (run->progress, "downloading");
+      easel_client_fetch_url_async (run->client, image->url, run->cancellable, fetched_cb, run);
+    }
+  else
+    {
+      g_autoptr(GError) error = easel_api_error_new_literal (EASEL_API_ERROR_BAD_RESPONSE,
+                                                             "The answer held an image with neither data nor a URL");
+      finish_with_error (run, error);
+    }
+}
+
+static void
+start_writing (Run *run)
+{
+  if (run->result->images->len == 0 && run->api != EASEL_API_RESPONSES)
+    {
+      g_autoptr(GError) error = easel_api_error_new_literal (EASEL_API_ERROR_BAD_RESPONSE,
+                                                             "The answer held no image");
+      finish_with_error (run, error);
+      return;
+    }
+
+  run->next_image = 0;
+  write_next_image (run);
+}
+
+/* ---- streaming events --------------------------------------------------- */
+
+static void
+partial_written_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  Run *run = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!easel_cli_write_file_finish (result, &error))
+    easel_cli_progress_print (run->progress, "easel: warning: could not write a partial image: %s",
+                              error->message);
+
+  run->pending_writes--;
+  maybe_quit (run);
+}
+
+static void
+on_event (const EaselEvent *event,
+          gpointer          user_data)
+{
+  Run *run = user_data;
+
+  easel_cli_progress_event (run->progress, event);
+
+  if (event->kind == EASEL_EVENT_PARTIAL_IMAGE && event->image != NULL)
+    {
+      run->n_partials++;
+
+      if (run->options->save_partials)
+        {
+          const char *format = event->output_format ? event->output_format : run->request->output_format;
+          char *path = easel_cli_output_path_for_partial (run->output, run->n_partials,
+                                                          easel_cli_extension_for (event->image, format));
+
+          g_ptr_array_add (run->partial_paths, path);
+          run->pending_writes++;
+          easel_cli_write_file_async (path, event->image, NULL, partial_written_cb, run);
+        }
+    }
+}
+
+static void
+on_retrying (EaselClient *client,
+             guint        attempt,
+             gint64       delay_ms,
+             GError      *why,
+             gpointer     user_data)
+{
+  Run *run = user_data;
+  const char *reason = "request failed";
+
+  if (g_error_matches (why, EASEL_API_ERROR, EASEL_API_ERROR_RATE_LIMIT))
+    reason = "rate limited";
+  else if (g_error_matches (why, EASEL_API_ERROR, EASEL_API_ERROR_SERVER))
+    reason = "server error";
+  else if (g_error_matches (why, EASEL_API_ERROR, EASEL_API_ERROR_TIMEOUT))
+    reason = "timed out";
+  else if (g_error_matches (why, EASEL_API_ERROR, EASEL_API_ERROR_NETWORK) ||
+           (why != NULL && why->domain == G_IO_ERROR))
+    reason = "connection failed";
+
+  /* The client counts retries from 1; be lenient if it counts from 0. */
+  easel_cli_progress_retrying (run->progress, reason, MAX (attempt, 1),
+                               MAX (run->policy.max_retries, 1), delay_ms);
+}
+
+static void
+sent_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  Run *run = user_data;
+  g_autoptr(GError) error = NULL;
+
+  run->result = easel_client_send_finish (EASEL_CLIENT (source), result, &error);
+
+  if (run->result == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        easel_cli_library_record (run->request, NULL, error, run->partial_paths,
+                                  run->estimate.usd > 0 ? run->estimate.usd : -1,
+                                  !run->options->no_library);
+      finish_with_error (run, error);
+      return;
+    }
+
+  easel_cli_progress_stage (run->progress, "saving");
+  start_writing (run);
+}
+
+static void
+send_request (Run *run)
+{
+  if (run->send_request->stream)
+    easel_cli_progress_stage (run->progress, "connecting");
+  else
+    easel_cli_progress_stage (run->progress, "waiting for the answer");
+
+  easel_client_send_async (run->client, run->send_request,
+                           on_event, run, NULL,
+                           run->cancellable, sent_cb, run);
+}
+
+/* ---- --upload ------------------------------------------------------------ */
+
+static void upload_next (Run *run);
+
+static EaselInputImage **
+upload_slot (Run   *run,
+             guint  index)
+{
+  GPtrArray *images = run->send_request->images;
+  guint n_images = images ? images->len : 0;
+
+  if (index < n_images)
+    return (EaselInputImage **) &g_ptr_array_index (images, index);
+  if (index == n_images && run->send_request->mask != NULL)
+    return &run->send_request->mask;
+  return NULL;
+}
+
+static void
+uploaded_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  Run *run = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *file_id = NULL;
+  EaselInputImage **slot;
+
+  file_id = easel_client_upload_file_finish (EASEL_CLIENT (source), result, &error);
+  if (file_id == NULL)
+    {
+      finish_with_error (run, error);
+      return;
+    }
+
+  slot = upload_slot (run, run->next_upload);
+  if (!run->options->quiet)
+    easel_cli_progress_print (run->progress, "easel: uploaded %s as %s",
+                              (*slot)->filename ? (*slot)->filename : "image", file_id);
+  easel_input_image_free (*slot);
+  *slot = easel_input_image_new_file_id (file_id);
+
+  run->next_upload++;
+  upload_next (run);
+}
+
+static void
+upload_next (Run *run)
+{
+  EaselInputImage **slot;
+
+  for (;;)
+    {
+      slot = upload_slot (run, run->next_upload);
+      if (slot == NULL)
+        {
+          send_request (run);
+          return;
+        }
+      if ((*slot)->kind == EASEL_INPUT_IMAGE_BYTES)
+        break;
+      run->next_upload++;
+    }
+
+  easel_cli_progress_stage (run->progress, "uploading");
+  easel_client_upload_file_async (run->client, (*slot)->bytes, (*slot)->filename,
+                                  (*slot)->mime_type, "vision", run->cancellable,
+                                  uploaded_cb, run);
+}
+
+/* ---- start ---------------------------------------------------------------- */
+
+static gboolean
+on_sigint (gpointer user_data)
+{
+  Run *run = user_data;
+
+  if (g_cancellable_is_cancelled (run->cancellable))
+    {
+      /* A second Ctrl-C: the user really wants out. */
+      fprintf (stderr, "\neasel: cancelled\n");
+      _exit (EASEL_CLI_EXIT_CANCELLED);
+    }
+
+  g_cancellable_cancel (run->cancellable);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+start_cb (gpointer user_data)
+{
+  Run *run = user_data;
+  g_autoptr(EaselResult) cached = NULL;
+
+  if (!run->options->force && !run->options->no_library)
+    cached = easel_cli_library_lookup_cached (run->request);
+
+  if (cached != NULL)
+    {
+      easel_cli_progress_print (run->progress,
+                                "easel: answered from the library (no charge); use --force to pay again");
+      run->cached = TRUE;
+      run->result = g_steal_pointer (&cached);
+      start_writing (run);
+      return G_SOURCE_REMOVE;
+    }
+
+  if (run->options->upload)
+    upload_next (run);
+  else
+    send_request (run);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* ---- building the request ------------------------------------------------ */
+
+static char *
+read_stdin_prompt (GError **error)
+{
+  g_autoptr(GInputStream) in = g_unix_input_stream_new (STDIN_FILENO, FALSE);
+  g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable ();
+  g_autofree char *text = NULL;
+
+  if (g_output_stream_splice (out, in, G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, NULL, error) < 0)
+    return NULL;
+
+  /* NUL-terminate the buffer. */
+  text = g_strndup (g_memory_output_stream_get_data (G_MEMORY_OUTPUT_STREAM (out)),
+                    g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (out)));
+  g_strstrip (text);
+  return g_steal_pointer (&text);
+}
+
+static EaselInputImage *
+input_image_from_arg (const char  *arg,
+                      GError     **error)
+{
+  g_autoptr(GFile) file = NULL;
+
+  if (g_str_has_prefix (arg, "http://") || g_str_has_prefix (arg, "https://") ||
+      g_str_has_prefix (arg, "data:"))
+    return easel_input_image_new_url (arg);
+
+  /* A local file may happen to be called file-…; the path wins. */
+  if (g_str_has_prefix (arg, "file-") && !g_file_test (arg, G_FILE_TEST_EXISTS))
+    return easel_input_image_new_file_id (arg);
+
+  file = g_file_new_for_commandline_arg (arg);
+  return easel_input_image_new_from_file (file, error);
+}
+
+static gboolean
+fill_request (EaselRequest  *request,
+              Options       *o,
+              const char    *prompt,
+              GError       **error)
+{
+  const EaselModelInfo *info;
+
+  request->model = g_strdup (o->model ? o->model : easel_model_default (request->api));
+  request->prompt = g_strdup (prompt);
+  request->n = o->n;
+  request->size = g_strdup (o->size);
+  request->quality = g_strdup (o->quality);
+  request->background = g_strdup (o->background);
+  request->output_format = g_strdup (o->output_format);
+  request->output_compression = o->output_compression;
+  request->moderation = g_strdup (o->moderation);
+  request->response_format = g_strdup (o->response_format);
+  request->style = g_strdup (o->style);
+  request->user = g_strdup (o->user);
+  request->input_fidelity = g_strdup (o->input_fidelity);
+  request->partial_images = o->partial_images;
+  request->action = g_strdup (o->action);
+  request->responses_model = g_strdup (o->responses_model);
+  request->instructions = g_strdup (o->instructions);
+  request->previous_response_id = g_strdup (o->continue_id);
+
+  if (o->stream && o->no_stream)
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "--stream and --no-stream contradict each other");
+      return FALSE;
+    }
+  if (o->partial_images > 0 && o->no_stream)
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "--partial-images needs streaming; drop --no-stream");
+      return FALSE;
+    }
+
+  info = easel_model_lookup (request->model);
+  if (o->no_stream)
+    request->stream = FALSE;
+  else if (o->stream || o->partial_images > 0 || o->save_partials)
+    request->stream = TRUE;
+  else
+    /* Streaming is what lets the progress line say something; use it
+     * whenever the model can. */
+    request->stream = request->api == EASEL_API_RESPONSES || (info != NULL && info->supports_stream);
+
+  for (guint i = 0; o->refs != NULL && o->refs[i] != NULL; i++)
+    {
+      if (request->image_call_refs == NULL)
+        request->image_call_refs = g_ptr_array_new_with_free_func (g_free);
+      g_ptr_array_add (request->image_call_refs, g_strdup (o->refs[i]));
+    }
+
+  for (guint i = 0; o->images != NULL && o->images[i] != NULL; i++)
+    {
+      EaselInputImage *image = input_image_from_arg (o->images[i], error);
+
+      if (image == NULL)
+        return FALSE;
+      easel_request_add_image (request, image);
+    }
+
+  if (o->mask != NULL)
+    {
+      EaselInputImage *mask = input_image_from_arg (o->mask, error);
+
+      if (mask == NULL)
+        return FALSE;
+      easel_request_set_mask (request, mask);
+    }
+
+  return TRUE;
+}
+
+static char *
+join_prompt (int    argc,
+             char **argv,
+             GError **error)
+{
+  if (argc < 2)
+    return NULL;
+
+  if (argc == 2 && g_strcmp0 (argv[1], "-") == 0)
+    return read_stdin_prompt (error);
+
+  /* `easel generate a red fox` works like `easel generate "a red fox"`. */
+  return g_strjoinv (" ", argv + 1);
+}
+
+static guint
+command_bit (EaselApi api)
+{
+  switch (api)
+    {
+    case EASEL_API_IMAGES_GENERATE:  return FOR_GENERATE;
+    case EASEL_API_IMAGES_EDIT:      return FOR_EDIT;
+    case EASEL_API_IMAGES_VARIATION: return FOR_VARIATIONS;
+    case EASEL_API_RESPONSES:        return FOR_CHAT;
+    default:                         return 0;
+    }
+}
+
+static const char *
+command_summary (EaselApi api)
+{
+  switch (api)
+    {
+    case EASEL_API_IMAGES_GENERATE:
+      return "Generates images from a prompt (POST /images/generations).";
+    case EASEL_API_IMAGES_EDIT:
+      return "Edits one or more images, optionally through a mask (POST /images/edits).";
+    case EASEL_API_IMAGES_VARIATION:
+      return "Makes variations of one image (dall-e-2, POST /images/variations).";
+    case EASEL_API_RESPONSES:
+    default:
+      return "Talks to a Responses model that can draw (the image_generation tool).\n"
+             "Continue a conversation with --continue RESPONSE_ID; refer to an earlier\n"
+             "image with --ref IG_ID.";
+    }
+}
+
+int
+easel_cli_request_main (EaselApi    api,
+                        const char *command,
+                        int         argc,
+                        char      **argv)
+{
+  Options options = {
+    .n = -1,
+    .output_compression = -1,
+    .partial_images = -1,
+  };
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GArray) entries = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(Run) run = NULL;
+  g_autofree char *prompt = NULL;
+  g_autofree char *base_url = NULL;
+  g_autofree char *estimate_text = NULL;
+  EaselKeySource source = EASEL_KEY_SOURCE_NONE;
+  int partials_expected;
+
+  context = g_option_context_new (api == EASEL_API_IMAGES_VARIATION ? "" : "PROMPT|-");
+  g_option_context_set_summary (context, command_summary (api));
+  g_option_context_set_description (context,
+    "The prompt may be given as one quoted argument, as several words, or as - to read stdin.\n"
+    "The API key comes from OPENAI_API_KEY or the keyring (see `easel key`).\n"
+    "Exit status: 0 success, 1 API or network error, 2 usage or validation error, 130 cancelled.");
+  entries = build_entries (&options, command_bit (api));
+  g_option_context_add_main_entries (context, (GOptionEntry *) (gpointer) entries->data, NULL);
+
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      fprintf (stderr, "easel %s: %s\nRun 'easel %s --help' for the options.\n",
+               command, error->message, command);
+      options_clear (&options);
+      return EASEL_CLI_EXIT_USAGE;
+    }
+
+  run = g_new0 (Run, 1);
+  run->options = &options;
+  run->api = api;
+  run->written_paths = g_ptr_array_new_with_free_func (g_free);
+  run->partial_paths = g_ptr_array_new_with_free_func (g_free);
+  run->cancellable = g_cancellable_new ();
+  easel_retry_policy_init_default (&run->policy);
+
+  if (api == EASEL_API_IMAGES_VARIATION)
+    {
+      if (argc > 1)
+        {
+          fprintf (stderr, "easel %s: takes no prompt, only --image\n", command);
+          options_clear (&options);
+          return EASEL_CLI_EXIT_USAGE;
+        }
+    }
+  else
+    {
+      prompt = join_prompt (argc, argv, &error);
+      if (error != NULL)
+        {
+          fprintf (stderr, "easel %s: cannot read the prompt: %s\n", command, error->message);
+          options_clear (&options);
+          return EASEL_CLI_EXIT_USAGE;
+        }
+      if (prompt == NULL || *prompt == '\0')
+        {
+          fprintf (stderr, "easel %s: a prompt is required, e.g. easel %s \"a red fox\"\n"
+                           "Run 'easel %s --help' for the options.\n", command, command, command);
+          options_clear (&options);
+          return EASEL_CLI_EXIT_USAGE;
+        }
+    }
+
+  run->request = easel_request_new (api);
+  if (!fill_request (run->request, &options, prompt, &error) ||
+      !easel_request_validate (run->request, &error))
+    {
+      fprintf (stderr, "easel %s: %s\n", command, error->message);
+      options_clear (&options);
+      return EASEL_CLI_EXIT_USAGE;
+    }
+
+  run->output = easel_cli_output_new (options.output, &error);
+  if (run->output == NULL)
+    {
+      fprintf (stderr, "easel %s: %s\n", command, error->message);
+      options_clear (&options);
+      return EASEL_CLI_EXIT_USAGE;
+    }
+
+  base_url = easel_config_resolve_base_url (options.base_url, NULL, &error);
+  if (base_url == NULL)
+    {
+      fprintf (stderr, "easel %s: %s\n", command, error->message);
+      options_clear (&options);
+      return EASEL_CLI_EXIT_USAGE;
+    }
+
+  run->api_key = easel_config_get_api_key_sync (base_url, &source, &error);
+  if (run->api_key == NULL || *run->api_key == '\0')
+    {
+      if (error == NULL)
+        error = g_error_new_literal (EASEL_CONFIG_ERROR, EASEL_CONFIG_ERROR_NO_KEY, "No API key is set");
+      fprintf (stderr, "easel %s: %s\n", command, error->message);
+      fprintf (stderr,
+               "  Store one in the keyring with `easel key set` (it reads the key from stdin),\n"
+               "  or export OPENAI_API_KEY=sk-… for this shell.\n");
+      options_clear (&options);
+      return EASEL_CLI_EXIT_USAGE;
+    }
+
+  easel_cost_estimate (run->request, &run->estimate);
+  if (run->estimate.usd > 0)
+    {
+      g_autofree char *usd = easel_cost_format_usd (run->estimate.usd);
+
+      /* Not known exactly: quality or size "auto" is priced as medium 1024². */
+      estimate_text = run->estimate.known ? g_steal_pointer (&usd) : g_strdup_printf ("≈ %s", usd);
+    }
+  if (!options.quiet)
+    {
+      if (estimate_text != NULL && run->estimate.output_tokens > 0)
+        fprintf (stderr, "easel: estimated cost %s (%" G_GINT64_FORMAT " output tokens%s) with %s\n",
+                 estimate_text, run->estimate.output_tokens,
+                 run->estimate.known ? "" : "; the server picks quality and size",
+                 run->request->model);
+      else if (estimate_text != NULL)
+        fprintf (stderr, "easel: estimated cost %s with %s\n", estimate_text, run->request->model);
+      else
+        fprintf (stderr, "easel: cost unknown in advance for %s\n",
+                 run->request->model ? run->request->model : "the server's default model");
+    }
+
+  partials_expected = MAX (options.partial_images, 0);
+  if (run->request->n > 1)
+    partials_expected *= run->request->n;
+  run->progress = easel_cli_progress_new (options.quiet, partials_expected, estimate_text);
+
+  run->client = easel_client_new (base_url, run->api_key);
+  if (options.organization != NULL)
+    easel_client_set_organization (run->client, options.organization);
+  if (options.debug_http)
+    {
+      const char *current = g_getenv ("G_MESSAGES_DEBUG");
+      g_autofree char *domains = NULL;
+
+      /* Only the client's HTTP log, not every library's debug chatter. */
+      domains = current && *current ? g_strconcat (current, " easel-client", NULL) : g_strdup ("easel-client");
+      g_setenv ("G_MESSAGES_DEBUG", domains, TRUE);
+      easel_client_set_debug (run->client, TRUE);
+    }
+  g_signal_connect (run->client, "retrying", G_CALLBACK (on_retrying), run);
+
+  run->send_request = easel_request_copy (run->request);
+  run->loop = g_main_loop_new (NULL, FALSE);
+  run->sigint_id = g_unix_signal_add (SIGINT, on_sigint, run);
+
+  g_idle_add (start_cb, run);
+  g_main_loop_run (run->loop);
+
+  /* The signal handler must not outlive the run. */
+  g_signal_handlers_disconnect_by_data (run->client, run);
+  options_clear (&options);
+
+  return run->exit_code;
+}

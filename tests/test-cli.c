@@ -1,0 +1,726 @@
+/* test-cli.c: the `easel` binary against the in-process fake OpenAI server
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "test-cli"
+
+#include "config.h"
+
+#include <signal.h>
+#include <string.h>
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <glib/gstdio.h>
+
+#include "easel-core.h"
+#include "fake-server.h"
+
+/* Long enough to be recognisable if it leaked anywhere. */
+#define TEST_KEY "sk-test-cli-0123456789abcdefSECRET"
+
+typedef struct
+{
+  EaselFakeServer *server;
+  char            *tmpdir;
+  char            *data_home;
+  const char      *cli;
+} Fixture;
+
+typedef struct
+{
+  int   status;
+  char *out;
+  char *err;
+} CliRun;
+
+static void
+cli_run_clear (CliRun *run)
+{
+  g_clear_pointer (&run->out, g_free);
+  g_clear_pointer (&run->err, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CliRun, cli_run_clear)
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->cli = g_getenv ("EASEL_CLI");
+  f->server = easel_fake_server_new (&error);
+  g_assert_no_error (error);
+  g_assert_nonnull (f->server);
+
+  f->tmpdir = g_dir_make_tmp ("easel-test-cli-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->data_home = g_build_filename (f->tmpdir, "data", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (f->data_home, 0700), ==, 0);
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL)
+    while ((name = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree char *child = g_build_filename (path, name, NULL);
+
+        if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+          remove_tree (child);
+        else
+          g_unlink (child);
+      }
+  g_rmdir (path);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_clear_pointer (&f->server, easel_fake_server_free);
+  remove_tree (f->tmpdir);
+  g_clear_pointer (&f->tmpdir, g_free);
+  g_clear_pointer (&f->data_home, g_free);
+}
+
+static void
+communicate_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+  g_main_context_wakeup (NULL);
+}
+
+/* Runs `easel ARGV…` in @f->tmpdir with the fake server as its base URL,
+ * spinning our main loop so the in-process server can answer. */
+static void
+run_cli_full (Fixture            *f,
+              gboolean            with_key,
+              const char         *stdin_text,
+              const char * const *args,
+              CliRun             *run)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *keyring_home = g_build_filename (f->tmpdir, "home", NULL);
+
+  if (f->cli == NULL)
+    {
+      g_test_skip ("EASEL_CLI is not set: run through meson test");
+      return;
+    }
+
+  g_ptr_array_add (argv, (gpointer) f->cli);
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_set_cwd (launcher, f->tmpdir);
+  g_subprocess_launcher_setenv (launcher, "OPENAI_BASE_URL", easel_fake_server_get_base_url (f->server), TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", f->data_home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "HOME", keyring_home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "no_proxy", "127.0.0.1,localhost", TRUE);
+  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
+  /* No session bus: the keyring is unavailable, quickly, instead of
+   * prompting or reading the developer's real key. */
+  g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/easel-test", TRUE);
+  g_subprocess_launcher_unsetenv (launcher, "OPENAI_ORG_ID");
+  g_subprocess_launcher_unsetenv (launcher, "G_MESSAGES_DEBUG");
+  if (with_key)
+    g_subprocess_launcher_setenv (launcher, "OPENAI_API_KEY", TEST_KEY, TRUE);
+  else
+    g_subprocess_launcher_unsetenv (launcher, "OPENAI_API_KEY");
+
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+
+  g_subprocess_communicate_utf8_async (process, stdin_text ? stdin_text : "", NULL, communicate_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_subprocess_communicate_utf8_finish (process, result, &run->out, &run->err, &error);
+  g_assert_no_error (error);
+
+  /* Let the child's exit be noticed. */
+  g_subprocess_wait (process, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  run->status = g_subprocess_get_exit_status (process);
+
+  if (g_test_verbose ())
+    g_printerr ("--- exit %d\n--- stdout\n%s--- stderr\n%s", run->status, run->out, run->err);
+}
+
+static void
+run_cli (Fixture            *f,
+         const char * const *args,
+         CliRun             *run)
+{
+  run_cli_full (f, TRUE, NULL, args, run);
+}
+
+static void
+assert_png_file (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GdkPixbuf) pixbuf = NULL;
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+
+  g_assert_true (g_file_get_contents (path, &contents, &len, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (len, >, 8);
+  g_assert_cmpmem (contents, 8, "\x89PNG\r\n\x1a\n", 8);
+
+  pixbuf = gdk_pixbuf_new_from_file (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (gdk_pixbuf_get_width (pixbuf), >, 0);
+}
+
+static JsonObject *
+parse_json_output (const char *text,
+                   JsonParser **parser_out)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonNode *root;
+
+  json_parser_load_from_data (parser, text, -1, &error);
+  g_assert_no_error (error);
+  root = json_parser_get_root (parser);
+  g_assert_nonnull (root);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (root));
+
+  *parser_out = g_steal_pointer (&parser);
+  return json_node_get_object (root);
+}
+
+static guint
+count_files_with_prefix (const char *dir,
+                         const char *prefix,
+                         const char *infix)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  g_assert_nonnull (d);
+  while ((name = g_dir_read_name (d)) != NULL)
+    if (g_str_has_prefix (name, prefix) && (infix == NULL || strstr (name, infix) != NULL))
+      n++;
+  return n;
+}
+
+/* ---- tests ------------------------------------------------------------------ */
+
+static void
+test_generate_partials (Fixture       *f,
+                        gconstpointer  data)
+{
+  const char *args[] = { "generate", "--partial-images", "2", "--save-partials", "--json", "a fox", NULL };
+  g_auto(CliRun) run = { 0 };
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(JsonNode) body = NULL;
+  JsonObject *out, *request_object;
+  JsonArray *files, *partials;
+  const EaselFakeRequest *request;
+
+  run_cli (f, args, &run);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run.status, ==, 0);
+
+  /* The request streamed with two partials. */
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
+  request = easel_fake_server_get_last_request (f->server);
+  g_assert_nonnull (request);
+  g_assert_cmpstr (request->path, ==, "/v1/images/generations");
+  body = easel_fake_request_parse_json (request);
+  g_assert_nonnull (body);
+  request_object = json_node_get_object (body);
+  g_assert_cmpstr (json_object_get_string_member (request_object, "prompt"), ==, "a fox");
+  g_assert_true (json_object_get_boolean_member (request_object, "stream"));
+  g_assert_cmpint (json_object_get_int_member (request_object, "partial_images"), ==, 2);
+
+  /* --json lists what it wrote. */
+  out = parse_json_output (run.out, &parser);
+  files = json_object_get_array_member (out, "files");
+  partials = json_object_get_array_member (out, "partial_files");
+  g_assert_cmpuint (json_array_get_length (files), ==, 1);
+  g_assert_cmpuint (json_array_get_length (partials), ==, 2);
+  g_assert_false (json_object_get_boolean_member (out, "cached"));
+  g_assert_true (json_object_has_member (out, "usage"));
+  g_assert_true (json_object_has_member (out, "response_id"));
+  g_assert_true (json_object_has_member (out, "revised_prompt"));
+  g_assert_true (json_object_has_member (out, "action"));
+  g_assert_true (json_object_has_member (out, "estimated_cost_usd"));
+  g_assert_true (json_object_has_member (out, "image_call_ids"));
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_object_get_member (out, "usage")));
+  g_assert_cmpint (json_object_get_int_member (out, "partial_images"), ==, 2);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      const char *path = json_array_get_string_element (partials, i);
+      g_autofree char *full = g_build_filename (f->tmpdir, path, NULL);
+      g_autofree char *suffix = g_strdup_printf ("-partial-%u.png", i + 1);
+
+      g_assert_true (g_str_has_suffix (path, suffix));
+      assert_png_file (g_path_is_absolute (path) ? path : full);
+    }
+
+  {
+    const char *path = json_array_get_string_element (files, 0);
+    g_autofree char *full = g_build_filename (f->tmpdir, path, NULL);
+    g_autofree char *base = g_path_get_basename (path);
+
+    g_assert_true (g_str_has_prefix (base, "easel-"));
+    g_assert_true (g_str_has_suffix (base, ".png"));
+    assert_png_file (g_path_is_absolute (path) ? path : full);
+  }
+
+  /* Default names land in the working directory. */
+  g_assert_cmpuint (count_files_with_prefix (f->tmpdir, "easel-", "-partial-"), ==, 2);
+  g_assert_cmpuint (count_files_with_prefix (f->tmpdir, "easel-", NULL), ==, 3);
+}
+
+static void
+test_chat_continue (Fixture       *f,
+                    gconstpointer  data)
+{
+  const char *first[] = { "chat", "--json", "--no-library", "draw a cat", NULL };
+  g_auto(CliRun) run1 = { 0 };
+  g_auto(CliRun) run2 = { 0 };
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(JsonNode) body = NULL;
+  g_autofree char *response_id = NULL;
+  g_autofree char *image_call_id = NULL;
+  g_autofree char *raw_body = NULL;
+  const EaselFakeRequest *request;
+  JsonObject *out;
+
+  run_cli (f, first, &run1);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run1.status, ==, 0);
+
+  out = parse_json_output (run1.out, &parser);
+  g_assert_nonnull (json_object_get_string_member (out, "response_id"));
+  response_id = g_strdup (json_object_get_string_member (out, "response_id"));
+  g_assert_true (g_str_has_prefix (response_id, "resp"));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (out, "files")), >=, 1);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (out, "image_call_ids")), >=, 1);
+  image_call_id = g_strdup (json_array_get_string_element (json_object_get_array_member (out, "image_call_ids"), 0));
+
+  request = easel_fake_server_get_last_request (f->server);
+  g_assert_nonnull (request);
+  g_assert_cmpstr (request->path, ==, "/v1/responses");
+  body = easel_fake_request_parse_json (request);
+  g_assert_false (json_object_has_member (json_node_get_object (body), "previous_response_id"));
+  g_clear_pointer (&body, json_node_unref);
+
+  {
+    const char *second[] = { "chat", "--json", "--no-library", "--continue", response_id,
+                             "--ref", image_call_id, "now make it blue", NULL };
+
+    run_cli (f, second, &run2);
+  }
+  g_assert_cmpint (run2.status, ==, 0);
+
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 2);
+  request = easel_fake_server_get_last_request (f->server);
+  g_assert_nonnull (request);
+  body = easel_fake_request_parse_json (request);
+  g_assert_nonnull (body);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (body), "previous_response_id"),
+                   ==, response_id);
+
+  /* --ref becomes an item_reference to the earlier image call. */
+  raw_body = g_strndup (g_bytes_get_data (request->body, NULL), g_bytes_get_size (request->body));
+  g_assert_nonnull (strstr (raw_body, "item_reference"));
+  g_assert_nonnull (strstr (raw_body, image_call_id));
+
+  /* Two runs within a second still make two files. */
+  g_assert_cmpuint (count_files_with_prefix (f->tmpdir, "easel-", NULL), ==, 2);
+}
+
+static void
+write_test_png (const char *path,
+                guint8      alpha)
+{
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, TRUE, 8, 64, 64);
+  g_autoptr(GError) error = NULL;
+
+  gdk_pixbuf_fill (pixbuf, 0x3366ff00 | alpha);
+  gdk_pixbuf_save (pixbuf, path, "png", &error, NULL);
+  g_assert_no_error (error);
+}
+
+static void
+test_edit_multipart (Fixture       *f,
+                     gconstpointer  data)
+{
+  const char *args[] = { "edit", "--image", "a.png", "--image", "b.png", "--mask", "m.png",
+                         "--no-library", "add a hat", NULL };
+  g_autofree char *a = g_build_filename (f->tmpdir, "a.png", NULL);
+  g_autofree char *b = g_build_filename (f->tmpdir, "b.png", NULL);
+  g_autofree char *m = g_build_filename (f->tmpdir, "m.png", NULL);
+  g_autoptr(GPtrArray) parts = NULL;
+  g_auto(CliRun) run = { 0 };
+  const EaselFakeRequest *request;
+  EaselFakePart *mask, *image;
+
+  write_test_png (a, 0xff);
+  write_test_png (b, 0xff);
+  write_test_png (m, 0x00);
+
+  run_cli (f, args, &run);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run.status, ==, 0);
+
+  request = easel_fake_server_get_last_request (f->server);
+  g_assert_nonnull (request);
+  g_assert_cmpstr (request->path, ==, "/v1/images/edits");
+  g_assert_cmpstr (request->content_type, ==, "multipart/form-data");
+  parts = easel_fake_request_parse_multipart (request);
+  g_assert_nonnull (parts);
+  g_assert_cmpuint (easel_fake_parts_count (parts, "image[]"), ==, 2);
+  g_assert_cmpuint (easel_fake_parts_count (parts, "image"), ==, 0);
+  image = easel_fake_parts_find (parts, "image[]");
+  g_assert_nonnull (image->filename);
+  mask = easel_fake_parts_find (parts, "mask");
+  g_assert_nonnull (mask);
+  g_assert_nonnull (mask->filename);
+  g_assert_cmpmem (g_bytes_get_data (mask->data, NULL), 8, "\x89PNG\r\n\x1a\n", 8);
+  g_assert_nonnull (easel_fake_parts_find (parts, "prompt"));
+
+  /* One final image on stdout. */
+  g_assert_cmpuint (count_files_with_prefix (f->tmpdir, "easel-", NULL), ==, 1);
+}
+
+static void
+test_validation_error (Fixture       *f,
+                       gconstpointer  data)
+{
+  const char *args[] = { "generate", "--partial-images", "5", "a fox", NULL };
+  g_auto(CliRun) run = { 0 };
+
+  run_cli (f, args, &run);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run.status, ==, 2);
+  g_assert_nonnull (strstr (run.err, "artial"));
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 0);
+  g_assert_cmpuint (count_files_with_prefix (f->tmpdir, "easel-", NULL), ==, 0);
+}
+
+static void
+test_moderation (Fixture       *f,
+                 gconstpointer  data)
+{
+  const char *args[] = { "generate", "--no-stream", "--no-library", "something not allowed", NULL };
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(CliRun) run = { 0 };
+  EaselFakeReply *reply;
+
+  path = g_build_filename (g_getenv ("EASEL_SHARED_DIR") ? g_getenv ("EASEL_SHARED_DIR") : "../shared",
+                           "openai-spec", "transcripts", "error-400-moderation-blocked.http", NULL);
+  reply = easel_fake_reply_new_from_file (path, &error);
+  g_assert_no_error (error);
+  easel_fake_server_queue_reply (f->server, "/v1/images/generations", reply);
+
+  run_cli (f, args, &run);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "moderation_blocked"));
+  g_assert_nonnull (strstr (run.err, "sexual"));
+  g_assert_nonnull (strstr (run.err, "req_0123456789abcdef0123456789abcdef"));
+  g_assert_cmpuint (count_files_with_prefix (f->tmpdir, "easel-", NULL), ==, 0);
+}
+
+static void
+test_unauthorized (Fixture       *f,
+                   gconstpointer  data)
+{
+  const char *args[] = { "generate", "--no-library", "a fox", NULL };
+  g_auto(CliRun) run = { 0 };
+
+  /* A server that echoes the key back, as OpenAI's 401 does. */
+  easel_fake_server_queue_reply (f->server, NULL,
+                                 easel_fake_reply_new_error (401, "invalid_request_error", "invalid_api_key",
+                                                             "Incorrect API key provided: " TEST_KEY ". You can find your API key at https://platform.openai.com/account/api-keys."));
+
+  run_cli (f, args, &run);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "invalid_api_key"));
+  g_assert_null (strstr (run.out, TEST_KEY));
+  g_assert_null (strstr (run.err, TEST_KEY));
+  g_assert_null (strstr (run.err, "0123456789abcdefSECRET"));
+}
+
+static void
+test_missing_key (Fixture       *f,
+                  gconstpointer  data)
+{
+  const char *args[] = { "generate", "a fox", NULL };
+  g_auto(CliRun) run = { 0 };
+
+  run_cli_full (f, FALSE, NULL, args, &run);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run.status, ==, 2);
+  g_assert_nonnull (strstr (run.err, "easel key set"));
+  g_assert_nonnull (strstr (run.err, "OPENAI_API_KEY"));
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 0);
+}
+
+static void
+test_output_dir (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autofree char *dir = g_build_filename (f->tmpdir, "out", NULL);
+  const char *args[] = { "generate", "--n", "2", "--output", dir, "--no-library", "two foxes", NULL };
+  g_auto(CliRun) run = { 0 };
+  g_auto(GStrv) lines = NULL;
+
+  g_assert_cmpint (g_mkdir (dir, 0755), ==, 0);
+
+  run_cli (f, args, &run);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run.status, ==, 0);
+
+  /* Plain output: one path per line, both inside DIR, both PNGs. */
+  lines = g_strsplit (g_strstrip (run.out), "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 2);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_autofree char *parent = g_path_get_dirname (lines[i]);
+      g_autofree char *suffix = g_strdup_printf ("-%u.png", i + 1);
+
+      g_assert_cmpstr (parent, ==, dir);
+      g_assert_true (g_str_has_suffix (lines[i], suffix));
+      assert_png_file (lines[i]);
+    }
+  g_assert_cmpuint (count_files_with_prefix (dir, "easel-", NULL), ==, 2);
+  g_assert_cmpuint (count_files_with_prefix (f->tmpdir, "easel-", NULL), ==, 0);
+}
+
+static void
+test_output_path (Fixture       *f,
+                  gconstpointer  data)
+{
+  const char *args[] = { "generate", "-o", "fox.png", "--no-library", "--quiet", "a fox", NULL };
+  g_autofree char *path = g_build_filename (f->tmpdir, "fox.png", NULL);
+  g_auto(CliRun) run = { 0 };
+
+  run_cli (f, args, &run);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run.status, ==, 0);
+  assert_png_file (path);
+  /* --quiet: nothing on stderr. */
+  g_assert_cmpstr (run.err, ==, "");
+}
+
+static void
+test_key_status_none (Fixture       *f,
+                      gconstpointer  data)
+{
+  const char *args[] = { "key", "status", NULL };
+  g_auto(CliRun) run = { 0 };
+
+  run_cli_full (f, FALSE, NULL, args, &run);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.out, "Key: none"));
+  g_assert_nonnull (strstr (run.out, "easel key set"));
+}
+
+static void
+test_key_status_env (Fixture       *f,
+                     gconstpointer  data)
+{
+  const char *args[] = { "key", "status", NULL };
+  g_auto(CliRun) run = { 0 };
+
+  run_cli (f, args, &run);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.out, "sk-…CRET"));
+  g_assert_nonnull (strstr (run.out, "environment"));
+  g_assert_null (strstr (run.out, TEST_KEY));
+}
+
+static gboolean
+has_file_with_suffix (const char *dir,
+                      const char *suffix)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  /* Not the temp file of an atomic write (….png.XXXXXX). */
+  while ((name = g_dir_read_name (d)) != NULL)
+    if (g_str_has_suffix (name, suffix))
+      return TRUE;
+  return FALSE;
+}
+
+/* Ctrl-C after the first partial: exit 130, "cancelled", the partial stays
+ * whole and no final image appears. */
+static void
+test_sigint (Fixture       *f,
+             gconstpointer  data)
+{
+  const char *args[] = { f->cli, "generate", "--partial-images", "2", "--save-partials",
+                         "--no-library", "a slow fox", NULL };
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *partial = NULL;
+
+  if (f->cli == NULL)
+    {
+      g_test_skip ("EASEL_CLI is not set: run through meson test");
+      return;
+    }
+
+  /* Slow enough that the stream is still running when we interrupt it. */
+  easel_fake_server_set_event_delay_ms (f->server, 1500);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_set_cwd (launcher, f->tmpdir);
+  g_subprocess_launcher_setenv (launcher, "OPENAI_BASE_URL", easel_fake_server_get_base_url (f->server), TRUE);
+  g_subprocess_launcher_setenv (launcher, "OPENAI_API_KEY", TEST_KEY, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", f->data_home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/easel-test", TRUE);
+  g_subprocess_launcher_setenv (launcher, "no_proxy", "127.0.0.1,localhost", TRUE);
+  process = g_subprocess_launcher_spawnv (launcher, args, &error);
+  g_assert_no_error (error);
+
+  g_subprocess_communicate_utf8_async (process, "", NULL, communicate_cb, &result);
+
+  /* Wait for the first partial file, then interrupt. */
+  while (result == NULL && !has_file_with_suffix (f->tmpdir, "-partial-1.png"))
+    g_main_context_iteration (NULL, FALSE), g_usleep (10 * 1000);
+  g_assert_null (result);
+  g_subprocess_send_signal (process, SIGINT);
+
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_subprocess_communicate_utf8_finish (process, result, &out, &err, &error);
+  g_assert_no_error (error);
+  g_subprocess_wait (process, NULL, &error);
+  g_assert_no_error (error);
+
+  if (g_test_verbose ())
+    g_printerr ("--- stderr\n%s", err);
+
+  g_assert_true (g_subprocess_get_if_exited (process));
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 130);
+  g_assert_nonnull (strstr (err, "cancelled"));
+
+  /* One whole partial, nothing else: no final image, no temp file. */
+  g_assert_cmpuint (count_files_with_prefix (f->tmpdir, "easel-", NULL), ==, 1);
+  {
+    g_autoptr(GDir) dir = g_dir_open (f->tmpdir, 0, NULL);
+    const char *name;
+
+    while ((name = g_dir_read_name (dir)) != NULL)
+      if (g_str_has_prefix (name, "easel-"))
+        partial = g_build_filename (f->tmpdir, name, NULL);
+  }
+  g_assert_nonnull (strstr (partial, "-partial-1.png"));
+  assert_png_file (partial);
+}
+
+typedef struct
+{
+  const char *args[4];
+  int         status;
+  const char *in_stdout;
+  const char *in_stderr;
+} UsageCase;
+
+static const UsageCase usage_cases[] = {
+  { { "--help", NULL }, 0, "generate", NULL },
+  { { "--version", NULL }, 0, "easel " PACKAGE_VERSION, NULL },
+  { { "generate", "--help", NULL }, 0, "--partial-images", NULL },
+  { { "chat", "--help", NULL }, 0, "--continue", NULL },
+  { { "genrate", "a fox", NULL }, 2, NULL, "Did you mean 'easel generate'" },
+  { { "generate", "--bogus", "a fox", NULL }, 2, NULL, "--bogus" },
+  { { "generate", NULL }, 2, NULL, "prompt" },
+  { { "key", "set", "sk-should-not-be-here", NULL }, 2, NULL, "stdin" },
+};
+
+static void
+test_usage (Fixture       *f,
+            gconstpointer  data)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (usage_cases); i++)
+    {
+      const UsageCase *c = &usage_cases[i];
+      g_auto(CliRun) run = { 0 };
+
+      run_cli (f, c->args, &run);
+      if (g_test_failed () || f->cli == NULL)
+        return;
+      g_assert_cmpint (run.status, ==, c->status);
+      if (c->in_stdout != NULL)
+        g_assert_nonnull (strstr (run.out, c->in_stdout));
+      if (c->in_stderr != NULL)
+        g_assert_nonnull (strstr (run.err, c->in_stderr));
+    }
+
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 0);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+  ADD ("/integration/cli/generate-partials", test_generate_partials);
+  ADD ("/integration/cli/chat-continue", test_chat_continue);
+  ADD ("/integration/cli/edit-multipart", test_edit_multipart);
+  ADD ("/integration/cli/validation-error", test_validation_error);
+  ADD ("/integration/cli/moderation", test_moderation);
+  ADD ("/integration/cli/unauthorized", test_unauthorized);
+  ADD ("/integration/cli/missing-key", test_missing_key);
+  ADD ("/integration/cli/output-dir", test_output_dir);
+  ADD ("/integration/cli/output-path", test_output_path);
+  ADD ("/integration/cli/key-status-none", test_key_status_none);
+  ADD ("/integration/cli/key-status-env", test_key_status_env);
+  ADD ("/integration/cli/usage", test_usage);
+  ADD ("/integration/cli/sigint", test_sigint);
+#undef ADD
+
+  return g_test_run ();
+}
