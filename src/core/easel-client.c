@@ -1,4 +1,4 @@
-/* easel-client.c
+/* easel-client.c: the async OpenAI image client over libsoup 3
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -7,4 +7,1538 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "easel-client.h"
+#include "easel-client-private.h"
+#include "easel-error.h"
+#include "easel-event.h"
+#include "easel-models.h"
+#include "easel-sse.h"
+
+#define READ_CHUNK_SIZE     (64 * 1024)
+#define ERROR_BODY_LIMIT    (1024 * 1024)
+#define BODY_LIMIT          (512 * 1024 * 1024)
+#define SESSION_TIMEOUT_S   600
+
+struct _EaselClient
+{
+  GObject parent_instance;
+
+  SoupSession      *session;
+  char             *base_url;
+  char             *api_key;
+  char             *organization;
+  char             *user_agent;
+  EaselRetryPolicy  retry_policy;
+  gboolean          debug;
+};
+
+G_DEFINE_FINAL_TYPE (EaselClient, easel_client, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_BASE_URL,
+  PROP_API_KEY,
+  PROP_ORGANIZATION,
+  PROP_USER_AGENT,
+  N_PROPS
+};
+
+enum {
+  RETRYING,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+static GThread *last_parse_thread;
+static guint n_main_thread_parses;
+static GThread *main_thread;
+
+GThread *
+_easel_client_get_last_parse_thread (void)
+{
+  return g_atomic_pointer_get (&last_parse_thread);
+}
+
+guint
+_easel_client_get_n_main_thread_parses (void)
+{
+  return g_atomic_int_get (&n_main_thread_parses);
+}
+
+static void
+note_parse_thread (void)
+{
+  GThread *self = g_thread_self ();
+
+  g_atomic_pointer_set (&last_parse_thread, self);
+  if (self == main_thread)
+    g_atomic_int_inc (&n_main_thread_parses);
+}
+
+/* ------------------------------------------------------------------------ */
+/* One operation: a request with its retries, body reading and, when
+ * streaming, the ordered parse worker. Reference-counted because worker
+ * threads and pending async calls hold it; everything but `ready` and
+ * `finished` is touched on the caller's context only. */
+
+typedef enum
+{
+  OP_SEND,
+  OP_UPLOAD,
+  OP_MODELS,
+  OP_FETCH,
+} OpKind;
+
+typedef enum
+{
+  PHASE_NONE,
+  PHASE_ERROR_BODY,
+  PHASE_BODY,
+  PHASE_SSE,
+} OpPhase;
+
+typedef struct
+{
+  OpKind        kind;
+  EaselClient  *client;
+  GTask        *task;
+  GMainContext *context;
+  GCancellable *io_cancellable;
+  GSource      *cancel_source;
+  GSource      *retry_source;
+  char         *api_key;
+
+  char         *method;
+  char         *url;
+  GBytes       *body;
+  char         *content_type;
+  gboolean      send_auth;
+  gboolean      streaming;
+  EaselRequest *request;
+  guint         n_expected_images;
+
+  EaselEventFunc event_func;
+  gpointer       event_data;
+  GDestroyNotify event_data_destroy;
+
+  int            attempt;
+  SoupMessage   *msg;
+  GInputStream  *stream;
+  OpPhase        phase;
+  GByteArray    *buffer;
+  gsize          limit;
+  guint          status;
+  char          *request_id;
+
+  EaselSseParser *parser;
+  guint64         n_sse_events;
+  GThreadPool    *pool;
+  guint           n_pending;
+  gboolean        eof;
+  GError         *stream_error;
+  EaselResult    *result;
+  guint           n_images_done;
+  gboolean        saw_completed;
+
+  GMutex          mutex;
+  GQueue          ready;             /* ParsedItem*, under mutex */
+  gboolean        ready_scheduled;   /* under mutex */
+
+  int             finished;          /* atomic */
+} Op;
+
+typedef struct
+{
+  EaselEvent *event;
+  GError     *error;
+} ParsedItem;
+
+typedef struct
+{
+  Op     *op;
+  GBytes *data;
+} WorkItem;
+
+static void op_start_attempt (Op *op);
+static void op_read_next     (Op *op);
+
+static void
+parsed_item_free (gpointer data)
+{
+  ParsedItem *item = data;
+
+  g_clear_pointer (&item->event, easel_event_free);
+  g_clear_error (&item->error);
+  g_free (item);
+}
+
+static void
+op_clear (gpointer data)
+{
+  Op *op = data;
+
+  g_assert (op->task == NULL || g_atomic_int_get (&op->finished));
+  g_clear_object (&op->task);
+  g_clear_object (&op->client);
+  g_clear_pointer (&op->context, g_main_context_unref);
+  g_clear_object (&op->io_cancellable);
+  if (op->cancel_source != NULL)
+    g_source_destroy (op->cancel_source);
+  g_clear_pointer (&op->cancel_source, g_source_unref);
+  if (op->retry_source != NULL)
+    g_source_destroy (op->retry_source);
+  g_clear_pointer (&op->retry_source, g_source_unref);
+  g_clear_pointer (&op->api_key, g_free);
+  g_clear_pointer (&op->method, g_free);
+  g_clear_pointer (&op->url, g_free);
+  g_clear_pointer (&op->body, g_bytes_unref);
+  g_clear_pointer (&op->content_type, g_free);
+  g_clear_pointer (&op->request, easel_request_free);
+  if (op->event_data_destroy != NULL)
+    op->event_data_destroy (op->event_data);
+  g_clear_object (&op->msg);
+  g_clear_object (&op->stream);
+  if (op->buffer != NULL)
+    g_byte_array_unref (op->buffer);
+  g_clear_pointer (&op->request_id, g_free);
+  g_clear_pointer (&op->parser, easel_sse_parser_free);
+  if (op->pool != NULL)
+    g_thread_pool_free (op->pool, TRUE, FALSE);
+  g_clear_error (&op->stream_error);
+  g_clear_pointer (&op->result, easel_result_free);
+  g_queue_clear_full (&op->ready, parsed_item_free);
+  g_mutex_clear (&op->mutex);
+}
+
+static Op *
+op_ref (Op *op)
+{
+  return g_atomic_rc_box_acquire (op);
+}
+
+static void
+op_unref (gpointer op)
+{
+  g_atomic_rc_box_release_full (op, op_clear);
+}
+
+static gboolean
+op_is_finished (Op *op)
+{
+  return g_atomic_int_get (&op->finished) != 0;
+}
+
+static gboolean
+client_debug_enabled (EaselClient *self)
+{
+  return self->debug || g_strcmp0 (g_getenv ("EASEL_DEBUG_HTTP"), "1") == 0;
+}
+
+/* Every message that leaves the client goes through here, so a server that
+ * echoes the key (a 401 body does) cannot leak it into the UI or logs. */
+static void
+redact_error (GError *error, const char *api_key)
+{
+  char *redacted;
+
+  if (error == NULL || error->message == NULL)
+    return;
+  redacted = easel_redact (error->message, api_key);
+  g_free (error->message);
+  error->message = redacted;
+}
+
+/* Stops all I/O and the worker; called once, before returning. */
+static gboolean
+op_mark_finished (Op *op)
+{
+  if (!g_atomic_int_compare_and_exchange (&op->finished, 0, 1))
+    return FALSE;
+
+  g_cancellable_cancel (op->io_cancellable);
+  if (op->cancel_source != NULL)
+    g_source_destroy (op->cancel_source);
+  if (op->retry_source != NULL)
+    g_source_destroy (op->retry_source);
+  if (op->pool != NULL)
+    {
+      /* Drops queued work without waiting for a parse in progress: the
+       * worker sees `finished` and throws its result away. */
+      g_thread_pool_free (op->pool, TRUE, FALSE);
+      op->pool = NULL;
+    }
+  g_mutex_lock (&op->mutex);
+  g_queue_clear_full (&op->ready, parsed_item_free);
+  g_mutex_unlock (&op->mutex);
+  return TRUE;
+}
+
+static void
+op_return_error (Op     *op,
+                 GError *error)
+{
+  g_autoptr(GTask) task = NULL;
+
+  if (!op_mark_finished (op))
+    {
+      g_error_free (error);
+      return;
+    }
+
+  redact_error (error, op->api_key);
+  task = g_steal_pointer (&op->task);
+  g_task_return_error (task, error);
+}
+
+static void
+op_return_pointer (Op             *op,
+                   gpointer        value,
+                   GDestroyNotify  destroy)
+{
+  g_autoptr(GTask) task = NULL;
+
+  if (!op_mark_finished (op))
+    {
+      if (destroy != NULL && value != NULL)
+        destroy (value);
+      return;
+    }
+
+  task = g_steal_pointer (&op->task);
+  g_task_return_pointer (task, value, destroy);
+}
+
+static gboolean
+on_user_cancelled (GCancellable *cancellable,
+                   gpointer      user_data)
+{
+  Op *op = user_data;
+
+  op_return_error (op, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                            "Operation was cancelled"));
+  return G_SOURCE_REMOVE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Logging */
+
+static void
+log_headers (SoupMessageHeaders *headers,
+             const char         *prefix)
+{
+  SoupMessageHeadersIter iter;
+  const char *name;
+  const char *value;
+
+  soup_message_headers_iter_init (&iter, headers);
+  while (soup_message_headers_iter_next (&iter, &name, &value))
+    {
+      if (g_ascii_strcasecmp (name, "Authorization") == 0)
+        g_debug ("%s %s: Bearer [redacted]", prefix, name);
+      else
+        {
+          g_autofree char *safe = easel_redact (value, NULL);
+          g_debug ("%s %s: %s", prefix, name, safe);
+        }
+    }
+}
+
+static void
+log_request (Op *op)
+{
+  if (!client_debug_enabled (op->client))
+    return;
+  g_debug ("> %s %s (attempt %d)", op->method, op->url, op->attempt + 1);
+  log_headers (soup_message_get_request_headers (op->msg), ">");
+}
+
+static void
+log_response (Op *op)
+{
+  if (!client_debug_enabled (op->client))
+    return;
+  g_debug ("< %u %s %s", soup_message_get_status (op->msg),
+           soup_message_get_reason_phrase (op->msg), op->url);
+  log_headers (soup_message_get_response_headers (op->msg), "<");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Retries */
+
+static gboolean
+on_retry_timeout (gpointer user_data)
+{
+  Op *op = user_data;
+
+  g_clear_pointer (&op->retry_source, g_source_unref);
+  if (!op_is_finished (op))
+    op_start_attempt (op);
+  return G_SOURCE_REMOVE;
+}
+
+/* Takes @error; retries if the policy allows it, else fails with it. */
+static void
+op_retry_or_fail (Op                 *op,
+                  guint               status,
+                  SoupMessageHeaders *headers,
+                  GError             *error)
+{
+  g_autoptr(SoupMessageHeaders) empty = NULL;
+  const char *code = NULL;
+  gint64 delay;
+
+  /* Once an event was parsed the user has seen output: a retry would
+   * replay it (and bill twice). */
+  if (op->n_sse_events > 0)
+    {
+      op_return_error (op, error);
+      return;
+    }
+
+  if (headers == NULL)
+    headers = empty = soup_message_headers_new (SOUP_MESSAGE_HEADERS_RESPONSE);
+  if (error->domain == EASEL_API_ERROR)
+    code = easel_api_error_get_error_code (error);
+
+  delay = easel_retry_delay_ms (&op->client->retry_policy, op->attempt, status,
+                                headers, code, g_get_real_time () / G_USEC_PER_SEC,
+                                g_random_double ());
+  if (delay < 0)
+    {
+      op_return_error (op, error);
+      return;
+    }
+
+  op->attempt++;
+  redact_error (error, op->api_key);
+  g_debug ("Retrying %s in %" G_GINT64_FORMAT " ms (retry %d): %s",
+           op->url, delay, op->attempt, error->message);
+  g_signal_emit (op->client, signals[RETRYING], 0, (guint) op->attempt, delay, error);
+  g_error_free (error);
+
+  if (op_is_finished (op))
+    return;
+
+  op->retry_source = g_timeout_source_new ((guint) delay);
+  g_source_set_name (op->retry_source, "[easel] retry wait");
+  g_source_set_callback (op->retry_source, on_retry_timeout, op_ref (op), op_unref);
+  g_source_attach (op->retry_source, op->context);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Streaming: SSE frames go to one worker thread, in order; parsed events
+ * come back to the caller's context in the same order. */
+
+static gboolean
+op_check_terminal (Op      *op,
+                   GError **error)
+{
+  if (op->kind != OP_SEND || op->request == NULL)
+    return TRUE;
+
+  if (op->request->api == EASEL_API_RESPONSES)
+    {
+      if (op->saw_completed)
+        return TRUE;
+      g_set_error (error, EASEL_API_ERROR, EASEL_API_ERROR_TRUNCATED,
+                   "The response stream ended before it completed (%u partial %s received)",
+                   op->result->n_partials,
+                   op->result->n_partials == 1 ? "image" : "images");
+      return FALSE;
+    }
+
+  if (op->n_images_done >= op->n_expected_images)
+    return TRUE;
+
+  g_set_error (error, EASEL_API_ERROR, EASEL_API_ERROR_TRUNCATED,
+               "The image stream ended before the final image (%u of %u images, %u partial %s received)",
+               op->n_images_done, op->n_expected_images, op->result->n_partials,
+               op->result->n_partials == 1 ? "image" : "images");
+  return FALSE;
+}
+
+static void
+op_maybe_complete_stream (Op *op)
+{
+  g_autoptr(GError) error = NULL;
+  EaselResult *result;
+
+  if (op_is_finished (op) || !op->eof || op->n_pending > 0)
+    return;
+
+  if (op->stream_error != NULL)
+    {
+      if (!op_check_terminal (op, &error))
+        {
+          g_autoptr(GError) lost = g_steal_pointer (&op->stream_error);
+          op_return_error (op, g_error_new (EASEL_API_ERROR, EASEL_API_ERROR_TRUNCATED,
+                                            "%s (%s)", error->message, lost->message));
+          return;
+        }
+      g_clear_error (&op->stream_error);
+    }
+
+  if (!op_check_terminal (op, &error))
+    {
+      op_return_error (op, g_steal_pointer (&error));
+      return;
+    }
+
+  result = g_steal_pointer (&op->result);
+  g_free (result->request_id);
+  result->request_id = g_strdup (op->request_id);
+  op_return_pointer (op, result, (GDestroyNotify) easel_result_free);
+}
+
+static void
+op_deliver_event (Op         *op,
+                  EaselEvent *event)
+{
+  if (event->kind == EASEL_EVENT_ERROR || event->kind == EASEL_EVENT_RESPONSE_FAILED)
+    {
+      GError *error = event->error != NULL
+        ? g_error_copy (event->error)
+        : g_error_new (EASEL_API_ERROR, EASEL_API_ERROR_STREAM,
+                       "The server reported an error in the stream (%s)",
+                       event->type ? event->type : "error");
+      op_return_error (op, error);
+      return;
+    }
+
+  if (event->kind == EASEL_EVENT_IMAGE_DONE)
+    op->n_images_done++;
+  if (event->kind == EASEL_EVENT_RESPONSE_COMPLETED)
+    op->saw_completed = TRUE;
+
+  easel_result_add_event (op->result, event);
+
+  if (op->event_func != NULL && event->kind != EASEL_EVENT_UNKNOWN)
+    op->event_func (event, op->event_data);
+}
+
+static gboolean
+on_events_ready (gpointer user_data)
+{
+  Op *op = user_data;
+  GQueue items = G_QUEUE_INIT;
+
+  g_mutex_lock (&op->mutex);
+  items = op->ready;
+  g_queue_init (&op->ready);
+  op->ready_scheduled = FALSE;
+  g_mutex_unlock (&op->mutex);
+
+  while (!g_queue_is_empty (&items))
+    {
+      ParsedItem *item = g_queue_pop_head (&items);
+
+      g_assert (op->n_pending > 0);
+      op->n_pending--;
+
+      /* An event_func may cancel; check after every call. */
+      if (!op_is_finished (op))
+        {
+          if (item->error != NULL)
+            op_return_error (op, g_steal_pointer (&item->error));
+          else
+            op_deliver_event (op, item->event);
+        }
+      parsed_item_free (item);
+    }
+
+  op_maybe_complete_stream (op);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+parse_worker (gpointer data,
+              gpointer user_data)
+{
+  WorkItem *work = data;
+  Op *op = work->op;
+  ParsedItem *item;
+  gsize len;
+  const char *str;
+
+  if (!op_is_finished (op))
+    {
+      item = g_new0 (ParsedItem, 1);
+      str = g_bytes_get_data (work->data, &len);
+      note_parse_thread ();
+      item->event = easel_event_parse (str, len, &item->error);
+      if (item->event == NULL && item->error == NULL)
+        item->error = easel_api_error_new_literal (EASEL_API_ERROR_BAD_RESPONSE,
+                                                   "The server sent an event that could not be read");
+
+      g_mutex_lock (&op->mutex);
+      if (op_is_finished (op))
+        parsed_item_free (item);
+      else
+        {
+          g_queue_push_tail (&op->ready, item);
+          if (!op->ready_scheduled)
+            {
+              GSource *source = g_idle_source_new ();
+
+              op->ready_scheduled = TRUE;
+              g_source_set_name (source, "[easel] deliver events");
+              g_source_set_priority (source, G_PRIORITY_DEFAULT);
+              g_source_set_callback (source, on_events_ready, op_ref (op), op_unref);
+              g_source_attach (source, op->context);
+              g_source_unref (source);
+            }
+        }
+      g_mutex_unlock (&op->mutex);
+    }
+
+  g_bytes_unref (work->data);
+  op_unref (work->op);
+  g_free (work);
+}
+
+static void
+work_item_free (gpointer data)
+{
+  WorkItem *work = data;
+
+  g_bytes_unref (work->data);
+  op_unref (work->op);
+  g_free (work);
+}
+
+static void
+on_sse_event (const char *event_name,
+              GBytes     *data,
+              gpointer    user_data)
+{
+  Op *op = user_data;
+  WorkItem *work;
+
+  if (op_is_finished (op))
+    return;
+
+  op->n_sse_events++;
+
+  if (op->pool == NULL)
+    op->pool = g_thread_pool_new_full (parse_worker, NULL, work_item_free, 1, FALSE, NULL);
+
+  work = g_new0 (WorkItem, 1);
+  work->op = op_ref (op);
+  work->data = g_bytes_ref (data);
+  op->n_pending++;
+  g_thread_pool_push (op->pool, work, NULL);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Non-streamed bodies: parsed in a worker thread */
+
+typedef struct
+{
+  OpKind    kind;
+  EaselApi  api;
+  GBytes   *body;
+} ParseJob;
+
+static void
+parse_job_free (gpointer data)
+{
+  ParseJob *job = data;
+
+  g_bytes_unref (job->body);
+  g_free (job);
+}
+
+static JsonNode *
+parse_json_body (GBytes  *body,
+                 GError **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(GError) local_error = NULL;
+  gsize len;
+  const char *data = g_bytes_get_data (body, &len);
+
+  if (!json_parser_load_from_data (parser, data ? data : "", len, &local_error))
+    {
+      g_set_error (error, EASEL_API_ERROR, EASEL_API_ERROR_BAD_RESPONSE,
+                   "The server sent a response that is not valid JSON: %s",
+                   local_error->message);
+      return NULL;
+    }
+  return json_node_ref (json_parser_get_root (parser));
+}
+
+static void
+parse_body_thread (GTask        *task,
+                   gpointer      source_object,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
+{
+  ParseJob *job = task_data;
+  g_autoptr(JsonNode) root = NULL;
+  GError *error = NULL;
+
+  note_parse_thread ();
+
+  if (!(root = parse_json_body (job->body, &error)))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  switch (job->kind)
+    {
+    case OP_SEND:
+      {
+        EaselResult *result = easel_result_new_from_json (job->api, root, &error);
+
+        if (result == NULL)
+          {
+            if (error == NULL)
+              error = easel_api_error_new_literal (EASEL_API_ERROR_BAD_RESPONSE,
+                                                   "The server sent a response that could not be read");
+            g_task_return_error (task, error);
+          }
+        else
+          g_task_return_pointer (task, result, (GDestroyNotify) easel_result_free);
+      }
+      break;
+
+    case OP_UPLOAD:
+      {
+        JsonObject *obj = JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+        const char *id = obj ? json_object_get_string_member_with_default (obj, "id", NULL) : NULL;
+
+        if (id == NULL || *id == '\0')
+          g_task_return_new_error (task, EASEL_API_ERROR, EASEL_API_ERROR_BAD_RESPONSE,
+                                   "The server did not return a file id");
+        else
+          g_task_return_pointer (task, g_strdup (id), g_free);
+      }
+      break;
+
+    case OP_MODELS:
+      {
+        JsonObject *obj = JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+        JsonNode *data = obj ? json_object_get_member (obj, "data") : NULL;
+        g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+        if (data == NULL || !JSON_NODE_HOLDS_ARRAY (data))
+          {
+            g_task_return_new_error (task, EASEL_API_ERROR, EASEL_API_ERROR_BAD_RESPONSE,
+                                     "The server did not return a model list");
+            break;
+          }
+        for (guint i = 0; i < json_array_get_length (json_node_get_array (data)); i++)
+          {
+            JsonNode *el = json_array_get_element (json_node_get_array (data), i);
+            const char *id;
+
+            if (!JSON_NODE_HOLDS_OBJECT (el))
+              continue;
+            id = json_object_get_string_member_with_default (json_node_get_object (el), "id", NULL);
+            if (id != NULL)
+              g_strv_builder_add (builder, id);
+          }
+        g_task_return_pointer (task, g_strv_builder_end (builder), (GDestroyNotify) g_strfreev);
+      }
+      break;
+
+    case OP_FETCH:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static void
+on_body_parsed (GObject      *source,
+                GAsyncResult *res,
+                gpointer      user_data)
+{
+  Op *op = user_data;
+  GError *error = NULL;
+  gpointer value;
+
+  value = g_task_propagate_pointer (G_TASK (res), &error);
+
+  if (op_is_finished (op))
+    {
+      g_clear_error (&error);
+      if (value != NULL)
+        {
+          if (op->kind == OP_SEND)
+            easel_result_free (value);
+          else if (op->kind == OP_UPLOAD)
+            g_free (value);
+          else
+            g_strfreev (value);
+        }
+    }
+  else if (value == NULL)
+    op_return_error (op, error);
+  else if (op->kind == OP_SEND)
+    {
+      EaselResult *result = value;
+
+      g_free (result->request_id);
+      result->request_id = g_strdup (op->request_id);
+      op_return_pointer (op, result, (GDestroyNotify) easel_result_free);
+    }
+  else if (op->kind == OP_UPLOAD)
+    op_return_pointer (op, value, g_free);
+  else
+    op_return_pointer (op, value, (GDestroyNotify) g_strfreev);
+
+  op_unref (op);
+}
+
+static void
+op_finish_body (Op *op)
+{
+  g_autoptr(GBytes) body = g_byte_array_free_to_bytes (g_steal_pointer (&op->buffer));
+  g_autoptr(GTask) task = NULL;
+  ParseJob *job;
+
+  if (op->kind == OP_FETCH)
+    {
+      op_return_pointer (op, g_steal_pointer (&body), (GDestroyNotify) g_bytes_unref);
+      return;
+    }
+
+  job = g_new0 (ParseJob, 1);
+  job->kind = op->kind;
+  job->api = op->request ? op->request->api : EASEL_API_IMAGES_GENERATE;
+  job->body = g_steal_pointer (&body);
+
+  task = g_task_new (NULL, op->io_cancellable, on_body_parsed, op_ref (op));
+  g_task_set_source_tag (task, op_finish_body);
+  g_task_set_task_data (task, job, parse_job_free);
+  g_task_run_in_thread (task, parse_body_thread);
+}
+
+static void
+op_finish_error_body (Op *op)
+{
+  SoupMessageHeaders *headers = soup_message_get_response_headers (op->msg);
+  const char *content_type = soup_message_headers_get_content_type (headers, NULL);
+  gint64 retry_after = easel_retry_after_ms (headers, g_get_real_time () / G_USEC_PER_SEC);
+  GError *error;
+
+  error = easel_api_error_from_http (op->status, content_type,
+                                     (const char *) op->buffer->data, op->buffer->len,
+                                     op->request_id, retry_after);
+  if (error == NULL)
+    error = g_error_new (EASEL_API_ERROR, EASEL_API_ERROR_FAILED,
+                         "The server answered %u %s", op->status,
+                         soup_message_get_reason_phrase (op->msg));
+  g_byte_array_set_size (op->buffer, 0);
+  op_retry_or_fail (op, op->status, headers, error);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reading */
+
+static GError *
+network_error (Op           *op,
+               const GError *cause)
+{
+  g_autoptr(GUri) uri = g_uri_parse (op->url, G_URI_FLAGS_NONE, NULL);
+
+  return g_error_new (EASEL_API_ERROR, EASEL_API_ERROR_NETWORK,
+                      "Could not reach %s: %s",
+                      uri && g_uri_get_host (uri) ? g_uri_get_host (uri) : op->url,
+                      cause->message);
+}
+
+static void
+on_read (GObject      *source,
+         GAsyncResult *res,
+         gpointer      user_data)
+{
+  Op *op = user_data;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+
+  bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), res, &error);
+
+  if (op_is_finished (op))
+    goto out;
+
+  if (bytes == NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        op_return_error (op, g_steal_pointer (&error));
+      else if (op->phase == PHASE_SSE && op->n_sse_events > 0)
+        {
+          /* Deliver what was parsed, then fail. */
+          op->stream_error = network_error (op, error);
+          op->eof = TRUE;
+          easel_sse_parser_finish (op->parser);
+          op_maybe_complete_stream (op);
+        }
+      else
+        op_retry_or_fail (op, 0, NULL, network_error (op, error));
+      goto out;
+    }
+
+  if (g_bytes_get_size (bytes) == 0)
+    {
+      g_clear_object (&op->stream);
+      switch (op->phase)
+        {
+        case PHASE_SSE:
+          easel_sse_parser_finish (op->parser);
+          op->eof = TRUE;
+          op_maybe_complete_stream (op);
+          break;
+        case PHASE_ERROR_BODY:
+          op_finish_error_body (op);
+          break;
+        case PHASE_BODY:
+          op_finish_body (op);
+          break;
+        case PHASE_NONE:
+        default:
+          g_assert_not_reached ();
+        }
+      goto out;
+    }
+
+  if (op->phase == PHASE_SSE)
+    {
+      gsize len;
+      const char *data = g_bytes_get_data (bytes, &len);
+
+      easel_sse_parser_feed (op->parser, data, len);
+    }
+  else if (op->phase == PHASE_ERROR_BODY)
+    {
+      /* Keep the start of an over-long error body; drain the rest. */
+      gsize room = op->limit > op->buffer->len ? op->limit - op->buffer->len : 0;
+      gsize len = MIN (room, g_bytes_get_size (bytes));
+
+      g_byte_array_append (op->buffer, g_bytes_get_data (bytes, NULL), len);
+    }
+  else
+    {
+      if (op->buffer->len + g_bytes_get_size (bytes) > op->limit)
+        {
+          op_return_error (op, easel_api_error_new_literal (EASEL_API_ERROR_BAD_RESPONSE,
+                                                            "The server sent a response that is too large"));
+          goto out;
+        }
+      g_byte_array_append (op->buffer, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+    }
+
+  if (!op_is_finished (op))
+    op_read_next (op);
+
+out:
+  op_unref (op);
+}
+
+static void
+op_read_next (Op *op)
+{
+  g_input_stream_read_bytes_async (op->stream, READ_CHUNK_SIZE, G_PRIORITY_DEFAULT,
+                                   op->io_cancellable, on_read, op_ref (op));
+}
+
+static gboolean
+is_event_stream (SoupMessage *msg)
+{
+  const char *ct = soup_message_headers_get_content_type (soup_message_get_response_headers (msg), NULL);
+
+  return ct != NULL && g_ascii_strcasecmp (ct, "text/event-stream") == 0;
+}
+
+static void
+on_sent (GObject      *source,
+         GAsyncResult *res,
+         gpointer      user_data)
+{
+  Op *op = user_data;
+  g_autoptr(GInputStream) stream = NULL;
+  g_autoptr(GError) error = NULL;
+  SoupMessageHeaders *headers;
+
+  stream = soup_session_send_finish (SOUP_SESSION (source), res, &error);
+
+  if (op_is_finished (op))
+    goto out;
+
+  if (stream == NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        op_return_error (op, g_steal_pointer (&error));
+      else
+        op_retry_or_fail (op, 0, NULL, network_error (op, error));
+      goto out;
+    }
+
+  log_response (op);
+
+  headers = soup_message_get_response_headers (op->msg);
+  op->status = soup_message_get_status (op->msg);
+  g_free (op->request_id);
+  op->request_id = g_strdup (soup_message_headers_get_one (headers, "x-request-id"));
+  g_clear_object (&op->stream);
+  op->stream = g_steal_pointer (&stream);
+  if (op->buffer != NULL)
+    g_byte_array_unref (op->buffer);
+  op->buffer = g_byte_array_new ();
+
+  if (!SOUP_STATUS_IS_SUCCESSFUL (op->status))
+    {
+      op->phase = PHASE_ERROR_BODY;
+      op->limit = ERROR_BODY_LIMIT;
+    }
+  else if (op->streaming && is_event_stream (op->msg))
+    {
+      op->phase = PHASE_SSE;
+      g_clear_pointer (&op->parser, easel_sse_parser_free);
+      op->parser = easel_sse_parser_new (on_sse_event, op);
+      g_clear_pointer (&op->result, easel_result_free);
+      op->result = easel_result_new (op->request->api);
+    }
+  else
+    {
+      /* A compatible server may ignore `stream` and answer JSON. */
+      op->phase = PHASE_BODY;
+      op->limit = BODY_LIMIT;
+    }
+
+  op_read_next (op);
+
+out:
+  op_unref (op);
+}
+
+static void
+op_start_attempt (Op *op)
+{
+  SoupMessageHeaders *headers;
+
+  g_clear_object (&op->msg);
+  op->msg = soup_message_new (op->method, op->url);
+  if (op->msg == NULL)
+    {
+      op_return_error (op, g_error_new (EASEL_API_ERROR, EASEL_API_ERROR_NETWORK,
+                                        "The server address “%s” is not a valid URL", op->url));
+      return;
+    }
+
+  headers = soup_message_get_request_headers (op->msg);
+  if (op->send_auth && op->api_key != NULL && op->api_key[0] != '\0')
+    {
+      g_autofree char *auth = g_strdup_printf ("Bearer %s", op->api_key);
+      soup_message_headers_replace (headers, "Authorization", auth);
+    }
+  if (op->send_auth && op->client->organization != NULL && op->client->organization[0] != '\0')
+    soup_message_headers_replace (headers, "OpenAI-Organization", op->client->organization);
+  soup_message_headers_replace (headers, "Accept",
+                                op->streaming ? "text/event-stream" : "application/json");
+  if (op->body != NULL)
+    soup_message_set_request_body_from_bytes (op->msg, op->content_type, op->body);
+
+  log_request (op);
+
+  op->phase = PHASE_NONE;
+  soup_session_send_async (op->client->session, op->msg, G_PRIORITY_DEFAULT,
+                           op->io_cancellable, on_sent, op_ref (op));
+}
+
+static Op *
+op_new (EaselClient  *self,
+        OpKind        kind,
+        GTask        *task,
+        const char   *method,
+        const char   *path_or_url,
+        gboolean      absolute)
+{
+  Op *op = g_atomic_rc_box_new0 (Op);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+
+  g_mutex_init (&op->mutex);
+  g_queue_init (&op->ready);
+  op->kind = kind;
+  op->client = g_object_ref (self);
+  op->task = g_object_ref (task);
+  op->context = g_main_context_ref_thread_default ();
+  op->io_cancellable = g_cancellable_new ();
+  op->api_key = g_strdup (self->api_key);
+  op->method = g_strdup (method);
+  op->n_expected_images = 1;
+
+  if (absolute)
+    {
+      op->url = g_strdup (path_or_url);
+      /* Only send the key back to our own API host, never to an image CDN. */
+      op->send_auth = self->base_url != NULL && g_str_has_prefix (path_or_url, self->base_url);
+    }
+  else
+    {
+      const char *base = self->base_url ? self->base_url : "https://api.openai.com/v1";
+      gsize len = strlen (base);
+
+      while (len > 0 && base[len - 1] == '/')
+        len--;
+      op->url = g_strdup_printf ("%.*s%s", (int) len, base, path_or_url);
+      op->send_auth = TRUE;
+    }
+
+  if (cancellable != NULL)
+    {
+      op->cancel_source = g_cancellable_source_new (cancellable);
+      g_source_set_name (op->cancel_source, "[easel] cancel");
+      g_source_set_callback (op->cancel_source, G_SOURCE_FUNC (on_user_cancelled),
+                             op_ref (op), op_unref);
+      g_source_attach (op->cancel_source, op->context);
+    }
+
+  return op;
+}
+
+static void
+op_set_multipart (Op            *op,
+                  SoupMultipart *multipart)
+{
+  g_autoptr(SoupMessageHeaders) headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_MULTIPART);
+  GBytes *body = NULL;
+
+  soup_multipart_to_message (multipart, headers, &body);
+  op->body = body;
+  op->content_type = g_strdup (soup_message_headers_get_one (headers, "Content-Type"));
+}
+
+/* ------------------------------------------------------------------------ */
+/* GObject */
+
+static gboolean
+is_loopback_url (const char *url)
+{
+  g_autoptr(GUri) uri = NULL;
+  const char *host;
+  g_autoptr(GInetAddress) addr = NULL;
+
+  if (url == NULL || !(uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL)))
+    return FALSE;
+  if ((host = g_uri_get_host (uri)) == NULL)
+    return FALSE;
+  if (g_ascii_strcasecmp (host, "localhost") == 0)
+    return TRUE;
+  if ((addr = g_inet_address_new_from_string (host)) != NULL)
+    return g_inet_address_get_is_loopback (addr);
+  return FALSE;
+}
+
+static void
+easel_client_update_proxy (EaselClient *self)
+{
+  if (is_loopback_url (self->base_url))
+    {
+      /* libproxy may route even 127.0.0.1 through a configured proxy. */
+      g_autoptr(GProxyResolver) direct = g_simple_proxy_resolver_new (NULL, NULL);
+      soup_session_set_proxy_resolver (self->session, direct);
+    }
+  else
+    soup_session_set_proxy_resolver (self->session, g_proxy_resolver_get_default ());
+}
+
+static void
+easel_client_finalize (GObject *object)
+{
+  EaselClient *self = (EaselClient *) object;
+
+  g_clear_object (&self->session);
+  g_clear_pointer (&self->base_url, g_free);
+  if (self->api_key != NULL)
+    memset (self->api_key, 0, strlen (self->api_key));
+  g_clear_pointer (&self->api_key, g_free);
+  g_clear_pointer (&self->organization, g_free);
+  g_clear_pointer (&self->user_agent, g_free);
+
+  G_OBJECT_CLASS (easel_client_parent_class)->finalize (object);
+}
+
+static void
+easel_client_get_property (GObject    *object,
+                           guint       prop_id,
+                           GValue     *value,
+                           GParamSpec *pspec)
+{
+  EaselClient *self = EASEL_CLIENT (object);
+
+  switch (prop_id)
+    {
+    case PROP_BASE_URL:
+      g_value_set_string (value, self->base_url);
+      break;
+    case PROP_ORGANIZATION:
+      g_value_set_string (value, self->organization);
+      break;
+    case PROP_USER_AGENT:
+      g_value_set_string (value, self->user_agent);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+easel_client_set_property (GObject      *object,
+                           guint         prop_id,
+                           const GValue *value,
+                           GParamSpec   *pspec)
+{
+  EaselClient *self = EASEL_CLIENT (object);
+
+  switch (prop_id)
+    {
+    case PROP_BASE_URL:
+      easel_client_set_base_url (self, g_value_get_string (value));
+      break;
+    case PROP_API_KEY:
+      easel_client_set_api_key (self, g_value_get_string (value));
+      break;
+    case PROP_ORGANIZATION:
+      easel_client_set_organization (self, g_value_get_string (value));
+      break;
+    case PROP_USER_AGENT:
+      g_free (self->user_agent);
+      self->user_agent = g_value_get_string (value)
+        ? g_value_dup_string (value)
+        : g_strdup ("Easel/" PACKAGE_VERSION);
+      soup_session_set_user_agent (self->session, self->user_agent);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+easel_client_class_init (EaselClientClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = easel_client_finalize;
+  object_class->get_property = easel_client_get_property;
+  object_class->set_property = easel_client_set_property;
+
+  properties[PROP_BASE_URL] =
+    g_param_spec_string ("base-url", NULL, NULL, "https://api.openai.com/v1",
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_API_KEY] =
+    g_param_spec_string ("api-key", NULL, NULL, NULL,
+                         G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_ORGANIZATION] =
+    g_param_spec_string ("organization", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_USER_AGENT] =
+    g_param_spec_string ("user-agent", NULL, NULL, "Easel/" PACKAGE_VERSION,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[RETRYING] =
+    g_signal_new ("retrying",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 3,
+                  G_TYPE_UINT, G_TYPE_INT64, G_TYPE_ERROR);
+
+  if (main_thread == NULL)
+    main_thread = g_thread_self ();
+}
+
+static void
+easel_client_init (EaselClient *self)
+{
+  self->session = soup_session_new ();
+  soup_session_set_timeout (self->session, SESSION_TIMEOUT_S);
+  self->base_url = g_strdup ("https://api.openai.com/v1");
+  self->user_agent = g_strdup ("Easel/" PACKAGE_VERSION);
+  soup_session_set_user_agent (self->session, self->user_agent);
+  easel_retry_policy_init_default (&self->retry_policy);
+  easel_client_update_proxy (self);
+}
+
+EaselClient *
+easel_client_new (const char *base_url,
+                  const char *api_key)
+{
+  EaselClient *self = g_object_new (EASEL_TYPE_CLIENT, NULL);
+
+  if (base_url != NULL)
+    easel_client_set_base_url (self, base_url);
+  easel_client_set_api_key (self, api_key);
+  return self;
+}
+
+const char *
+easel_client_get_base_url (EaselClient *self)
+{
+  g_return_val_if_fail (EASEL_IS_CLIENT (self), NULL);
+  return self->base_url;
+}
+
+void
+easel_client_set_base_url (EaselClient *self,
+                           const char  *base_url)
+{
+  g_return_if_fail (EASEL_IS_CLIENT (self));
+
+  if (base_url == NULL || base_url[0] == '\0')
+    base_url = "https://api.openai.com/v1";
+  if (g_strcmp0 (self->base_url, base_url) == 0)
+    return;
+  g_free (self->base_url);
+  self->base_url = g_strdup (base_url);
+  easel_client_update_proxy (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BASE_URL]);
+}
+
+void
+easel_client_set_api_key (EaselClient *self,
+                          const char  *api_key)
+{
+  g_return_if_fail (EASEL_IS_CLIENT (self));
+
+  if (self->api_key != NULL)
+    memset (self->api_key, 0, strlen (self->api_key));
+  g_free (self->api_key);
+  self->api_key = g_strdup (api_key);
+}
+
+gboolean
+easel_client_has_api_key (EaselClient *self)
+{
+  g_return_val_if_fail (EASEL_IS_CLIENT (self), FALSE);
+  return self->api_key != NULL && self->api_key[0] != '\0';
+}
+
+void
+easel_client_set_organization (EaselClient *self,
+                               const char  *organization)
+{
+  g_return_if_fail (EASEL_IS_CLIENT (self));
+
+  if (g_strcmp0 (self->organization, organization) == 0)
+    return;
+  g_free (self->organization);
+  self->organization = g_strdup (organization);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ORGANIZATION]);
+}
+
+void
+easel_client_set_retry_policy (EaselClient            *self,
+                               const EaselRetryPolicy *policy)
+{
+  g_return_if_fail (EASEL_IS_CLIENT (self));
+
+  if (policy != NULL)
+    self->retry_policy = *policy;
+  else
+    easel_retry_policy_init_default (&self->retry_policy);
+}
+
+void
+easel_client_set_debug (EaselClient *self,
+                        gboolean     debug)
+{
+  g_return_if_fail (EASEL_IS_CLIENT (self));
+  self->debug = !!debug;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Public operations */
+
+void
+easel_client_send_async (EaselClient         *self,
+                         const EaselRequest  *request,
+                         EaselEventFunc       event_func,
+                         gpointer             event_data,
+                         GDestroyNotify       event_data_destroy,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+  Op *op;
+
+  g_return_if_fail (EASEL_IS_CLIENT (self));
+  g_return_if_fail (request != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, easel_client_send_async);
+
+  if (!easel_request_validate (request, &error))
+    {
+      if (event_data_destroy != NULL)
+        event_data_destroy (event_data);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  op = op_new (self, OP_SEND, task, "POST", easel_request_get_path (request), FALSE);
+  op->request = easel_request_copy (request);
+  op->streaming = request->stream;
+  op->n_expected_images = request->n > 0 ? (guint) request->n : 1;
+  op->event_func = event_func;
+  op->event_data = event_data;
+  op->event_data_destroy = event_data_destroy;
+
+  if (easel_request_is_multipart (request))
+    {
+      g_autoptr(SoupMultipart) multipart = easel_request_to_multipart (request, &error);
+
+      if (multipart != NULL)
+        op_set_multipart (op, multipart);
+    }
+  else
+    {
+      g_autoptr(JsonNode) node = easel_request_to_json (request, &error);
+
+      if (node != NULL)
+        {
+          char *json = json_to_string (node, FALSE);
+          op->body = g_bytes_new_take (json, strlen (json));
+          op->content_type = g_strdup ("application/json");
+        }
+    }
+
+  if (error != NULL)
+    op_return_error (op, g_steal_pointer (&error));
+  else if (!op_is_finished (op))
+    op_start_attempt (op);
+
+  op_unref (op);
+}
+
+EaselResult *
+easel_client_send_finish (EaselClient   *self,
+                          GAsyncResult  *result,
+                          GError       **error)
+{
+  g_return_val_if_fail (EASEL_IS_CLIENT (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+easel_client_upload_file_async (EaselClient         *self,
+                                GBytes              *bytes,
+                                const char          *filename,
+                                const char          *mime_type,
+                                const char          *purpose,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(SoupMultipart) multipart = NULL;
+  Op *op;
+
+  g_return_if_fail (EASEL_IS_CLIENT (self));
+  g_return_if_fail (bytes != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, easel_client_upload_file_async);
+
+  multipart = soup_multipart_new ("multipart/form-data");
+  soup_multipart_append_form_string (multipart, "purpose", purpose ? purpose : "vision");
+  soup_multipart_append_form_file (multipart, "file",
+                                   filename ? filename : "image.png",
+                                   mime_type ? mime_type : "application/octet-stream",
+                                   bytes);
+
+  op = op_new (self, OP_UPLOAD, task, "POST", "/files", FALSE);
+  op_set_multipart (op, multipart);
+  if (!op_is_finished (op))
+    op_start_attempt (op);
+  op_unref (op);
+}
+
+char *
+easel_client_upload_file_finish (EaselClient   *self,
+                                 GAsyncResult  *result,
+                                 GError       **error)
+{
+  g_return_val_if_fail (EASEL_IS_CLIENT (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+easel_client_list_models_async (EaselClient         *self,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Op *op;
+
+  g_return_if_fail (EASEL_IS_CLIENT (self));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, easel_client_list_models_async);
+
+  op = op_new (self, OP_MODELS, task, "GET", "/models", FALSE);
+  if (!op_is_finished (op))
+    op_start_attempt (op);
+  op_unref (op);
+}
+
+GStrv
+easel_client_list_models_finish (EaselClient   *self,
+                                 GAsyncResult  *result,
+                                 GError       **error)
+{
+  g_return_val_if_fail (EASEL_IS_CLIENT (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+easel_client_fetch_url_async (EaselClient         *self,
+                              const char          *url,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Op *op;
+
+  g_return_if_fail (EASEL_IS_CLIENT (self));
+  g_return_if_fail (url != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, easel_client_fetch_url_async);
+
+  op = op_new (self, OP_FETCH, task, "GET", url, TRUE);
+  if (!op_is_finished (op))
+    op_start_attempt (op);
+  op_unref (op);
+}
+
+GBytes *
+easel_client_fetch_url_finish (EaselClient   *self,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  g_return_val_if_fail (EASEL_IS_CLIENT (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

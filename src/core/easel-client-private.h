@@ -1,0 +1,18 @@
+/* easel-client-private.h: test hooks of EaselClient
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "easel-client.h"
+
+G_BEGIN_DECLS
+
+/* The thread that last parsed a response body or an SSE event (JSON and
+ * base64), for tests that check the work stays off the main thread. Only
+ * compare the pointer; never dereference it. */
+GThread *_easel_client_get_last_parse_thread (void);
+/* How many parse jobs (events or bodies) ran on the main thread: should stay 0. */
+guint    _easel_client_get_n_main_thread_parses (void);
+
+G_END_DECLS
