@@ -32,6 +32,16 @@ double   easel_cost_usd_for_usage (const char       *model,
                                    const EaselUsage *usage,
                                    guint             n_images);
 /* "$0.17" / "≈ 4,360 tokens" helpers for UIs. */
+/* "$0.17", "$0.004" below a cent, "—" when unknown (negative). */
 char    *easel_cost_format_usd    (double usd);
+/* "≈ 4,360 tokens", "—" when negative. */
+char    *easel_cost_format_tokens (gint64 tokens);
+
+/* Estimates: "auto" quality/size are priced as medium 1024x1024 with
+ * known = FALSE; gpt-image-2 custom sizes scale the square row by area
+ * (known = FALSE); input tokens are rough (≈4 chars per text token, a fixed
+ * guess per input image). Responses estimates cover the image tool only,
+ * not the mainline model's own tokens. Prices are list prices at the
+ * reference date, for display only. */
 
 G_END_DECLS

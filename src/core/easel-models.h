@@ -64,4 +64,16 @@ gboolean easel_model_supports_value (const EaselModelInfo *info,
 gboolean easel_request_validate (const EaselRequest *request,
                                  GError            **error);
 
+/* "1536x864" → 1536, 864. FALSE for "auto" or anything not WIDTHxHEIGHT. */
+gboolean easel_parse_size (const char *size,
+                           int        *width,
+                           int        *height);
+
+/* The mask must be a PNG with an alpha channel and the image's pixel size.
+ * Reads headers only (GdkPixbufLoader size-prepared, PNG IHDR/tRNS), so it
+ * is cheap even for large files. EASEL_VALIDATION_ERROR_INVALID_VALUE. */
+gboolean easel_validate_mask_matches_image (GBytes  *image,
+                                            GBytes  *mask,
+                                            GError **error);
+
 G_END_DECLS

@@ -50,6 +50,11 @@ void             easel_input_image_free          (EaselInputImage *self);
 char            *easel_input_image_to_data_url   (const EaselInputImage *self);
 /* sha256 hex of the bytes, or of the id/url. */
 char            *easel_input_image_hash          (const EaselInputImage *self);
+/* "image/png", "image/jpeg", "image/webp", "image/gif" from magic bytes, or NULL. */
+const char      *easel_image_sniff_mime          (const guint8 *data, gsize len);
+
+/* The mainline model sent to /responses when responses_model is unset. */
+#define EASEL_DEFAULT_RESPONSES_MODEL "gpt-4.1"
 
 /* Unset integers are -1, unset strings NULL: unset fields are not sent. */
 typedef struct
@@ -92,6 +97,9 @@ void          easel_request_add_image (EaselRequest *self, EaselInputImage *imag
 void          easel_request_set_mask  (EaselRequest *self, EaselInputImage *mask /* transfer full */);
 
 /* "/images/generations", "/images/edits", "/images/variations", "/responses" */
+/* is_multipart: variations always; edits when every image and the mask are
+ * BYTES (otherwise the JSON edit body with image_url/file_id refs is used,
+ * which the API accepts for GPT image models only). */
 const char   *easel_request_get_path      (const EaselRequest *self);
 gboolean      easel_request_is_multipart  (const EaselRequest *self);
 /* The JSON body (generations, responses). */
