@@ -52,6 +52,8 @@ typedef struct
   GError *error;                /* EASEL_EVENT_ERROR and RESPONSE_FAILED: EASEL_API_ERROR */
 } EaselEvent;
 
+#define EASEL_TYPE_EVENT (easel_event_get_type ())
+
 GType       easel_event_get_type (void) G_GNUC_CONST;
 /* Parses one SSE `data:` payload (JSON), dispatching on its "type" and
  * decoding base64 images. Heavy for big events: call it from a worker thread.

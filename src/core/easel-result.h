@@ -40,6 +40,8 @@ typedef struct
   gint64      created;
 } EaselResult;
 
+#define EASEL_TYPE_RESULT (easel_result_get_type ())
+
 GType        easel_result_get_type   (void) G_GNUC_CONST;
 EaselResult *easel_result_new        (EaselApi api);
 EaselResult *easel_result_copy       (const EaselResult *self);

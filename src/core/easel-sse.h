@@ -13,6 +13,8 @@ typedef struct _EaselSseParser EaselSseParser;
 /* Called once per complete event (a blank line ends it). @event_name is the
  * last `event:` field or NULL. @data is the joined `data:` lines (without the
  * trailing newline); the parser keeps ownership, g_bytes_ref() it to keep it.
+ * The bytes are followed by a NUL (not counted in the size), so they can be
+ * read as a string.
  * Events whose data is exactly "[DONE]" are not delivered; see
  * easel_sse_parser_saw_done(). */
 typedef void (*EaselSseEventFunc) (const char *event_name,
