@@ -2,8 +2,26 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * (The library work fills in the rest of this API; the type and the
- * opening function are fixed so the app and CLI can code against them.)
+ * Layout of a library directory:
+ *   <dir>/library.db                 SQLite (WAL), schema versioned by user_version
+ *   <dir>/images/ab/abcdef….png      image files, content-addressed by sha256
+ *
+ * Threading: every EaselStore method may be called from any thread; database
+ * access is serialised by a mutex inside the store. The plain functions do
+ * blocking I/O: call them from a worker thread, or use the _async variants
+ * from the main loop (the GUI must).
+ *
+ * Failure: when the library cannot be written (disk full, read-only data
+ * directory, corrupt database) the functions return FALSE/NULL with a clear
+ * EASEL_STORE_ERROR and leave nothing half-written: an image file is either
+ * complete or absent, and a row is only committed after its image file is
+ * durable on disk. The CALLER KEEPS ITS IN-MEMORY RESULT (EaselResult bytes,
+ * already-written output files) and should just show the error; nothing is
+ * lost but the library entry.
+ *
+ * Records (EaselGeneration, EaselTurn, EaselConversation) are snapshots: the
+ * store never changes them after returning them. Re-query after a change;
+ * the "changed" signal says when.
  */
 #pragma once
 
@@ -13,12 +31,381 @@
 
 G_BEGIN_DECLS
 
+/* PRAGMA user_version of the schema this build writes. */
+#define EASEL_STORE_SCHEMA_VERSION 2
+
+#define EASEL_STORE_ERROR (easel_store_error_quark ())
+
+typedef enum
+{
+  EASEL_STORE_ERROR_FAILED,     /* anything else (SQLite error text in the message) */
+  EASEL_STORE_ERROR_CORRUPT,    /* library.db is corrupt or not an Easel library: it is left untouched;
+                                 * offer easel_store_reset_with_backup() */
+  EASEL_STORE_ERROR_TOO_NEW,    /* written by a newer Easel (schema version above ours) */
+  EASEL_STORE_ERROR_IO,         /* disk full, I/O error writing an image or the db */
+  EASEL_STORE_ERROR_READ_ONLY,  /* the data directory or db cannot be written */
+  EASEL_STORE_ERROR_NOT_FOUND,  /* no such generation / turn / conversation */
+  EASEL_STORE_ERROR_INVALID,    /* bad argument, or a PNG without Easel metadata on import */
+} EaselStoreError;
+
+GQuark easel_store_error_quark (void);
+
+typedef enum
+{
+  EASEL_GENERATION_OK,
+  EASEL_GENERATION_FAILED,
+  EASEL_GENERATION_MODERATED,
+  EASEL_GENERATION_CANCELLED,
+} EaselGenerationStatus;
+
+const char *easel_generation_status_to_string   (EaselGenerationStatus status); /* "ok", "failed", "moderated", "cancelled" */
+gboolean    easel_generation_status_from_string (const char *str, EaselGenerationStatus *status);
+
+/* ---------------------------------------------------------------------------
+ * EaselGeneration: one row of `generations` (one image, or one failed request).
+ * A GObject so it can sit in a GListStore for a GtkGridView. Fields are
+ * public and read-only by convention; a few are also properties for
+ * <lookup> bindings in .ui files.
+ *
+ * Properties (read-only): "id" (int64), "prompt", "revised-prompt", "model",
+ * "path" (absolute image path or NULL), "size", "created" (int64 unix
+ * seconds), "starred" (boolean), "status" (string), "cost" (double: actual
+ * dollars, else the estimate, else -1).
+ */
+#define EASEL_TYPE_GENERATION (easel_generation_get_type ())
+G_DECLARE_FINAL_TYPE (EaselGeneration, easel_generation, EASEL, GENERATION, GObject)
+
+struct _EaselGeneration
+{
+  GObject parent_instance;
+
+  gint64  id;                    /* 0 until inserted */
+  char   *sha256;                /* image file hash; NULL for a failed request */
+  char   *path;                  /* absolute path of the image file, NULL if none */
+  char   *model;
+  char   *api;                   /* easel_api_to_string(): "generate", "edit", … */
+  char   *params_json;           /* easel_request_params_to_json(), every parameter */
+  char   *prompt;
+  char   *revised_prompt;
+  char   *action;                /* Responses: generate / edit */
+  char   *size;
+  char   *format;                /* png, jpeg, webp */
+  char   *background;
+  char   *quality;
+  char   *usage_json;            /* the usage object as reported, or NULL */
+  gint64  input_tokens;          /* this row's share of the request's usage */
+  gint64  output_tokens;
+  double  estimated_usd;         /* -1 when unknown */
+  double  actual_usd;            /* from usage; -1 when no usage was reported */
+  gint64  created;               /* unix seconds */
+  gint64  parent_generation_id;  /* 0 = none (edits/variations of a library image) */
+  char   *mask_sha256;           /* the edit mask, stored like an image; NULL if none */
+  gint64  conversation_id;       /* 0 = none */
+  gint64  turn_id;               /* 0 = none */
+  gboolean starred;
+  char   *request_hash;          /* easel_request_hash(): the identical-request cache key */
+  EaselGenerationStatus status;
+  char   *error_type;            /* for failed/moderated: "invalid_request_error", … */
+  char   *error_code;            /* "moderation_blocked", … */
+  char   *error_message;
+  char   *response_id;           /* Responses */
+  char   *image_call_id;         /* Responses image_generation_call id */
+  gint64  deleted_at;            /* 0 = live; unix seconds when soft-deleted */
+};
+
+/* An empty record (numbers 0, costs -1) for easel_store_insert_generation(). */
+EaselGeneration *easel_generation_new      (void);
+/* actual_usd when known, else estimated_usd, else -1. */
+double           easel_generation_get_cost (EaselGeneration *self);
+
+/* ---------------------------------------------------------------------------
+ * EaselTurn: one message exchange in a conversation. Turns form a tree via
+ * parent_turn_id, so a conversation can branch (regenerate / edit earlier).
+ */
+#define EASEL_TYPE_TURN (easel_turn_get_type ())
+G_DECLARE_FINAL_TYPE (EaselTurn, easel_turn, EASEL, TURN, GObject)
+
+struct _EaselTurn
+{
+  GObject parent_instance;
+
+  gint64  id;                    /* 0 until added */
+  gint64  conversation_id;
+  gint64  parent_turn_id;        /* 0 = root */
+  char   *user_text;
+  char   *assistant_text;
+  char   *response_id;           /* Responses id of this turn's response */
+  char   *previous_response_id;  /* what the request continued from */
+  char   *image_call_id;         /* the image_generation_call id, for item_reference */
+  gint64  generation_id;         /* the image this turn produced, 0 = none */
+  gint64  created;               /* unix seconds */
+};
+
+EaselTurn *easel_turn_new (void);
+
+/* ---------------------------------------------------------------------------
+ * EaselConversation
+ */
+#define EASEL_TYPE_CONVERSATION (easel_conversation_get_type ())
+G_DECLARE_FINAL_TYPE (EaselConversation, easel_conversation, EASEL, CONVERSATION, GObject)
+
+struct _EaselConversation
+{
+  GObject parent_instance;
+
+  gint64  id;
+  char   *title;
+  gint64  created;               /* unix seconds */
+  gint64  updated;               /* unix seconds, bumped by every added turn */
+  gint64  last_turn;             /* id of the newest turn (the tip to continue from), 0 = none */
+};
+
+/* ---------------------------------------------------------------------------
+ * Queries
+ */
+typedef enum
+{
+  EASEL_STORE_SORT_NEWEST,
+  EASEL_STORE_SORT_OLDEST,
+  EASEL_STORE_SORT_COST,         /* most expensive first (actual, else estimate) */
+} EaselStoreSort;
+
+typedef struct
+{
+  char          *text;             /* FTS5 search over prompt + revised prompt; NULL/"" = all.
+                                    * Plain words, each matched as a prefix, all required. */
+  char          *model;            /* exact model; NULL = any */
+  gint64         since;            /* created >= since (unix seconds); 0 = unbounded */
+  gint64         until;            /* created < until; 0 = unbounded */
+  gint64         conversation_id;  /* 0 = any */
+  gboolean       starred_only;
+  gboolean       include_failed;   /* FALSE: status "ok" rows only (the gallery) */
+  gboolean       deleted_only;     /* TRUE: only soft-deleted rows (a trash view); else live only */
+  EaselStoreSort sort;
+  guint          offset;           /* paging */
+  guint          limit;            /* 0 = no limit */
+} EaselStoreQuery;
+
+EaselStoreQuery *easel_store_query_new  (void);
+EaselStoreQuery *easel_store_query_copy (const EaselStoreQuery *self);
+void             easel_store_query_free (EaselStoreQuery *self);
+GType            easel_store_query_get_type (void) G_GNUC_CONST;
+
+/* ---------------------------------------------------------------------------
+ * The spend ledger. A row's cost is its actual_usd when usage was reported,
+ * else its estimated_usd. Failed and moderated requests are counted (and
+ * their cost included: the request was sent and may have been billed);
+ * cancelled ones are counted but cost only what usage says.
+ */
+typedef struct
+{
+  char   *key;                   /* "2025-01-31" (local date) or the model name; NULL for the total */
+  double  usd;                   /* all statuses */
+  double  failed_usd;            /* the part of usd from failed + moderated rows */
+  guint   n_ok;
+  guint   n_failed;
+  guint   n_moderated;
+  guint   n_cancelled;
+  guint   n_estimated;           /* rows priced by estimate because no usage was reported */
+  gint64  input_tokens;
+  gint64  output_tokens;
+} EaselSpendRow;
+
+typedef struct
+{
+  EaselSpendRow  total;
+  GPtrArray     *per_day;        /* EaselSpendRow*, newest day first */
+  GPtrArray     *per_model;      /* EaselSpendRow*, most expensive first */
+} EaselSpend;
+
+void easel_spend_free (EaselSpend *self);
+
+/* ---------------------------------------------------------------------------
+ * Recording
+ */
+typedef struct
+{
+  gint64 conversation_id;        /* 0 = none */
+  gint64 turn_id;                /* 0 = none */
+  gint64 parent_generation_id;   /* 0 = none */
+  double estimated_usd;          /* < 0: computed with easel_cost_estimate() */
+} EaselRecordOptions;
+
+typedef enum
+{
+  EASEL_EXPORT_PNG,              /* with iTXt metadata (prompt, model, params, ids, easel: JSON) */
+  EASEL_EXPORT_JPEG,
+  EASEL_EXPORT_WEBP,
+} EaselExportFormat;
+
+gboolean easel_export_format_from_string (const char *str, EaselExportFormat *format);
+
+/* ---------------------------------------------------------------------------
+ * EaselStore
+ *
+ * Signal "changed" (no arguments): something was recorded, starred,
+ * deleted or imported. Emitted on the main context that was the thread
+ * default when the store was opened, never from a worker thread.
+ */
 #define EASEL_TYPE_STORE (easel_store_get_type ())
 G_DECLARE_FINAL_TYPE (EaselStore, easel_store, EASEL, STORE, GObject)
 
 /* Opens (creating, migrating) the library in @dir, or in
- * $XDG_DATA_HOME/easel when @dir is NULL. */
+ * $XDG_DATA_HOME/easel when @dir is NULL. Also sweeps orphans: temp files
+ * and image files no row points to (older than a grace period).
+ * A corrupt or foreign library.db fails with EASEL_STORE_ERROR_CORRUPT and is
+ * never modified. */
 EaselStore *easel_store_open    (const char *dir, GError **error);
 const char *easel_store_get_dir (EaselStore *self);
+void        easel_store_open_async  (const char          *dir,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data);
+EaselStore *easel_store_open_finish (GAsyncResult        *result,
+                                     GError             **error);
+
+/* Moves a broken <dir>/library.db (and its -wal/-shm) aside to
+ * library.db.broken-<timestamp> and leaves the place free, so the next
+ * easel_store_open() starts a fresh library. Images are kept.
+ * @backup_path (nullable) receives the new name of the old file. */
+gboolean    easel_store_reset_with_backup (const char  *dir,
+                                           char       **backup_path,
+                                           GError     **error);
+
+/* Runs the orphan sweep again; files younger than @grace_seconds are kept
+ * (another process may be about to commit their row). Returns the number of
+ * files removed, or -1 on error. */
+int         easel_store_sweep_orphans (EaselStore *self,
+                                       gint64      grace_seconds,
+                                       GError    **error);
+
+/* Writes @bytes to images/ab/<sha256>.<format> atomically (temp file, fsync,
+ * rename, fsync dir) unless identical bytes are already stored. @format is
+ * the extension ("png", "jpeg", "webp"; NULL = "png"). Returns the absolute
+ * path; @out_sha256 (nullable) gets the hash. */
+char       *easel_store_store_image (EaselStore  *self,
+                                     GBytes      *bytes,
+                                     const char  *format,
+                                     char       **out_sha256,
+                                     GError     **error);
+
+/* Low level: inserts @generation (id must be 0) after storing @image_bytes
+ * (nullable) and filling in sha256/path. Sets generation->id and, when 0,
+ * generation->created. Returns the new id, or 0 on error. */
+gint64      easel_store_insert_generation (EaselStore      *self,
+                                           EaselGeneration *generation,
+                                           GBytes          *image_bytes,
+                                           GError         **error);
+
+/* High level: records the outcome of one request. @result is NULL on failure,
+ * @request_error NULL on success (EASEL_API_ERROR_MODERATION → "moderated",
+ * G_IO_ERROR_CANCELLED → "cancelled", else "failed"). One row per final
+ * image with bytes; one row for a failure. Usage and actual cost are split
+ * across the images. Image files are written before their rows commit.
+ * Returns EaselGeneration* (element-type EaselGeneration, transfer full). */
+GPtrArray  *easel_store_record (EaselStore               *self,
+                                const EaselRequest       *request,
+                                const EaselResult        *result,
+                                const GError             *request_error,
+                                const EaselRecordOptions *options,   /* nullable */
+                                GError                  **error);
+void        easel_store_record_async  (EaselStore               *self,
+                                       const EaselRequest       *request,   /* copied */
+                                       const EaselResult        *result,    /* copied */
+                                       const GError             *request_error,
+                                       const EaselRecordOptions *options,
+                                       GCancellable             *cancellable,
+                                       GAsyncReadyCallback       callback,
+                                       gpointer                  user_data);
+GPtrArray  *easel_store_record_finish (EaselStore               *self,
+                                       GAsyncResult             *result,
+                                       GError                  **error);
+
+EaselGeneration *easel_store_get_generation (EaselStore *self,
+                                             gint64      id,
+                                             GError    **error);   /* NOT_FOUND when absent */
+/* The newest "ok", not-deleted generation recorded for exactly this request
+ * hash, or NULL (no error) when there is none. */
+EaselGeneration *easel_store_lookup_cached  (EaselStore *self,
+                                             const char *request_hash,
+                                             GError    **error);
+/* All ok generations of that newest cached request (n > 1 images), oldest id first. */
+GPtrArray       *easel_store_lookup_cached_all (EaselStore *self,
+                                                const char *request_hash,
+                                                GError    **error);
+
+gboolean    easel_store_set_starred (EaselStore *self, gint64 id, gboolean starred, GError **error);
+/* Soft delete (sets deleted_at) and its undo. */
+gboolean    easel_store_delete      (EaselStore *self, gint64 id, GError **error);
+gboolean    easel_store_undelete    (EaselStore *self, gint64 id, GError **error);
+/* Removes soft-deleted rows deleted before @deleted_before (0 = all) and the
+ * image files no other row uses. Returns the number of rows purged, -1 on error. */
+int         easel_store_purge       (EaselStore *self, gint64 deleted_before, GError **error);
+
+/* Returns EaselGeneration* (transfer full); @total_count (nullable) gets the
+ * number of rows matching the query without offset/limit. */
+GPtrArray  *easel_store_query        (EaselStore            *self,
+                                      const EaselStoreQuery *query,
+                                      guint                 *total_count,
+                                      GError               **error);
+void        easel_store_query_async  (EaselStore            *self,
+                                      const EaselStoreQuery *query,   /* copied */
+                                      GCancellable          *cancellable,
+                                      GAsyncReadyCallback    callback,
+                                      gpointer               user_data);
+GPtrArray  *easel_store_query_finish (EaselStore            *self,
+                                      GAsyncResult          *result,
+                                      guint                 *total_count,
+                                      GError               **error);
+
+/* Ledger since @since (unix seconds, 0 = all time), deleted rows included
+ * (deleting an image does not refund it). */
+EaselSpend *easel_store_get_spend (EaselStore *self, gint64 since, GError **error);
+
+/* Conversations and turns */
+EaselConversation *easel_store_create_conversation (EaselStore *self, const char *title, GError **error);
+EaselConversation *easel_store_get_conversation    (EaselStore *self, gint64 id, GError **error);
+/* Newest updated first. */
+GPtrArray         *easel_store_list_conversations  (EaselStore *self, GError **error);
+gboolean           easel_store_rename_conversation (EaselStore *self, gint64 id, const char *title, GError **error);
+/* Inserts @turn (id must be 0; conversation_id set; parent_turn_id 0 or a
+ * turn of the same conversation). Sets turn->id/created, bumps the
+ * conversation's updated/last_turn. Returns the id, 0 on error. */
+gint64             easel_store_add_turn            (EaselStore *self, EaselTurn *turn, GError **error);
+/* Updates assistant_text, response_id, image_call_id and generation_id of an
+ * existing turn (e.g. once the response finished). */
+gboolean           easel_store_update_turn         (EaselStore *self, EaselTurn *turn, GError **error);
+/* Every turn of the conversation, in id (creation) order. */
+GPtrArray         *easel_store_list_turns          (EaselStore *self, gint64 conversation_id, GError **error);
+/* The branch from the root down to @turn_id, root first. */
+GPtrArray         *easel_store_get_turn_path       (EaselStore *self, gint64 turn_id, GError **error);
+
+/* Export: PNG (with iTXt metadata), JPEG or WebP via GdkPixbuf; @quality
+ * 0-100 for lossy formats (-1 = 90). Written atomically to @dest. */
+gboolean    easel_store_export        (EaselStore        *self,
+                                       gint64             id,
+                                       GFile             *dest,
+                                       EaselExportFormat  format,
+                                       int                quality,
+                                       GError           **error);
+void        easel_store_export_async  (EaselStore        *self,
+                                       gint64             id,
+                                       GFile             *dest,
+                                       EaselExportFormat  format,
+                                       int                quality,
+                                       GCancellable      *cancellable,
+                                       GAsyncReadyCallback callback,
+                                       gpointer           user_data);
+gboolean    easel_store_export_finish (EaselStore        *self,
+                                       GAsyncResult      *result,
+                                       GError           **error);
+
+/* Import: reads the easel: iTXt metadata of a PNG exported by Easel and
+ * recreates the conversation, turn and generation so it can be continued.
+ * Returns the new generation. INVALID for a PNG without Easel metadata. */
+EaselGeneration *easel_store_import (EaselStore *self, GFile *png, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EaselStoreQuery, easel_store_query_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EaselSpend, easel_spend_free)
 
 G_END_DECLS
