@@ -26,4 +26,18 @@ void       easel_gallery_reload       (EaselGallery *self);
 /* Ctrl+F from the window. */
 void       easel_gallery_focus_search (EaselGallery *self);
 
+/* Added by the gallery work: */
+/* Shows the "library could not be opened" page for @error (e.g.
+ * EASEL_STORE_ERROR_CORRUPT from easel_store_open) with a way out: back up
+ * the broken library in @dir (NULL = the default) and start a new one. On
+ * success the gallery opens the new store and notifies "store". */
+void       easel_gallery_show_open_error (EaselGallery *self,
+                                          const char   *dir,
+                                          const GError *error);
+/* What dropping @file on the gallery does: an Easel PNG restores its
+ * conversation and emits "continue-conversation"; another image emits
+ * "use-as-input". The window can call it from its own drop target. */
+void       easel_gallery_import_file     (EaselGallery *self,
+                                          GFile        *file);
+
 G_END_DECLS
