@@ -1,0 +1,23 @@
+/* easel-params-popover.h: the generation parameters, next to the prompt
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+#include "easel-params.h"
+
+G_BEGIN_DECLS
+
+#define EASEL_TYPE_PARAMS_POPOVER (easel_params_popover_get_type ())
+G_DECLARE_FINAL_TYPE (EaselParamsPopover, easel_params_popover, EASEL, PARAMS_POPOVER, GtkPopover)
+
+/* Property "params". Options the chosen model lacks are insensitive, with a
+ * tooltip saying why (from easel_model_lookup). */
+GtkWidget   *easel_params_popover_new        (void);
+EaselParams *easel_params_popover_get_params (EaselParamsPopover *self);
+void         easel_params_popover_set_params (EaselParamsPopover *self, EaselParams *params);
+/* Why @option is unavailable for the current parameters, or NULL. */
+char        *easel_params_unavailable_reason (EaselParams *params, const char *option);
+
+G_END_DECLS

@@ -1,0 +1,891 @@
+/* easel-session.c: a tree of turns, the branch on show, and the running request
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "easel-session"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "easel-session.h"
+#include "easel-image-decoder.h"
+
+typedef struct _SendOp SendOp;
+
+struct _EaselSession
+{
+  GObject parent_instance;
+
+  GListStore *all_turns;   /* every turn, in creation order */
+  GListStore *branch;      /* root … head */
+  EaselSessionTurn *head;
+
+  SendOp *op;              /* the running request, or NULL */
+  char *stage;
+  char *status;
+  guint status_timeout;
+};
+
+/* One request in flight. Reference counted because decodes and the send
+ * callback may outlive a cancel. */
+struct _SendOp
+{
+  gatomicrefcount ref;
+  EaselSession *self;   /* weak; cleared when the op finishes */
+  EaselSessionTurn *turn;
+  EaselClient *client;
+  GCancellable *cancellable;
+  gulong retrying_id;
+  gint64 started;
+  gint64 retry_at;           /* monotonic, while waiting for a retry */
+  EaselCostEstimate estimate;
+  int partials_expected;
+  guint partials_seen;
+  guint next_frame;          /* frames handed to the decoder */
+  guint shown_frame;         /* the newest frame on the turn */
+  guint n_finals;
+  gboolean want_candidates;
+  gboolean final_shown;
+  gboolean finished;
+  char *model;
+  char *quality;
+};
+
+static void list_model_iface_init (GListModelInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (EaselSession, easel_session, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, list_model_iface_init))
+
+enum {
+  PROP_0,
+  PROP_HEAD,
+  PROP_BUSY,
+  PROP_RUNNING_TURN,
+  PROP_STAGE,
+  PROP_STATUS,
+  PROP_N_TURNS,
+  N_PROPS
+};
+
+enum {
+  TURN_FINISHED,
+  TURN_PARTIAL,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+static SendOp *
+send_op_ref (SendOp *op)
+{
+  g_atomic_ref_count_inc (&op->ref);
+  return op;
+}
+
+static void
+send_op_unref (SendOp *op)
+{
+  if (!g_atomic_ref_count_dec (&op->ref))
+    return;
+  if (op->retrying_id && op->client)
+    g_clear_signal_handler (&op->retrying_id, op->client);
+  g_clear_object (&op->turn);
+  g_clear_object (&op->client);
+  g_clear_object (&op->cancellable);
+  g_clear_pointer (&op->model, g_free);
+  g_clear_pointer (&op->quality, g_free);
+  g_free (op);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SendOp, send_op_unref)
+
+/* GListModel: the branch on show. */
+
+static GType
+get_item_type (GListModel *model)
+{
+  return EASEL_TYPE_SESSION_TURN;
+}
+
+static guint
+get_n_items (GListModel *model)
+{
+  return g_list_model_get_n_items (G_LIST_MODEL (EASEL_SESSION (model)->branch));
+}
+
+static gpointer
+get_item (GListModel *model,
+          guint       position)
+{
+  return g_list_model_get_item (G_LIST_MODEL (EASEL_SESSION (model)->branch), position);
+}
+
+static void
+list_model_iface_init (GListModelInterface *iface)
+{
+  iface->get_item_type = get_item_type;
+  iface->get_n_items = get_n_items;
+  iface->get_item = get_item;
+}
+
+static void
+branch_items_changed_cb (EaselSession *self,
+                         guint              position,
+                         guint              removed,
+                         guint              added,
+                         GListModel        *branch)
+{
+  g_list_model_items_changed (G_LIST_MODEL (self), position, removed, added);
+}
+
+/* Tree helpers */
+
+static GPtrArray *
+collect_children (EaselSession *self,
+                  EaselSessionTurn         *parent)
+{
+  GPtrArray *children = g_ptr_array_new ();
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->all_turns));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(EaselSessionTurn) turn = g_list_model_get_item (G_LIST_MODEL (self->all_turns), i);
+
+      if (easel_session_turn_get_parent (turn) == parent)
+        g_ptr_array_add (children, turn);
+    }
+  return children;
+}
+
+static void
+update_siblings (EaselSession *self,
+                 EaselSessionTurn         *parent)
+{
+  g_autoptr(GPtrArray) children = collect_children (self, parent);
+
+  for (guint i = 0; i < children->len; i++)
+    easel_session_turn_set_siblings (g_ptr_array_index (children, i), i, children->len);
+}
+
+static void
+rebuild_branch (EaselSession *self)
+{
+  g_autoptr(GPtrArray) path = g_ptr_array_new ();
+  guint n_old = g_list_model_get_n_items (G_LIST_MODEL (self->branch));
+  guint common = 0;
+
+  for (EaselSessionTurn *t = self->head; t != NULL; t = easel_session_turn_get_parent (t))
+    g_ptr_array_insert (path, 0, t);
+
+  /* Keep the shared prefix so rows above the fork are not rebuilt. */
+  while (common < n_old && common < path->len)
+    {
+      g_autoptr(EaselSessionTurn) old = g_list_model_get_item (G_LIST_MODEL (self->branch), common);
+
+      if (old != g_ptr_array_index (path, common))
+        break;
+      common++;
+    }
+
+  g_list_store_splice (self->branch, common, n_old - common,
+                       path->pdata + common, path->len - common);
+}
+
+/* Status line */
+
+static void
+set_stage (EaselSession *self,
+           const char        *stage)
+{
+  if (g_strcmp0 (self->stage, stage) == 0)
+    return;
+  g_free (self->stage);
+  self->stage = g_strdup (stage);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STAGE]);
+}
+
+static void
+update_status (EaselSession *self)
+{
+  g_autofree char *status = NULL;
+  SendOp *op = self->op;
+
+  if (op == NULL)
+    status = g_strdup ("");
+  else
+    {
+      gint64 now = g_get_monotonic_time ();
+      guint elapsed = (guint)((now - op->started) / G_USEC_PER_SEC);
+      g_autofree char *estimate = NULL;
+
+      if (op->retry_at > now)
+        {
+          guint wait = (guint)((op->retry_at - now + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
+
+          /* Translators: shown while waiting out a 429 */
+          status = g_strdup_printf (ngettext ("Rate limited, retrying in %u second",
+                                              "Rate limited, retrying in %u seconds", wait), wait);
+          easel_session_turn_set_status (op->turn, status);
+        }
+      else
+        {
+          if (op->estimate.known)
+            estimate = easel_cost_format_usd (op->estimate.usd);
+          if (estimate)
+            /* Translators: stage · elapsed time · estimated cost */
+            status = g_strdup_printf (_("%s · %u s · ≈ %s"), self->stage, elapsed, estimate);
+          else
+            status = g_strdup_printf (_("%s · %u s"), self->stage, elapsed);
+          easel_session_turn_set_status (op->turn, self->stage);
+        }
+    }
+
+  if (g_strcmp0 (status, self->status) != 0)
+    {
+      g_free (self->status);
+      self->status = g_steal_pointer (&status);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATUS]);
+    }
+}
+
+static gboolean
+status_timeout_cb (gpointer user_data)
+{
+  update_status (EASEL_SESSION (user_data));
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+finish_op (EaselSession *self,
+           SendOp            *op,
+           EaselTurnState     state,
+           const GError      *error)
+{
+  g_autoptr(EaselSessionTurn) turn = NULL;
+
+  if (op->finished)
+    return;
+  op->finished = TRUE;
+
+  turn = g_object_ref (op->turn);
+  if (op->retrying_id)
+    g_clear_signal_handler (&op->retrying_id, op->client);
+
+  if (error)
+    easel_session_turn_set_error (turn, error);
+  easel_session_turn_set_state (turn, state);
+
+  switch (state)
+    {
+    case EASEL_TURN_CANCELLED: easel_session_turn_set_status (turn, _("Cancelled")); break;
+    case EASEL_TURN_INCOMPLETE: easel_session_turn_set_status (turn, _("Incomplete: the connection was lost")); break;
+    case EASEL_TURN_FAILED: easel_session_turn_set_status (turn, _("Failed")); break;
+    case EASEL_TURN_PENDING:
+    case EASEL_TURN_RUNNING:
+    case EASEL_TURN_DONE:
+    default: easel_session_turn_set_status (turn, NULL); break;
+    }
+
+  if (self->op == op)
+    {
+      self->op = NULL;
+      op->self = NULL;
+      g_clear_handle_id (&self->status_timeout, g_source_remove);
+      set_stage (self, NULL);
+      update_status (self);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING_TURN]);
+      send_op_unref (op);
+    }
+
+  g_signal_emit (self, signals[TURN_FINISHED], 0, turn);
+}
+
+/* Frames */
+
+typedef struct
+{
+  SendOp *op;
+  GBytes *bytes;
+  guint frame;
+  gboolean is_partial;
+  int partial_index;
+} FrameData;
+
+static void
+frame_data_free (FrameData *data)
+{
+  g_clear_pointer (&data->op, send_op_unref);
+  g_clear_pointer (&data->bytes, g_bytes_unref);
+  g_free (data);
+}
+
+static void
+frame_decoded_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  FrameData *data = user_data;
+  SendOp *op = data->op;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autoptr(GError) error = NULL;
+
+  texture = easel_image_decode_finish (result, &error);
+
+  if (texture == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_warning ("Could not decode an image from the server: %s", error->message);
+      frame_data_free (data);
+      return;
+    }
+
+  if (!data->is_partial && op->want_candidates)
+    easel_session_turn_add_candidate (op->turn, texture, data->bytes);
+
+  /* Decodes finish out of order; never let an older frame, or a partial
+   * after the final, replace what is on show. A cancelled turn keeps the
+   * last partial it had. */
+  if (data->frame > op->shown_frame &&
+      !(data->is_partial && op->final_shown) &&
+      !(op->final_shown && !data->is_partial) &&
+      easel_session_turn_get_state (op->turn) != EASEL_TURN_CANCELLED)
+    {
+      op->shown_frame = data->frame;
+      if (!data->is_partial)
+        op->final_shown = TRUE;
+      easel_session_turn_set_texture (op->turn, texture, data->is_partial);
+      if (data->is_partial && op->self != NULL)
+        g_signal_emit (op->self, signals[TURN_PARTIAL], 0, op->turn, (guint)data->partial_index);
+    }
+
+  frame_data_free (data);
+}
+
+static void
+decode_frame (SendOp  *op,
+              GBytes  *bytes,
+              gboolean is_partial,
+              int      partial_index)
+{
+  FrameData *data = g_new0 (FrameData, 1);
+
+  data->op = send_op_ref (op);
+  data->bytes = g_bytes_ref (bytes);
+  data->frame = ++op->next_frame;
+  data->is_partial = is_partial;
+  data->partial_index = partial_index;
+  /* The final frame must land even after the request finished, so only
+   * partials are tied to the cancellable. */
+  easel_image_decode_async (bytes, 0, is_partial ? op->cancellable : NULL, frame_decoded_cb, data);
+}
+
+static const char *
+mime_for_format (const char *format)
+{
+  if (g_strcmp0 (format, "jpeg") == 0)
+    return "image/jpeg";
+  if (g_strcmp0 (format, "webp") == 0)
+    return "image/webp";
+  return "image/png";
+}
+
+static void
+take_final_image (SendOp     *op,
+                  GBytes     *bytes,
+                  const char *output_format,
+                  const char *revised_prompt,
+                  const char *action,
+                  const char *item_id)
+{
+  op->n_finals++;
+  if (op->n_finals == 1)
+    {
+      easel_session_turn_set_image_bytes (op->turn, bytes, mime_for_format (output_format));
+      if (revised_prompt)
+        easel_session_turn_set_revised_prompt (op->turn, revised_prompt);
+      if (action)
+        easel_session_turn_set_action (op->turn, action);
+      if (item_id)
+        easel_session_turn_set_image_call_id (op->turn, item_id);
+    }
+  decode_frame (op, bytes, FALSE, -1);
+}
+
+static void
+event_cb (const EaselEvent *event,
+          gpointer          user_data)
+{
+  SendOp *op = user_data;
+  EaselSession *self = op->self;
+  g_autofree char *stage = NULL;
+
+  if (op->finished || self == NULL)
+    return;
+
+  op->retry_at = 0;
+
+  switch (event->kind)
+    {
+    case EASEL_EVENT_RESPONSE_CREATED:
+      if (event->response_id)
+        easel_session_turn_set_response_id (op->turn, event->response_id);
+      set_stage (self, _("Queued"));
+      break;
+
+    case EASEL_EVENT_IMAGE_CALL_IN_PROGRESS:
+    case EASEL_EVENT_IMAGE_CALL_GENERATING:
+      set_stage (self, _("Generating"));
+      break;
+
+    case EASEL_EVENT_PARTIAL_IMAGE:
+      op->partials_seen++;
+      if (op->partials_expected > 0)
+        /* Translators: partial image k of N */
+        stage = g_strdup_printf (_("Partial %u/%d"), op->partials_seen, op->partials_expected);
+      else
+        stage = g_strdup_printf (_("Partial %u"), op->partials_seen);
+      set_stage (self, stage);
+      if (event->image)
+        decode_frame (op, event->image,  TRUE, event->partial_image_index);
+      break;
+
+    case EASEL_EVENT_IMAGE_CALL_COMPLETED:
+      set_stage (self, _("Finishing"));
+      break;
+
+    case EASEL_EVENT_IMAGE_DONE:
+      set_stage (self, _("Finishing"));
+      if (event->image)
+        take_final_image (op, event->image, event->output_format,
+                          event->revised_prompt, event->action, event->item_id);
+      break;
+
+    case EASEL_EVENT_TEXT_DELTA:
+      set_stage (self, _("Writing"));
+      easel_session_turn_append_text (op->turn, event->text);
+      break;
+
+    case EASEL_EVENT_TEXT_DONE:
+      if (event->text && *easel_session_turn_get_assistant_text (op->turn) == 0)
+        easel_session_turn_set_assistant_text (op->turn, event->text);
+      break;
+
+    case EASEL_EVENT_RESPONSE_COMPLETED:
+    case EASEL_EVENT_RESPONSE_IN_PROGRESS:
+    case EASEL_EVENT_RESPONSE_FAILED:
+    case EASEL_EVENT_OUTPUT_ITEM_ADDED:
+    case EASEL_EVENT_OUTPUT_ITEM_DONE:
+    case EASEL_EVENT_ERROR:
+    case EASEL_EVENT_UNKNOWN:
+    default:
+      break;
+    }
+
+  update_status (self);
+}
+
+static void
+retrying_cb (EaselClient  *client,
+             guint         attempt,
+             gint64        delay_ms,
+             const GError *why,
+             gpointer      user_data)
+{
+  SendOp *op = user_data;
+
+  if (op->finished || op->self == NULL)
+    return;
+  op->retry_at = g_get_monotonic_time () + delay_ms * 1000;
+  set_stage (op->self, _("Waiting to retry"));
+  update_status (op->self);
+}
+
+static void
+send_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(SendOp) op = user_data;
+  g_autoptr(EaselResult) res = NULL;
+  g_autoptr(GError) error = NULL;
+  EaselSession *self = op->self;
+  EaselTurnState state;
+
+  res = easel_client_send_finish (EASEL_CLIENT (object), result, &error);
+
+  if (op->finished || self == NULL)
+    return;
+
+  if (res != NULL)
+    {
+      gint64 tokens = 0;
+      double cost;
+
+      if (res->response_id)
+        easel_session_turn_set_response_id (op->turn, res->response_id);
+      if (res->text && *easel_session_turn_get_assistant_text (op->turn) == 0)
+        easel_session_turn_set_assistant_text (op->turn, res->text);
+
+      /* Non-streamed replies, or a stream whose done item we missed. */
+      if (op->n_finals == 0 && res->images != NULL)
+        for (guint i = 0; i < res->images->len; i++)
+          {
+            EaselImage *image = g_ptr_array_index (res->images, i);
+
+            if (image->bytes)
+              take_final_image (op, image->bytes, image->output_format,
+                                image->revised_prompt, image->action, image->item_id);
+          }
+      if (res->images && res->images->len > 0)
+        {
+          EaselImage *image = g_ptr_array_index (res->images, 0);
+
+          if (image->revised_prompt && !easel_session_turn_get_revised_prompt (op->turn))
+            easel_session_turn_set_revised_prompt (op->turn, image->revised_prompt);
+          if (image->action && !easel_session_turn_get_action (op->turn))
+            easel_session_turn_set_action (op->turn, image->action);
+        }
+
+      if (res->usage.present)
+        tokens += res->usage.total_tokens;
+      if (res->response_usage.present)
+        tokens += res->response_usage.total_tokens;
+      cost = easel_cost_usd_for_usage (op->model, op->quality,
+                                       easel_session_turn_get_request (op->turn)->size,
+                                       &res->usage,
+                                       res->images ? res->images->len : 0);
+      easel_session_turn_set_usage (op->turn, tokens, cost);
+
+      state = EASEL_TURN_DONE;
+    }
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    state = EASEL_TURN_CANCELLED;
+  else if (g_error_matches (error, EASEL_API_ERROR, EASEL_API_ERROR_TRUNCATED) &&
+           easel_session_turn_get_texture (op->turn) != NULL)
+    state = EASEL_TURN_INCOMPLETE;
+  else
+    state = EASEL_TURN_FAILED;
+
+  finish_op (self, op, state, state == EASEL_TURN_DONE || state == EASEL_TURN_CANCELLED ? NULL : error);
+}
+
+/* GObject */
+
+static void
+easel_session_dispose (GObject *object)
+{
+  EaselSession *self = (EaselSession *)object;
+
+  if (self->op)
+    {
+      SendOp *op = g_steal_pointer (&self->op);
+
+      g_cancellable_cancel (op->cancellable);
+      op->self = NULL;
+      op->finished = TRUE;
+      send_op_unref (op);
+    }
+  g_clear_handle_id (&self->status_timeout, g_source_remove);
+  self->head = NULL;
+  g_clear_object (&self->branch);
+  g_clear_object (&self->all_turns);
+
+  G_OBJECT_CLASS (easel_session_parent_class)->dispose (object);
+}
+
+static void
+easel_session_finalize (GObject *object)
+{
+  EaselSession *self = (EaselSession *)object;
+
+  g_clear_pointer (&self->stage, g_free);
+  g_clear_pointer (&self->status, g_free);
+
+  G_OBJECT_CLASS (easel_session_parent_class)->finalize (object);
+}
+
+static void
+easel_session_get_property (GObject    *object,
+                                 guint       prop_id,
+                                 GValue     *value,
+                                 GParamSpec *pspec)
+{
+  EaselSession *self = EASEL_SESSION (object);
+
+  switch (prop_id)
+    {
+    case PROP_HEAD: g_value_set_object (value, self->head); break;
+    case PROP_BUSY: g_value_set_boolean (value, self->op != NULL); break;
+    case PROP_RUNNING_TURN: g_value_set_object (value, self->op ? self->op->turn : NULL); break;
+    case PROP_STAGE: g_value_set_string (value, self->stage); break;
+    case PROP_STATUS: g_value_set_string (value, self->status); break;
+    case PROP_N_TURNS: g_value_set_uint (value, g_list_model_get_n_items (G_LIST_MODEL (self->all_turns))); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+easel_session_class_init (EaselSessionClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GParamFlags ro = G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+
+  object_class->dispose = easel_session_dispose;
+  object_class->finalize = easel_session_finalize;
+  object_class->get_property = easel_session_get_property;
+
+  properties[PROP_HEAD] = g_param_spec_object ("head", NULL, NULL, EASEL_TYPE_SESSION_TURN, ro);
+  properties[PROP_BUSY] = g_param_spec_boolean ("busy", NULL, NULL, FALSE, ro);
+  properties[PROP_RUNNING_TURN] = g_param_spec_object ("running-turn", NULL, NULL, EASEL_TYPE_SESSION_TURN, ro);
+  properties[PROP_STAGE] = g_param_spec_string ("stage", NULL, NULL, NULL, ro);
+  properties[PROP_STATUS] = g_param_spec_string ("status", NULL, NULL, "", ro);
+  properties[PROP_N_TURNS] = g_param_spec_uint ("n-turns", NULL, NULL, 0, G_MAXUINT, 0, ro);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[TURN_FINISHED] =
+    g_signal_new ("turn-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, EASEL_TYPE_SESSION_TURN);
+  signals[TURN_PARTIAL] =
+    g_signal_new ("turn-partial", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, EASEL_TYPE_SESSION_TURN, G_TYPE_UINT);
+}
+
+static void
+easel_session_init (EaselSession *self)
+{
+  self->all_turns = g_list_store_new (EASEL_TYPE_SESSION_TURN);
+  self->branch = g_list_store_new (EASEL_TYPE_SESSION_TURN);
+  self->status = g_strdup ("");
+  g_signal_connect_object (self->branch, "items-changed",
+                           G_CALLBACK (branch_items_changed_cb), self, G_CONNECT_SWAPPED);
+}
+
+EaselSession *
+easel_session_new (void)
+{
+  return g_object_new (EASEL_TYPE_SESSION, NULL);
+}
+
+GListModel *
+easel_session_get_all_turns (EaselSession *self)
+{
+  g_return_val_if_fail (EASEL_IS_SESSION (self), NULL);
+  return G_LIST_MODEL (self->all_turns);
+}
+
+EaselSessionTurn *
+easel_session_get_head (EaselSession *self)
+{
+  g_return_val_if_fail (EASEL_IS_SESSION (self), NULL);
+  return self->head;
+}
+
+void
+easel_session_set_head (EaselSession *self,
+                             EaselSessionTurn         *turn)
+{
+  g_return_if_fail (EASEL_IS_SESSION (self));
+  g_return_if_fail (!turn || EASEL_IS_SESSION_TURN (turn));
+
+  if (self->head == turn)
+    return;
+  self->head = turn;
+  rebuild_branch (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HEAD]);
+}
+
+EaselSessionTurn *
+easel_session_find_turn (EaselSession *self,
+                              const char        *turn_id)
+{
+  guint n;
+
+  g_return_val_if_fail (EASEL_IS_SESSION (self), NULL);
+
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->all_turns));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(EaselSessionTurn) turn = g_list_model_get_item (G_LIST_MODEL (self->all_turns), i);
+
+      if (g_strcmp0 (easel_session_turn_get_id (turn), turn_id) == 0)
+        return turn;
+    }
+  return NULL;
+}
+
+void
+easel_session_switch_branch (EaselSession *self,
+                                  EaselSessionTurn         *turn,
+                                  int                delta)
+{
+  g_autoptr(GPtrArray) siblings = NULL;
+  EaselSessionTurn *target;
+  guint index = 0;
+
+  g_return_if_fail (EASEL_IS_SESSION (self));
+  g_return_if_fail (EASEL_IS_SESSION_TURN (turn));
+
+  siblings = collect_children (self, easel_session_turn_get_parent (turn));
+  if (!g_ptr_array_find (siblings, turn, &index))
+    return;
+  if ((int)index + delta < 0 || (int)index + delta >= (int)siblings->len)
+    return;
+  target = g_ptr_array_index (siblings, index + delta);
+
+  /* Follow the newest child down to that branch's leaf. */
+  for (;;)
+    {
+      g_autoptr(GPtrArray) children = collect_children (self, target);
+
+      if (children->len == 0)
+        break;
+      target = g_ptr_array_index (children, children->len - 1);
+    }
+
+  easel_session_set_head (self, target);
+}
+
+void
+easel_session_add_turn (EaselSession *self,
+                             EaselSessionTurn         *parent,
+                             EaselSessionTurn         *turn)
+{
+  g_return_if_fail (EASEL_IS_SESSION (self));
+  g_return_if_fail (EASEL_IS_SESSION_TURN (turn));
+
+  easel_session_turn_set_parent (turn, parent);
+  g_list_store_append (self->all_turns, turn);
+  update_siblings (self, parent);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_TURNS]);
+  easel_session_set_head (self, turn);
+}
+
+void
+easel_session_send (EaselSession *self,
+                         EaselClient       *client,
+                         EaselSessionTurn         *turn,
+                         EaselRequest      *request)
+{
+  g_autoptr(EaselRequest) owned = request;
+  SendOp *op;
+
+  g_return_if_fail (EASEL_IS_SESSION (self));
+  g_return_if_fail (EASEL_IS_CLIENT (client));
+  g_return_if_fail (EASEL_IS_SESSION_TURN (turn));
+  g_return_if_fail (request != NULL);
+
+  if (self->op != NULL)
+    easel_session_cancel (self);
+
+  if (request->api == EASEL_API_RESPONSES && self->head != NULL)
+    {
+      const char *previous = easel_session_turn_get_response_id (self->head);
+
+      g_clear_pointer (&request->previous_response_id, g_free);
+      request->previous_response_id = g_strdup (previous);
+    }
+
+  easel_session_turn_set_request (turn, request);
+  easel_session_add_turn (self, self->head, turn);
+  easel_session_turn_set_state (turn, EASEL_TURN_RUNNING);
+
+  op = g_new0 (SendOp, 1);
+  g_atomic_ref_count_init (&op->ref);
+  op->self = self;
+  op->turn = g_object_ref (turn);
+  op->client = g_object_ref (client);
+  op->cancellable = g_cancellable_new ();
+  op->started = g_get_monotonic_time ();
+  op->partials_expected = request->stream ? request->partial_images : 0;
+  op->want_candidates = request->n > 1;
+  op->model = g_strdup (request->model);
+  op->quality = g_strdup (request->quality);
+  easel_cost_estimate (request, &op->estimate);
+  op->retrying_id = g_signal_connect (client, "retrying", G_CALLBACK (retrying_cb), op);
+  self->op = op;
+
+  set_stage (self, _("Sending"));
+  update_status (self);
+  self->status_timeout = g_timeout_add_seconds (1, status_timeout_cb, self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING_TURN]);
+
+  easel_client_send_async (client, request,
+                           event_cb, send_op_ref (op), (GDestroyNotify)send_op_unref,
+                           op->cancellable,
+                           send_cb, send_op_ref (op));
+}
+
+EaselSessionTurn *
+easel_session_retry (EaselSession *self,
+                          EaselClient       *client,
+                          EaselSessionTurn         *turn)
+{
+  const EaselRequest *request;
+  EaselSessionTurn *retry;
+
+  g_return_val_if_fail (EASEL_IS_SESSION (self), NULL);
+  g_return_val_if_fail (EASEL_IS_SESSION_TURN (turn), NULL);
+
+  request = easel_session_turn_get_request (turn);
+  if (request == NULL)
+    return NULL;
+
+  retry = easel_session_turn_new (easel_session_turn_get_prompt (turn));
+  for (guint i = 0; i < g_list_model_get_n_items (easel_session_turn_get_inputs (turn)); i++)
+    {
+      g_autoptr(GdkTexture) thumb = g_list_model_get_item (easel_session_turn_get_inputs (turn), i);
+      easel_session_turn_add_input (retry, thumb, NULL);
+    }
+
+  easel_session_set_head (self, easel_session_turn_get_parent (turn));
+  easel_session_send (self, client, retry, easel_request_copy (request));
+  g_object_unref (retry);
+  return retry;
+}
+
+void
+easel_session_cancel (EaselSession *self)
+{
+  g_return_if_fail (EASEL_IS_SESSION (self));
+
+  if (self->op == NULL)
+    return;
+
+  /* Mark it at once: the UI must not wait for the socket to close. Late
+   * events and the send callback see op->finished and do nothing. */
+  g_cancellable_cancel (self->op->cancellable);
+  finish_op (self, self->op, EASEL_TURN_CANCELLED, NULL);
+}
+
+gboolean
+easel_session_get_busy (EaselSession *self)
+{
+  g_return_val_if_fail (EASEL_IS_SESSION (self), FALSE);
+  return self->op != NULL;
+}
+
+EaselSessionTurn *
+easel_session_get_running_turn (EaselSession *self)
+{
+  g_return_val_if_fail (EASEL_IS_SESSION (self), NULL);
+  return self->op ? self->op->turn : NULL;
+}
+
+const char *
+easel_session_get_stage (EaselSession *self)
+{
+  g_return_val_if_fail (EASEL_IS_SESSION (self), NULL);
+  return self->stage;
+}
+
+const char *
+easel_session_get_status (EaselSession *self)
+{
+  g_return_val_if_fail (EASEL_IS_SESSION (self), NULL);
+  return self->status;
+}

@@ -1,0 +1,395 @@
+/* easel-window-actions.c: what the studio window does (win.* actions)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "easel-window-actions"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "easel-canvas-studio.h"
+#include "easel-window-private.h"
+
+#ifdef HAVE_EASEL_GALLERY
+# include "easel-gallery.h"
+#endif
+
+static EaselInputImage *
+canvas_input_image (EaselSessionTurn *turn)
+{
+  GBytes *bytes = turn ? easel_session_turn_get_image_bytes (turn) : NULL;
+  const char *mime = turn ? easel_session_turn_get_image_mime_type (turn) : NULL;
+  const char *ext = g_strcmp0 (mime, "image/jpeg") == 0 ? "jpeg" : g_strcmp0 (mime, "image/webp") == 0 ? "webp" : "png";
+  g_autofree char *name = g_strdup_printf ("canvas.%s", ext);
+
+  if (bytes == NULL)
+    return NULL;
+  return easel_input_image_new_bytes (bytes, name, mime);
+}
+
+static void
+send_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *param)
+{
+  EaselWindow *self = EASEL_WINDOW (widget);
+  g_autofree char *prompt = easel_composer_dup_text (self->composer);
+  GPtrArray *attachments = easel_composer_get_attachments (self->composer);
+  GListModel *thumbnails = easel_composer_get_thumbnails (self->composer);
+  EaselSessionTurn *head = easel_session_get_head (self->conversation);
+  g_autoptr(EaselRequest) request = NULL;
+  g_autoptr(EaselSessionTurn) turn = NULL;
+  g_autoptr(EaselInputImage) canvas_image = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *action = NULL;
+  guint n_images;
+
+  if (easel_session_get_busy (self->conversation))
+    return;
+
+  if (prompt == NULL || *prompt == 0)
+    {
+      easel_window_toast (self, _("Describe what you want first"));
+      easel_composer_focus (self->composer);
+      return;
+    }
+
+  if (!easel_client_has_api_key (self->client))
+    {
+      gtk_widget_activate_action (widget, "win.show-key-preferences", NULL);
+      return;
+    }
+
+  /* Editing the image on the canvas: the Images API needs it sent again;
+   * the Responses API already has it through previous_response_id, unless
+   * the turn has no response id (restored from the library). */
+  g_object_get (self->params, "action", &action, NULL);
+  if (head != NULL && attachments->len == 0 &&
+      ((easel_params_is_images_api (self->params) && g_strcmp0 (action, "edit") == 0) ||
+       (!easel_params_is_images_api (self->params) && easel_session_turn_get_response_id (head) == NULL)))
+    canvas_image = canvas_input_image (head);
+
+  n_images = attachments->len + (canvas_image ? 1 : 0);
+  request = easel_params_build_request (self->params, prompt, n_images);
+  if (canvas_image)
+    easel_request_add_image (request, easel_input_image_copy (canvas_image));
+  for (guint i = 0; i < attachments->len; i++)
+    easel_request_add_image (request, easel_input_image_copy (g_ptr_array_index (attachments, i)));
+
+  if (!easel_request_validate (request, &error))
+    {
+      easel_window_toast (self, error->message);
+      return;
+    }
+
+  turn = easel_session_turn_new (prompt);
+  for (guint i = 0; i < g_list_model_get_n_items (thumbnails); i++)
+    {
+      g_autoptr(GdkTexture) thumb = g_list_model_get_item (thumbnails, i);
+      easel_session_turn_add_input (turn, thumb, g_ptr_array_index (attachments, i));
+    }
+
+  /* A mask on the canvas turns this into a masked edit (easel-canvas-studio.c). */
+  if (easel_canvas_studio_send (self, head, turn, &request))
+    return;
+
+  easel_session_send (self->conversation, self->client, turn, g_steal_pointer (&request));
+  easel_composer_clear (self->composer);
+}
+
+static void
+cancel_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *param)
+{
+  EaselWindow *self = EASEL_WINDOW (widget);
+
+  easel_session_cancel (self->conversation);
+}
+
+static void
+new_conversation_action (GtkWidget  *widget,
+                         const char *action_name,
+                         GVariant   *param)
+{
+  EaselWindow *self = EASEL_WINDOW (widget);
+
+  _easel_window_new_conversation (self);
+  adw_view_stack_set_visible_child_name (self->view_stack, "studio");
+  easel_composer_focus (self->composer);
+}
+
+static EaselSessionTurn *
+turn_from_param (EaselWindow *self,
+                 GVariant    *param)
+{
+  return easel_session_find_turn (self->conversation, g_variant_get_string (param, NULL));
+}
+
+static void
+continue_from_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *param)
+{
+  EaselWindow *self = EASEL_WINDOW (widget);
+  EaselSessionTurn *turn = turn_from_param (self, param);
+
+  if (turn == NULL || easel_session_get_busy (self->conversation))
+    return;
+  easel_session_set_head (self->conversation, turn);
+  easel_window_toast (self, _("The next message continues from this turn, on a new branch"));
+  easel_composer_focus (self->composer);
+}
+
+static void
+retry_turn_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *param)
+{
+  EaselWindow *self = EASEL_WINDOW (widget);
+  EaselSessionTurn *turn = turn_from_param (self, param);
+
+  if (turn == NULL || easel_session_get_busy (self->conversation))
+    return;
+  easel_session_retry (self->conversation, self->client, turn);
+}
+
+static void
+switch_branch_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *param)
+{
+  EaselWindow *self = EASEL_WINDOW (widget);
+  const char *id = NULL;
+  int delta = 0;
+  EaselSessionTurn *turn;
+
+  g_variant_get (param, "(&si)", &id, &delta);
+  turn = easel_session_find_turn (self->conversation, id);
+  if (turn == NULL || easel_session_get_busy (self->conversation))
+    return;
+  easel_session_switch_branch (self->conversation, turn, delta);
+}
+
+static void
+show_key_preferences_action (GtkWidget  *widget,
+                             const char *action_name,
+                             GVariant   *param)
+{
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (widget));
+
+  if (EASEL_IS_APPLICATION (app))
+    easel_application_show_preferences (EASEL_APPLICATION (app), TRUE);
+}
+
+static void
+search_gallery_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *param)
+{
+  EaselWindow *self = EASEL_WINDOW (widget);
+
+  adw_view_stack_set_visible_child_name (self->view_stack, "gallery");
+#ifdef HAVE_EASEL_GALLERY
+  if (EASEL_IS_GALLERY (self->gallery))
+    easel_gallery_focus_search (EASEL_GALLERY (self->gallery));
+#endif
+}
+
+static void
+canvas_history_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *param)
+{
+  EaselWindow *self = EASEL_WINDOW (widget);
+
+  /* The prompt keeps its own text undo; elsewhere Ctrl+Z means the canvas. */
+  gtk_widget_activate_action (GTK_WIDGET (self->canvas),
+                              g_str_equal (action_name, "win.canvas-undo") ? "canvas.undo" : "canvas.redo",
+                              NULL);
+}
+
+void
+_easel_window_update_actions (EaselWindow *self)
+{
+  gboolean busy = self->conversation && easel_session_get_busy (self->conversation);
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.send", !busy);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel", busy);
+}
+
+/* Finished turns: library, notification, errors */
+
+#ifdef HAVE_EASEL_GALLERY
+static void
+recorded_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(EaselWindow) self = user_data;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GError) error = NULL;
+
+  rows = easel_store_record_finish (EASEL_STORE (object), result, &error);
+  if (rows == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_autofree char *message = g_strdup_printf (_("Could not save to the library: %s"), error->message);
+          easel_window_toast (self, message);
+        }
+      return;
+    }
+  if (EASEL_IS_GALLERY (self->gallery))
+    easel_gallery_reload (EASEL_GALLERY (self->gallery));
+}
+#endif
+
+static void
+record_turn (EaselWindow      *self,
+             EaselSessionTurn *turn)
+{
+#ifdef HAVE_EASEL_GALLERY
+  const EaselRequest *request = easel_session_turn_get_request (turn);
+  g_autoptr(EaselResult) result = NULL;
+  EaselRecordOptions options = { 0, 0, 0, -1 };
+  const GError *error = easel_session_turn_get_error (turn);
+  g_autoptr(GError) cancelled = NULL;
+
+  if (self->store == NULL || request == NULL)
+    return;
+
+  if (easel_session_turn_get_state (turn) == EASEL_TURN_DONE ||
+      easel_session_turn_get_state (turn) == EASEL_TURN_INCOMPLETE)
+    {
+      EaselImage *image = easel_image_new ();
+
+      result = easel_result_new (request->api);
+      image->bytes = easel_session_turn_get_image_bytes (turn) ? g_bytes_ref (easel_session_turn_get_image_bytes (turn)) : NULL;
+      image->revised_prompt = g_strdup (easel_session_turn_get_revised_prompt (turn));
+      image->action = g_strdup (easel_session_turn_get_action (turn));
+      image->item_id = g_strdup (easel_session_turn_get_image_call_id (turn));
+      g_ptr_array_add (result->images, image);
+      result->response_id = g_strdup (easel_session_turn_get_response_id (turn));
+      result->text = g_strdup (easel_session_turn_get_assistant_text (turn));
+      error = NULL;
+    }
+  else if (easel_session_turn_get_state (turn) == EASEL_TURN_CANCELLED)
+    error = cancelled = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled");
+
+  if (result == NULL && error == NULL)
+    return;
+
+  easel_store_record_async (self->store, request, result, error, &options,
+                            self->cancellable, recorded_cb, g_object_ref (self));
+#endif
+}
+
+void
+_easel_window_turn_finished (EaselWindow      *self,
+                             EaselSessionTurn *turn)
+{
+  EaselTurnState state = easel_session_turn_get_state (turn);
+  const GError *error = easel_session_turn_get_error (turn);
+  GApplication *app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+
+  record_turn (self, turn);
+  easel_canvas_studio_turn_finished (self, turn);
+
+  if (state == EASEL_TURN_FAILED && error != NULL)
+    {
+      AdwToast *toast = adw_toast_new (error->message);
+
+      if (g_error_matches (error, EASEL_API_ERROR, EASEL_API_ERROR_AUTHENTICATION))
+        {
+          adw_toast_set_button_label (toast, _("Set Key"));
+          adw_toast_set_action_name (toast, "win.show-key-preferences");
+        }
+      else
+        {
+          adw_toast_set_button_label (toast, _("Retry"));
+          adw_toast_set_action_name (toast, "win.retry-turn");
+          adw_toast_set_action_target_value (toast, g_variant_new_string (easel_session_turn_get_id (turn)));
+        }
+      adw_toast_set_timeout (toast, 8);
+      adw_toast_overlay_add_toast (self->toast_overlay, toast);
+    }
+
+  if (app != NULL && !gtk_window_is_active (GTK_WINDOW (self)) &&
+      (state == EASEL_TURN_DONE || state == EASEL_TURN_FAILED))
+    {
+      g_autoptr(GNotification) notification = NULL;
+
+      notification = g_notification_new (state == EASEL_TURN_DONE ? _("Your image is ready")
+                                                                  : _("The image could not be made"));
+      g_notification_set_body (notification, easel_session_turn_get_prompt (turn));
+      g_application_send_notification (app, "generation-finished", notification);
+    }
+}
+
+#ifdef HAVE_EASEL_GALLERY
+static void
+gallery_continue_cb (EaselWindow *self,
+                     gint64       conversation_id,
+                     gint64       turn_id)
+{
+  /* Restoring a stored tree into a session is the library work's next step;
+   * for now the studio opens on a fresh conversation. */
+  adw_view_stack_set_visible_child_name (self->view_stack, "studio");
+  easel_window_toast (self, _("Continuing stored conversations is not available yet"));
+}
+
+static void
+gallery_reuse_cb (EaselWindow *self,
+                  const char  *params_json)
+{
+  easel_params_apply_json (self->params, params_json);
+  adw_view_stack_set_visible_child_name (self->view_stack, "studio");
+  easel_window_toast (self, _("Parameters reused"));
+}
+
+static void
+gallery_use_as_input_cb (EaselWindow *self,
+                         GFile       *file)
+{
+  easel_composer_add_file (self->composer, file);
+  adw_view_stack_set_visible_child_name (self->view_stack, "studio");
+  easel_composer_focus (self->composer);
+}
+#endif
+
+void
+_easel_window_connect_gallery (EaselWindow *self)
+{
+#ifdef HAVE_EASEL_GALLERY
+  g_signal_connect_object (self->gallery, "continue-conversation", G_CALLBACK (gallery_continue_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->gallery, "reuse-parameters", G_CALLBACK (gallery_reuse_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->gallery, "use-as-input", G_CALLBACK (gallery_use_as_input_cb), self, G_CONNECT_SWAPPED);
+#endif
+}
+
+void
+_easel_window_class_init_actions (GtkWidgetClass *widget_class)
+{
+  gtk_widget_class_install_action (widget_class, "win.send", NULL, send_action);
+  gtk_widget_class_install_action (widget_class, "win.cancel", NULL, cancel_action);
+  gtk_widget_class_install_action (widget_class, "win.new-conversation", NULL, new_conversation_action);
+  gtk_widget_class_install_action (widget_class, "win.continue-from", "s", continue_from_action);
+  gtk_widget_class_install_action (widget_class, "win.retry-turn", "s", retry_turn_action);
+  gtk_widget_class_install_action (widget_class, "win.switch-branch", "(si)", switch_branch_action);
+  gtk_widget_class_install_action (widget_class, "win.show-key-preferences", NULL, show_key_preferences_action);
+  gtk_widget_class_install_action (widget_class, "win.search-gallery", NULL, search_gallery_action);
+  gtk_widget_class_install_action (widget_class, "win.canvas-undo", NULL, canvas_history_action);
+  gtk_widget_class_install_action (widget_class, "win.canvas-redo", NULL, canvas_history_action);
+
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.cancel", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.new-conversation", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.search-gallery", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "win.send", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Enter, GDK_CONTROL_MASK, "win.send", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_z, GDK_CONTROL_MASK, "win.canvas-undo", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_z, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.canvas-redo", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Z, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.canvas-redo", NULL);
+}

@@ -1,0 +1,49 @@
+/* easel-window-private.h: shared between easel-window*.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include "easel-params.h"
+#include "easel-window.h"
+
+G_BEGIN_DECLS
+
+struct _EaselWindow
+{
+  AdwApplicationWindow parent_instance;
+
+  EaselClient *client;
+  EaselStore *store;
+  GSettings *settings;
+  EaselParams *params;
+  EaselSession *conversation;
+  GSignalGroup *conversation_signals;
+  GBindingGroup *conversation_bindings;
+  GBindingGroup *selected_bindings;
+  GSignalGroup *selected_signals;
+  GtkSingleSelection *selection;
+  GCancellable *cancellable;
+
+  /* template */
+  AdwToastOverlay *toast_overlay;
+  AdwViewStack *view_stack;
+  GtkStack *studio_stack;
+  AdwFlap *flap;
+  GtkListView *list_view;
+  GtkWidget *empty_conversation;
+  EaselComposer *composer;
+  EaselCanvas *canvas;
+  AdwBin *gallery_bin;
+  GtkWidget *gallery;
+  AdwStatusPage *welcome_page;
+  GtkLabel *welcome_detail;
+};
+
+void _easel_window_class_init_actions (GtkWidgetClass *widget_class);
+void _easel_window_update_actions     (EaselWindow *self);
+void _easel_window_turn_finished      (EaselWindow *self, EaselSessionTurn *turn);
+void _easel_window_new_conversation   (EaselWindow *self);
+void _easel_window_connect_gallery    (EaselWindow *self);
+
+G_END_DECLS

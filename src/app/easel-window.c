@@ -1,0 +1,379 @@
+/* easel-window.c: the studio window
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Layout and wiring only: the behaviour lives in easel-window-actions.c,
+ * the state in EaselSession and EaselParams.
+ */
+
+#define G_LOG_DOMAIN "easel-window"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "easel-canvas-studio.h"
+#include "easel-turn-row.h"
+#include "easel-window-private.h"
+
+#ifdef HAVE_EASEL_GALLERY
+# include "easel-gallery.h"
+#endif
+
+G_DEFINE_FINAL_TYPE (EaselWindow, easel_window, ADW_TYPE_APPLICATION_WINDOW)
+
+enum {
+  PROP_0,
+  PROP_CLIENT,
+  PROP_STORE,
+  PROP_SETTINGS,
+  PROP_CONVERSATION,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+update_canvas_state (EaselWindow *self)
+{
+  EaselSessionTurn *turn = gtk_single_selection_get_selected_item (self->selection);
+  EaselTurnState state = turn ? easel_session_turn_get_state (turn) : EASEL_TURN_PENDING;
+
+  easel_canvas_set_refining (self->canvas,
+                             turn && state == EASEL_TURN_RUNNING && easel_session_turn_get_is_partial (turn));
+  easel_canvas_set_incomplete (self->canvas,
+                               turn && (state == EASEL_TURN_INCOMPLETE ||
+                                        (state == EASEL_TURN_CANCELLED && easel_session_turn_get_is_partial (turn))));
+}
+
+static void
+selection_changed_cb (EaselWindow *self)
+{
+  EaselSessionTurn *turn = gtk_single_selection_get_selected_item (self->selection);
+
+  g_binding_group_set_source (self->selected_bindings, turn);
+  g_signal_group_set_target (self->selected_signals, turn);
+  if (turn == NULL)
+    easel_canvas_set_texture (self->canvas, NULL);
+  update_canvas_state (self);
+}
+
+static void
+conversation_items_changed_cb (EaselWindow *self,
+                               guint        position,
+                               guint        removed,
+                               guint        added,
+                               GListModel  *model)
+{
+  guint n = g_list_model_get_n_items (model);
+
+  gtk_widget_set_visible (self->empty_conversation, n == 0);
+  /* Follow the newest turn: that is the one being drawn. */
+  if (added > 0 && n > 0)
+    {
+      gtk_single_selection_set_selected (self->selection, n - 1);
+      gtk_widget_activate_action (GTK_WIDGET (self->list_view), "list.scroll-to-item", "u", n - 1);
+    }
+}
+
+static void
+update_key_state (EaselWindow *self)
+{
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+  const char *error = NULL;
+  gboolean has_key = easel_client_has_api_key (self->client);
+
+  if (EASEL_IS_APPLICATION (app))
+    {
+      error = easel_application_get_key_error (EASEL_APPLICATION (app));
+      /* Until the keyring answered, do not flash the welcome page. */
+      if (!easel_application_get_key_checked (EASEL_APPLICATION (app)))
+        has_key = TRUE;
+    }
+
+  gtk_stack_set_visible_child_name (self->studio_stack, has_key ? "studio" : "welcome");
+  gtk_label_set_label (self->welcome_detail, error ? error : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->welcome_detail), error != NULL);
+}
+
+void
+easel_window_toast (EaselWindow *self,
+                    const char  *message)
+{
+  g_return_if_fail (EASEL_IS_WINDOW (self));
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (message));
+}
+
+static void
+toast_cb (EaselWindow *self,
+          const char  *message)
+{
+  easel_window_toast (self, message);
+}
+
+static void
+set_conversation (EaselWindow       *self,
+                  EaselSession *conversation)
+{
+  if (!g_set_object (&self->conversation, conversation))
+    return;
+  gtk_single_selection_set_model (self->selection, G_LIST_MODEL (conversation));
+  g_signal_group_set_target (self->conversation_signals, conversation);
+  g_binding_group_set_source (self->conversation_bindings, conversation);
+  gtk_widget_set_visible (self->empty_conversation,
+                          g_list_model_get_n_items (G_LIST_MODEL (conversation)) == 0);
+  selection_changed_cb (self);
+  _easel_window_update_actions (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONVERSATION]);
+}
+
+void
+_easel_window_new_conversation (EaselWindow *self)
+{
+  g_autoptr(EaselSession) conversation = easel_session_new ();
+
+  if (self->conversation)
+    easel_session_cancel (self->conversation);
+  set_conversation (self, conversation);
+}
+
+static void
+setup_gallery (EaselWindow *self)
+{
+#ifdef HAVE_EASEL_GALLERY
+  if (self->store != NULL)
+    {
+      self->gallery = easel_gallery_new (self->store);
+      adw_bin_set_child (self->gallery_bin, self->gallery);
+      g_signal_connect_object (self->gallery, "toast", G_CALLBACK (toast_cb), self, G_CONNECT_SWAPPED);
+      _easel_window_connect_gallery (self);
+      return;
+    }
+#endif
+  {
+    GtkWidget *page = adw_status_page_new ();
+
+    adw_status_page_set_icon_name (ADW_STATUS_PAGE (page), "image-x-generic-symbolic");
+    adw_status_page_set_title (ADW_STATUS_PAGE (page), _("Gallery"));
+    adw_status_page_set_description (ADW_STATUS_PAGE (page),
+                                     _("Every image you make will be kept here"));
+    adw_bin_set_child (self->gallery_bin, page);
+  }
+}
+
+static void
+easel_window_constructed (GObject *object)
+{
+  EaselWindow *self = (EaselWindow *)object;
+
+  G_OBJECT_CLASS (easel_window_parent_class)->constructed (object);
+
+  if (self->client == NULL)
+    self->client = easel_client_new (EASEL_DEFAULT_BASE_URL, NULL);
+
+  self->params = easel_params_new (self->settings);
+  easel_composer_set_params (self->composer, self->params);
+
+  if (self->settings)
+    {
+      g_settings_bind (self->settings, "window-width", self, "default-width", G_SETTINGS_BIND_DEFAULT);
+      g_settings_bind (self->settings, "window-height", self, "default-height", G_SETTINGS_BIND_DEFAULT);
+      g_settings_bind (self->settings, "window-maximized", self, "maximized", G_SETTINGS_BIND_DEFAULT);
+    }
+
+  setup_gallery (self);
+  _easel_window_new_conversation (self);
+  update_key_state (self);
+  easel_composer_focus (self->composer);
+}
+
+static void
+easel_window_dispose (GObject *object)
+{
+  EaselWindow *self = (EaselWindow *)object;
+
+  g_cancellable_cancel (self->cancellable);
+  if (self->conversation)
+    easel_session_cancel (self->conversation);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), EASEL_TYPE_WINDOW);
+  g_clear_object (&self->selected_bindings);
+  g_clear_object (&self->selected_signals);
+  g_clear_object (&self->conversation_signals);
+  g_clear_object (&self->conversation_bindings);
+  g_clear_object (&self->selection);
+  g_clear_object (&self->conversation);
+  g_clear_object (&self->params);
+  g_clear_object (&self->client);
+  g_clear_object (&self->store);
+  g_clear_object (&self->settings);
+  g_clear_object (&self->cancellable);
+
+  G_OBJECT_CLASS (easel_window_parent_class)->dispose (object);
+}
+
+static void
+easel_window_get_property (GObject    *object,
+                           guint       prop_id,
+                           GValue     *value,
+                           GParamSpec *pspec)
+{
+  EaselWindow *self = EASEL_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_CLIENT: g_value_set_object (value, self->client); break;
+    case PROP_STORE: g_value_set_object (value, self->store); break;
+    case PROP_SETTINGS: g_value_set_object (value, self->settings); break;
+    case PROP_CONVERSATION: g_value_set_object (value, self->conversation); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+easel_window_set_property (GObject      *object,
+                           guint         prop_id,
+                           const GValue *value,
+                           GParamSpec   *pspec)
+{
+  EaselWindow *self = EASEL_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_CLIENT: self->client = g_value_dup_object (value); break;
+    case PROP_STORE: self->store = g_value_dup_object (value); break;
+    case PROP_SETTINGS: self->settings = g_value_dup_object (value); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+easel_window_class_init (EaselWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->constructed = easel_window_constructed;
+  object_class->dispose = easel_window_dispose;
+  object_class->get_property = easel_window_get_property;
+  object_class->set_property = easel_window_set_property;
+
+  properties[PROP_CLIENT] =
+    g_param_spec_object ("client", NULL, NULL, EASEL_TYPE_CLIENT,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_STORE] =
+    g_param_spec_object ("store", NULL, NULL, EASEL_TYPE_STORE,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SETTINGS] =
+    g_param_spec_object ("settings", NULL, NULL, G_TYPE_SETTINGS,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_CONVERSATION] =
+    g_param_spec_object ("conversation", NULL, NULL, EASEL_TYPE_SESSION,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  g_type_ensure (EASEL_TYPE_CANVAS);
+  g_type_ensure (EASEL_TYPE_COMPOSER);
+  g_type_ensure (EASEL_TYPE_TURN_ROW);
+  g_type_ensure (EASEL_TYPE_SESSION_TURN);
+
+  gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PREFIX "/ui/easel-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, EaselWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, EaselWindow, view_stack);
+  gtk_widget_class_bind_template_child (widget_class, EaselWindow, studio_stack);
+  gtk_widget_class_bind_template_child (widget_class, EaselWindow, flap);
+  gtk_widget_class_bind_template_child (widget_class, EaselWindow, list_view);
+  gtk_widget_class_bind_template_child (widget_class, EaselWindow, empty_conversation);
+  gtk_widget_class_bind_template_child (widget_class, EaselWindow, composer);
+  gtk_widget_class_bind_template_child (widget_class, EaselWindow, canvas);
+  gtk_widget_class_bind_template_child (widget_class, EaselWindow, gallery_bin);
+  gtk_widget_class_bind_template_child (widget_class, EaselWindow, welcome_page);
+  gtk_widget_class_bind_template_child (widget_class, EaselWindow, welcome_detail);
+  gtk_widget_class_bind_template_callback (widget_class, toast_cb);
+
+  _easel_window_class_init_actions (widget_class);
+}
+
+static void
+easel_window_init (EaselWindow *self)
+{
+  self->cancellable = g_cancellable_new ();
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->selection = gtk_single_selection_new (NULL);
+  gtk_single_selection_set_autoselect (self->selection, TRUE);
+  gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (self->selection));
+  g_signal_connect_object (self->selection, "notify::selected-item",
+                           G_CALLBACK (selection_changed_cb), self, G_CONNECT_SWAPPED);
+
+  self->selected_bindings = g_binding_group_new ();
+  g_binding_group_bind (self->selected_bindings, "texture", self->canvas, "texture", G_BINDING_SYNC_CREATE);
+  self->selected_signals = g_signal_group_new (EASEL_TYPE_SESSION_TURN);
+  g_signal_group_connect_swapped (self->selected_signals, "notify::state", G_CALLBACK (update_canvas_state), self);
+  g_signal_group_connect_swapped (self->selected_signals, "notify::is-partial", G_CALLBACK (update_canvas_state), self);
+
+  self->conversation_bindings = g_binding_group_new ();
+  g_binding_group_bind (self->conversation_bindings, "busy", self->composer, "busy", G_BINDING_SYNC_CREATE);
+  g_binding_group_bind (self->conversation_bindings, "status", self->composer, "status", G_BINDING_SYNC_CREATE);
+  self->conversation_signals = g_signal_group_new (EASEL_TYPE_SESSION);
+  g_signal_group_connect_swapped (self->conversation_signals, "items-changed",
+                                  G_CALLBACK (conversation_items_changed_cb), self);
+  g_signal_group_connect_swapped (self->conversation_signals, "turn-finished",
+                                  G_CALLBACK (_easel_window_turn_finished), self);
+  g_signal_group_connect_swapped (self->conversation_signals, "notify::busy",
+                                  G_CALLBACK (_easel_window_update_actions), self);
+  easel_canvas_studio_connect (self);
+
+  if (g_strcmp0 (PROFILE, "development") == 0)
+    gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
+}
+
+EaselWindow *
+easel_window_new (EaselApplication *app)
+{
+  EaselWindow *self;
+
+  g_return_val_if_fail (EASEL_IS_APPLICATION (app), NULL);
+
+  /* "application" is not a construct property of GtkWindow, so everything
+   * constructed() needs is passed explicitly. */
+  self = g_object_new (EASEL_TYPE_WINDOW,
+                       "application", app,
+                       "client", easel_application_get_client (app),
+                       "settings", easel_application_get_settings (app),
+                       "store", easel_application_get_store (app),
+                       NULL);
+  g_signal_connect_object (app, "notify::key-source", G_CALLBACK (update_key_state), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (app, "notify::key-error", G_CALLBACK (update_key_state), self, G_CONNECT_SWAPPED);
+  update_key_state (self);
+  return self;
+}
+
+EaselSession *
+easel_window_get_conversation (EaselWindow *self)
+{
+  g_return_val_if_fail (EASEL_IS_WINDOW (self), NULL);
+  return self->conversation;
+}
+
+EaselCanvas *
+easel_window_get_canvas (EaselWindow *self)
+{
+  g_return_val_if_fail (EASEL_IS_WINDOW (self), NULL);
+  return self->canvas;
+}
+
+EaselComposer *
+easel_window_get_composer (EaselWindow *self)
+{
+  g_return_val_if_fail (EASEL_IS_WINDOW (self), NULL);
+  return self->composer;
+}
+
+EaselClient *
+easel_window_get_client (EaselWindow *self)
+{
+  g_return_val_if_fail (EASEL_IS_WINDOW (self), NULL);
+  return self->client;
+}

@@ -1,0 +1,28 @@
+/* easel-window.h: the studio window
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <adwaita.h>
+#include "easel-application.h"
+#include "easel-canvas.h"
+#include "easel-composer.h"
+#include "easel-session.h"
+
+G_BEGIN_DECLS
+
+#define EASEL_TYPE_WINDOW (easel_window_get_type ())
+G_DECLARE_FINAL_TYPE (EaselWindow, easel_window, EASEL, WINDOW, AdwApplicationWindow)
+
+/* Construct properties: "client" (EaselClient), "store" (EaselStore or
+ * NULL), "settings" (GSettings or NULL). easel_window_new takes them from
+ * the application; tests pass their own. */
+EaselWindow       *easel_window_new              (EaselApplication *app);
+EaselSession *easel_window_get_conversation (EaselWindow *self);
+EaselCanvas       *easel_window_get_canvas       (EaselWindow *self);
+EaselComposer     *easel_window_get_composer     (EaselWindow *self);
+EaselClient       *easel_window_get_client       (EaselWindow *self);
+void               easel_window_toast            (EaselWindow *self, const char *message);
+
+G_END_DECLS
