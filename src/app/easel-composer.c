@@ -70,7 +70,7 @@ update_cost (EaselComposer *self)
     easel_request_add_image (request, easel_input_image_copy (g_ptr_array_index (self->attachments, i)));
   easel_cost_estimate (request, &estimate);
 
-  if (estimate.known)
+  if (estimate.output_tokens > 0 && estimate.usd >= 0)
     {
       g_autofree char *usd = easel_cost_format_usd (estimate.usd);
       g_autofree char *label = NULL;
@@ -78,8 +78,12 @@ update_cost (EaselComposer *self)
       /* Translators: an estimate before sending: dollars, then output tokens */
       label = g_strdup_printf (_("≈ %s · %'" G_GINT64_FORMAT " tokens"), usd, estimate.output_tokens);
       gtk_label_set_label (self->cost_label, label);
+      /* With "auto" size or quality the server decides, so the figure is a
+       * medium-quality square guess; say so rather than hide it. */
       gtk_widget_set_tooltip_text (GTK_WIDGET (self->cost_label),
-                                   _("Estimated from the model's price table, before sending"));
+                                   estimate.known
+                                   ? _("Estimated from the model's price table, before sending")
+                                   : _("A guess: with “auto” size or quality the server decides; priced as medium quality at 1024×1024"));
     }
   else
     {
