@@ -24,6 +24,7 @@ struct _EaselApplication
   GCancellable *cancellable;
   EaselKeySource key_source;
   char *key_error;
+  GError *store_error;   /* why the library could not be opened, or NULL */
   gboolean store_tried;
   gboolean key_checked;
 };
@@ -239,6 +240,7 @@ easel_application_dispose (GObject *object)
 
   g_clear_object (&self->client);
   g_clear_object (&self->store);
+  g_clear_error (&self->store_error);
   g_clear_object (&self->settings);
   g_clear_object (&self->cancellable);
 
@@ -334,14 +336,34 @@ easel_application_get_store (EaselApplication *self)
   /* Opened on first use; a broken library must not stop the studio. */
   if (!self->store_tried)
     {
-      g_autoptr(GError) error = NULL;
-
       self->store_tried = TRUE;
-      self->store = easel_store_open (NULL, &error);
+      self->store = easel_store_open (NULL, &self->store_error);
+      /* Kept: the window shows it with a way out (back up, start anew). */
       if (self->store == NULL)
-        g_warning ("Could not open the library: %s", error ? error->message : "unknown error");
+        g_warning ("Could not open the library: %s",
+                   self->store_error ? self->store_error->message : "unknown error");
     }
   return self->store;
+}
+
+const GError *
+easel_application_get_store_error (EaselApplication *self)
+{
+  g_return_val_if_fail (EASEL_IS_APPLICATION (self), NULL);
+  easel_application_get_store (self);
+  return self->store_error;
+}
+
+void
+easel_application_set_store (EaselApplication *self,
+                             EaselStore       *store)
+{
+  g_return_if_fail (EASEL_IS_APPLICATION (self));
+  g_return_if_fail (!store || EASEL_IS_STORE (store));
+
+  self->store_tried = TRUE;
+  if (g_set_object (&self->store, store) && store != NULL)
+    g_clear_error (&self->store_error);
 }
 
 GSettings *

@@ -19,6 +19,11 @@ EaselApplication *easel_application_new            (void);
 EaselClient      *easel_application_get_client     (EaselApplication *self);
 EaselStore       *easel_application_get_store      (EaselApplication *self);
 GSettings        *easel_application_get_settings   (EaselApplication *self);
+/* Why easel_application_get_store() returned NULL (e.g. a corrupt library). */
+const GError     *easel_application_get_store_error (EaselApplication *self);
+/* The library opened later (after "Back Up and Start New"). */
+void              easel_application_set_store      (EaselApplication *self,
+                                                    EaselStore       *store);
 EaselKeySource    easel_application_get_key_source (EaselApplication *self);
 const char       *easel_application_get_key_error  (EaselApplication *self);
 /* FALSE until the keyring answered. */

@@ -222,70 +222,7 @@ _easel_window_update_actions (EaselWindow *self)
 
 /* Finished turns: library, notification, errors */
 
-#ifdef HAVE_EASEL_GALLERY
-static void
-recorded_cb (GObject      *object,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  g_autoptr(EaselWindow) self = user_data;
-  g_autoptr(GPtrArray) rows = NULL;
-  g_autoptr(GError) error = NULL;
-
-  rows = easel_store_record_finish (EASEL_STORE (object), result, &error);
-  if (rows == NULL)
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        {
-          g_autofree char *message = g_strdup_printf (_("Could not save to the library: %s"), error->message);
-          easel_window_toast (self, message);
-        }
-      return;
-    }
-  if (EASEL_IS_GALLERY (self->gallery))
-    easel_gallery_reload (EASEL_GALLERY (self->gallery));
-}
-#endif
-
-static void
-record_turn (EaselWindow      *self,
-             EaselSessionTurn *turn)
-{
-#ifdef HAVE_EASEL_GALLERY
-  const EaselRequest *request = easel_session_turn_get_request (turn);
-  g_autoptr(EaselResult) result = NULL;
-  EaselRecordOptions options = { 0, 0, 0, -1 };
-  const GError *error = easel_session_turn_get_error (turn);
-  g_autoptr(GError) cancelled = NULL;
-
-  if (self->store == NULL || request == NULL)
-    return;
-
-  if (easel_session_turn_get_state (turn) == EASEL_TURN_DONE ||
-      easel_session_turn_get_state (turn) == EASEL_TURN_INCOMPLETE)
-    {
-      EaselImage *image = easel_image_new ();
-
-      result = easel_result_new (request->api);
-      image->bytes = easel_session_turn_get_image_bytes (turn) ? g_bytes_ref (easel_session_turn_get_image_bytes (turn)) : NULL;
-      image->revised_prompt = g_strdup (easel_session_turn_get_revised_prompt (turn));
-      image->action = g_strdup (easel_session_turn_get_action (turn));
-      image->item_id = g_strdup (easel_session_turn_get_image_call_id (turn));
-      g_ptr_array_add (result->images, image);
-      result->response_id = g_strdup (easel_session_turn_get_response_id (turn));
-      result->text = g_strdup (easel_session_turn_get_assistant_text (turn));
-      error = NULL;
-    }
-  else if (easel_session_turn_get_state (turn) == EASEL_TURN_CANCELLED)
-    error = cancelled = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled");
-
-  if (result == NULL && error == NULL)
-    return;
-
-  easel_store_record_async (self->store, request, result, error, &options,
-                            self->cancellable, recorded_cb, g_object_ref (self));
-#endif
-}
+/* Recording into the library lives in easel-window-library.c. */
 
 void
 _easel_window_turn_finished (EaselWindow      *self,
@@ -295,8 +232,12 @@ _easel_window_turn_finished (EaselWindow      *self,
   const GError *error = easel_session_turn_get_error (turn);
   GApplication *app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
 
-  record_turn (self, turn);
+  _easel_window_library_turn_finished (self, turn);
   easel_canvas_studio_turn_finished (self, turn);
+
+  /* A 404 for the previous response: resent at once with the image. */
+  if (_easel_window_library_handle_forgotten (self, turn))
+    return;
 
   if (state == EASEL_TURN_FAILED && error != NULL)
     {
@@ -335,10 +276,7 @@ gallery_continue_cb (EaselWindow *self,
                      gint64       conversation_id,
                      gint64       turn_id)
 {
-  /* Restoring a stored tree into a session is the library work's next step;
-   * for now the studio opens on a fresh conversation. */
-  adw_view_stack_set_visible_child_name (self->view_stack, "studio");
-  easel_window_toast (self, _("Continuing stored conversations is not available yet"));
+  easel_window_continue_conversation (self, conversation_id, turn_id);
 }
 
 static void

@@ -45,5 +45,13 @@ void _easel_window_update_actions     (EaselWindow *self);
 void _easel_window_turn_finished      (EaselWindow *self, EaselSessionTurn *turn);
 void _easel_window_new_conversation   (EaselWindow *self);
 void _easel_window_connect_gallery    (EaselWindow *self);
+void _easel_window_set_conversation   (EaselWindow *self, EaselSession *conversation);
+
+/* easel-window-library.c */
+void     _easel_window_library_init             (EaselWindow *self);
+void     _easel_window_library_attach           (EaselWindow *self, EaselSession *conversation);
+void     _easel_window_library_turn_finished    (EaselWindow *self, EaselSessionTurn *turn);
+gboolean _easel_window_library_handle_forgotten (EaselWindow *self, EaselSessionTurn *turn);
+void     _easel_window_show_store_error         (EaselWindow *self, const GError *error);
 
 G_END_DECLS

@@ -111,12 +111,13 @@ toast_cb (EaselWindow *self,
   easel_window_toast (self, message);
 }
 
-static void
-set_conversation (EaselWindow       *self,
-                  EaselSession *conversation)
+void
+_easel_window_set_conversation (EaselWindow  *self,
+                                EaselSession *conversation)
 {
   if (!g_set_object (&self->conversation, conversation))
     return;
+  _easel_window_library_attach (self, conversation);
   gtk_single_selection_set_model (self->selection, G_LIST_MODEL (conversation));
   g_signal_group_set_target (self->conversation_signals, conversation);
   g_binding_group_set_source (self->conversation_bindings, conversation);
@@ -134,7 +135,7 @@ _easel_window_new_conversation (EaselWindow *self)
 
   if (self->conversation)
     easel_session_cancel (self->conversation);
-  set_conversation (self, conversation);
+  _easel_window_set_conversation (self, conversation);
 }
 
 static void
@@ -324,6 +325,7 @@ easel_window_init (EaselWindow *self)
   g_signal_group_connect_swapped (self->conversation_signals, "notify::busy",
                                   G_CALLBACK (_easel_window_update_actions), self);
   easel_canvas_studio_connect (self);
+  _easel_window_library_init (self);
 
   if (g_strcmp0 (PROFILE, "development") == 0)
     gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
@@ -344,6 +346,9 @@ easel_window_new (EaselApplication *app)
                        "settings", easel_application_get_settings (app),
                        "store", easel_application_get_store (app),
                        NULL);
+  /* A library that could not be opened gets its error page and a way out. */
+  if (self->store == NULL)
+    _easel_window_show_store_error (self, easel_application_get_store_error (app));
   g_signal_connect_object (app, "notify::key-source", G_CALLBACK (update_key_state), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (app, "notify::key-error", G_CALLBACK (update_key_state), self, G_CONNECT_SWAPPED);
   update_key_state (self);
@@ -355,6 +360,13 @@ easel_window_get_conversation (EaselWindow *self)
 {
   g_return_val_if_fail (EASEL_IS_WINDOW (self), NULL);
   return self->conversation;
+}
+
+GtkWidget *
+easel_window_get_gallery (EaselWindow *self)
+{
+  g_return_val_if_fail (EASEL_IS_WINDOW (self), NULL);
+  return self->gallery;
 }
 
 EaselCanvas *

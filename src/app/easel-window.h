@@ -25,4 +25,16 @@ EaselComposer     *easel_window_get_composer     (EaselWindow *self);
 EaselClient       *easel_window_get_client       (EaselWindow *self);
 void               easel_window_toast            (EaselWindow *self, const char *message);
 
+/* The library (easel-window-library.c). */
+/* Loads the stored conversation's turns (every branch) into a new session
+ * with @turn_id (0 = the newest turn) as the head, and shows the studio. */
+void               easel_window_continue_conversation (EaselWindow *self,
+                                                       gint64       conversation_id,
+                                                       gint64       turn_id);
+/* What a file dropped on the window does: an Easel PNG restores its
+ * conversation (then continues it), any other image becomes an input. */
+void               easel_window_import_file      (EaselWindow *self, GFile *file);
+/* The gallery widget (EaselGallery, or a placeholder without one). */
+GtkWidget         *easel_window_get_gallery      (EaselWindow *self);
+
 G_END_DECLS

@@ -1,0 +1,542 @@
+/* test-library.c: the studio's conversations in the library, under Xvfb
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The window against the fake OpenAI server and a temporary library:
+ * conversations stored as trees, continued in a new window, restored from
+ * an exported PNG, and resent with the image when the server forgot the
+ * previous response.
+ */
+
+#define G_LOG_DOMAIN "test-library"
+
+#include "config.h"
+
+#include <adwaita.h>
+#include <glib/gstdio.h>
+
+#include "easel-session.h"
+#include "easel-window.h"
+#include "easel-window-private.h"
+#include "fake-server.h"
+
+typedef struct
+{
+  EaselFakeServer *server;
+  EaselClient *client;
+  EaselStore *store;
+  char *dir;
+  EaselWindow *window;
+  /* wait_store_turns() arguments and answer */
+  guint want_turns;
+  gint64 conversation_id;
+  GPtrArray *turns;
+} Fixture;
+
+typedef gboolean (*Cond) (Fixture *f);
+
+static gboolean
+wait_for (Cond cond, Fixture *f, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64)timeout_ms * 1000;
+
+  while (!cond (f))
+    {
+      if (g_get_monotonic_time () > deadline)
+        return FALSE;
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  return TRUE;
+}
+
+static void
+spin_ms (guint ms)
+{
+  gint64 until = g_get_monotonic_time () + (gint64)ms * 1000;
+
+  while (g_get_monotonic_time () < until)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+static EaselSession *
+session (Fixture *f)
+{
+  return easel_window_get_conversation (f->window);
+}
+
+static EaselSessionTurn *
+head (Fixture *f)
+{
+  return easel_session_get_head (session (f));
+}
+
+static gboolean
+head_settled (Fixture *f)
+{
+  EaselSessionTurn *turn = head (f);
+
+  if (turn == NULL || !easel_session_turn_is_finished (turn) || easel_session_get_busy (session (f)))
+    return FALSE;
+  if (easel_session_turn_get_state (turn) == EASEL_TURN_DONE)
+    return easel_session_turn_get_texture (turn) != NULL && !easel_session_turn_get_is_partial (turn);
+  return TRUE;
+}
+
+static EaselWindow *
+new_window (Fixture *f)
+{
+  EaselWindow *window = g_object_new (EASEL_TYPE_WINDOW, "client", f->client, "store", f->store, NULL);
+
+  gtk_window_present (GTK_WINDOW (window));
+  return window;
+}
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->server = easel_fake_server_new (&error);
+  g_assert_no_error (error);
+  easel_fake_server_set_event_delay_ms (f->server, 10);
+  f->client = easel_client_new (easel_fake_server_get_base_url (f->server), "sk-test-gui");
+
+  f->dir = g_dir_make_tmp ("easel-test-library-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->store = easel_store_open (f->dir, &error);
+  g_assert_no_error (error);
+
+  f->window = new_window (f);
+}
+
+static void
+rm_rf (const char *path)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFileEnumerator) children = NULL;
+  GFileInfo *info;
+
+  children = g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME "," G_FILE_ATTRIBUTE_STANDARD_TYPE,
+                                        G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
+  while (children && (info = g_file_enumerator_next_file (children, NULL, NULL)))
+    {
+      g_autofree char *child = g_build_filename (path, g_file_info_get_name (info), NULL);
+
+      if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
+        rm_rf (child);
+      else
+        g_unlink (child);
+      g_object_unref (info);
+    }
+  g_rmdir (path);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  if (f->window)
+    gtk_window_destroy (GTK_WINDOW (f->window));
+  spin_ms (50);
+  g_clear_pointer (&f->turns, g_ptr_array_unref);
+  g_clear_object (&f->store);
+  g_clear_object (&f->client);
+  g_clear_pointer (&f->server, easel_fake_server_free);
+  rm_rf (f->dir);
+  g_free (f->dir);
+}
+
+static void
+send_prompt (Fixture    *f,
+             const char *prompt)
+{
+  easel_composer_set_text (easel_window_get_composer (f->window), prompt);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.send", NULL));
+}
+
+static JsonObject *
+request_body (Fixture *f,
+              guint    index,
+              JsonNode **node)
+{
+  const EaselFakeRequest *request = easel_fake_server_get_request (f->server, index);
+
+  g_assert_nonnull (request);
+  g_assert_cmpstr (request->path, ==, "/v1/responses");
+  *node = easel_fake_request_parse_json (request);
+  g_assert_nonnull (*node);
+  return json_node_get_object (*node);
+}
+
+static const char *
+previous_id_of (JsonObject *body)
+{
+  if (!json_object_has_member (body, "previous_response_id") ||
+      JSON_NODE_HOLDS_NULL (json_object_get_member (body, "previous_response_id")))
+    return NULL;
+  return json_object_get_string_member (body, "previous_response_id");
+}
+
+/* The newest stored conversation has f->want_turns turns, every one
+ * finished (a response id, and a generation once it has an image). */
+static gboolean
+store_has_turns (Fixture *f)
+{
+  g_autoptr(GPtrArray) conversations = NULL;
+  g_autoptr(GPtrArray) turns = NULL;
+  EaselConversation *conversation;
+
+  conversations = easel_store_list_conversations (f->store, NULL);
+  if (conversations == NULL || conversations->len == 0)
+    return FALSE;
+  conversation = g_ptr_array_index (conversations, 0);
+  turns = easel_store_list_turns (f->store, conversation->id, NULL);
+  if (turns == NULL || turns->len != f->want_turns)
+    return FALSE;
+  for (guint i = 0; i < turns->len; i++)
+    {
+      EaselTurn *turn = g_ptr_array_index (turns, i);
+
+      if (turn->response_id == NULL || turn->generation_id == 0)
+        return FALSE;
+    }
+  f->conversation_id = conversation->id;
+  g_clear_pointer (&f->turns, g_ptr_array_unref);
+  f->turns = g_steal_pointer (&turns);
+  return TRUE;
+}
+
+static EaselTurn *
+stored_turn (Fixture *f,
+             guint    index)
+{
+  g_assert_nonnull (f->turns);
+  g_assert_cmpuint (index, <, f->turns->len);
+  return g_ptr_array_index (f->turns, index);
+}
+
+static void
+send_two_turns (Fixture *f)
+{
+  send_prompt (f, "a city park at dawn");
+  g_assert_true (wait_for (head_settled, f, 20000));
+  g_assert_cmpint (easel_session_turn_get_state (head (f)), ==, EASEL_TURN_DONE);
+  send_prompt (f, "now add a fountain in the centre");
+  g_assert_true (wait_for (head_settled, f, 20000));
+  g_assert_cmpint (easel_session_turn_get_state (head (f)), ==, EASEL_TURN_DONE);
+
+  f->want_turns = 2;
+  g_assert_true (wait_for (store_has_turns, f, 20000));
+}
+
+static void
+test_two_turns_stored (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(EaselConversation) conversation = NULL;
+  EaselSessionTurn *second = head (f);
+  EaselSessionTurn *first;
+  EaselTurn *t0, *t1;
+
+  send_two_turns (f);
+  second = head (f);
+  first = easel_session_turn_get_parent (second);
+  g_assert_nonnull (first);
+
+  conversation = easel_store_get_conversation (f->store, f->conversation_id, NULL);
+  g_assert_nonnull (conversation);
+  g_assert_cmpstr (conversation->title, ==, "a city park at dawn");
+
+  t0 = stored_turn (f, 0);
+  t1 = stored_turn (f, 1);
+  g_assert_cmpint (t0->parent_turn_id, ==, 0);
+  g_assert_cmpint (t1->parent_turn_id, ==, t0->id);
+  g_assert_cmpstr (t0->user_text, ==, "a city park at dawn");
+  g_assert_cmpstr (t1->user_text, ==, "now add a fountain in the centre");
+  g_assert_cmpstr (t0->response_id, ==, easel_session_turn_get_response_id (first));
+  g_assert_cmpstr (t1->response_id, ==, easel_session_turn_get_response_id (second));
+  g_assert_null (t0->previous_response_id);
+  g_assert_cmpstr (t1->previous_response_id, ==, t0->response_id);
+  g_assert_cmpstr (t1->image_call_id, ==, easel_session_turn_get_image_call_id (second));
+
+  /* Each generation points back at its conversation and turn, and the
+   * second image was made from the first. */
+  for (guint i = 0; i < 2; i++)
+    {
+      EaselTurn *turn = stored_turn (f, i);
+      g_autoptr(EaselGeneration) generation = easel_store_get_generation (f->store, turn->generation_id, NULL);
+
+      g_assert_nonnull (generation);
+      g_assert_cmpint (generation->conversation_id, ==, f->conversation_id);
+      g_assert_cmpint (generation->turn_id, ==, turn->id);
+      g_assert_nonnull (generation->path);
+      g_assert_true (g_file_test (generation->path, G_FILE_TEST_IS_REGULAR));
+      g_assert_cmpint (generation->parent_generation_id, ==, i == 0 ? 0 : t0->generation_id);
+    }
+}
+
+static gboolean
+restored_from_first (Fixture *f)
+{
+  EaselSessionTurn *turn = head (f);
+
+  return turn != NULL && f->turns != NULL &&
+         g_strcmp0 (easel_session_turn_get_response_id (turn), stored_turn (f, 0)->response_id) == 0;
+}
+
+static void
+test_continue_in_new_window (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autoptr(JsonNode) node = NULL;
+  GtkWidget *gallery;
+  EaselSessionTurn *restored;
+  gint64 first_id, conversation_id;
+
+  send_two_turns (f);
+  first_id = stored_turn (f, 0)->id;
+  conversation_id = f->conversation_id;
+
+  /* A fresh window on the same library, as after a restart. */
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  spin_ms (20);
+  f->window = new_window (f);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (session (f))), ==, 0);
+
+  /* "Continue this conversation" on the first image, from the gallery. */
+  gallery = easel_window_get_gallery (f->window);
+  g_assert_nonnull (gallery);
+  g_signal_emit_by_name (gallery, "continue-conversation", conversation_id, first_id);
+  g_assert_true (wait_for (restored_from_first, f, 20000));
+
+  /* Both turns are back (every branch), the head is the chosen one, with
+   * its image loaded from the library. */
+  restored = head (f);
+  g_assert_cmpuint (g_list_model_get_n_items (easel_session_get_all_turns (session (f))), ==, 2);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (session (f))), ==, 1);
+  g_assert_cmpstr (easel_session_turn_get_prompt (restored), ==, "a city park at dawn");
+  g_assert_nonnull (easel_session_turn_get_texture (restored));
+  g_assert_nonnull (easel_session_turn_get_image_bytes (restored));
+
+  easel_fake_server_clear_requests (f->server);
+  send_prompt (f, "make it night instead");
+  g_assert_true (wait_for (head_settled, f, 20000));
+  g_assert_cmpint (easel_session_turn_get_state (head (f)), ==, EASEL_TURN_DONE);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
+  g_assert_cmpstr (previous_id_of (request_body (f, 0, &node)), ==, stored_turn (f, 0)->response_id);
+
+  /* The new turn is stored as a second branch off the first turn. */
+  f->want_turns = 3;
+  g_assert_true (wait_for (store_has_turns, f, 20000));
+  g_assert_cmpint (f->conversation_id, ==, conversation_id);
+  g_assert_cmpint (stored_turn (f, 2)->parent_turn_id, ==, first_id);
+  g_assert_cmpstr (stored_turn (f, 2)->previous_response_id, ==, stored_turn (f, 0)->response_id);
+}
+
+static const char *import_response_id;
+
+static gboolean
+restored_import (Fixture *f)
+{
+  EaselSessionTurn *turn = head (f);
+
+  return turn != NULL &&
+         g_strcmp0 (easel_session_turn_get_response_id (turn), import_response_id) == 0 &&
+         easel_session_turn_get_texture (turn) != NULL;
+}
+
+static void
+test_import_exported_png (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GFile) png = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *second_id = NULL;
+
+  send_two_turns (f);
+  second_id = g_strdup (stored_turn (f, 1)->response_id);
+
+  path = g_build_filename (f->dir, "exported.png", NULL);
+  png = g_file_new_for_path (path);
+  g_assert_true (easel_store_export (f->store, stored_turn (f, 1)->generation_id, png,
+                                     EASEL_EXPORT_PNG, -1, &error));
+  g_assert_no_error (error);
+
+  /* A fresh window, and the PNG dropped on it. */
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  spin_ms (20);
+  f->window = new_window (f);
+  import_response_id = second_id;
+  easel_window_import_file (f->window, png);
+  g_assert_true (wait_for (restored_import, f, 20000));
+  g_assert_cmpstr (easel_session_turn_get_prompt (head (f)), ==, "now add a fountain in the centre");
+
+  /* …and the conversation goes on from the imported turn. */
+  easel_fake_server_clear_requests (f->server);
+  send_prompt (f, "and some ducks");
+  g_assert_true (wait_for (head_settled, f, 20000));
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
+  g_assert_cmpstr (previous_id_of (request_body (f, 0, &node)), ==, second_id);
+}
+
+static gboolean
+two_requests_and_settled (Fixture *f)
+{
+  return easel_fake_server_get_n_requests (f->server) >= 2 && head_settled (f);
+}
+
+static gboolean
+body_has_input_image (JsonObject *body)
+{
+  JsonNode *input = json_object_get_member (body, "input");
+  g_autofree char *text = NULL;
+
+  g_assert_nonnull (input);
+  text = json_to_string (input, FALSE);
+  return strstr (text, "\"input_image\"") != NULL;
+}
+
+static void
+test_forgotten_response (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(JsonNode) first_node = NULL;
+  g_autoptr(JsonNode) second_node = NULL;
+  g_autofree char *first_id = NULL;
+  EaselSessionTurn *first;
+  JsonObject *body;
+  const char *status;
+
+  send_prompt (f, "a city park at dawn");
+  g_assert_true (wait_for (head_settled, f, 20000));
+  first = head (f);
+  first_id = g_strdup (easel_session_turn_get_response_id (first));
+  g_assert_nonnull (first_id);
+
+  easel_fake_server_clear_requests (f->server);
+  easel_fake_server_queue_reply (f->server, "/v1/responses",
+                                 easel_fake_reply_new_error (400, "invalid_request_error",
+                                                             "previous_response_not_found",
+                                                             "Previous response with id 'resp_gone' not found."));
+  send_prompt (f, "now add a fountain in the centre");
+  g_assert_true (wait_for (two_requests_and_settled, f, 30000));
+
+  /* The first try continued the conversation; the resend did not, and sent
+   * the image instead. */
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 2);
+  body = request_body (f, 0, &first_node);
+  g_assert_cmpstr (previous_id_of (body), ==, first_id);
+  g_assert_false (body_has_input_image (body));
+  body = request_body (f, 1, &second_node);
+  g_assert_null (previous_id_of (body));
+  g_assert_true (body_has_input_image (body));
+
+  /* The resent turn succeeded, hangs off the first one, and says why. */
+  g_assert_cmpint (easel_session_turn_get_state (head (f)), ==, EASEL_TURN_DONE);
+  g_assert_true (easel_session_turn_get_parent (head (f)) == first);
+  g_assert_cmpuint (g_list_model_get_n_items (easel_session_get_all_turns (session (f))), ==, 3);
+  status = easel_session_turn_get_status (head (f));
+  g_assert_nonnull (status);
+  g_assert_nonnull (strstr (status, "forgot"));
+}
+
+static GtkWidget *
+find_button (GtkWidget  *widget,
+             const char *label)
+{
+  if (GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_button (child, label);
+
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+window_has_store (Fixture *f)
+{
+  g_autoptr(EaselStore) store = NULL;
+
+  g_object_get (f->window, "store", &store, NULL);
+  return store != NULL;
+}
+
+static void
+test_corrupt_library_at_start (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autofree char *dir = g_build_filename (g_get_user_data_dir (), "easel", NULL);
+  g_autofree char *db = g_build_filename (dir, "library.db", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EaselStore) broken = NULL;
+  g_autoptr(EaselStore) store = NULL;
+  g_autoptr(GPtrArray) conversations = NULL;
+  GtkWidget *button;
+
+  /* Not a database: opening it fails and must leave it alone. */
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (db, "this is not an sqlite file, it is a poem about SQLite", -1, NULL));
+  broken = easel_store_open (NULL, &error);
+  g_assert_null (broken);
+  g_assert_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_CORRUPT);
+
+  /* The window as easel_window_new() builds it when the library failed. */
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  f->window = g_object_new (EASEL_TYPE_WINDOW, "client", f->client, NULL);
+  gtk_window_present (GTK_WINDOW (f->window));
+  _easel_window_show_store_error (f->window, error);
+
+  button = find_button (easel_window_get_gallery (f->window), "Back Up and Start New Library");
+  g_assert_nonnull (button);
+  g_assert_true (gtk_widget_get_visible (button));
+  g_signal_emit_by_name (button, "clicked");
+  g_assert_true (wait_for (window_has_store, f, 20000));
+
+  /* The new library records what the studio does next. */
+  g_object_get (f->window, "store", &store, NULL);
+  send_prompt (f, "a fresh start");
+  g_assert_true (wait_for (head_settled, f, 20000));
+  g_clear_object (&f->store);
+  f->store = g_object_ref (store);
+  f->want_turns = 1;
+  g_assert_true (wait_for (store_has_turns, f, 20000));
+  g_assert_cmpstr (stored_turn (f, 0)->user_text, ==, "a fresh start");
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  if (!gtk_init_check ())
+    {
+      g_printerr ("No display: the library UI tests need Xvfb; skipping\n");
+      return 77;
+    }
+  adw_init ();
+
+  g_test_add ("/gui/library/two-turns-stored", Fixture, NULL,
+              fixture_setup, test_two_turns_stored, fixture_teardown);
+  g_test_add ("/gui/library/continue-in-new-window", Fixture, NULL,
+              fixture_setup, test_continue_in_new_window, fixture_teardown);
+  g_test_add ("/gui/library/import-exported-png", Fixture, NULL,
+              fixture_setup, test_import_exported_png, fixture_teardown);
+  g_test_add ("/gui/library/forgotten-response", Fixture, NULL,
+              fixture_setup, test_forgotten_response, fixture_teardown);
+  g_test_add ("/gui/library/corrupt-library-at-start", Fixture, NULL,
+              fixture_setup, test_corrupt_library_at_start, fixture_teardown);
+
+  return g_test_run ();
+}
