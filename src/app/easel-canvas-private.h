@@ -17,5 +17,7 @@ void        _easel_canvas_image_to_widget   (EaselCanvas *self, double x, double
                                              double *wx, double *wy);
 /* The number of overlay tiles rebuilt so far (uploads happen per change, not per frame). */
 guint       _easel_canvas_get_overlay_uploads (EaselCanvas *self);
+/* Microseconds spent building overlay tiles so far (the bench). */
+gint64      _easel_canvas_get_overlay_usec    (EaselCanvas *self);
 
 G_END_DECLS

@@ -33,9 +33,9 @@
 #define FIT_MAX_ZOOM 4.0
 #define DRIFT_THRESHOLD 16
 /* Selected pixels are tinted with this colour (premultiplied below). */
-#define TINT_R 224
-#define TINT_G 27
-#define TINT_B 36
+#define TINT_R 53
+#define TINT_G 132
+#define TINT_B 228
 
 typedef enum
 {
@@ -77,6 +77,7 @@ struct _EaselCanvas
   GPtrArray *tiles;
   int tiles_x, tiles_y;
   guint overlay_uploads;
+  gint64 overlay_usec;        /* time spent building overlay tiles, for the bench */
   guint selection_idle;
   guint has_selection : 1;
 
@@ -423,6 +424,9 @@ build_tile (EaselCanvas *self,
   const guint8 *data = easel_mask_get_data (self->mask);
   guint8 *pixels = g_malloc ((gsize) w * h * 4);
   g_autoptr(GBytes) bytes = NULL;
+  /* The opacity is baked into the tiles: an opacity node around them would
+   * make the GL renderer draw them offscreen first, on every frame. */
+  guint opacity = (guint) lround (CLAMP (self->mask_opacity, 0.0, 1.0) * 255);
 
   for (int y = 0; y < h; y++)
     {
@@ -431,7 +435,7 @@ build_tile (EaselCanvas *self,
 
       for (int x = 0; x < w; x++, dst += 4)
         {
-          guint a = src[x];
+          guint a = (src[x] * opacity + 127) / 255;
 
           dst[0] = (TINT_R * a + 127) / 255;
           dst[1] = (TINT_G * a + 127) / 255;
@@ -462,7 +466,6 @@ append_overlay (EaselCanvas     *self,
       g_ptr_array_set_size (self->tiles, self->tiles_x * self->tiles_y);
     }
 
-  gtk_snapshot_push_opacity (snapshot, self->mask_opacity);
   for (int ty = 0; ty < self->tiles_y; ty++)
     for (int tx = 0; tx < self->tiles_x; tx++)
       {
@@ -470,7 +473,12 @@ append_overlay (EaselCanvas     *self,
         graphene_rect_t bounds;
 
         if (*tile == NULL)
-          *tile = build_tile (self, tx, ty);
+          {
+            gint64 start = g_get_monotonic_time ();
+
+            *tile = build_tile (self, tx, ty);
+            self->overlay_usec += g_get_monotonic_time () - start;
+          }
 
         graphene_rect_init (&bounds,
                             image_rect->origin.x + tx * TILE * zoom,
@@ -479,13 +487,18 @@ append_overlay (EaselCanvas     *self,
                             gdk_texture_get_height (*tile) * zoom);
         gtk_snapshot_append_texture (snapshot, *tile, &bounds);
       }
-  gtk_snapshot_pop (snapshot);
 }
 
 guint
 _easel_canvas_get_overlay_uploads (EaselCanvas *self)
 {
   return self->overlay_uploads;
+}
+
+gint64
+_easel_canvas_get_overlay_usec (EaselCanvas *self)
+{
+  return self->overlay_usec;
 }
 
 static gboolean
@@ -647,7 +660,7 @@ append_shape_preview (EaselCanvas *self,
 {
   GdkRGBA fill;
 
-  gdk_rgba_parse (&fill, self->erase_shape ? "rgba(255,255,255,0.18)" : "rgba(224,27,36,0.22)");
+  gdk_rgba_parse (&fill, self->erase_shape ? "rgba(255,255,255,0.18)" : "rgba(53,132,228,0.25)");
 
   if (self->tool == TOOL_RECTANGLE)
     {
@@ -1864,7 +1877,11 @@ easel_canvas_set_property (GObject      *object,
     case PROP_BRUSH_SIZE: set_double_prop (self, &self->brush_size, g_value_get_double (value), prop_id); break;
     case PROP_HARDNESS: set_double_prop (self, &self->hardness, g_value_get_double (value), prop_id); break;
     case PROP_FEATHER_RADIUS: set_double_prop (self, &self->feather_radius, g_value_get_double (value), prop_id); break;
-    case PROP_MASK_OPACITY: set_double_prop (self, &self->mask_opacity, g_value_get_double (value), prop_id); break;
+    case PROP_MASK_OPACITY:
+      if (self->mask_opacity != g_value_get_double (value))
+        clear_tiles (self);
+      set_double_prop (self, &self->mask_opacity, g_value_get_double (value), prop_id);
+      break;
     case PROP_SHOW_MASK:
       if (self->show_mask != g_value_get_boolean (value))
         {
@@ -1965,6 +1982,11 @@ easel_canvas_class_init (EaselCanvasClass *klass)
                                    0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 
   g_type_ensure (EASEL_TYPE_CANVAS_TOOLBAR);
+  /* The tool icons ship in the resources; GtkApplication finds them on its
+   * own, this covers tests and other hosts. */
+  if (gdk_display_get_default () != NULL)
+    gtk_icon_theme_add_resource_path (gtk_icon_theme_get_for_display (gdk_display_get_default ()),
+                                      RESOURCE_PREFIX "/icons");
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PREFIX "/ui/easel-canvas.ui");
   gtk_widget_class_bind_template_child (widget_class, EaselCanvas, placeholder);
   gtk_widget_class_bind_template_child (widget_class, EaselCanvas, badge);

