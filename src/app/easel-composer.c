@@ -74,9 +74,16 @@ update_cost (EaselComposer *self)
     {
       g_autofree char *usd = easel_cost_format_usd (estimate.usd);
       g_autofree char *label = NULL;
+      /* Format the count outside _(): a G_GINT64_FORMAT macro inside the
+       * literal would cut the msgid short for xgettext. */
+      g_autofree char *tokens = g_strdup_printf ("%'" G_GINT64_FORMAT, estimate.output_tokens);
 
-      /* Translators: an estimate before sending: dollars, then output tokens */
-      label = g_strdup_printf (_("≈ %s · %'" G_GINT64_FORMAT " tokens"), usd, estimate.output_tokens);
+      /* Translators: an estimate before sending. The first %s is a dollar
+       * amount such as "$0.04", the second the number of output tokens,
+       * already formatted with digit grouping. */
+      label = g_strdup_printf (ngettext ("≈ %s · %s token", "≈ %s · %s tokens",
+                                         (gulong) MIN (estimate.output_tokens, G_MAXLONG)),
+                               usd, tokens);
       gtk_label_set_label (self->cost_label, label);
       /* With "auto" size or quality the server decides, so the figure is a
        * medium-quality square guess; say so rather than hide it. */

@@ -310,7 +310,10 @@ easel_export_run_async (GtkWidget           *parent,
                                       generations->len), generations->len);
 
   dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                   ngettext ("Export Image", "Export Images", generations->len),
+                                   /* No number in the title, so not ngettext():
+                                    * that would also clash with the plain
+                                    * "Export Image" msgid used above. */
+                                   generations->len == 1 ? _("Export Image") : _("Export Images"),
                                    body);
 
   box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);

@@ -235,9 +235,14 @@ easel_gallery_details_sync (EaselGalleryDetails *self)
     }
   adw_action_row_set_subtitle (self->created_row, created ? created : "");
 
-  /* Translators: input and output token counts. */
-  tokens = g_strdup_printf (_("%" G_GINT64_FORMAT " in · %" G_GINT64_FORMAT " out"),
-                            gen->input_tokens, gen->output_tokens);
+  {
+    g_autofree char *in = g_strdup_printf ("%" G_GINT64_FORMAT, gen->input_tokens);
+    g_autofree char *out = g_strdup_printf ("%" G_GINT64_FORMAT, gen->output_tokens);
+
+    /* Translators: input and output token counts; the first %s is the
+     * number of input tokens, the second the number of output tokens. */
+    tokens = g_strdup_printf (_("%s in · %s out"), in, out);
+  }
   adw_action_row_set_subtitle (self->tokens_row, tokens);
 
   usd = easel_generation_get_cost (gen);
@@ -259,7 +264,11 @@ easel_gallery_details_sync (EaselGalleryDetails *self)
       g_autoptr(GTask) task = NULL;
       ConversationLookup *lookup;
 
-      conversation = g_strdup_printf (_("Conversation %" G_GINT64_FORMAT), gen->conversation_id);
+      g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, gen->conversation_id);
+
+      /* Translators: a fallback title for an untitled conversation;
+       * %s is its number in the library. */
+      conversation = g_strdup_printf (_("Conversation %s"), number);
 
       if (self->store != NULL)
         {

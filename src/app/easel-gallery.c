@@ -338,7 +338,13 @@ on_conversations_listed (GObject      *object,
       if (conversation->title != NULL && *conversation->title != '\0')
         g_ptr_array_add (titles, g_strdup (conversation->title));
       else
-        g_ptr_array_add (titles, g_strdup_printf (_("Conversation %" G_GINT64_FORMAT), conversation->id));
+        {
+          g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, conversation->id);
+
+          /* Translators: a fallback title for an untitled conversation;
+           * %s is its number in the library. */
+          g_ptr_array_add (titles, g_strdup_printf (_("Conversation %s"), number));
+        }
       if (conversation->id == current)
         selected = i + 1;
     }

@@ -143,7 +143,13 @@ update (EaselTurnRow *self)
     {
       if (meta->len)
         g_string_append (meta, " · ");
-      g_string_append_printf (meta, _("%'" G_GINT64_FORMAT " tokens"), easel_session_turn_get_tokens (turn));
+      gint64 n_tokens = easel_session_turn_get_tokens (turn);
+      g_autofree char *tokens = g_strdup_printf ("%'" G_GINT64_FORMAT, n_tokens);
+
+      /* Translators: %s is a token count, already formatted with digit
+       * grouping, e.g. "4,160". */
+      g_string_append_printf (meta, ngettext ("%s token", "%s tokens", (gulong) MIN (n_tokens, G_MAXLONG)),
+                              tokens);
     }
   if (easel_session_turn_get_cost (turn) >= 0)
     {
