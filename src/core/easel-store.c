@@ -1783,18 +1783,16 @@ easel_store_lookup_cached_all (EaselStore *self, const char *request_hash, GErro
   return collect_generations (self, stmt, error);
 }
 
+/* Runs an UPDATE that must touch exactly the row @id names. */
 static gboolean
-update_one (EaselStore *self, const char *sql, gint64 id, gint64 value, GError **error)
+step_update_one (EaselStore    *self,
+                 sqlite3_stmt  *stmt,
+                 const char    *what,
+                 gint64         id,
+                 GError       **error)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
-  g_autoptr(EaselStmt) stmt = prepare (self, sql, error);
-  int rc;
+  int rc = sqlite3_step (stmt);
 
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, value);
-  sqlite3_bind_int64 (stmt, 2, id);
-  rc = sqlite3_step (stmt);
   if (rc != SQLITE_DONE)
     {
       set_sqlite_error (error, self->db, rc, "write to");
@@ -1803,11 +1801,24 @@ update_one (EaselStore *self, const char *sql, gint64 id, gint64 value, GError *
   if (sqlite3_changes (self->db) == 0)
     {
       g_set_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_NOT_FOUND,
-                   "There is no image %" G_GINT64_FORMAT " in the library", id);
+                   "There is no %s %" G_GINT64_FORMAT " in the library", what, id);
       return FALSE;
     }
   queue_changed (self);
   return TRUE;
+}
+
+static gboolean
+update_one (EaselStore *self, const char *sql, gint64 id, gint64 value, GError **error)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
+  g_autoptr(EaselStmt) stmt = prepare (self, sql, error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, value);
+  sqlite3_bind_int64 (stmt, 2, id);
+  return step_update_one (self, stmt, "image", id, error);
 }
 
 gboolean
@@ -2315,7 +2326,6 @@ easel_store_rename_conversation (EaselStore *self, gint64 id, const char *title,
 {
   g_autoptr(GMutexLocker) locker = NULL;
   g_autoptr(EaselStmt) stmt = NULL;
-  int rc;
 
   g_return_val_if_fail (EASEL_IS_STORE (self), FALSE);
 
@@ -2324,20 +2334,7 @@ easel_store_rename_conversation (EaselStore *self, gint64 id, const char *title,
     return FALSE;
   sqlite3_bind_text (stmt, 1, title ? title : "", -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (stmt, 2, id);
-  rc = sqlite3_step (stmt);
-  if (rc != SQLITE_DONE)
-    {
-      set_sqlite_error (error, self->db, rc, "write to");
-      return FALSE;
-    }
-  if (sqlite3_changes (self->db) == 0)
-    {
-      g_set_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_NOT_FOUND,
-                   "There is no conversation %" G_GINT64_FORMAT " in the library", id);
-      return FALSE;
-    }
-  queue_changed (self);
-  return TRUE;
+  return step_update_one (self, stmt, "conversation", id, error);
 }
 
 static gboolean
@@ -2444,7 +2441,6 @@ easel_store_update_turn (EaselStore *self, EaselTurn *turn, GError **error)
 {
   g_autoptr(GMutexLocker) locker = NULL;
   g_autoptr(EaselStmt) stmt = NULL;
-  int rc;
 
   g_return_val_if_fail (EASEL_IS_STORE (self), FALSE);
   g_return_val_if_fail (EASEL_IS_TURN (turn), FALSE);
@@ -2458,20 +2454,7 @@ easel_store_update_turn (EaselStore *self, EaselTurn *turn, GError **error)
   bind_text (stmt, 3, turn->image_call_id);
   bind_id (stmt, 4, turn->generation_id);
   sqlite3_bind_int64 (stmt, 5, turn->id);
-  rc = sqlite3_step (stmt);
-  if (rc != SQLITE_DONE)
-    {
-      set_sqlite_error (error, self->db, rc, "write to");
-      return FALSE;
-    }
-  if (sqlite3_changes (self->db) == 0)
-    {
-      g_set_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_NOT_FOUND,
-                   "There is no turn %" G_GINT64_FORMAT " in the library", turn->id);
-      return FALSE;
-    }
-  queue_changed (self);
-  return TRUE;
+  return step_update_one (self, stmt, "turn", turn->id, error);
 }
 
 GPtrArray *
