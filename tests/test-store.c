@@ -1496,6 +1496,227 @@ test_async (void)
   rm_rf (dir);
 }
 
+/* ------------------------------------------------------------------------- */
+/* Rebuilding a request from the library (Retry on a restored turn) */
+
+typedef struct
+{
+  const char *name;
+  EaselApi api;
+  guint n_inputs;        /* input images, as bytes */
+  gboolean mask;
+  gboolean fail;         /* recorded as a failed request */
+  gboolean file_id;      /* one more input, by Files API id */
+} RebuildCase;
+
+static const RebuildCase rebuild_cases[] = {
+  { "responses-text", EASEL_API_RESPONSES, 0, FALSE, FALSE, FALSE },
+  { "responses-inputs-failed", EASEL_API_RESPONSES, 2, FALSE, TRUE, FALSE },
+  { "generate-n", EASEL_API_IMAGES_GENERATE, 0, FALSE, FALSE, FALSE },
+  { "edit-mask", EASEL_API_IMAGES_EDIT, 2, TRUE, FALSE, FALSE },
+  { "edit-file-id", EASEL_API_IMAGES_EDIT, 1, FALSE, TRUE, TRUE },
+};
+
+static EaselRequest *
+rebuild_case_request (const RebuildCase *c)
+{
+  EaselRequest *r = easel_request_new (c->api);
+
+  r->prompt = g_strdup_printf ("rebuild %s", c->name);
+  r->model = g_strdup ("gpt-image-1");
+  r->size = g_strdup ("1536x1024");
+  r->quality = g_strdup ("high");
+  r->background = g_strdup ("opaque");
+  r->output_format = g_strdup ("webp");
+  r->output_compression = 42;
+  r->moderation = g_strdup ("low");
+  r->stream = TRUE;
+  r->partial_images = 3;
+  if (c->api == EASEL_API_IMAGES_GENERATE)
+    r->n = 3;
+  if (c->api == EASEL_API_RESPONSES)
+    {
+      r->responses_model = g_strdup ("gpt-4.1-mini");
+      r->action = g_strdup ("edit");
+      r->previous_response_id = g_strdup ("resp_parent");
+      g_ptr_array_add (r->image_call_refs, g_strdup ("ig_earlier"));
+    }
+  if (c->n_inputs > 0)
+    r->input_fidelity = g_strdup ("high");
+  for (guint i = 0; i < c->n_inputs; i++)
+    {
+      g_autoptr(GBytes) png = make_png (200 + i);
+      g_autofree char *name = g_strdup_printf ("input-%u.png", i);
+
+      easel_request_add_image (r, easel_input_image_new_bytes (png, name, "image/png"));
+    }
+  if (c->file_id)
+    easel_request_add_image (r, easel_input_image_new_file_id ("file-abc123"));
+  if (c->mask)
+    {
+      g_autoptr(GBytes) png = make_png (250);
+      easel_request_set_mask (r, easel_input_image_new_bytes (png, "mask.png", "image/png"));
+    }
+  return r;
+}
+
+static void
+assert_same_request (const EaselRequest *a,
+                     const EaselRequest *b)
+{
+  g_autofree char *ha = easel_request_hash (a);
+  g_autofree char *hb = easel_request_hash (b);
+  g_autoptr(JsonNode) ja = easel_request_params_to_json (a);
+  g_autoptr(JsonNode) jb = easel_request_params_to_json (b);
+  g_autofree char *sa = json_to_string (ja, FALSE);
+  g_autofree char *sb = json_to_string (jb, FALSE);
+
+  g_assert_cmpstr (ha, ==, hb);
+  /* Every field the hash leaves out (stream, partials, previous id) too. */
+  g_assert_cmpstr (sa, ==, sb);
+  g_assert_cmpstr (easel_request_get_path (a), ==, easel_request_get_path (b));
+  g_assert_cmpint (easel_request_is_multipart (a), ==, easel_request_is_multipart (b));
+  for (guint i = 0; a->images && i < a->images->len; i++)
+    {
+      const EaselInputImage *ia = a->images->pdata[i], *ib = b->images->pdata[i];
+
+      g_assert_cmpint (ia->kind, ==, ib->kind);
+      g_assert_cmpstr (ia->filename, ==, ib->filename);
+      g_assert_cmpstr (ia->mime_type, ==, ib->mime_type);
+      if (ia->bytes)
+        g_assert_true (g_bytes_equal (ia->bytes, ib->bytes));
+    }
+}
+
+static void
+test_rebuild_request (gconstpointer data)
+{
+  const RebuildCase *c = data;
+  g_autofree char *dir = make_tmp_dir ();
+  g_autoptr(EaselStore) store = open_store (dir);
+  g_autoptr(EaselRequest) request = rebuild_case_request (c);
+  g_autoptr(EaselResult) result = NULL;
+  g_autoptr(GError) request_error = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EaselConversation) conversation = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GPtrArray) listed = NULL;
+  g_autoptr(EaselRequest) rebuilt = NULL;
+  EaselRecordOptions options = { 0, 0, 0, -1 };
+  EaselGeneration *g;
+
+  conversation = easel_store_create_conversation (store, "rebuild", &error);
+  g_assert_no_error (error);
+  options.conversation_id = conversation->id;
+
+  if (c->fail)
+    request_error = easel_api_error_new_literal (EASEL_API_ERROR_SERVER, "The server had an error");
+  else
+    {
+      EaselImage *image = easel_image_new ();
+
+      result = easel_result_new (request->api);
+      image->bytes = make_png (7);
+      image->output_format = g_strdup ("png");
+      g_ptr_array_add (result->images, image);
+    }
+  rows = easel_store_record (store, request, result, request_error, &options, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rows->len, ==, 1);
+
+  /* A failed row is found through its conversation. */
+  listed = easel_store_list_conversation_generations (store, conversation->id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (listed->len, ==, 1);
+  g = listed->pdata[0];
+  g_assert_cmpint (g->id, ==, ((EaselGeneration *) rows->pdata[0])->id);
+  g_assert_cmpint (g->status, ==, c->fail ? EASEL_GENERATION_FAILED : EASEL_GENERATION_OK);
+
+  rebuilt = easel_store_rebuild_request (store, g, &error);
+  g_assert_no_error (error);
+  assert_same_request (request, rebuilt);
+
+  /* The kept inputs survive an orphan sweep with no grace, and reopening. */
+  g_assert_cmpint (easel_store_sweep_orphans (store, 0, &error), >=, 0);
+  g_assert_no_error (error);
+  g_clear_object (&store);
+  store = open_store (dir);
+  g_clear_pointer (&rebuilt, easel_request_free);
+  rebuilt = easel_store_rebuild_request (store, g, &error);
+  g_assert_no_error (error);
+  assert_same_request (request, rebuilt);
+
+  g_clear_object (&store);
+  rm_rf (dir);
+}
+
+/* An input that is also a gallery image outlives the purge of that image;
+ * an input the library never kept is reported, not silently dropped. */
+static void
+test_rebuild_inputs_kept (void)
+{
+  g_autofree char *dir = make_tmp_dir ();
+  g_autoptr(EaselStore) store = open_store (dir);
+  g_autoptr(GBytes) png = make_png (31);
+  g_autoptr(EaselRequest) first = easel_request_new (EASEL_API_IMAGES_GENERATE);
+  g_autoptr(EaselRequest) edit = easel_request_new (EASEL_API_IMAGES_EDIT);
+  g_autoptr(EaselResult) result = easel_result_new (EASEL_API_IMAGES_GENERATE);
+  g_autoptr(EaselResult) edit_result = easel_result_new (EASEL_API_IMAGES_EDIT);
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GPtrArray) edit_rows = NULL;
+  g_autoptr(EaselRequest) rebuilt = NULL;
+  g_autoptr(EaselGeneration) stale = NULL;
+  g_autoptr(GError) error = NULL;
+  EaselImage *image;
+  gint64 first_id;
+
+  first->prompt = g_strdup ("a first image");
+  first->model = g_strdup ("gpt-image-1");
+  image = easel_image_new ();
+  image->bytes = g_bytes_ref (png);
+  g_ptr_array_add (result->images, image);
+  rows = easel_store_record (store, first, result, NULL, NULL, &error);
+  g_assert_no_error (error);
+  first_id = ((EaselGeneration *) rows->pdata[0])->id;
+
+  edit->prompt = g_strdup ("edit the first image");
+  edit->model = g_strdup ("gpt-image-1");
+  easel_request_add_image (edit, easel_input_image_new_bytes (png, "first.png", "image/png"));
+  image = easel_image_new ();
+  image->bytes = make_png (32);
+  g_ptr_array_add (edit_result->images, image);
+  edit_rows = easel_store_record (store, edit, edit_result, NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (easel_store_delete (store, first_id, &error));
+  g_assert_cmpint (easel_store_purge (store, 0, &error), ==, 1);
+  g_assert_no_error (error);
+  g_assert_cmpint (easel_store_sweep_orphans (store, 0, &error), >=, 0);
+  rebuilt = easel_store_rebuild_request (store, edit_rows->pdata[0], &error);
+  g_assert_no_error (error);
+  assert_same_request (edit, rebuilt);
+
+  /* A row from before inputs were kept: its input file is not there. */
+  stale = easel_generation_new ();
+  stale->params_json = g_strdup ("{\"api\":\"edit\",\"model\":\"gpt-image-1\",\"prompt\":\"old\",\"images\":"
+                                 "[{\"kind\":\"bytes\",\"filename\":\"x.png\",\"mime_type\":\"image/png\","
+                                 "\"sha256\":\"0000000000000000000000000000000000000000000000000000000000000000\"}]}");
+  g_clear_pointer (&rebuilt, easel_request_free);
+  rebuilt = easel_store_rebuild_request (store, stale, &error);
+  g_assert_null (rebuilt);
+  g_assert_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  g_free (stale->params_json);
+  stale->params_json = g_strdup ("not json");
+  rebuilt = easel_store_rebuild_request (store, stale, &error);
+  g_assert_null (rebuilt);
+  g_assert_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_INVALID);
+
+  g_clear_object (&store);
+  rm_rf (dir);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1535,6 +1756,12 @@ main (int argc, char *argv[])
       g_test_add_data_func (p, &export_cases[i], test_export);
     }
   g_test_add_func ("/core/store/async", test_async);
+  for (guint i = 0; i < G_N_ELEMENTS (rebuild_cases); i++)
+    {
+      g_autofree char *p = g_strdup_printf ("/core/store/rebuild-request/%s", rebuild_cases[i].name);
+      g_test_add_data_func (p, &rebuild_cases[i], test_rebuild_request);
+    }
+  g_test_add_func ("/core/store/rebuild-request-inputs-kept", test_rebuild_inputs_kept);
 
   return g_test_run ();
 }

@@ -842,6 +842,13 @@ pid_is_alive (int pid)
   return pid > 0 && (kill (pid, 0) == 0 || errno == EPERM);
 }
 
+/* The input images of every row, from params_json: images[].sha256 of
+ * kind "bytes". A row whose params_json is not JSON contributes nothing. */
+#define INPUT_SHA_JOIN \
+  "generations gi, json_each(CASE WHEN json_valid(gi.params_json) THEN gi.params_json ELSE '{}' END, " \
+  "'$.images') ji"
+#define INPUT_SHA_COLUMN "json_extract(ji.value, '$.sha256')"
+
 /* Called with the mutex held. */
 static int
 sweep_locked (EaselStore *self, gint64 grace_seconds, GError **error)
@@ -860,7 +867,8 @@ sweep_locked (EaselStore *self, gint64 grace_seconds, GError **error)
     return -1;
 
   stmt = prepare (self, "SELECT sha256 FROM generations WHERE sha256 IS NOT NULL "
-                        "UNION SELECT mask_sha256 FROM generations WHERE mask_sha256 IS NOT NULL", error);
+                        "UNION SELECT mask_sha256 FROM generations WHERE mask_sha256 IS NOT NULL "
+                        "UNION SELECT " INPUT_SHA_COLUMN " FROM " INPUT_SHA_JOIN, error);
   if (stmt == NULL)
     goto fail;
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
@@ -1499,6 +1507,21 @@ easel_store_record (EaselStore               *self,
         return NULL;
     }
 
+  /* Input images are kept too, so the request can be sent again from the
+   * library (Retry on a restored conversation). params_json names them by
+   * sha256, which is also their file name. */
+  for (guint i = 0; request->images != NULL && i < request->images->len; i++)
+    {
+      const EaselInputImage *input = request->images->pdata[i];
+      g_autofree char *rel = NULL;
+
+      if (input->kind != EASEL_INPUT_IMAGE_BYTES || input->bytes == NULL)
+        continue;
+      rel = store_image_file (self, input->bytes, NULL, NULL, error);
+      if (rel == NULL)
+        return NULL;
+    }
+
   if (result != NULL)
     for (guint i = 0; result->images && i < result->images->len; i++)
       n_images++;
@@ -1783,6 +1806,204 @@ easel_store_lookup_cached_all (EaselStore *self, const char *request_hash, GErro
   return collect_generations (self, stmt, error);
 }
 
+GPtrArray *
+easel_store_list_conversation_generations (EaselStore *self, gint64 conversation_id, GError **error)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr(EaselStmt) stmt = NULL;
+
+  g_return_val_if_fail (EASEL_IS_STORE (self), NULL);
+
+  locker = g_mutex_locker_new (&self->mutex);
+  stmt = prepare (self, "SELECT " GEN_COLUMNS " FROM generations g WHERE g.conversation_id = ?1 "
+                        "ORDER BY g.id", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, conversation_id);
+  return collect_generations (self, stmt, error);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Rebuilding a request from its row */
+
+static const char *
+json_string_member (JsonObject *object, const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
+static int
+json_int_member (JsonObject *object, const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
+    return -1;
+  return (int) CLAMP (json_node_get_int (node), -1, G_MAXINT);
+}
+
+/* Called with the mutex held or not: it only reads image files. Input
+ * images are content-addressed like results, under their sha256. */
+static EaselInputImage *
+input_image_from_json (EaselStore  *self,
+                       JsonNode    *node,
+                       GError     **error)
+{
+  static const char * const exts[] = { "png", "jpeg", "webp" };
+  JsonObject *object;
+  const char *kind, *sha;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    goto invalid;
+  object = json_node_get_object (node);
+  kind = json_string_member (object, "kind");
+  sha = json_string_member (object, "sha256");
+
+  if (g_strcmp0 (kind, "file_id") == 0 && json_string_member (object, "file_id"))
+    return easel_input_image_new_file_id (json_string_member (object, "file_id"));
+  if (g_strcmp0 (kind, "url") == 0 && json_string_member (object, "url"))
+    return easel_input_image_new_url (json_string_member (object, "url"));
+
+  /* Bytes: the file by its hash. (A data: URL was not kept, and its hash
+   * is that of the URL text, so it cannot be found.) */
+  if (g_strcmp0 (kind, "bytes") == 0 && sha != NULL && strlen (sha) == 64 && strspn (sha, "0123456789abcdef") == 64)
+    {
+      g_autofree char *prefix = g_strndup (sha, 2);
+
+      for (guint i = 0; i < G_N_ELEMENTS (exts); i++)
+        {
+          g_autofree char *name = g_strdup_printf ("%s.%s", sha, exts[i]);
+          g_autofree char *path = g_build_filename (self->images_dir, prefix, name, NULL);
+          g_autofree char *contents = NULL;
+          gsize len = 0;
+          g_autoptr(GBytes) bytes = NULL;
+          const char *mime, *filename;
+
+          if (!g_file_get_contents (path, &contents, &len, NULL))
+            continue;
+          bytes = g_bytes_new_take (g_steal_pointer (&contents), len);
+          mime = json_string_member (object, "mime_type");
+          if (mime == NULL)
+            mime = easel_image_sniff_mime (g_bytes_get_data (bytes, NULL), len);
+          filename = json_string_member (object, "filename");
+          return easel_input_image_new_bytes (bytes, filename ? filename : name, mime ? mime : "image/png");
+        }
+      g_set_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_NOT_FOUND,
+                   "An input image of this request is not in the library");
+      return NULL;
+    }
+
+invalid:
+  g_set_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_INVALID,
+               "The library row describes an input image it cannot restore");
+  return NULL;
+}
+
+EaselRequest *
+easel_store_rebuild_request (EaselStore       *self,
+                             EaselGeneration  *generation,
+                             GError          **error)
+{
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(EaselRequest) request = NULL;
+  JsonObject *object;
+  JsonNode *member;
+  EaselApi api;
+
+  g_return_val_if_fail (EASEL_IS_STORE (self), NULL);
+  g_return_val_if_fail (EASEL_IS_GENERATION (generation), NULL);
+
+  if (generation->params_json == NULL ||
+      !(root = json_from_string (generation->params_json, NULL)) ||
+      !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_INVALID,
+                   "The library has no parameters for image %" G_GINT64_FORMAT, generation->id);
+      return NULL;
+    }
+  object = json_node_get_object (root);
+
+  if (!easel_api_from_string (json_string_member (object, "api"), &api) &&
+      !easel_api_from_string (generation->api, &api))
+    {
+      g_set_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_INVALID,
+                   "Image %" G_GINT64_FORMAT " names no known API", generation->id);
+      return NULL;
+    }
+
+  request = easel_request_new (api);
+#define STR(field, name) request->field = g_strdup (json_string_member (object, name))
+  STR (model, "model");
+  STR (prompt, "prompt");
+  STR (size, "size");
+  STR (quality, "quality");
+  STR (background, "background");
+  STR (output_format, "output_format");
+  STR (moderation, "moderation");
+  STR (response_format, "response_format");
+  STR (style, "style");
+  STR (user, "user");
+  STR (input_fidelity, "input_fidelity");
+  STR (responses_model, "responses_model");
+  STR (action, "action");
+  STR (previous_response_id, "previous_response_id");
+  STR (instructions, "instructions");
+#undef STR
+  request->n = json_int_member (object, "n");
+  request->output_compression = json_int_member (object, "output_compression");
+  request->partial_images = json_int_member (object, "partial_images");
+  member = json_object_get_member (object, "stream");
+  request->stream = member && JSON_NODE_HOLDS_VALUE (member) &&
+                    json_node_get_value_type (member) == G_TYPE_BOOLEAN && json_node_get_boolean (member);
+  if (request->prompt == NULL)
+    request->prompt = g_strdup (generation->prompt);
+
+  member = json_object_get_member (object, "images");
+  if (member != NULL && JSON_NODE_HOLDS_ARRAY (member))
+    {
+      JsonArray *images = json_node_get_array (member);
+
+      for (guint i = 0; i < json_array_get_length (images); i++)
+        {
+          EaselInputImage *image = input_image_from_json (self, json_array_get_element (images, i), error);
+
+          if (image == NULL)
+            return NULL;
+          easel_request_add_image (request, image);
+        }
+    }
+
+  member = json_object_get_member (object, "mask");
+  if (member != NULL)
+    {
+      EaselInputImage *mask = input_image_from_json (self, member, error);
+
+      if (mask == NULL)
+        return NULL;
+      easel_request_set_mask (request, mask);
+    }
+
+  member = json_object_get_member (object, "image_call_refs");
+  if (member != NULL && JSON_NODE_HOLDS_ARRAY (member))
+    {
+      JsonArray *refs = json_node_get_array (member);
+
+      for (guint i = 0; i < json_array_get_length (refs); i++)
+        {
+          const char *ref = json_array_get_string_element (refs, i);
+
+          if (ref != NULL)
+            g_ptr_array_add (request->image_call_refs, g_strdup (ref));
+        }
+    }
+
+  return g_steal_pointer (&request);
+}
+
 /* Runs an UPDATE that must touch exactly the row @id names. */
 static gboolean
 step_update_one (EaselStore    *self,
@@ -1867,7 +2088,8 @@ easel_store_purge (EaselStore *self, gint64 deleted_before, GError **error)
                         "AND d.deleted_at < ?1 AND d.path IS NOT NULL AND NOT EXISTS "
                         "(SELECT 1 FROM generations o WHERE o.sha256 = d.sha256 AND NOT "
                         "(o.deleted_at > 0 AND o.deleted_at < ?1)) AND NOT EXISTS "
-                        "(SELECT 1 FROM generations m WHERE m.mask_sha256 = d.sha256)", error);
+                        "(SELECT 1 FROM generations m WHERE m.mask_sha256 = d.sha256) AND NOT EXISTS "
+                        "(SELECT 1 FROM " INPUT_SHA_JOIN " WHERE " INPUT_SHA_COLUMN " = d.sha256)", error);
   if (stmt == NULL)
     goto fail;
   sqlite3_bind_int64 (stmt, 1, deleted_before);

@@ -334,6 +334,20 @@ GPtrArray       *easel_store_lookup_cached_all (EaselStore *self,
                                                 const char *request_hash,
                                                 GError    **error);
 
+/* Every generation recorded for the conversation (any status, deleted
+ * ones included), oldest id first: a failed turn has its row only here. */
+GPtrArray       *easel_store_list_conversation_generations (EaselStore *self,
+                                                            gint64      conversation_id,
+                                                            GError    **error);
+/* The request that produced @generation, rebuilt from its params_json and
+ * the input images and mask the library kept (blocking: a worker thread).
+ * Hashes like the original (easel_request_hash). NOT_FOUND when an input
+ * image was not kept (rows from before input images were stored),
+ * INVALID when the row has no usable parameters. */
+EaselRequest    *easel_store_rebuild_request (EaselStore       *self,
+                                              EaselGeneration  *generation,
+                                              GError          **error);
+
 gboolean    easel_store_set_starred (EaselStore *self, gint64 id, gboolean starred, GError **error);
 /* Soft delete (sets deleted_at) and its undo. */
 gboolean    easel_store_delete      (EaselStore *self, gint64 id, GError **error);
