@@ -46,6 +46,7 @@
 #include <string.h>
 #include <adwaita.h>
 
+#include "easel-image-decoder.h"
 #include "easel-session.h"
 #include "easel-window.h"
 #include "fake-server.h"
@@ -120,6 +121,7 @@ typedef struct
   GCond cond;
   GMainLoop *loop;
   char *base_url;
+  guint noise;
 } ServerThread;
 
 static gpointer
@@ -136,6 +138,7 @@ server_thread_main (gpointer user_data)
     g_error ("fake server: %s", error->message);
   easel_fake_server_set_image_size (server, st->width, st->height);
   easel_fake_server_set_event_delay_ms (server, st->delay_ms);
+  easel_fake_server_set_image_noise (server, st->noise);
 
   g_mutex_lock (&st->lock);
   st->loop = g_main_loop_new (context, FALSE);
@@ -435,6 +438,8 @@ main (int   argc,
 {
   gboolean no_animations = FALSE;
   int turns = 10, every = 10, width = 1536, height = 1024, delay_ms = 150, n_partials = 2;
+  int noise = 24;
+  gboolean no_store = FALSE;
   GOptionEntry entries[] = {
     { "turns", 0, 0, G_OPTION_ARG_INT, &turns, "Turns to run (10)", "N" },
     { "every", 0, 0, G_OPTION_ARG_INT, &every, "Report memory every K turns (10)", "K" },
@@ -443,6 +448,8 @@ main (int   argc,
     { "delay", 0, 0, G_OPTION_ARG_INT, &delay_ms, "Delay between SSE events (150 ms)", "MS" },
     { "partials", 0, 0, G_OPTION_ARG_INT, &n_partials, "Partial images per turn (2)", "P" },
     { "no-animations", 0, 0, G_OPTION_ARG_NONE, &no_animations, "Turn animations off (no cross-fade between frames)", NULL },
+    { "noise", 0, 0, G_OPTION_ARG_INT, &noise, "Grain per channel in the images, so PNGs weigh megabytes like photos (24; 0: flat colours)", "N" },
+    { "no-store", 0, 0, G_OPTION_ARG_NONE, &no_store, "Run without a library (turns then never fall back to thumbnails)", NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) options = g_option_context_new ("- studio main-loop and memory bench");
@@ -451,6 +458,8 @@ main (int   argc,
   g_autoptr(GThread) thread = NULL;
   g_autoptr(GSettings) settings = NULL;
   ServerThread st = { 0, };
+  g_autoptr(EaselStore) store = NULL;
+  g_autofree char *store_dir = NULL;
   EaselWindow *window;
   EaselSession *session;
   EaselCanvas *canvas;
@@ -468,6 +477,7 @@ main (int   argc,
       g_printerr ("No display: run this with bench/run-studio.sh\n");
       return 77;
     }
+  easel_image_tune_allocator ();   /* as easel-studio's main () does */
   adw_init ();
   if (no_animations)
     g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
@@ -482,6 +492,7 @@ main (int   argc,
   st.width = width;
   st.height = height;
   st.delay_ms = delay_ms;
+  st.noise = MAX (noise, 0);
   g_mutex_init (&st.lock);
   g_cond_init (&st.cond);
   thread = g_thread_new ("fake-server", server_thread_main, &st);
@@ -491,7 +502,17 @@ main (int   argc,
   g_mutex_unlock (&st.lock);
 
   client = easel_client_new (st.base_url, "sk-bench");
-  window = g_object_new (EASEL_TYPE_WINDOW, "client", client, NULL);
+  /* As in the app, finished turns are saved to a library ($HOME is a
+   * throwaway directory): that is what lets off-canvas turns drop their
+   * images and keep thumbnails. */
+  if (!no_store)
+    {
+      store_dir = g_build_filename (g_get_user_data_dir (), "easel-bench-library", NULL);
+      store = easel_store_open (store_dir, &error);
+      if (store == NULL)
+        g_error ("library: %s", error->message);
+    }
+  window = g_object_new (EASEL_TYPE_WINDOW, "client", client, "store", store, NULL);
   gtk_window_set_default_size (GTK_WINDOW (window), 1280, 900);
   gtk_window_present (GTK_WINDOW (window));
   session = easel_window_get_conversation (window);
@@ -507,9 +528,9 @@ main (int   argc,
   g_timeout_add (50, keep_awake_cb, NULL);
   g_main_context_set_poll_func (NULL, timed_poll);
 
-  g_print ("bench-studio: %d turns, %d×%d, %d partials per turn, %d ms between events, GSK_RENDERER=%s%s\n",
-           turns, width, height, n_partials, delay_ms, g_getenv ("GSK_RENDERER") ?: "(default)",
-           no_animations ? ", animations off" : "");
+  g_print ("bench-studio: %d turns, %d×%d, %d partials per turn, %d ms between events, grain %d, %s, GSK_RENDERER=%s%s\n",
+           turns, width, height, n_partials, delay_ms, noise, store ? "library" : "no library",
+           g_getenv ("GSK_RENDERER") ?: "(default)", no_animations ? ", animations off" : "");
   report_memory (0);
   t0 = g_get_monotonic_time ();
 

@@ -39,6 +39,7 @@ struct _EaselFakeServer
   guint         fail_first;
   int           image_width;
   int           image_height;
+  guint         image_noise;
   gboolean      verbose;
   guint64       counter;
 };
@@ -565,6 +566,7 @@ typedef struct
   char *previous_response_id;
   char *action;
   guint n_input_images;
+  guint noise;
 } Params;
 
 static void
@@ -653,6 +655,7 @@ params_set_size (EaselFakeServer *self,
     w = h = 1024;
   p->width = w;
   p->height = h;
+  p->noise = self->image_noise;
   if (self->image_width > 0 && self->image_height > 0)
     {
       p->width = self->image_width;
@@ -738,9 +741,31 @@ make_image (const Params *p,
 
   pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, p->width, p->height);
   gdk_pixbuf_fill (pixbuf, palette[index % G_N_ELEMENTS (palette)]);
+  if (p->noise > 0)
+    {
+      /* Grain, so the PNG weighs what a photo-like one does (megabytes,
+       * not the few kilobytes of a flat colour). xorshift: cheap enough for
+       * millions of pixels per frame. */
+      guint8 *pixels = gdk_pixbuf_get_pixels (pixbuf);
+      int stride = gdk_pixbuf_get_rowstride (pixbuf);
+      guint32 state = 0x9e3779b9u ^ (index * 2654435761u);
+
+      for (int y = 0; y < p->height; y++)
+        for (int x = 0; x < p->width * 3; x++)
+          {
+            guint8 *px = pixels + (gsize)y * stride + x;
+
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            *px = (guint8)MIN (255u, *px + (state % (p->noise + 1)));
+          }
+    }
   if (g_strcmp0 (p->output_format, "jpeg") == 0)
     type = "jpeg";
-  if (!gdk_pixbuf_save_to_buffer (pixbuf, &buffer, &len, type, &error, NULL))
+  if (p->noise > 0 && g_strcmp0 (type, "png") == 0 ?
+      !gdk_pixbuf_save_to_buffer (pixbuf, &buffer, &len, type, &error, "compression", "1", NULL) :
+      !gdk_pixbuf_save_to_buffer (pixbuf, &buffer, &len, type, &error, NULL))
     {
       g_warning ("Could not encode a fake image: %s", error->message);
       return g_bytes_new (NULL, 0);
@@ -1583,6 +1608,14 @@ easel_fake_server_set_fail_first (EaselFakeServer *self,
                                   guint            n)
 {
   self->fail_first = n;
+}
+
+void
+easel_fake_server_set_image_noise (EaselFakeServer *self,
+                                   guint            amplitude)
+{
+  g_return_if_fail (self != NULL);
+  self->image_noise = MIN (amplitude, 255);
 }
 
 void

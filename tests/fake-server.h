@@ -102,6 +102,9 @@ void easel_fake_server_set_chunk_size     (EaselFakeServer *self, gsize chunk_si
 void easel_fake_server_set_fail_first     (EaselFakeServer *self, guint n);
 /* Overrides the size of generated images (0×0: the requested size). */
 void easel_fake_server_set_image_size     (EaselFakeServer *self, int width, int height);
+/* Adds grain of up to @amplitude per channel to generated images, so they
+ * weigh what photo-like images do (0: flat colours, the default). */
+void easel_fake_server_set_image_noise    (EaselFakeServer *self, guint amplitude);
 /* Echo debug lines about every request on stderr. */
 void easel_fake_server_set_verbose        (EaselFakeServer *self, gboolean verbose);
 

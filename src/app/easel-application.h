@@ -14,10 +14,16 @@ G_DECLARE_FINAL_TYPE (EaselApplication, easel_application, EASEL, APPLICATION, A
 
 /* Properties: "client" (EaselClient, shared by every window), "key-source"
  * (EaselKeySource as int), "key-error" (why the keyring could not be read,
- * e.g. no Secret Service), "settings" (GSettings or NULL). */
+ * e.g. no Secret Service), "settings" (GSettings or NULL), "store"
+ * (EaselStore or NULL), "store-loading" (boolean). */
 EaselApplication *easel_application_new            (void);
 EaselClient      *easel_application_get_client     (EaselApplication *self);
+/* The library, or NULL while it opens (see "store-loading") or when it
+ * could not be opened (see easel_application_get_store_error()). The first
+ * call starts opening it in a worker; "store" notifies when it is ready. */
 EaselStore       *easel_application_get_store      (EaselApplication *self);
+void              easel_application_open_store     (EaselApplication *self);
+gboolean          easel_application_get_store_loading (EaselApplication *self);
 GSettings        *easel_application_get_settings   (EaselApplication *self);
 /* Why easel_application_get_store() returned NULL (e.g. a corrupt library). */
 const GError     *easel_application_get_store_error (EaselApplication *self);

@@ -94,6 +94,10 @@ easel_canvas_studio_send (EaselWindow       *window,
   g_return_val_if_fail (request != NULL && *request != NULL, FALSE);
 
   canvas = easel_window_get_canvas (window);
+  /* A failed or cancelled head is edited on the finished image it built
+   * on (the session keeps that turn's bytes in memory). */
+  while (head != NULL && easel_session_turn_get_image_bytes (head) == NULL)
+    head = easel_session_turn_get_parent (head);
   bytes = head ? easel_session_turn_get_image_bytes (head) : NULL;
 
   if (bytes == NULL || !easel_canvas_has_mask_selection (canvas))

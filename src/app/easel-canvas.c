@@ -170,7 +170,8 @@ update_badge (EaselCanvas *self)
   const char *label;
 
   if (self->incomplete)
-    label = _("Incomplete — the connection was lost");
+    /* Cancelled or cut off: the row says which. */
+    label = _("Unfinished — the last partial image");
   else if (self->status != NULL && self->status[0] != '\0')
     label = self->status;
   else

@@ -8,6 +8,9 @@
 #include "config.h"
 
 #include <gdk-pixbuf/gdk-pixbuf.h>
+#ifdef HAVE_MALLOPT
+# include <malloc.h>
+#endif
 
 #include "easel-image-decoder.h"
 
@@ -15,12 +18,17 @@ typedef struct
 {
   GBytes *bytes;
   int max_size;
+  /* easel_image_decode_frame_async: outputs */
+  GdkTexture *texture;
+  GdkTexture *thumbnail;
 } DecodeData;
 
 static void
 decode_data_free (DecodeData *data)
 {
   g_clear_pointer (&data->bytes, g_bytes_unref);
+  g_clear_object (&data->texture);
+  g_clear_object (&data->thumbnail);
   g_free (data);
 }
 
@@ -110,6 +118,131 @@ easel_image_decode_finish (GAsyncResult  *result,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/* Frames */
+
+/* Cairo's ARGB32 is GDK_MEMORY_DEFAULT: premultiplied BGRA in memory on little
+ * endian, native-endian ARGB words on big endian. */
+static GdkTexture *
+texture_for_surface (cairo_surface_t *surface)
+{
+  int width = cairo_image_surface_get_width (surface);
+  int height = cairo_image_surface_get_height (surface);
+  int stride = cairo_image_surface_get_stride (surface);
+  g_autoptr(GBytes) pixels = NULL;
+
+  cairo_surface_flush (surface);
+  pixels = g_bytes_new_with_free_func (cairo_image_surface_get_data (surface),
+                                       (gsize)stride * height,
+                                       (GDestroyNotify)cairo_surface_destroy,
+                                       cairo_surface_reference (surface));
+  return gdk_memory_texture_new (width, height, GDK_MEMORY_DEFAULT, pixels, stride);
+}
+
+static void
+decode_frame_thread (GTask        *task,
+                     gpointer      source_object,
+                     gpointer      task_data,
+                     GCancellable *cancellable)
+{
+  DecodeData *data = task_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GdkTexture) decoded = NULL;
+  cairo_surface_t *full;
+  int width, height;
+
+  decoded = gdk_texture_new_from_bytes (data->bytes, &error);
+  if (decoded == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  /* PNGs decode to straight-alpha RGBA (or RGB). Both renderers want
+   * premultiplied BGRA and would convert on the main thread, at first
+   * paint, every frame: do it here, once, where a stall costs nothing. */
+  width = gdk_texture_get_width (decoded);
+  height = gdk_texture_get_height (decoded);
+  full = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
+  if (cairo_surface_status (full) != CAIRO_STATUS_SUCCESS)
+    {
+      cairo_surface_destroy (full);
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                               "Not enough memory for a %d×%d image", width, height);
+      return;
+    }
+  cairo_surface_flush (full);
+  gdk_texture_download (decoded, cairo_image_surface_get_data (full),
+                        cairo_image_surface_get_stride (full));
+  cairo_surface_mark_dirty (full);
+  g_clear_object (&decoded);
+
+  if (data->max_size > 0)
+    {
+      double scale = MIN (1.0, (double)data->max_size / MAX (width, height));
+      int thumb_width = MAX (1, (int)(width * scale + 0.5));
+      int thumb_height = MAX (1, (int)(height * scale + 0.5));
+      cairo_surface_t *thumb = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, thumb_width, thumb_height);
+      cairo_t *cr = cairo_create (thumb);
+
+      cairo_scale (cr, (double)thumb_width / width, (double)thumb_height / height);
+      cairo_set_source_surface (cr, full, 0, 0);
+      /* GOOD filters over every source pixel when shrinking (no aliasing). */
+      cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_GOOD);
+      cairo_set_operator (cr, CAIRO_OPERATOR_SOURCE);
+      cairo_paint (cr);
+      cairo_destroy (cr);
+      data->thumbnail = texture_for_surface (thumb);
+      cairo_surface_destroy (thumb);
+    }
+
+  data->texture = texture_for_surface (full);
+  cairo_surface_destroy (full);
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+easel_image_decode_frame_async (GBytes              *bytes,
+                                int                  thumb_size,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  DecodeData *data;
+
+  g_return_if_fail (bytes != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  data = g_new0 (DecodeData, 1);
+  data->bytes = g_bytes_ref (bytes);
+  data->max_size = thumb_size;
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, easel_image_decode_frame_async);
+  g_task_set_task_data (task, data, (GDestroyNotify)decode_data_free);
+  g_task_set_return_on_cancel (task, TRUE);
+  g_task_run_in_thread (task, decode_frame_thread);
+}
+
+GdkTexture *
+easel_image_decode_frame_finish (GAsyncResult  *result,
+                                 GdkTexture   **thumbnail,
+                                 GError       **error)
+{
+  DecodeData *data;
+
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == easel_image_decode_frame_async, NULL);
+
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return NULL;
+
+  data = g_task_get_task_data (G_TASK (result));
+  if (thumbnail != NULL)
+    *thumbnail = g_steal_pointer (&data->thumbnail);
+  return g_steal_pointer (&data->texture);
+}
+
 static void
 encode_thread (GTask        *task,
                gpointer      source_object,
@@ -143,4 +276,19 @@ easel_image_encode_png_finish (GAsyncResult  *result,
 {
   g_return_val_if_fail (G_IS_TASK (result), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+easel_image_tune_allocator (void)
+{
+#ifdef HAVE_MALLOPT
+  /* Every frame is a few 6 MB buffers (encoded, decoded, premultiplied),
+   * allocated in decoder threads and freed on the main thread. glibc raises
+   * its mmap threshold each time such a mapped buffer is freed, after which
+   * the next ones come from per-thread heaps that rarely shrink: RSS then
+   * grows by the frame for a long conversation even though nothing is
+   * kept (measured with bench-studio, see bench/README.md). A fixed
+   * threshold turns that adjustment off. */
+  mallopt (M_MMAP_THRESHOLD, 256 * 1024);
+#endif
 }

@@ -116,21 +116,31 @@ easel_params_unavailable_reason (EaselParams *params,
   return NULL;
 }
 
-static const char * const *
-values_for (EaselParamsPopover *self,
-            guint               index,
-            GPtrArray          *scratch)
-{
-  g_autofree char *model = get_string (self->params, "image-model");
-  const EaselModelInfo *info = easel_model_lookup (model);
-  const char *prop = dropdown_props[index];
+static const char * const api_modes[] = { "responses", "images", NULL };
 
+const char * const *
+easel_params_get_choices (EaselParams *params,
+                          const char  *prop,
+                          GPtrArray   *scratch)
+{
+  g_autofree char *model = NULL;
+  const EaselModelInfo *info;
+
+  g_return_val_if_fail (EASEL_IS_PARAMS (params), NULL);
+  g_return_val_if_fail (prop != NULL, NULL);
+  g_return_val_if_fail (scratch != NULL, NULL);
+
+  model = get_string (params, "image-model");
+  info = easel_model_lookup (model);
+
+  if (g_str_equal (prop, "api-mode"))
+    return api_modes;
   if (g_str_equal (prop, "responses-model"))
     return responses_models;
   if (g_str_equal (prop, "image-model"))
     {
       const EaselModelInfo **models = easel_model_list ();
-      gboolean images = easel_params_is_images_api (self->params);
+      gboolean images = easel_params_is_images_api (params);
 
       for (guint i = 0; models && models[i]; i++)
         if (images ? (models[i]->supports_generate || models[i]->supports_edit)
@@ -197,7 +207,7 @@ refresh (EaselParamsPopover *self)
       g_autoptr(GPtrArray) scratch = g_ptr_array_new ();
       g_autofree char *current = get_string (self->params, dropdown_props[i]);
       g_autofree char *reason = easel_params_unavailable_reason (self->params, dropdown_props[i]);
-      const char * const *values = values_for (self, i, scratch);
+      const char * const *values = easel_params_get_choices (self->params, dropdown_props[i], scratch);
       GListModel *model = gtk_drop_down_get_model (self->dropdowns[i]);
       guint position = GTK_INVALID_LIST_POSITION;
 

@@ -19,5 +19,9 @@ EaselParams *easel_params_popover_get_params (EaselParamsPopover *self);
 void         easel_params_popover_set_params (EaselParamsPopover *self, EaselParams *params);
 /* Why @option is unavailable for the current parameters, or NULL. */
 char        *easel_params_unavailable_reason (EaselParams *params, const char *option);
+/* The values offered for the string option @prop ("api-mode", "size", …)
+ * with the current image model, NULL-terminated; @scratch (a GPtrArray with
+ * no free func) holds a list built on the fly. Shared with Preferences. */
+const char * const *easel_params_get_choices (EaselParams *params, const char *prop, GPtrArray *scratch);
 
 G_END_DECLS

@@ -14,7 +14,41 @@
 #include <glib/gi18n.h>
 
 #include "easel-params.h"
+#include "easel-params-popover.h"
 #include "easel-preferences-window.h"
+
+/* The default parameters: one row per EaselParams property, each named
+ * after it (gtk_widget_get_name) so tests can find it. */
+static const struct
+{
+  const char *prop;
+  const char *title;
+} combo_rows[] = {
+  { "api-mode", N_("API") },
+  { "responses-model", N_("Responses Model") },
+  { "image-model", N_("Image Model") },
+  { "size", N_("Size") },
+  { "quality", N_("Quality") },
+  { "background", N_("Background") },
+  { "output-format", N_("Output Format") },
+  { "moderation", N_("Moderation") },
+  { "action", N_("Action") },
+  { "input-fidelity", N_("Input Fidelity") },
+};
+
+static const struct
+{
+  const char *prop;
+  const char *title;
+  const char *subtitle;
+  int lower, upper;
+} spin_rows[] = {
+  { "output-compression", N_("Compression"), N_("JPEG and WebP only: 100 keeps the most detail"), 0, 100 },
+  { "partial-images", N_("Partial Images"), N_("Previews streamed while an image is drawn; each costs 100 output tokens"), 0, 3 },
+};
+
+#define N_COMBO_ROWS G_N_ELEMENTS (combo_rows)
+#define N_SPIN_ROWS G_N_ELEMENTS (spin_rows)
 
 struct _EaselPreferencesWindow
 {
@@ -31,9 +65,15 @@ struct _EaselPreferencesWindow
   GtkWidget *remove_button;
   AdwEntryRow *base_url_row;
   AdwEntryRow *organization_row;
-  AdwComboRow *image_model_row;
-  AdwComboRow *quality_row;
-  GtkSpinButton *partials_spin;
+  AdwPreferencesGroup *defaults_group;
+
+  /* The defaults, through an EaselParams bound to the same settings as the
+   * studio's, so both follow each other. */
+  EaselParams *params;
+  AdwComboRow *combos[N_COMBO_ROWS];
+  AdwActionRow *spin_action_rows[N_SPIN_ROWS];
+  GtkSpinButton *spins[N_SPIN_ROWS];
+  gboolean updating;
 };
 
 G_DEFINE_FINAL_TYPE (EaselPreferencesWindow, easel_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
@@ -206,31 +246,160 @@ organization_apply_cb (EaselPreferencesWindow *self)
   easel_application_reload_key (self->app);
 }
 
-/* Combo rows over string settings. */
+/* Default parameters */
 
-static void
-combo_from_setting (AdwComboRow *row,
-                    const char  *value)
+static gboolean
+same_strings (GListModel         *model,
+              const char * const *values)
 {
-  GListModel *model = adw_combo_row_get_model (row);
+  guint n = model ? g_list_model_get_n_items (model) : 0;
 
-  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
-    if (g_strcmp0 (gtk_string_list_get_string (GTK_STRING_LIST (model), i), value) == 0)
-      adw_combo_row_set_selected (row, i);
+  if (model == NULL || n != g_strv_length ((char **)values))
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    if (g_strcmp0 (gtk_string_list_get_string (GTK_STRING_LIST (model), i), values[i]) != 0)
+      return FALSE;
+  return TRUE;
+}
+
+/* An option the image model lacks is insensitive, and its subtitle and
+ * tooltip say why (the same words as the parameters popover). */
+static void
+set_unavailable (GtkWidget  *row,
+                 const char *reason,
+                 const char *subtitle)
+{
+  gtk_widget_set_sensitive (row, reason == NULL);
+  gtk_widget_set_tooltip_text (row, reason);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), reason ? reason : subtitle ? subtitle : "");
 }
 
 static void
-combo_changed_cb (EaselPreferencesWindow *self,
-                  GParamSpec             *pspec,
-                  AdwComboRow            *row)
+refresh_defaults (EaselPreferencesWindow *self)
 {
-  GtkStringObject *item = adw_combo_row_get_selected_item (row);
-
-  if (item == NULL || self->settings == NULL)
+  if (self->params == NULL || self->updating)
     return;
-  g_settings_set_string (self->settings,
-                         row == self->image_model_row ? "image-model" : "quality",
-                         gtk_string_object_get_string (item));
+  self->updating = TRUE;
+
+  for (guint i = 0; i < N_COMBO_ROWS; i++)
+    {
+      const char *prop = combo_rows[i].prop;
+      g_autoptr(GPtrArray) scratch = g_ptr_array_new ();
+      g_autofree char *current = NULL;
+      g_autofree char *reason = easel_params_unavailable_reason (self->params, prop);
+      const char * const *values = easel_params_get_choices (self->params, prop, scratch);
+      g_autoptr(GPtrArray) shown = g_ptr_array_new ();
+      guint position = GTK_INVALID_LIST_POSITION;
+
+      g_object_get (self->params, prop, &current, NULL);
+      for (guint j = 0; values && values[j]; j++)
+        g_ptr_array_add (shown, (gpointer)values[j]);
+      /* A model set elsewhere (a compatible server's) stays choosable. */
+      if ((g_str_equal (prop, "responses-model") || g_str_equal (prop, "image-model")) &&
+          current && *current && !g_strv_contains (values, current))
+        g_ptr_array_add (shown, current);
+      g_ptr_array_add (shown, NULL);
+
+      if (!same_strings (adw_combo_row_get_model (self->combos[i]), (const char * const *)shown->pdata))
+        {
+          g_autoptr(GtkStringList) list = gtk_string_list_new ((const char * const *)shown->pdata);
+          adw_combo_row_set_model (self->combos[i], G_LIST_MODEL (list));
+        }
+      for (guint j = 0; j + 1 < shown->len; j++)
+        if (g_strcmp0 (shown->pdata[j], current) == 0)
+          position = j;
+
+      /* As in the popover: a value the model does not take becomes its
+       * first, so the defaults never make a request that will be refused. */
+      if (position == GTK_INVALID_LIST_POSITION && reason == NULL && shown->len > 1 &&
+          !g_str_equal (prop, "responses-model") && !g_str_equal (prop, "image-model"))
+        {
+          position = 0;
+          g_object_set (self->params, prop, shown->pdata[0], NULL);
+        }
+      adw_combo_row_set_selected (self->combos[i], position);
+      set_unavailable (GTK_WIDGET (self->combos[i]), reason, NULL);
+    }
+
+  for (guint i = 0; i < N_SPIN_ROWS; i++)
+    {
+      g_autofree char *reason = easel_params_unavailable_reason (self->params, spin_rows[i].prop);
+      int value = 0;
+
+      g_object_get (self->params, spin_rows[i].prop, &value, NULL);
+      gtk_spin_button_set_value (self->spins[i], value);
+      set_unavailable (GTK_WIDGET (self->spin_action_rows[i]), reason, _(spin_rows[i].subtitle));
+    }
+
+  self->updating = FALSE;
+}
+
+static void
+combo_selected_cb (EaselPreferencesWindow *self,
+                   GParamSpec             *pspec,
+                   AdwComboRow            *row)
+{
+  GtkStringObject *item;
+
+  if (self->updating || self->params == NULL)
+    return;
+  item = adw_combo_row_get_selected_item (row);
+  if (item == NULL)
+    return;
+  g_object_set (self->params, gtk_widget_get_name (GTK_WIDGET (row)), gtk_string_object_get_string (item), NULL);
+}
+
+static void
+spin_value_cb (EaselPreferencesWindow *self,
+               GtkSpinButton          *spin)
+{
+  if (self->updating || self->params == NULL)
+    return;
+  g_object_set (self->params, gtk_widget_get_name (GTK_WIDGET (spin)), gtk_spin_button_get_value_as_int (spin), NULL);
+}
+
+static void
+build_default_rows (EaselPreferencesWindow *self)
+{
+  for (guint i = 0; i < N_COMBO_ROWS; i++)
+    {
+      AdwComboRow *row = ADW_COMBO_ROW (adw_combo_row_new ());
+
+      gtk_widget_set_name (GTK_WIDGET (row), combo_rows[i].prop);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _(combo_rows[i].title));
+      adw_preferences_group_add (self->defaults_group, GTK_WIDGET (row));
+      self->combos[i] = row;
+    }
+
+  for (guint i = 0; i < N_SPIN_ROWS; i++)
+    {
+      AdwActionRow *row = ADW_ACTION_ROW (adw_action_row_new ());
+      GtkWidget *spin = gtk_spin_button_new_with_range (spin_rows[i].lower, spin_rows[i].upper, 1);
+
+      /* libadwaita 1.2 has no AdwSpinRow. */
+      gtk_widget_set_name (GTK_WIDGET (row), spin_rows[i].prop);
+      gtk_widget_set_name (spin, spin_rows[i].prop);
+      gtk_widget_set_valign (spin, GTK_ALIGN_CENTER);
+      gtk_spin_button_set_numeric (GTK_SPIN_BUTTON (spin), TRUE);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _(spin_rows[i].title));
+      adw_action_row_add_suffix (row, spin);
+      adw_action_row_set_activatable_widget (row, spin);
+      adw_preferences_group_add (self->defaults_group, GTK_WIDGET (row));
+      self->spin_action_rows[i] = row;
+      self->spins[i] = GTK_SPIN_BUTTON (spin);
+    }
+}
+
+static void
+connect_default_rows (EaselPreferencesWindow *self)
+{
+  for (guint i = 0; i < N_COMBO_ROWS; i++)
+    g_signal_connect_object (self->combos[i], "notify::selected", G_CALLBACK (combo_selected_cb), self,
+                             G_CONNECT_SWAPPED);
+  for (guint i = 0; i < N_SPIN_ROWS; i++)
+    g_signal_connect_object (self->spins[i], "value-changed", G_CALLBACK (spin_value_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->params, "changed", G_CALLBACK (refresh_defaults), self, G_CONNECT_SWAPPED);
+  refresh_defaults (self);
 }
 
 static void
@@ -241,6 +410,7 @@ easel_preferences_window_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self), EASEL_TYPE_PREFERENCES_WINDOW);
   g_clear_object (&self->app);
+  g_clear_object (&self->params);
   g_clear_object (&self->settings);
   g_clear_object (&self->cancellable);
 
@@ -262,9 +432,7 @@ easel_preferences_window_class_init (EaselPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EaselPreferencesWindow, remove_button);
   gtk_widget_class_bind_template_child (widget_class, EaselPreferencesWindow, base_url_row);
   gtk_widget_class_bind_template_child (widget_class, EaselPreferencesWindow, organization_row);
-  gtk_widget_class_bind_template_child (widget_class, EaselPreferencesWindow, image_model_row);
-  gtk_widget_class_bind_template_child (widget_class, EaselPreferencesWindow, quality_row);
-  gtk_widget_class_bind_template_child (widget_class, EaselPreferencesWindow, partials_spin);
+  gtk_widget_class_bind_template_child (widget_class, EaselPreferencesWindow, defaults_group);
   gtk_widget_class_bind_template_callback (widget_class, key_apply_cb);
   gtk_widget_class_bind_template_callback (widget_class, test_key_cb);
   gtk_widget_class_bind_template_callback (widget_class, remove_key_cb);
@@ -277,6 +445,7 @@ easel_preferences_window_init (EaselPreferencesWindow *self)
 {
   self->cancellable = g_cancellable_new ();
   gtk_widget_init_template (GTK_WIDGET (self));
+  build_default_rows (self);
 }
 
 EaselPreferencesWindow *
@@ -284,8 +453,6 @@ easel_preferences_window_new (EaselApplication *app,
                               GtkWindow        *parent)
 {
   EaselPreferencesWindow *self;
-  const EaselModelInfo **models = easel_model_list ();
-  g_autoptr(GtkStringList) model_list = gtk_string_list_new (NULL);
 
   g_return_val_if_fail (EASEL_IS_APPLICATION (app), NULL);
 
@@ -297,32 +464,21 @@ easel_preferences_window_new (EaselApplication *app,
   if (easel_application_get_settings (app))
     self->settings = g_object_ref (easel_application_get_settings (app));
 
-  for (guint i = 0; models && models[i]; i++)
-    gtk_string_list_append (model_list, models[i]->id);
-  adw_combo_row_set_model (self->image_model_row, G_LIST_MODEL (model_list));
-
+  self->params = easel_params_new (self->settings);
   if (self->settings)
     {
       g_autofree char *base_url = g_settings_get_string (self->settings, "base-url");
       g_autofree char *org = g_settings_get_string (self->settings, "organization");
-      g_autofree char *image_model = g_settings_get_string (self->settings, "image-model");
-      g_autofree char *quality = g_settings_get_string (self->settings, "quality");
 
       gtk_editable_set_text (GTK_EDITABLE (self->base_url_row), base_url);
       gtk_editable_set_text (GTK_EDITABLE (self->organization_row), org);
-      combo_from_setting (self->image_model_row, image_model);
-      combo_from_setting (self->quality_row, quality);
-      g_settings_bind (self->settings, "partial-images",
-                       gtk_spin_button_get_adjustment (self->partials_spin), "value",
-                       G_SETTINGS_BIND_DEFAULT);
     }
 
   if (g_getenv ("OPENAI_BASE_URL"))
     adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->base_url_row),
                                    _("Server URL (overridden by OPENAI_BASE_URL)"));
 
-  g_signal_connect_object (self->image_model_row, "notify::selected", G_CALLBACK (combo_changed_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->quality_row, "notify::selected", G_CALLBACK (combo_changed_cb), self, G_CONNECT_SWAPPED);
+  connect_default_rows (self);
   g_signal_connect_object (app, "notify::key-source", G_CALLBACK (update_key_status), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (app, "notify::key-error", G_CALLBACK (update_key_status), self, G_CONNECT_SWAPPED);
   update_key_status (self);

@@ -7,6 +7,9 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
+
+#include "easel-image-decoder.h"
 #include "easel-session-turn.h"
 
 struct _EaselSessionTurn
@@ -18,7 +21,10 @@ struct _EaselSessionTurn
   char *prompt;
   GString *assistant_text;
   GdkTexture *texture;
+  GdkTexture *thumbnail;
   GBytes *image_bytes;
+  GFile *image_file;            /* the library's copy, once stored */
+  GCancellable *loading;        /* ensure_texture in flight */
   char *image_mime_type;
   char *revised_prompt;
   char *action;
@@ -33,6 +39,7 @@ struct _EaselSessionTurn
   GPtrArray *input_images;      /* EaselInputImage* */
   GListStore *candidates;
   GPtrArray *candidate_bytes;   /* GBytes*, parallel to candidates */
+  GArray *candidate_index;      /* guint: each one's place in the server's answer */
   EaselRequest *request;
   guint sibling_index;
   guint n_siblings;
@@ -47,6 +54,7 @@ enum {
   PROP_PROMPT,
   PROP_ASSISTANT_TEXT,
   PROP_TEXTURE,
+  PROP_THUMBNAIL,
   PROP_IS_PARTIAL,
   PROP_REVISED_PROMPT,
   PROP_ACTION,
@@ -92,8 +100,13 @@ easel_session_turn_finalize (GObject *object)
   g_clear_pointer (&self->id, g_free);
   g_clear_pointer (&self->prompt, g_free);
   g_string_free (self->assistant_text, TRUE);
+  if (self->loading)
+    g_cancellable_cancel (self->loading);
+  g_clear_object (&self->loading);
   g_clear_object (&self->texture);
+  g_clear_object (&self->thumbnail);
   g_clear_pointer (&self->image_bytes, g_bytes_unref);
+  g_clear_object (&self->image_file);
   g_clear_pointer (&self->image_mime_type, g_free);
   g_clear_pointer (&self->revised_prompt, g_free);
   g_clear_pointer (&self->action, g_free);
@@ -105,6 +118,7 @@ easel_session_turn_finalize (GObject *object)
   g_clear_pointer (&self->input_images, g_ptr_array_unref);
   g_clear_object (&self->candidates);
   g_clear_pointer (&self->candidate_bytes, g_ptr_array_unref);
+  g_clear_pointer (&self->candidate_index, g_array_unref);
   g_clear_pointer (&self->request, easel_request_free);
 
   G_OBJECT_CLASS (easel_session_turn_parent_class)->finalize (object);
@@ -124,6 +138,7 @@ easel_session_turn_get_property (GObject    *object,
     case PROP_PROMPT: g_value_set_string (value, self->prompt); break;
     case PROP_ASSISTANT_TEXT: g_value_set_string (value, self->assistant_text->str); break;
     case PROP_TEXTURE: g_value_set_object (value, self->texture); break;
+    case PROP_THUMBNAIL: g_value_set_object (value, self->thumbnail); break;
     case PROP_IS_PARTIAL: g_value_set_boolean (value, self->is_partial); break;
     case PROP_REVISED_PROMPT: g_value_set_string (value, self->revised_prompt); break;
     case PROP_ACTION: g_value_set_string (value, self->action); break;
@@ -176,6 +191,7 @@ easel_session_turn_class_init (EaselSessionTurnClass *klass)
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   properties[PROP_ASSISTANT_TEXT] = g_param_spec_string ("assistant-text", NULL, NULL, NULL, ro);
   properties[PROP_TEXTURE] = g_param_spec_object ("texture", NULL, NULL, GDK_TYPE_TEXTURE, ro);
+  properties[PROP_THUMBNAIL] = g_param_spec_object ("thumbnail", NULL, NULL, GDK_TYPE_TEXTURE, ro);
   properties[PROP_IS_PARTIAL] = g_param_spec_boolean ("is-partial", NULL, NULL, FALSE, ro);
   properties[PROP_REVISED_PROMPT] = g_param_spec_string ("revised-prompt", NULL, NULL, NULL, ro);
   properties[PROP_ACTION] = g_param_spec_string ("action", NULL, NULL, NULL, ro);
@@ -205,6 +221,7 @@ easel_session_turn_init (EaselSessionTurn *self)
   self->input_images = g_ptr_array_new_with_free_func ((GDestroyNotify)easel_input_image_free);
   self->candidates = g_list_store_new (GDK_TYPE_TEXTURE);
   self->candidate_bytes = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
+  self->candidate_index = g_array_new (FALSE, FALSE, sizeof (guint));
 }
 
 EaselSessionTurn *
@@ -379,6 +396,248 @@ easel_session_turn_set_image_bytes (EaselSessionTurn  *self,
   replace_str (&self->image_mime_type, mime_type);
 }
 
+EaselSessionTurn *
+easel_session_turn_find_image_turn (EaselSessionTurn *self)
+{
+  g_return_val_if_fail (!self || EASEL_IS_SESSION_TURN (self), NULL);
+
+  for (EaselSessionTurn *turn = self; turn != NULL; turn = turn->parent)
+    if (turn->texture != NULL || turn->image_bytes != NULL || turn->image_file != NULL)
+      return turn;
+  return NULL;
+}
+
+GdkTexture *
+easel_session_turn_get_thumbnail (EaselSessionTurn *self)
+{
+  g_return_val_if_fail (EASEL_IS_SESSION_TURN (self), NULL);
+  return self->thumbnail;
+}
+
+void
+easel_session_turn_set_thumbnail (EaselSessionTurn *self,
+                                  GdkTexture       *thumbnail)
+{
+  g_return_if_fail (EASEL_IS_SESSION_TURN (self));
+  g_return_if_fail (!thumbnail || GDK_IS_TEXTURE (thumbnail));
+
+  if (g_set_object (&self->thumbnail, thumbnail))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_THUMBNAIL]);
+}
+
+GFile *
+easel_session_turn_get_image_file (EaselSessionTurn *self)
+{
+  g_return_val_if_fail (EASEL_IS_SESSION_TURN (self), NULL);
+  return self->image_file;
+}
+
+void
+easel_session_turn_set_image_file (EaselSessionTurn *self,
+                                   GFile            *file,
+                                   const char       *mime_type)
+{
+  g_return_if_fail (EASEL_IS_SESSION_TURN (self));
+  g_return_if_fail (!file || G_IS_FILE (file));
+
+  g_set_object (&self->image_file, file);
+  if (mime_type != NULL)
+    replace_str (&self->image_mime_type, mime_type);
+}
+
+gboolean
+easel_session_turn_release_image (EaselSessionTurn *self)
+{
+  gboolean released;
+
+  g_return_val_if_fail (EASEL_IS_SESSION_TURN (self), FALSE);
+
+  /* Only what can be had again is let go: a finished image that the
+   * library holds, with a thumbnail standing in for it meanwhile. A running
+   * turn's frames, or an image not yet on disk, stay. */
+  if (self->image_file == NULL || self->thumbnail == NULL ||
+      self->state == EASEL_TURN_RUNNING || self->state == EASEL_TURN_PENDING ||
+      self->is_partial)
+    return FALSE;
+
+  if (self->loading)
+    g_cancellable_cancel (self->loading);
+  g_clear_object (&self->loading);
+
+  released = self->texture != NULL || self->image_bytes != NULL;
+  g_clear_pointer (&self->image_bytes, g_bytes_unref);
+  if (self->texture != NULL)
+    {
+      g_clear_object (&self->texture);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TEXTURE]);
+    }
+  return released;
+}
+
+typedef struct
+{
+  EaselSessionTurn *turn;
+  gboolean replace;   /* a picked candidate replaces what is on show */
+} LoadData;
+
+static void
+load_data_free (LoadData *data)
+{
+  g_clear_object (&data->turn);
+  g_free (data);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LoadData, load_data_free)
+
+static LoadData *
+load_data_new (EaselSessionTurn *turn,
+               gboolean          replace)
+{
+  LoadData *data = g_new0 (LoadData, 1);
+
+  data->turn = g_object_ref (turn);
+  data->replace = replace;
+  return data;
+}
+
+static void
+full_texture_decoded_cb (GObject      *object,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  g_autoptr(LoadData) data = user_data;
+  EaselSessionTurn *self = data->turn;
+  g_autoptr(GdkTexture) thumbnail = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autoptr(GError) error = NULL;
+
+  texture = easel_image_decode_frame_finish (result, &thumbnail, &error);
+  if (texture == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_warning ("Could not decode the image of a turn: %s", error->message);
+          g_clear_object (&self->loading);
+        }
+      return;
+    }
+
+  g_clear_object (&self->loading);
+  if (self->texture == NULL || data->replace)
+    easel_session_turn_set_texture (self, texture, FALSE);
+  if (self->thumbnail == NULL)
+    easel_session_turn_set_thumbnail (self, thumbnail);
+}
+
+static void
+image_file_loaded_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(LoadData) data = user_data;
+  EaselSessionTurn *self = data->turn;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+
+  bytes = g_file_load_bytes_finish (G_FILE (object), result, NULL, &error);
+  if (bytes == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_autofree char *message = g_strdup_printf (_("The image file is missing from the library: %s"),
+                                                      error->message);
+
+          g_warning ("%s", message);
+          easel_session_turn_set_status (self, message);
+          g_clear_object (&self->loading);
+        }
+      return;
+    }
+
+  if (g_cancellable_is_cancelled (self->loading))
+    return;
+  if (self->image_bytes == NULL)
+    self->image_bytes = g_bytes_ref (bytes);
+  easel_image_decode_frame_async (bytes, EASEL_SESSION_TURN_THUMBNAIL_SIZE, self->loading,
+                                  full_texture_decoded_cb, g_steal_pointer (&data));
+}
+
+static void
+load_texture (EaselSessionTurn *self,
+              gboolean          replace)
+{
+  if (self->loading)
+    g_cancellable_cancel (self->loading);
+  g_clear_object (&self->loading);
+
+  self->loading = g_cancellable_new ();
+  if (self->image_bytes != NULL)
+    easel_image_decode_frame_async (self->image_bytes, EASEL_SESSION_TURN_THUMBNAIL_SIZE, self->loading,
+                                    full_texture_decoded_cb, load_data_new (self, replace));
+  else
+    g_file_load_bytes_async (self->image_file, self->loading,
+                             image_file_loaded_cb, load_data_new (self, replace));
+}
+
+void
+easel_session_turn_ensure_texture (EaselSessionTurn *self)
+{
+  g_return_if_fail (EASEL_IS_SESSION_TURN (self));
+
+  if (self->texture != NULL || self->loading != NULL)
+    return;
+  if (self->image_bytes == NULL && self->image_file == NULL)
+    return;
+  load_texture (self, FALSE);
+}
+
+static void
+image_bytes_loaded_cb (GObject      *object,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GBytes *bytes;
+  GError *error = NULL;
+
+  bytes = g_file_load_bytes_finish (G_FILE (object), result, NULL, &error);
+  if (bytes == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, bytes, (GDestroyNotify)g_bytes_unref);
+}
+
+void
+easel_session_turn_load_image_bytes_async (EaselSessionTurn    *self,
+                                           GCancellable        *cancellable,
+                                           GAsyncReadyCallback  callback,
+                                           gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (EASEL_IS_SESSION_TURN (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, easel_session_turn_load_image_bytes_async);
+
+  if (self->image_bytes != NULL)
+    g_task_return_pointer (task, g_bytes_ref (self->image_bytes), (GDestroyNotify)g_bytes_unref);
+  else if (self->image_file != NULL)
+    g_file_load_bytes_async (self->image_file, cancellable, image_bytes_loaded_cb, g_steal_pointer (&task));
+  else
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s", _("This turn has no image"));
+}
+
+GBytes *
+easel_session_turn_load_image_bytes_finish (EaselSessionTurn  *self,
+                                            GAsyncResult      *result,
+                                            GError           **error)
+{
+  g_return_val_if_fail (EASEL_IS_SESSION_TURN (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 const char *
 easel_session_turn_get_revised_prompt (EaselSessionTurn *self)
 {
@@ -548,14 +807,23 @@ easel_session_turn_get_candidates (EaselSessionTurn *self)
 }
 
 void
-easel_session_turn_add_candidate (EaselSessionTurn  *self,
-                          GdkTexture *texture,
-                          GBytes     *bytes)
+easel_session_turn_add_candidate (EaselSessionTurn *self,
+                                  guint             index,
+                                  GdkTexture       *texture,
+                                  GBytes           *bytes)
 {
+  guint position = 0;
+
   g_return_if_fail (EASEL_IS_SESSION_TURN (self));
   g_return_if_fail (GDK_IS_TEXTURE (texture));
-  g_ptr_array_add (self->candidate_bytes, bytes ? g_bytes_ref (bytes) : g_bytes_new (NULL, 0));
-  g_list_store_append (self->candidates, texture);
+
+  /* Decodes finish in any order; the strip keeps the server's. */
+  while (position < self->candidate_index->len &&
+         g_array_index (self->candidate_index, guint, position) < index)
+    position++;
+  g_array_insert_val (self->candidate_index, position, index);
+  g_ptr_array_insert (self->candidate_bytes, position, bytes ? g_bytes_ref (bytes) : g_bytes_new (NULL, 0));
+  g_list_store_insert (self->candidates, position, texture);
 }
 
 void
@@ -568,8 +836,12 @@ easel_session_turn_pick_candidate (EaselSessionTurn *self,
   texture = g_list_model_get_item (G_LIST_MODEL (self->candidates), position);
   if (texture == NULL)
     return;
-  easel_session_turn_set_texture (self, texture, FALSE);
+  /* The strip holds thumbnails; the full image is decoded again from the
+   * candidate's bytes and replaces the one on show when it is ready. */
   easel_session_turn_set_image_bytes (self, g_ptr_array_index (self->candidate_bytes, position), self->image_mime_type);
+  g_clear_object (&self->image_file);
+  easel_session_turn_set_thumbnail (self, texture);
+  load_texture (self, TRUE);
 }
 
 const EaselRequest *

@@ -9,6 +9,10 @@
 
 G_BEGIN_DECLS
 
+/* Rows, strips and restored turns show this; only the turn on the canvas,
+ * the head and the running turn keep their full-size texture. */
+#define EASEL_SESSION_TURN_THUMBNAIL_SIZE 256
+
 typedef enum
 {
   EASEL_TURN_PENDING,     /* built, not sent yet */
@@ -47,6 +51,28 @@ void           easel_session_turn_set_texture         (EaselSessionTurn *self, G
 GBytes        *easel_session_turn_get_image_bytes     (EaselSessionTurn *self);
 void           easel_session_turn_set_image_bytes     (EaselSessionTurn *self, GBytes *bytes, const char *mime_type);
 const char    *easel_session_turn_get_image_mime_type (EaselSessionTurn *self);
+/* @self if it has an image (a frame, bytes or a stored file), else the
+ * nearest ancestor that has: what a queued, failed or cancelled turn builds
+ * on and shows. NULL if none. */
+EaselSessionTurn *easel_session_turn_find_image_turn (EaselSessionTurn *self);
+/* "thumbnail": the image at most EASEL_SESSION_TURN_THUMBNAIL_SIZE square.
+ * It stays when the full texture is released. */
+GdkTexture    *easel_session_turn_get_thumbnail       (EaselSessionTurn *self);
+void           easel_session_turn_set_thumbnail       (EaselSessionTurn *self, GdkTexture *thumbnail);
+/* The library's copy of the image, once it is stored. */
+GFile         *easel_session_turn_get_image_file      (EaselSessionTurn *self);
+void           easel_session_turn_set_image_file      (EaselSessionTurn *self, GFile *file, const char *mime_type);
+/* Drops the full texture and the encoded bytes of a finished turn whose
+ * image is in the library, keeping the thumbnail. TRUE if anything went. */
+gboolean       easel_session_turn_release_image       (EaselSessionTurn *self);
+/* Brings the full texture back (from the bytes, else the library file),
+ * decoded in a worker; "texture" notifies when it lands. */
+void           easel_session_turn_ensure_texture      (EaselSessionTurn *self);
+/* The encoded image, from memory or read from the library file. */
+void           easel_session_turn_load_image_bytes_async  (EaselSessionTurn *self, GCancellable *cancellable,
+                                                           GAsyncReadyCallback callback, gpointer user_data);
+GBytes        *easel_session_turn_load_image_bytes_finish (EaselSessionTurn *self, GAsyncResult *result,
+                                                           GError **error);
 const char    *easel_session_turn_get_revised_prompt  (EaselSessionTurn *self);
 void           easel_session_turn_set_revised_prompt  (EaselSessionTurn *self, const char *revised_prompt);
 const char    *easel_session_turn_get_action          (EaselSessionTurn *self);
@@ -67,7 +93,8 @@ GListModel    *easel_session_turn_get_inputs          (EaselSessionTurn *self);
 void           easel_session_turn_add_input           (EaselSessionTurn *self, GdkTexture *thumbnail, const EaselInputImage *image);
 GPtrArray     *easel_session_turn_get_input_images    (EaselSessionTurn *self);
 GListModel    *easel_session_turn_get_candidates      (EaselSessionTurn *self);
-void           easel_session_turn_add_candidate       (EaselSessionTurn *self, GdkTexture *texture, GBytes *bytes);
+/* @index orders the strip as the server sent the images (decodes finish in any order). */
+void           easel_session_turn_add_candidate       (EaselSessionTurn *self, guint index, GdkTexture *texture, GBytes *bytes);
 void           easel_session_turn_pick_candidate      (EaselSessionTurn *self, guint position);
 /* The request as sent, for Retry and for the library. */
 const EaselRequest *easel_session_turn_get_request    (EaselSessionTurn *self);

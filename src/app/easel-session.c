@@ -331,9 +331,10 @@ frame_decoded_cb (GObject      *object,
   FrameData *data = user_data;
   SendOp *op = data->op;
   g_autoptr(GdkTexture) texture = NULL;
+  g_autoptr(GdkTexture) thumbnail = NULL;
   g_autoptr(GError) error = NULL;
 
-  texture = easel_image_decode_finish (result, &error);
+  texture = easel_image_decode_frame_finish (result, &thumbnail, &error);
 
   if (texture == NULL)
     {
@@ -344,7 +345,7 @@ frame_decoded_cb (GObject      *object,
     }
 
   if (!data->is_partial && op->want_candidates)
-    easel_session_turn_add_candidate (op->turn, texture, data->bytes);
+    easel_session_turn_add_candidate (op->turn, data->frame, thumbnail, data->bytes);
 
   /* Decodes finish out of order; never let an older frame, or a partial
    * after the final, replace what is on show. A cancelled turn keeps the
@@ -358,6 +359,7 @@ frame_decoded_cb (GObject      *object,
       if (!data->is_partial)
         op->final_shown = TRUE;
       easel_session_turn_set_texture (op->turn, texture, data->is_partial);
+      easel_session_turn_set_thumbnail (op->turn, thumbnail);
       if (data->is_partial && op->self != NULL)
         g_signal_emit (op->self, signals[TURN_PARTIAL], 0, op->turn, (guint)data->partial_index);
     }
@@ -380,7 +382,8 @@ decode_frame (SendOp  *op,
   data->partial_index = partial_index;
   /* The final frame must land even after the request finished, so only
    * partials are tied to the cancellable. */
-  easel_image_decode_async (bytes, 0, is_partial ? op->cancellable : NULL, frame_decoded_cb, data);
+  easel_image_decode_frame_async (bytes, EASEL_SESSION_TURN_THUMBNAIL_SIZE,
+                                  is_partial ? op->cancellable : NULL, frame_decoded_cb, data);
 }
 
 static const char *
@@ -564,8 +567,10 @@ send_cb (GObject      *object,
     }
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     state = EASEL_TURN_CANCELLED;
+  /* A partial that arrived is kept even if its decode is still running
+   * when the stream breaks: it lands on the incomplete turn afterwards. */
   else if (g_error_matches (error, EASEL_API_ERROR, EASEL_API_ERROR_TRUNCATED) &&
-           easel_session_turn_get_texture (op->turn) != NULL)
+           (op->partials_seen > 0 || easel_session_turn_get_texture (op->turn) != NULL))
     state = EASEL_TURN_INCOMPLETE;
   else
     state = EASEL_TURN_FAILED;
@@ -783,7 +788,18 @@ easel_session_send (EaselSession *self,
 
   if (request->api == EASEL_API_RESPONSES && self->head != NULL)
     {
-      const char *previous = easel_session_turn_get_response_id (self->head);
+      EaselSessionTurn *from = self->head;
+      const char *previous;
+
+      /* A cancelled or failed turn may hold the id from response.created,
+       * but that response never finished on the server: continue from the
+       * newest turn before it that did. The new turn still hangs below the
+       * head, so the pane keeps showing what happened. */
+      while (from != NULL &&
+             (easel_session_turn_get_state (from) == EASEL_TURN_CANCELLED ||
+              easel_session_turn_get_state (from) == EASEL_TURN_FAILED))
+        from = easel_session_turn_get_parent (from);
+      previous = from ? easel_session_turn_get_response_id (from) : NULL;
 
       g_clear_pointer (&request->previous_response_id, g_free);
       request->previous_response_id = g_strdup (previous);
@@ -888,4 +904,42 @@ easel_session_get_status (EaselSession *self)
 {
   g_return_val_if_fail (EASEL_IS_SESSION (self), NULL);
   return self->status;
+}
+
+/* The head, and up from it to the first finished turn: the image that a
+ * masked edit or a resend from the head builds on. */
+static gboolean
+builds_on (EaselSession     *self,
+           EaselSessionTurn *turn)
+{
+  for (EaselSessionTurn *t = self->head; t != NULL; t = easel_session_turn_get_parent (t))
+    {
+      if (t == turn)
+        return TRUE;
+      if (easel_session_turn_get_state (t) == EASEL_TURN_DONE)
+        break;
+    }
+  return FALSE;
+}
+
+guint
+easel_session_trim_images (EaselSession     *self,
+                           EaselSessionTurn *keep)
+{
+  guint n_released = 0;
+  guint n;
+
+  g_return_val_if_fail (EASEL_IS_SESSION (self), 0);
+
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->all_turns));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(EaselSessionTurn) turn = g_list_model_get_item (G_LIST_MODEL (self->all_turns), i);
+
+      if (turn == keep || turn == easel_session_get_running_turn (self) || builds_on (self, turn))
+        continue;
+      if (easel_session_turn_release_image (turn))
+        n_released++;
+    }
+  return n_released;
 }

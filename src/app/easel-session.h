@@ -56,4 +56,10 @@ void         easel_session_add_turn           (EaselSession *self,
                                                     EaselSessionTurn         *parent,
                                                     EaselSessionTurn         *turn);
 
+/* Lets every finished, stored turn but @keep, the head and the running one
+ * fall back to its thumbnail (see easel_session_turn_release_image()).
+ * Returns how many turns let go of an image. */
+guint        easel_session_trim_images        (EaselSession *self,
+                                                    EaselSessionTurn         *keep);
+
 G_END_DECLS

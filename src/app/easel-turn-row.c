@@ -86,6 +86,7 @@ update (EaselTurnRow *self)
   const char *text;
   g_autoptr(GString) meta = NULL;
   guint n_siblings, sibling;
+  GdkTexture *picture;
 
   if (turn == NULL)
     return;
@@ -111,8 +112,13 @@ update (EaselTurnRow *self)
       gtk_widget_set_sensitive (self->branch_next, sibling + 1 < n_siblings);
     }
 
-  gtk_picture_set_paintable (self->result_picture, GDK_PAINTABLE (easel_session_turn_get_texture (turn)));
-  gtk_widget_set_visible (self->result_frame, easel_session_turn_get_texture (turn) != NULL);
+  /* Rows show the thumbnail: cheap to paint while frames stream, and all
+   * that is left of a turn once it is off the canvas. */
+  picture = easel_session_turn_get_thumbnail (turn);
+  if (picture == NULL)
+    picture = easel_session_turn_get_texture (turn);
+  gtk_picture_set_paintable (self->result_picture, GDK_PAINTABLE (picture));
+  gtk_widget_set_visible (self->result_frame, picture != NULL);
   if (easel_session_turn_get_is_partial (turn) && state == EASEL_TURN_RUNNING)
     gtk_widget_add_css_class (self->result_frame, "refining");
   else
@@ -158,8 +164,10 @@ update (EaselTurnRow *self)
         g_string_append (meta, " · ");
       g_string_append (meta, usd);
     }
+  /* The status line above usually says it already; say it once. */
+  text = easel_session_turn_get_status (turn);
   if (state == EASEL_TURN_CANCELLED)
-    g_string_assign (meta, _("Cancelled"));
+    g_string_assign (meta, text && *text ? "" : _("Cancelled"));
   else if (state == EASEL_TURN_INCOMPLETE)
     g_string_assign (meta, _("Incomplete: the connection was lost, this is the last partial image"));
   gtk_label_set_label (self->meta_label, meta->str);

@@ -21,6 +21,7 @@
 
 #include <glib/gi18n.h>
 
+#include "easel-thumbnailer.h"
 #include "easel-window-private.h"
 
 #ifdef HAVE_EASEL_GALLERY
@@ -131,8 +132,11 @@ typedef struct
   char *assistant_text;
   char *response_id;
   char *image_call_id;
+  GWeakRef session_turn;    /* EaselSessionTurn: told where its image went */
+  char *image_path;         /* out: the stored image file */
 
   /* JOB_LOAD */
+  gboolean restore_last;    /* start-up: id 0 means the newest conversation */
   gint64 load_conversation_id;
   gint64 load_turn_id;
 } Job;
@@ -153,6 +157,8 @@ job_free (Job *job)
   g_free (job->assistant_text);
   g_free (job->response_id);
   g_free (job->image_call_id);
+  g_weak_ref_clear (&job->session_turn);
+  g_free (job->image_path);
   g_free (job);
 }
 
@@ -163,21 +169,13 @@ unref_object_or_null (gpointer object)
     g_object_unref (object);
 }
 
-static void
-unref_bytes_or_null (gpointer bytes)
-{
-  if (bytes != NULL)
-    g_bytes_unref (bytes);
-}
-
 /* What JOB_LOAD hands back to the main thread. */
 typedef struct
 {
   EaselConversation *conversation;
   GPtrArray *turns;         /* EaselTurn*, creation order */
   GPtrArray *generations;   /* EaselGeneration* or NULL, parallel to turns */
-  GPtrArray *images;        /* GBytes* or NULL */
-  GPtrArray *textures;      /* GdkTexture* or NULL */
+  GPtrArray *retry;         /* RetryInfo*, parallel to turns (Retry on restored turns) */
   gint64 target_turn_id;
 } Loaded;
 
@@ -187,8 +185,7 @@ loaded_free (Loaded *loaded)
   g_clear_object (&loaded->conversation);
   g_clear_pointer (&loaded->turns, g_ptr_array_unref);
   g_clear_pointer (&loaded->generations, g_ptr_array_unref);
-  g_clear_pointer (&loaded->images, g_ptr_array_unref);
-  g_clear_pointer (&loaded->textures, g_ptr_array_unref);
+  g_clear_pointer (&loaded->retry, g_ptr_array_unref);
   g_free (loaded);
 }
 
@@ -243,7 +240,10 @@ run_finish_turn (Job     *job,
 
           /* A failed request has a row too, but it is no image to build on. */
           if (generation->status == EASEL_GENERATION_OK)
-            job->turn->generation_id = generation->id;
+            {
+              job->turn->generation_id = generation->id;
+              job->image_path = g_strdup (generation->path);
+            }
         }
     }
 
@@ -269,11 +269,183 @@ mime_for_format (const char *format)
   return "image/png";
 }
 
+/* Retry on restored turns: the request each turn sent, rebuilt from the
+ * library, and how it ended. Built in the worker with the rest of JOB_LOAD. */
+
+typedef struct
+{
+  EaselRequest *request;       /* NULL when it cannot be rebuilt */
+  GPtrArray *input_thumbs;     /* GdkTexture*, one per kept input image */
+  EaselTurnState state;
+  GError *error;               /* for FAILED */
+  gboolean interrupted;        /* no generation row: Easel closed mid-request */
+} RetryInfo;
+
+static void
+retry_info_free (RetryInfo *info)
+{
+  g_clear_pointer (&info->request, easel_request_free);
+  g_clear_pointer (&info->input_thumbs, g_ptr_array_unref);
+  g_clear_error (&info->error);
+  g_free (info);
+}
+
+/* What the turn row shows for a stored failure: the same GError the live
+ * request had, as far as the row kept it (type, code, message). */
+static GError *
+error_for_generation (EaselGeneration *generation)
+{
+  g_autoptr(JsonObject) object = json_object_new ();
+
+  if (generation->status == EASEL_GENERATION_MODERATED)
+    return easel_api_error_new_literal (EASEL_API_ERROR_MODERATION,
+                                        generation->error_message ? generation->error_message
+                                                                  : _("Blocked by moderation"));
+  if (generation->error_type)
+    json_object_set_string_member (object, "type", generation->error_type);
+  if (generation->error_code)
+    json_object_set_string_member (object, "code", generation->error_code);
+  json_object_set_string_member (object, "message",
+                                 generation->error_message ? generation->error_message
+                                                           : _("The request failed"));
+  return easel_api_error_from_object (object, 0, EASEL_API_ERROR_FAILED);
+}
+
+static GdkTexture *
+input_thumbnail (GBytes *bytes)
+{
+  g_autoptr(GInputStream) stream = g_memory_input_stream_new_from_bytes (bytes);
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new_from_stream_at_scale (stream, 96, 96, TRUE, NULL, NULL);
+
+  return pixbuf ? gdk_texture_new_for_pixbuf (pixbuf) : NULL;
+}
+
+/* Runs in the store worker. Returns RetryInfo*, parallel to @turns. */
+static GPtrArray *
+load_retry_info (EaselStore *store,
+                 gint64      conversation_id,
+                 GPtrArray  *turns)
+{
+  GPtrArray *infos = g_ptr_array_new_with_free_func ((GDestroyNotify)retry_info_free);
+  g_autoptr(GPtrArray) generations = NULL;
+  g_autoptr(GHashTable) by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
+  g_autoptr(GHashTable) by_turn = g_hash_table_new (g_int64_hash, g_int64_equal);
+  g_autoptr(GError) error = NULL;
+
+  generations = easel_store_list_conversation_generations (store, conversation_id, &error);
+  if (generations == NULL)
+    g_warning ("Could not read the requests of conversation %" G_GINT64_FORMAT ": %s",
+               conversation_id, error->message);
+  for (guint i = 0; generations != NULL && i < generations->len; i++)
+    {
+      EaselGeneration *generation = g_ptr_array_index (generations, i);
+
+      g_hash_table_insert (by_id, &generation->id, generation);
+      /* Oldest first, so the newest row of a turn wins. */
+      if (generation->turn_id > 0)
+        g_hash_table_insert (by_turn, &generation->turn_id, generation);
+    }
+
+  for (guint i = 0; i < turns->len; i++)
+    {
+      EaselTurn *turn = g_ptr_array_index (turns, i);
+      RetryInfo *info = g_new0 (RetryInfo, 1);
+      EaselGeneration *generation = NULL;
+
+      info->state = EASEL_TURN_DONE;
+      g_ptr_array_add (infos, info);
+
+      if (turn->generation_id > 0)
+        generation = g_hash_table_lookup (by_id, &turn->generation_id);
+      if (generation == NULL)
+        generation = g_hash_table_lookup (by_turn, &turn->id);
+      if (generation == NULL)
+        {
+          info->interrupted = turn->response_id == NULL && turn->generation_id == 0;
+          if (info->interrupted)
+            info->state = EASEL_TURN_CANCELLED;
+          continue;
+        }
+
+      switch (generation->status)
+        {
+        case EASEL_GENERATION_CANCELLED:
+          info->state = EASEL_TURN_CANCELLED;
+          break;
+        case EASEL_GENERATION_FAILED:
+        case EASEL_GENERATION_MODERATED:
+          info->state = EASEL_TURN_FAILED;
+          info->error = error_for_generation (generation);
+          break;
+        case EASEL_GENERATION_OK:
+        default:
+          break;
+        }
+
+      info->request = easel_store_rebuild_request (store, generation, &error);
+      if (info->request == NULL)
+        {
+          /* Rows from before input images were kept: no Retry for them. */
+          g_debug ("No Retry for turn %" G_GINT64_FORMAT ": %s", turn->id, error->message);
+          g_clear_error (&error);
+          continue;
+        }
+
+      info->input_thumbs = g_ptr_array_new_with_free_func (g_object_unref);
+      for (guint j = 0; info->request->images != NULL && j < info->request->images->len; j++)
+        {
+          EaselInputImage *image = g_ptr_array_index (info->request->images, j);
+          GdkTexture *thumb = image->bytes ? input_thumbnail (image->bytes) : NULL;
+
+          if (thumb != NULL)
+            g_ptr_array_add (info->input_thumbs, thumb);
+        }
+    }
+
+  return infos;
+}
+
+/* On the main thread, once the restored turn is built. */
+static void
+restore_retry_info (EaselSessionTurn *turn,
+                    RetryInfo        *info)
+{
+  if (info == NULL)
+    return;
+
+  for (guint i = 0; info->input_thumbs != NULL && i < info->input_thumbs->len; i++)
+    easel_session_turn_add_input (turn, g_ptr_array_index (info->input_thumbs, i), NULL);
+  if (info->request != NULL)
+    easel_session_turn_set_request (turn, info->request);
+  if (info->error != NULL)
+    easel_session_turn_set_error (turn, info->error);
+  if (info->interrupted)
+    easel_session_turn_set_status (turn, _("Interrupted: Easel was closed before this finished"));
+  if (info->state != EASEL_TURN_DONE)
+    easel_session_turn_set_state (turn, info->state);
+}
+
 static Loaded *
 run_load (Job     *job,
           GError **error)
 {
   Loaded *loaded = g_new0 (Loaded, 1);
+
+  if (job->load_conversation_id == 0)
+    {
+      /* Start-up: the most recently updated conversation, if any. */
+      g_autoptr(GPtrArray) conversations = easel_store_list_conversations (job->store, error);
+
+      if (conversations == NULL)
+        goto fail;
+      if (conversations->len == 0)
+        {
+          g_set_error_literal (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_NOT_FOUND,
+                               _("The library has no conversations yet"));
+          goto fail;
+        }
+      job->load_conversation_id = ((EaselConversation *)g_ptr_array_index (conversations, 0))->id;
+    }
 
   loaded->conversation = easel_store_get_conversation (job->store, job->load_conversation_id, error);
   if (loaded->conversation == NULL)
@@ -290,38 +462,19 @@ run_load (Job     *job,
 
   loaded->target_turn_id = job->load_turn_id ? job->load_turn_id : loaded->conversation->last_turn;
   loaded->generations = g_ptr_array_new_with_free_func (unref_object_or_null);
-  loaded->images = g_ptr_array_new_with_free_func (unref_bytes_or_null);
-  loaded->textures = g_ptr_array_new_with_free_func (unref_object_or_null);
 
+  /* Only rows are read here. Images stay on disk: each turn shows a cached
+   * thumbnail, and the one on the canvas decodes its file when selected. */
   for (guint i = 0; i < loaded->turns->len; i++)
     {
       EaselTurn *turn = g_ptr_array_index (loaded->turns, i);
-      g_autoptr(EaselGeneration) generation = NULL;
-      g_autoptr(GBytes) bytes = NULL;
-      g_autoptr(GdkTexture) texture = NULL;
+      EaselGeneration *generation = NULL;
 
       if (turn->generation_id > 0)
         generation = easel_store_get_generation (job->store, turn->generation_id, NULL);
-      if (generation != NULL && generation->path != NULL)
-        {
-          g_autoptr(GFile) file = g_file_new_for_path (generation->path);
-          g_autoptr(GError) local_error = NULL;
-
-          bytes = g_file_load_bytes (file, NULL, NULL, &local_error);
-          if (bytes != NULL)
-            texture = gdk_texture_new_from_bytes (bytes, &local_error);
-          if (texture == NULL)
-            {
-              /* The turn's text still restores; the image is just missing. */
-              g_warning ("Could not load the image of turn %" G_GINT64_FORMAT ": %s",
-                         turn->id, local_error->message);
-              g_clear_pointer (&bytes, g_bytes_unref);
-            }
-        }
-      g_ptr_array_add (loaded->generations, g_steal_pointer (&generation));
-      g_ptr_array_add (loaded->images, g_steal_pointer (&bytes));
-      g_ptr_array_add (loaded->textures, g_steal_pointer (&texture));
+      g_ptr_array_add (loaded->generations, generation);
     }
+  loaded->retry = load_retry_info (job->store, job->load_conversation_id, loaded->turns);
   return loaded;
 
 fail:
@@ -397,6 +550,7 @@ write_done_cb (GObject      *object,
                gpointer      user_data)
 {
   EaselWindow *self = EASEL_WINDOW (object);
+  Job *job = g_task_get_task_data (G_TASK (result));
   g_autoptr(GError) error = NULL;
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
@@ -409,9 +563,23 @@ write_done_cb (GObject      *object,
       return;
     }
 
+  if (job->kind == JOB_FINISH_TURN && job->image_path != NULL)
+    {
+      g_autoptr(EaselSessionTurn) turn = g_weak_ref_get (&job->session_turn);
+
+      /* The library has the image now: the turn may let go of its bytes
+       * and full texture once it is off the canvas. */
+      if (turn != NULL)
+        {
+          g_autoptr(GFile) file = g_file_new_for_path (job->image_path);
+
+          easel_session_turn_set_image_file (turn, file, NULL);
+          _easel_window_trim_images (self);
+        }
+    }
+
 #ifdef HAVE_EASEL_GALLERY
-  if (self->gallery && EASEL_IS_GALLERY (self->gallery) &&
-      ((Job *)g_task_get_task_data (G_TASK (result)))->kind == JOB_FINISH_TURN)
+  if (self->gallery && EASEL_IS_GALLERY (self->gallery) && job->kind == JOB_FINISH_TURN)
     easel_gallery_reload (EASEL_GALLERY (self->gallery));
 #endif
 }
@@ -507,6 +675,7 @@ _easel_window_library_turn_finished (EaselWindow      *self,
   job->assistant_text = g_strdup (easel_session_turn_get_assistant_text (turn));
   job->response_id = g_strdup (easel_session_turn_get_response_id (turn));
   job->image_call_id = g_strdup (easel_session_turn_get_image_call_id (turn));
+  g_weak_ref_init (&job->session_turn, turn);
 
   if (state == EASEL_TURN_DONE || state == EASEL_TURN_INCOMPLETE)
     {
@@ -565,15 +734,82 @@ forgotten_note (void)
   return _("The server forgot this conversation; sent the image instead");
 }
 
+static void
+resend_without_previous (EaselWindow      *self,
+                         EaselSessionTurn *turn,
+                         GBytes           *parent_bytes)
+{
+  const EaselRequest *request = easel_session_turn_get_request (turn);
+  EaselSessionTurn *parent = easel_session_turn_get_parent (turn);
+  g_autoptr(EaselSessionTurn) resend = NULL;
+  EaselRequest *copy;
+
+  copy = easel_request_copy (request);
+  g_clear_pointer (&copy->previous_response_id, g_free);
+
+  resend = easel_session_turn_new (easel_session_turn_get_prompt (turn));
+  g_object_set_data (G_OBJECT (resend), FORGOTTEN_KEY, GINT_TO_POINTER (TRUE));
+
+  if (parent_bytes != NULL)
+    {
+      const char *mime = easel_session_turn_get_image_mime_type (parent);
+      g_autoptr(EaselInputImage) image = NULL;
+
+      image = easel_input_image_new_bytes (parent_bytes,
+                                           g_strcmp0 (mime, "image/jpeg") == 0 ? "previous.jpeg" :
+                                           g_strcmp0 (mime, "image/webp") == 0 ? "previous.webp" : "previous.png",
+                                           mime ? mime : "image/png");
+      if (easel_session_turn_get_thumbnail (parent))
+        easel_session_turn_add_input (resend, easel_session_turn_get_thumbnail (parent), image);
+      easel_request_add_image (copy, easel_input_image_copy (image));
+    }
+
+  /* The parent's response id is dead on the server: forget it here too, so
+   * the session sends no previous_response_id and later sends from this
+   * turn attach its image as well. */
+  easel_session_turn_set_response_id (parent, NULL);
+  easel_session_turn_set_status (turn, forgotten_note ());
+  easel_session_set_head (self->conversation, parent);
+  easel_session_send (self->conversation, self->client, resend, copy);
+  easel_session_turn_set_status (resend, forgotten_note ());
+}
+
+typedef struct
+{
+  EaselWindow *window;
+  EaselSessionTurn *turn;
+} ForgottenData;
+
+static void
+forgotten_parent_loaded_cb (GObject      *object,
+                            GAsyncResult *result,
+                            gpointer      user_data)
+{
+  ForgottenData *data = user_data;
+  g_autoptr(EaselWindow) self = data->window;
+  g_autoptr(EaselSessionTurn) turn = data->turn;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_free (data);
+  bytes = easel_session_turn_load_image_bytes_finish (EASEL_SESSION_TURN (object), result, &error);
+  if (bytes == NULL)
+    g_warning ("Could not read the image to resend: %s", error->message);
+
+  /* Another send may have started while the file was read. */
+  if (self->conversation == NULL || easel_session_get_busy (self->conversation) ||
+      easel_session_find_turn (self->conversation, easel_session_turn_get_id (turn)) != turn)
+    return;
+  resend_without_previous (self, turn, bytes);
+}
+
 gboolean
 _easel_window_library_handle_forgotten (EaselWindow      *self,
                                         EaselSessionTurn *turn)
 {
   const EaselRequest *request = easel_session_turn_get_request (turn);
   EaselSessionTurn *parent = easel_session_turn_get_parent (turn);
-  g_autoptr(EaselSessionTurn) resend = NULL;
-  EaselRequest *copy;
-  GBytes *bytes;
+  ForgottenData *data;
 
   if (g_object_get_data (G_OBJECT (turn), FORGOTTEN_KEY) != NULL)
     {
@@ -589,39 +825,61 @@ _easel_window_library_handle_forgotten (EaselWindow      *self,
       easel_session_get_busy (self->conversation))
     return FALSE;
 
-  copy = easel_request_copy (request);
-  g_clear_pointer (&copy->previous_response_id, g_free);
-
-  resend = easel_session_turn_new (easel_session_turn_get_prompt (turn));
-  g_object_set_data (G_OBJECT (resend), FORGOTTEN_KEY, GINT_TO_POINTER (TRUE));
-
-  bytes = easel_session_turn_get_image_bytes (parent);
-  if (bytes != NULL)
+  if (easel_session_turn_get_image_bytes (parent) != NULL ||
+      easel_session_turn_get_image_file (parent) == NULL)
     {
-      const char *mime = easel_session_turn_get_image_mime_type (parent);
-      g_autoptr(EaselInputImage) image = NULL;
-
-      image = easel_input_image_new_bytes (bytes,
-                                           g_strcmp0 (mime, "image/jpeg") == 0 ? "previous.jpeg" :
-                                           g_strcmp0 (mime, "image/webp") == 0 ? "previous.webp" : "previous.png",
-                                           mime ? mime : "image/png");
-      if (easel_session_turn_get_texture (parent))
-        easel_session_turn_add_input (resend, easel_session_turn_get_texture (parent), image);
-      easel_request_add_image (copy, easel_input_image_copy (image));
+      resend_without_previous (self, turn, easel_session_turn_get_image_bytes (parent));
+      return TRUE;
     }
 
-  /* The parent's response id is dead on the server: forget it here too, so
-   * the session sends no previous_response_id and later sends from this
-   * turn attach its image as well. */
-  easel_session_turn_set_response_id (parent, NULL);
-  easel_session_turn_set_status (turn, forgotten_note ());
-  easel_session_set_head (self->conversation, parent);
-  easel_session_send (self->conversation, self->client, resend, copy);
-  easel_session_turn_set_status (resend, forgotten_note ());
+  /* The parent is off the canvas and kept only its thumbnail: read its
+   * image back from the library first. */
+  data = g_new0 (ForgottenData, 1);
+  data->window = g_object_ref (self);
+  data->turn = g_object_ref (turn);
+  easel_session_turn_load_image_bytes_async (parent, NULL, forgotten_parent_loaded_cb, data);
   return TRUE;
 }
 
 /* Continuing a stored conversation */
+
+static void
+thumbnail_loaded_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(EaselSessionTurn) turn = user_data;
+  g_autoptr(GdkTexture) thumbnail = NULL;
+  g_autoptr(GError) error = NULL;
+
+  thumbnail = easel_thumbnailer_load_finish (EASEL_THUMBNAILER (object), result, &error);
+  if (thumbnail == NULL)
+    {
+      /* The turn's text still restores; say that its image is gone. */
+      g_autofree char *message = g_strdup_printf (_("The image of this turn could not be read: %s"),
+                                                  error->message);
+
+      g_warning ("%s", message);
+      easel_session_turn_set_status (turn, message);
+      return;
+    }
+  if (easel_session_turn_get_thumbnail (turn) == NULL)
+    easel_session_turn_set_thumbnail (turn, thumbnail);
+}
+
+static void
+load_thumbnail (EaselSessionTurn *turn,
+                GFile            *file,
+                const char       *sha256)
+{
+  EaselThumbnailer *thumbnailer = easel_thumbnailer_get_default ();
+  GdkTexture *cached = sha256 ? easel_thumbnailer_lookup (thumbnailer, sha256) : NULL;
+
+  if (cached != NULL)
+    easel_session_turn_set_thumbnail (turn, cached);
+  else
+    easel_thumbnailer_load_async (thumbnailer, file, sha256, NULL, thumbnail_loaded_cb, g_object_ref (turn));
+}
 
 static void
 loaded_cb (GObject      *object,
@@ -629,6 +887,7 @@ loaded_cb (GObject      *object,
            gpointer      user_data)
 {
   EaselWindow *self = EASEL_WINDOW (object);
+  gboolean restoring = ((Job *)g_task_get_task_data (G_TASK (result)))->restore_last;
   g_autoptr(GError) error = NULL;
   g_autoptr(GHashTable) by_id = NULL;
   g_autoptr(EaselSession) session = NULL;
@@ -639,12 +898,24 @@ loaded_cb (GObject      *object,
   loaded = g_task_propagate_pointer (G_TASK (result), &error);
   if (loaded == NULL)
     {
-      g_autofree char *message = g_strdup_printf (_("Could not open the conversation: %s"), error->message);
+      g_autofree char *message = NULL;
 
+      /* Reopening on an empty library is the ordinary first start. */
+      if (restoring && g_error_matches (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_NOT_FOUND))
+        return;
+      message = g_strdup_printf (_("Could not open the conversation: %s"), error->message);
       easel_window_toast (self, message);
       return;
     }
   if (self->store == NULL)   /* the window went away meanwhile */
+    {
+      loaded_free (loaded);
+      return;
+    }
+  /* Something was started in this window while the last conversation was
+   * being read: what the user did wins over what they left. */
+  if (restoring && self->conversation != NULL &&
+      g_list_model_get_n_items (easel_session_get_all_turns (self->conversation)) > 0)
     {
       loaded_free (loaded);
       return;
@@ -659,8 +930,6 @@ loaded_cb (GObject      *object,
     {
       EaselTurn *stored = g_ptr_array_index (loaded->turns, i);
       EaselGeneration *generation = g_ptr_array_index (loaded->generations, i);
-      GBytes *bytes = g_ptr_array_index (loaded->images, i);
-      GdkTexture *texture = g_ptr_array_index (loaded->textures, i);
       EaselSessionTurn *parent = g_hash_table_lookup (by_id, &stored->parent_turn_id);
       EaselSessionTurn *turn = easel_session_turn_new (stored->user_text ? stored->user_text : "");
       TurnLink *link = turn_link_attach (turn);
@@ -675,13 +944,19 @@ loaded_cb (GObject      *object,
         {
           easel_session_turn_set_revised_prompt (turn, generation->revised_prompt);
           easel_session_turn_set_action (turn, generation->action);
+          if (generation->input_tokens + generation->output_tokens > 0)
+            easel_session_turn_set_usage (turn, generation->input_tokens + generation->output_tokens,
+                                          easel_generation_get_cost (generation));
         }
-      if (bytes != NULL && texture != NULL)
+      if (generation != NULL && generation->path != NULL)
         {
-          easel_session_turn_set_image_bytes (turn, bytes, mime_for_format (generation ? generation->format : NULL));
-          easel_session_turn_set_texture (turn, texture, FALSE);
+          g_autoptr(GFile) file = g_file_new_for_path (generation->path);
+
+          easel_session_turn_set_image_file (turn, file, mime_for_format (generation->format));
+          load_thumbnail (turn, file, generation->sha256);
         }
       easel_session_turn_set_state (turn, EASEL_TURN_DONE);
+      restore_retry_info (turn, loaded->retry ? g_ptr_array_index (loaded->retry, i) : NULL);
       easel_session_add_turn (session, parent, turn);
       g_hash_table_insert (by_id, &link->id, turn);
       if (stored->id == loaded->target_turn_id)
@@ -696,6 +971,26 @@ loaded_cb (GObject      *object,
   _easel_window_set_conversation (self, session);
   adw_view_stack_set_visible_child_name (self->view_stack, "studio");
   easel_composer_focus (self->composer);
+}
+
+/* Quit and reopen: the first window comes back on the conversation the
+ * user was last working on. */
+void
+_easel_window_library_restore_last (EaselWindow *self)
+{
+  Job *job;
+
+  g_return_if_fail (EASEL_IS_WINDOW (self));
+
+  if (self->store == NULL ||
+      (self->conversation != NULL &&
+       g_list_model_get_n_items (easel_session_get_all_turns (self->conversation)) > 0))
+    return;
+
+  job = g_new0 (Job, 1);
+  job->kind = JOB_LOAD;
+  job->restore_last = TRUE;
+  queue_job (self, job, loaded_cb);
 }
 
 void
@@ -775,6 +1070,8 @@ _easel_window_library_init (EaselWindow *self)
 
 /* A library that could not be opened at start */
 
+static void persist_pending_turns (EaselWindow *self);
+
 #ifdef HAVE_EASEL_GALLERY
 static void
 gallery_store_cb (EaselWindow *self,
@@ -788,7 +1085,7 @@ gallery_store_cb (EaselWindow *self,
     return;
   if (EASEL_IS_APPLICATION (app))
     easel_application_set_store (EASEL_APPLICATION (app), store);
-  /* Turns sent before this have no rows; the next ones do. */
+  persist_pending_turns (self);
   g_object_notify (G_OBJECT (self), "store");
 }
 #endif
@@ -808,4 +1105,113 @@ _easel_window_show_store_error (EaselWindow  *self,
   _easel_window_connect_gallery (self);
   easel_gallery_show_open_error (EASEL_GALLERY (self->gallery), NULL, error);
 #endif
+}
+
+/* The library opening at start (in a worker, see easel-application.c) */
+
+static void
+show_store_loading (EaselWindow *self)
+{
+  GtkWidget *page = adw_status_page_new ();
+  GtkWidget *spinner = gtk_spinner_new ();
+
+  gtk_spinner_start (GTK_SPINNER (spinner));
+  gtk_widget_set_size_request (spinner, 32, 32);
+  gtk_widget_set_halign (spinner, GTK_ALIGN_CENTER);
+  adw_status_page_set_title (ADW_STATUS_PAGE (page), _("Opening the Library…"));
+  adw_status_page_set_child (ADW_STATUS_PAGE (page), spinner);
+  adw_bin_set_child (self->gallery_bin, page);
+}
+
+/* Turns sent before the library was open have no rows yet: write them now,
+ * in order, so the conversation is not lost. */
+static void
+persist_pending_turns (EaselWindow *self)
+{
+  GListModel *all_turns;
+
+  if (self->conversation == NULL)
+    return;
+  all_turns = easel_session_get_all_turns (self->conversation);
+  for (guint i = 0; i < g_list_model_get_n_items (all_turns); i++)
+    {
+      g_autoptr(EaselSessionTurn) turn = g_list_model_get_item (all_turns, i);
+
+      if (turn_link_get (turn) != NULL)
+        continue;
+      persist_new_turn (self, turn);
+      if (easel_session_turn_is_finished (turn))
+        _easel_window_library_turn_finished (self, turn);
+    }
+}
+
+static void
+store_ready (EaselWindow *self,
+             EaselStore  *store)
+{
+  if (!g_set_object (&self->store, store))
+    return;
+
+#ifdef HAVE_EASEL_GALLERY
+  self->gallery = easel_gallery_new (store);
+  adw_bin_set_child (self->gallery_bin, self->gallery);
+  g_signal_connect_object (self->gallery, "toast", G_CALLBACK (easel_window_toast), self, G_CONNECT_SWAPPED);
+  _easel_window_connect_gallery (self);
+#else
+  adw_bin_set_child (self->gallery_bin, NULL);
+#endif
+  persist_pending_turns (self);
+  if (self->restore_last)
+    {
+      self->restore_last = FALSE;
+      _easel_window_library_restore_last (self);
+    }
+  g_object_notify (G_OBJECT (self), "store");
+}
+
+static void
+app_store_loading_cb (EaselWindow      *self,
+                      GParamSpec       *pspec,
+                      EaselApplication *app)
+{
+  EaselStore *store;
+
+  if (easel_application_get_store_loading (app))
+    return;
+  g_signal_handlers_disconnect_by_func (app, app_store_loading_cb, self);
+  if (self->store != NULL)
+    return;
+
+  store = easel_application_get_store (app);
+  if (store != NULL)
+    store_ready (self, store);
+  else
+    _easel_window_show_store_error (self, easel_application_get_store_error (app));
+}
+
+void
+_easel_window_library_wait_for_store (EaselWindow      *self,
+                                      EaselApplication *app)
+{
+  GList *windows;
+
+  g_return_if_fail (EASEL_IS_WINDOW (self));
+  g_return_if_fail (EASEL_IS_APPLICATION (app));
+
+  /* Only the first window reopens the last conversation; a New Window
+   * starts empty. */
+  windows = gtk_application_get_windows (GTK_APPLICATION (app));
+  self->restore_last = windows == NULL || (windows->data == self && windows->next == NULL);
+
+  if (easel_application_get_store_loading (app))
+    {
+      show_store_loading (self);
+      g_signal_connect_object (app, "notify::store-loading", G_CALLBACK (app_store_loading_cb), self,
+                               G_CONNECT_SWAPPED);
+      return;
+    }
+  if (easel_application_get_store (app) != NULL)
+    store_ready (self, easel_application_get_store (app));
+  else
+    _easel_window_show_store_error (self, easel_application_get_store_error (app));
 }

@@ -20,9 +20,10 @@ struct _EaselWindow
   EaselSession *conversation;
   GSignalGroup *conversation_signals;
   GBindingGroup *conversation_bindings;
-  GBindingGroup *selected_bindings;
   GSignalGroup *selected_signals;
+  GSignalGroup *image_signals;   /* the ancestor whose image a frameless turn shows */
   GtkSingleSelection *selection;
+  gboolean restore_last;     /* reopen the newest conversation once the store is up */
   GCancellable *cancellable;
 
   /* template */
@@ -46,6 +47,8 @@ void _easel_window_turn_finished      (EaselWindow *self, EaselSessionTurn *turn
 void _easel_window_new_conversation   (EaselWindow *self);
 void _easel_window_connect_gallery    (EaselWindow *self);
 void _easel_window_set_conversation   (EaselWindow *self, EaselSession *conversation);
+/* Lets turns off the canvas fall back to thumbnails. */
+void _easel_window_trim_images        (EaselWindow *self);
 
 /* easel-window-library.c */
 void     _easel_window_library_init             (EaselWindow *self);
@@ -53,5 +56,8 @@ void     _easel_window_library_attach           (EaselWindow *self, EaselSession
 void     _easel_window_library_turn_finished    (EaselWindow *self, EaselSessionTurn *turn);
 gboolean _easel_window_library_handle_forgotten (EaselWindow *self, EaselSessionTurn *turn);
 void     _easel_window_show_store_error         (EaselWindow *self, const GError *error);
+void     _easel_window_library_wait_for_store   (EaselWindow *self, EaselApplication *app);
+/* Reopens the most recently updated conversation (quit and reopen). */
+void     _easel_window_library_restore_last     (EaselWindow *self);
 
 G_END_DECLS

@@ -46,16 +46,61 @@ update_canvas_state (EaselWindow *self)
                                         (state == EASEL_TURN_CANCELLED && easel_session_turn_get_is_partial (turn))));
 }
 
+/* The canvas shows the selected turn's full texture. A turn that fell back
+ * to its thumbnail decodes its image again; until it lands the canvas keeps
+ * what it had rather than flashing empty. */
+static void
+sync_canvas_texture (EaselWindow *self)
+{
+  EaselSessionTurn *selected = gtk_single_selection_get_selected_item (self->selection);
+  /* A turn with no frame yet (queued, failed, cancelled early) shows the
+   * image it builds on instead of an empty canvas. */
+  EaselSessionTurn *turn = easel_session_turn_find_image_turn (selected);
+  GdkTexture *texture = turn ? easel_session_turn_get_texture (turn) : NULL;
+
+  /* The shown turn may be an ancestor still decoding its image. */
+  g_signal_group_set_target (self->image_signals, turn != selected ? turn : NULL);
+  if (texture == NULL && turn != NULL &&
+      (easel_session_turn_get_image_bytes (turn) != NULL ||
+       easel_session_turn_get_image_file (turn) != NULL))
+    {
+      easel_session_turn_ensure_texture (turn);
+      return;
+    }
+  easel_canvas_set_texture (self->canvas, texture);
+}
+
+void
+_easel_window_trim_images (EaselWindow *self)
+{
+  g_return_if_fail (EASEL_IS_WINDOW (self));
+
+  if (self->conversation != NULL)
+    easel_session_trim_images (self->conversation,
+                               easel_session_turn_find_image_turn (gtk_single_selection_get_selected_item (self->selection)));
+}
+
 static void
 selection_changed_cb (EaselWindow *self)
 {
   EaselSessionTurn *turn = gtk_single_selection_get_selected_item (self->selection);
 
-  g_binding_group_set_source (self->selected_bindings, turn);
   g_signal_group_set_target (self->selected_signals, turn);
-  if (turn == NULL)
-    easel_canvas_set_texture (self->canvas, NULL);
+  sync_canvas_texture (self);
   update_canvas_state (self);
+  _easel_window_trim_images (self);
+}
+
+/* The newest turn grows while it runs (partials, the final image, text):
+ * keep it in view, as chat apps do, rather than only scrolling when it
+ * was added. */
+static void
+follow_newest_turn (EaselWindow *self)
+{
+  guint n = self->conversation ? g_list_model_get_n_items (G_LIST_MODEL (self->conversation)) : 0;
+
+  if (n > 0 && gtk_single_selection_get_selected (self->selection) == n - 1)
+    gtk_widget_activate_action (GTK_WIDGET (self->list_view), "list.scroll-to-item", "u", n - 1);
 }
 
 static void
@@ -74,6 +119,27 @@ conversation_items_changed_cb (EaselWindow *self,
       gtk_single_selection_set_selected (self->selection, n - 1);
       gtk_widget_activate_action (GTK_WIDGET (self->list_view), "list.scroll-to-item", "u", n - 1);
     }
+}
+
+/* AdwFlap folds while it is being allocated. Showing the header's toggle
+ * right then resizes the already allocated header bar in the middle of the
+ * frame (GTK 4.8: "Trying to snapshot AdwHeaderBar without a current
+ * allocation"), so the toggle follows on the next idle instead. */
+static gboolean
+sync_flap_toggle (gpointer user_data)
+{
+  EaselWindow *self = user_data;
+  GObject *toggle = gtk_widget_get_template_child (GTK_WIDGET (self), EASEL_TYPE_WINDOW, "flap_toggle");
+
+  if (toggle != NULL && self->flap != NULL)
+    gtk_widget_set_visible (GTK_WIDGET (toggle), adw_flap_get_folded (self->flap));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+flap_folded_cb (EaselWindow *self)
+{
+  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, sync_flap_toggle, g_object_ref (self), g_object_unref);
 }
 
 static void
@@ -119,6 +185,15 @@ _easel_window_set_conversation (EaselWindow  *self,
     return;
   _easel_window_library_attach (self, conversation);
   gtk_single_selection_set_model (self->selection, G_LIST_MODEL (conversation));
+  /* A restored conversation opens on its head, the turn the next send
+   * continues from, not on its first turn. */
+  if (g_list_model_get_n_items (G_LIST_MODEL (conversation)) > 0)
+    {
+      guint last = g_list_model_get_n_items (G_LIST_MODEL (conversation)) - 1;
+
+      gtk_single_selection_set_selected (self->selection, last);
+      gtk_widget_activate_action (GTK_WIDGET (self->list_view), "list.scroll-to-item", "u", last);
+    }
   g_signal_group_set_target (self->conversation_signals, conversation);
   g_binding_group_set_source (self->conversation_bindings, conversation);
   gtk_widget_set_visible (self->empty_conversation,
@@ -198,8 +273,8 @@ easel_window_dispose (GObject *object)
     easel_session_cancel (self->conversation);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), EASEL_TYPE_WINDOW);
-  g_clear_object (&self->selected_bindings);
   g_clear_object (&self->selected_signals);
+  g_clear_object (&self->image_signals);
   g_clear_object (&self->conversation_signals);
   g_clear_object (&self->conversation_bindings);
   g_clear_object (&self->selection);
@@ -283,6 +358,7 @@ easel_window_class_init (EaselWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, view_stack);
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, studio_stack);
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, flap);
+  gtk_widget_class_bind_template_child_full (widget_class, "flap_toggle", FALSE, 0);
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, list_view);
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, empty_conversation);
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, composer);
@@ -302,17 +378,22 @@ easel_window_init (EaselWindow *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
+  g_signal_connect_object (self->flap, "notify::folded", G_CALLBACK (flap_folded_cb), self, G_CONNECT_SWAPPED);
+
   self->selection = gtk_single_selection_new (NULL);
   gtk_single_selection_set_autoselect (self->selection, TRUE);
   gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (self->selection));
   g_signal_connect_object (self->selection, "notify::selected-item",
                            G_CALLBACK (selection_changed_cb), self, G_CONNECT_SWAPPED);
 
-  self->selected_bindings = g_binding_group_new ();
-  g_binding_group_bind (self->selected_bindings, "texture", self->canvas, "texture", G_BINDING_SYNC_CREATE);
+  self->image_signals = g_signal_group_new (EASEL_TYPE_SESSION_TURN);
+  g_signal_group_connect_swapped (self->image_signals, "notify::texture", G_CALLBACK (sync_canvas_texture), self);
   self->selected_signals = g_signal_group_new (EASEL_TYPE_SESSION_TURN);
+  g_signal_group_connect_swapped (self->selected_signals, "notify::texture", G_CALLBACK (sync_canvas_texture), self);
   g_signal_group_connect_swapped (self->selected_signals, "notify::state", G_CALLBACK (update_canvas_state), self);
   g_signal_group_connect_swapped (self->selected_signals, "notify::is-partial", G_CALLBACK (update_canvas_state), self);
+  g_signal_group_connect_swapped (self->selected_signals, "notify::texture", G_CALLBACK (follow_newest_turn), self);
+  g_signal_group_connect_swapped (self->selected_signals, "notify::state", G_CALLBACK (follow_newest_turn), self);
 
   self->conversation_bindings = g_binding_group_new ();
   g_binding_group_bind (self->conversation_bindings, "busy", self->composer, "busy", G_BINDING_SYNC_CREATE);
@@ -346,9 +427,12 @@ easel_window_new (EaselApplication *app)
                        "settings", easel_application_get_settings (app),
                        "store", easel_application_get_store (app),
                        NULL);
-  /* A library that could not be opened gets its error page and a way out. */
+  /* The library opens in a worker: the gallery waits for it, and one that
+   * could not be opened gets its error page and a way out. */
   if (self->store == NULL)
-    _easel_window_show_store_error (self, easel_application_get_store_error (app));
+    _easel_window_library_wait_for_store (self, app);
+  else if (g_list_length (gtk_application_get_windows (GTK_APPLICATION (app))) == 1)
+    _easel_window_library_restore_last (self);
   g_signal_connect_object (app, "notify::key-source", G_CALLBACK (update_key_state), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (app, "notify::key-error", G_CALLBACK (update_key_state), self, G_CONNECT_SWAPPED);
   update_key_state (self);

@@ -11,6 +11,7 @@
 #include <locale.h>
 
 #include "easel-application.h"
+#include "easel-image-decoder.h"
 
 int
 main (int   argc,
@@ -18,6 +19,7 @@ main (int   argc,
 {
   g_autoptr(EaselApplication) app = NULL;
 
+  easel_image_tune_allocator ();
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");

@@ -289,6 +289,93 @@ restored_from_first (Fixture *f)
          g_strcmp0 (easel_session_turn_get_response_id (turn), stored_turn (f, 0)->response_id) == 0;
 }
 
+static GtkWidget *
+find_list_view (GtkWidget *widget)
+{
+  if (GTK_IS_LIST_VIEW (widget))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_list_view (child);
+
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+static EaselSessionTurn *offscreen_turn;
+
+static gboolean
+offscreen_released (Fixture *f)
+{
+  return easel_session_turn_get_texture (offscreen_turn) == NULL;
+}
+
+static gboolean
+offscreen_back (Fixture *f)
+{
+  return easel_session_turn_get_texture (offscreen_turn) != NULL &&
+         easel_canvas_get_texture (easel_window_get_canvas (f->window)) ==
+         easel_session_turn_get_texture (offscreen_turn);
+}
+
+/* Once stored, a turn off the canvas keeps only its thumbnail; selecting it
+ * brings the full image back from the library file. */
+static void
+test_offscreen_thumbnails (Fixture       *f,
+                           gconstpointer  data)
+{
+  GtkSelectionModel *selection;
+  EaselSessionTurn *second;
+  GdkTexture *thumbnail;
+
+  send_two_turns (f);
+  second = head (f);
+  offscreen_turn = easel_session_turn_get_parent (second);
+  g_assert_nonnull (offscreen_turn);
+
+  g_assert_true (wait_for (offscreen_released, f, 20000));
+  thumbnail = easel_session_turn_get_thumbnail (offscreen_turn);
+  g_assert_nonnull (thumbnail);
+  g_assert_cmpint (MAX (gdk_texture_get_width (thumbnail), gdk_texture_get_height (thumbnail)), <=,
+                   EASEL_SESSION_TURN_THUMBNAIL_SIZE);
+  g_assert_null (easel_session_turn_get_image_bytes (offscreen_turn));
+  g_assert_nonnull (easel_session_turn_get_image_file (offscreen_turn));
+  /* The turn on the canvas keeps everything. */
+  g_assert_nonnull (easel_session_turn_get_texture (second));
+  g_assert_nonnull (easel_session_turn_get_image_bytes (second));
+
+  selection = gtk_list_view_get_model (GTK_LIST_VIEW (find_list_view (GTK_WIDGET (f->window))));
+  gtk_selection_model_select_item (selection, 0, TRUE);
+  g_assert_true (wait_for (offscreen_back, f, 20000));
+  g_assert_cmpint (gdk_texture_get_width (easel_session_turn_get_texture (offscreen_turn)), >,
+                   gdk_texture_get_width (thumbnail));
+  g_assert_nonnull (easel_session_turn_get_image_bytes (offscreen_turn));
+
+  /* Still the head, the second turn keeps its image for the next send; a
+   * turn that is neither would have let go (checked above). */
+  g_assert_nonnull (easel_session_turn_get_texture (second));
+  offscreen_turn = NULL;
+}
+
+static gboolean
+restored_images_loaded (Fixture *f)
+{
+  GListModel *all = easel_session_get_all_turns (session (f));
+
+  if (head (f) == NULL || easel_session_turn_get_texture (head (f)) == NULL)
+    return FALSE;
+  for (guint i = 0; i < g_list_model_get_n_items (all); i++)
+    {
+      g_autoptr(EaselSessionTurn) turn = g_list_model_get_item (all, i);
+
+      if (easel_session_turn_get_thumbnail (turn) == NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 test_continue_in_new_window (Fixture       *f,
                              gconstpointer  data)
@@ -320,8 +407,32 @@ test_continue_in_new_window (Fixture       *f,
   g_assert_cmpuint (g_list_model_get_n_items (easel_session_get_all_turns (session (f))), ==, 2);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (session (f))), ==, 1);
   g_assert_cmpstr (easel_session_turn_get_prompt (restored), ==, "a city park at dawn");
-  g_assert_nonnull (easel_session_turn_get_texture (restored));
+  /* Restored turns read only thumbnails; the one on the canvas decodes its
+   * full image from the library file, off the main thread. */
+  g_assert_true (wait_for (restored_images_loaded, f, 20000));
   g_assert_nonnull (easel_session_turn_get_image_bytes (restored));
+  g_assert_true (easel_canvas_get_texture (easel_window_get_canvas (f->window)) ==
+                 easel_session_turn_get_texture (restored));
+  g_assert_cmpint (gdk_texture_get_width (easel_session_turn_get_texture (restored)), >,
+                   gdk_texture_get_width (easel_session_turn_get_thumbnail (restored)));
+  g_assert_cmpint (MAX (gdk_texture_get_width (easel_session_turn_get_thumbnail (restored)),
+                        gdk_texture_get_height (easel_session_turn_get_thumbnail (restored))), <=,
+                   EASEL_SESSION_TURN_THUMBNAIL_SIZE);
+  {
+    /* The other branch's turn is off the canvas: a thumbnail only. */
+    GListModel *all = easel_session_get_all_turns (session (f));
+
+    for (guint i = 0; i < g_list_model_get_n_items (all); i++)
+      {
+        g_autoptr(EaselSessionTurn) other = g_list_model_get_item (all, i);
+
+        if (other == restored)
+          continue;
+        g_assert_nonnull (easel_session_turn_get_thumbnail (other));
+        g_assert_null (easel_session_turn_get_texture (other));
+        g_assert_null (easel_session_turn_get_image_bytes (other));
+      }
+  }
 
   easel_fake_server_clear_requests (f->server);
   send_prompt (f, "make it night instead");
@@ -514,6 +625,298 @@ test_corrupt_library_at_start (Fixture       *f,
   g_assert_cmpstr (stored_turn (f, 0)->user_text, ==, "a fresh start");
 }
 
+/* Retry on a restored turn: the request is rebuilt from the library and
+ * sent again exactly as the first time (same body, input image included,
+ * previous_response_id from the restored parent). */
+
+typedef struct
+{
+  const char *name;
+  gboolean cancel;            /* cancelled rather than failed */
+} RetryCase;
+
+static const RetryCase retry_cases[] = {
+  { "failed", FALSE },
+  { "cancelled", TRUE },
+};
+
+/* The newest conversation has two turns and two generation rows (the
+ * second one failed or cancelled). */
+static gboolean
+store_has_failed_second (Fixture *f)
+{
+  g_autoptr(GPtrArray) conversations = easel_store_list_conversations (f->store, NULL);
+  g_autoptr(GPtrArray) turns = NULL;
+  g_autoptr(GPtrArray) generations = NULL;
+  EaselConversation *conversation;
+
+  if (conversations == NULL || conversations->len == 0)
+    return FALSE;
+  conversation = g_ptr_array_index (conversations, 0);
+  turns = easel_store_list_turns (f->store, conversation->id, NULL);
+  generations = easel_store_list_conversation_generations (f->store, conversation->id, NULL);
+  if (turns == NULL || turns->len != 2 || generations == NULL || generations->len != 2)
+    return FALSE;
+  f->conversation_id = conversation->id;
+  g_clear_pointer (&f->turns, g_ptr_array_unref);
+  f->turns = g_steal_pointer (&turns);
+  return TRUE;
+}
+
+static gboolean
+two_requests_seen (Fixture *f)
+{
+  return easel_fake_server_get_n_requests (f->server) >= 2;
+}
+
+static gboolean
+one_thumbnail (Fixture *f)
+{
+  return g_list_model_get_n_items (easel_composer_get_thumbnails (easel_window_get_composer (f->window))) == 1;
+}
+
+static gint64 restored_turn_id;
+
+static gboolean
+restored_second (Fixture *f)
+{
+  EaselSessionTurn *turn = head (f);
+
+  return turn != NULL && easel_session_turn_get_parent (turn) != NULL &&
+         f->turns != NULL && easel_session_turn_is_finished (turn) &&
+         g_strcmp0 (easel_session_turn_get_prompt (turn), stored_turn (f, 1)->user_text) == 0;
+}
+
+static GBytes *
+small_png (void)
+{
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 24, 16);
+  g_autoptr(GError) error = NULL;
+  char *buffer = NULL;
+  gsize len = 0;
+
+  gdk_pixbuf_fill (pixbuf, 0x3366ccff);
+  g_assert_true (gdk_pixbuf_save_to_buffer (pixbuf, &buffer, &len, "png", &error, NULL));
+  return g_bytes_new_take (buffer, len);
+}
+
+static GtkWidget *
+find_visible_button (GtkWidget  *widget,
+                     const char *label)
+{
+  if (GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0 &&
+      gtk_widget_is_visible (widget) && gtk_widget_is_sensitive (widget))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_visible_button (child, label);
+
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+retry_button_shown (Fixture *f)
+{
+  return find_visible_button (GTK_WIDGET (f->window), "_Retry") != NULL;
+}
+
+static gboolean
+retried_and_settled (Fixture *f)
+{
+  return easel_fake_server_get_n_requests (f->server) >= 1 && head_settled (f);
+}
+
+static void
+test_retry_restored (Fixture       *f,
+                     gconstpointer  data)
+{
+  const RetryCase *c = data;
+  g_autoptr(GBytes) png = small_png ();
+  g_autoptr(JsonNode) first_node = NULL;
+  g_autoptr(JsonNode) retry_node = NULL;
+  g_autofree char *first_body = NULL;
+  g_autofree char *retry_body = NULL;
+  g_autofree char *first_response_id = NULL;
+  EaselSessionTurn *restored;
+  EaselSessionTurn *retried;
+
+  send_prompt (f, "a city park at dawn");
+  g_assert_true (wait_for (head_settled, f, 20000));
+  first_response_id = g_strdup (easel_session_turn_get_response_id (head (f)));
+  g_assert_nonnull (first_response_id);
+
+  /* The second turn attaches an image, and fails or is cancelled. */
+  easel_composer_add_image_bytes (easel_window_get_composer (f->window), png, "ducks.png", "image/png");
+  g_assert_true (wait_for (one_thumbnail, f, 10000));
+  if (!c->cancel)
+    easel_fake_server_queue_reply (f->server, "/v1/responses",
+                                   easel_fake_reply_new_error (400, "invalid_request_error", "invalid_value",
+                                                               "Invalid value for 'size'."));
+  send_prompt (f, "add some ducks from this picture");
+  if (c->cancel)
+    {
+      g_assert_true (wait_for (two_requests_seen, f, 20000));
+      g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.cancel", NULL));
+    }
+  g_assert_true (wait_for (head_settled, f, 20000));
+  g_assert_cmpint (easel_session_turn_get_state (head (f)), ==, c->cancel ? EASEL_TURN_CANCELLED : EASEL_TURN_FAILED);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 2);
+  first_body = json_to_string (first_node = easel_fake_request_parse_json (easel_fake_server_get_request (f->server, 1)), FALSE);
+  g_assert_nonnull (strstr (first_body, "\"input_image\""));
+  g_assert_true (wait_for (store_has_failed_second, f, 20000));
+
+  /* A fresh window on the same library, as after a restart. */
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  spin_ms (20);
+  f->window = new_window (f);
+  restored_turn_id = stored_turn (f, 1)->id;
+  easel_window_continue_conversation (f->window, f->conversation_id, restored_turn_id);
+  g_assert_true (wait_for (restored_second, f, 20000));
+
+  restored = head (f);
+  g_assert_cmpint (easel_session_turn_get_state (restored), ==, c->cancel ? EASEL_TURN_CANCELLED : EASEL_TURN_FAILED);
+  g_assert_nonnull (easel_session_turn_get_request (restored));
+  g_assert_cmpuint (g_list_model_get_n_items (easel_session_turn_get_inputs (restored)), ==, 1);
+  g_assert_cmpstr (easel_session_turn_get_response_id (easel_session_turn_get_parent (restored)), ==, first_response_id);
+  if (!c->cancel)
+    {
+      /* The failure reads as it did, with its Retry button. */
+      g_assert_nonnull (easel_session_turn_get_error (restored));
+      g_assert_nonnull (strstr (easel_session_turn_get_error_message (restored), "Invalid value for 'size'"));
+      g_assert_cmpstr (easel_api_error_get_error_code (easel_session_turn_get_error (restored)), ==, "invalid_value");
+      g_assert_true (wait_for (retry_button_shown, f, 10000));
+    }
+
+  easel_fake_server_clear_requests (f->server);
+  if (!c->cancel)
+    g_signal_emit_by_name (find_visible_button (GTK_WIDGET (f->window), "_Retry"), "clicked");
+  else
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.retry-turn", "s",
+                                               easel_session_turn_get_id (restored)));
+  g_assert_true (wait_for (retried_and_settled, f, 20000));
+
+  /* One request, byte for byte the body the first try sent. */
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
+  retry_node = easel_fake_request_parse_json (easel_fake_server_get_request (f->server, 0));
+  g_assert_nonnull (retry_node);
+  retry_body = json_to_string (retry_node, FALSE);
+  g_assert_cmpstr (retry_body, ==, first_body);
+  g_assert_cmpstr (previous_id_of (json_node_get_object (retry_node)), ==, first_response_id);
+
+  /* The retry is a new sibling of the restored turn, and it worked. */
+  retried = head (f);
+  g_assert_true (retried != restored);
+  g_assert_true (easel_session_turn_get_parent (retried) == easel_session_turn_get_parent (restored));
+  g_assert_cmpint (easel_session_turn_get_state (retried), ==, EASEL_TURN_DONE);
+}
+
+/* The library opens in a worker at start: the window maps with a loading
+ * page, then the gallery (or the corrupt-library page) replaces it, and a
+ * turn sent meanwhile is written once the library is there. */
+
+typedef struct
+{
+  const char *name;
+  gboolean corrupt;
+} OpenCase;
+
+static const OpenCase open_cases[] = {
+  { "good", FALSE },
+  { "corrupt", TRUE },
+};
+
+static gboolean
+gallery_page_shown (Fixture *f)
+{
+  return find_visible_button (easel_window_get_gallery (f->window) ?
+                              easel_window_get_gallery (f->window) : GTK_WIDGET (f->window),
+                              "Back Up and Start New Library") != NULL;
+}
+
+static void
+test_store_opens_async (Fixture       *f,
+                        gconstpointer  data)
+{
+  const OpenCase *c = data;
+  g_autofree char *dir = g_build_filename (g_get_user_data_dir (), "easel", NULL);
+  g_autofree char *db = g_build_filename (dir, "library.db", NULL);
+  g_autoptr(EaselApplication) app = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EaselStore) store = NULL;
+  g_autofree char *id = NULL;
+  GtkWidget *loading;
+
+  /* A library from an earlier case would be reused: start from nothing. */
+  rm_rf (dir);
+  if (c->corrupt)
+    {
+      g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+      g_assert_true (g_file_set_contents (db, "not a database at all", -1, NULL));
+    }
+
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  g_setenv ("OPENAI_BASE_URL", easel_fake_server_get_base_url (f->server), TRUE);
+  g_setenv ("OPENAI_API_KEY", "sk-test-gui", TRUE);
+  app = easel_application_new ();
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  /* One id per case: an application object stays exported on the bus
+   * until it is finalized. */
+  id = g_strdup_printf ("%s.Test.%s", g_application_get_application_id (G_APPLICATION (app)), c->name);
+  g_application_set_application_id (G_APPLICATION (app), id);
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_assert_no_error (error);
+
+  f->window = easel_window_new (app);
+  gtk_window_present (GTK_WINDOW (f->window));
+
+  /* Nothing has been opened on the main loop yet: the window is up with a
+   * loading page, not an error. */
+  g_assert_true (easel_application_get_store_loading (app));
+  g_assert_null (easel_application_get_store_error (app));
+  g_assert_true (window_has_store (f) == FALSE);
+  g_assert_null (easel_window_get_gallery (f->window));
+  loading = adw_bin_get_child (f->window->gallery_bin);
+  g_assert_true (ADW_IS_STATUS_PAGE (loading));
+  g_assert_cmpstr (adw_status_page_get_title (ADW_STATUS_PAGE (loading)), ==, "Opening the Library…");
+
+  /* Sent before the library is open. */
+  send_prompt (f, "sent while the library opens");
+
+  if (c->corrupt)
+    {
+      g_test_expect_message ("easel-application", G_LOG_LEVEL_WARNING, "Could not open the library*");
+      g_assert_true (wait_for (gallery_page_shown, f, 20000));
+      g_test_assert_expected_messages ();
+      g_assert_error (easel_application_get_store_error (app), EASEL_STORE_ERROR, EASEL_STORE_ERROR_CORRUPT);
+      g_assert_true (wait_for (head_settled, f, 20000));
+      g_signal_emit_by_name (find_visible_button (easel_window_get_gallery (f->window),
+                                                  "Back Up and Start New Library"), "clicked");
+    }
+  g_assert_true (wait_for (window_has_store, f, 20000));
+  g_assert_false (easel_application_get_store_loading (app));
+  g_object_get (f->window, "store", &store, NULL);
+  g_assert_true (easel_application_get_store (app) == store);
+  g_assert_true (g_str_has_prefix (easel_store_get_dir (store), dir));
+  g_assert_nonnull (easel_window_get_gallery (f->window));
+  g_assert_false (ADW_IS_STATUS_PAGE (adw_bin_get_child (f->window->gallery_bin)));
+
+  /* The early turn reached the library. */
+  g_assert_true (wait_for (head_settled, f, 20000));
+  g_clear_object (&f->store);
+  f->store = g_object_ref (store);
+  f->want_turns = 1;
+  g_assert_true (wait_for (store_has_turns, f, 20000));
+  g_assert_cmpstr (stored_turn (f, 0)->user_text, ==, "sent while the library opens");
+
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  f->window = NULL;
+  g_unsetenv ("OPENAI_BASE_URL");
+  g_unsetenv ("OPENAI_API_KEY");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -529,6 +932,8 @@ main (int   argc,
 
   g_test_add ("/gui/library/two-turns-stored", Fixture, NULL,
               fixture_setup, test_two_turns_stored, fixture_teardown);
+  g_test_add ("/gui/library/offscreen-thumbnails", Fixture, NULL,
+              fixture_setup, test_offscreen_thumbnails, fixture_teardown);
   g_test_add ("/gui/library/continue-in-new-window", Fixture, NULL,
               fixture_setup, test_continue_in_new_window, fixture_teardown);
   g_test_add ("/gui/library/import-exported-png", Fixture, NULL,
@@ -537,6 +942,17 @@ main (int   argc,
               fixture_setup, test_forgotten_response, fixture_teardown);
   g_test_add ("/gui/library/corrupt-library-at-start", Fixture, NULL,
               fixture_setup, test_corrupt_library_at_start, fixture_teardown);
+
+  for (guint i = 0; i < G_N_ELEMENTS (retry_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/gui/library/retry-restored/%s", retry_cases[i].name);
+      g_test_add (path, Fixture, &retry_cases[i], fixture_setup, test_retry_restored, fixture_teardown);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (open_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/gui/library/store-opens-async/%s", open_cases[i].name);
+      g_test_add (path, Fixture, &open_cases[i], fixture_setup, test_store_opens_async, fixture_teardown);
+    }
 
   return g_test_run ();
 }

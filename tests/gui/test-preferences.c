@@ -1,0 +1,304 @@
+/* test-preferences.c: the default parameters in Preferences, under Xvfb
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Every parameter has a row bound to its GSettings key (the memory backend
+ * here): changing a row writes the key and a new EaselParams starts from
+ * it; options the chosen image model lacks are insensitive and say why.
+ */
+
+#define G_LOG_DOMAIN "test-preferences"
+
+#include "config.h"
+
+#include <adwaita.h>
+
+#include "easel-application.h"
+#include "easel-params.h"
+#include "easel-preferences-window.h"
+
+typedef struct
+{
+  EaselApplication *app;
+  GSettings *settings;
+  EaselPreferencesWindow *prefs;
+} Fixture;
+
+static void
+spin_ms (guint ms)
+{
+  gint64 until = g_get_monotonic_time () + (gint64)ms * 1000;
+
+  while (g_get_monotonic_time () < until)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  const char *key;
+
+  f->app = easel_application_new ();
+  g_application_set_flags (G_APPLICATION (f->app), G_APPLICATION_NON_UNIQUE);
+  /* One id per test: an application stays on the bus until finalized. */
+  id = g_strdup_printf ("%s.Test%u", g_application_get_application_id (G_APPLICATION (f->app)), g_random_int ());
+  g_application_set_application_id (G_APPLICATION (f->app), id);
+  g_assert_true (g_application_register (G_APPLICATION (f->app), NULL, &error));
+  g_assert_no_error (error);
+
+  f->settings = easel_application_get_settings (f->app);
+  g_assert_nonnull (f->settings);
+  /* The memory backend lives as long as the process: start from defaults. */
+  {
+    g_autoptr(GSettingsSchema) schema = NULL;
+    g_auto(GStrv) keys = NULL;
+
+    g_object_get (f->settings, "settings-schema", &schema, NULL);
+    keys = g_settings_schema_list_keys (schema);
+    for (guint i = 0; (key = keys[i]) != NULL; i++)
+      g_settings_reset (f->settings, key);
+  }
+
+  f->prefs = easel_preferences_window_new (f->app, NULL);
+  gtk_window_present (GTK_WINDOW (f->prefs));
+  spin_ms (20);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  gtk_window_destroy (GTK_WINDOW (f->prefs));
+  spin_ms (20);
+  g_clear_object (&f->app);
+}
+
+static GtkWidget *
+find_named (GtkWidget  *widget,
+            const char *name,
+            GType       type)
+{
+  if (g_type_is_a (G_OBJECT_TYPE (widget), type) && g_strcmp0 (gtk_widget_get_name (widget), name) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_named (child, name, type);
+
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+static AdwComboRow *
+combo (Fixture    *f,
+       const char *prop)
+{
+  GtkWidget *row = find_named (GTK_WIDGET (f->prefs), prop, ADW_TYPE_COMBO_ROW);
+
+  g_assert_nonnull (row);
+  return ADW_COMBO_ROW (row);
+}
+
+static void
+choose (Fixture    *f,
+        const char *prop,
+        const char *value)
+{
+  AdwComboRow *row = combo (f, prop);
+  GListModel *model = adw_combo_row_get_model (row);
+
+  g_assert_true (gtk_widget_is_sensitive (GTK_WIDGET (row)));
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    if (g_strcmp0 (gtk_string_list_get_string (GTK_STRING_LIST (model), i), value) == 0)
+      {
+        adw_combo_row_set_selected (row, i);
+        spin_ms (10);
+        return;
+      }
+  g_error ("%s offers no %s", prop, value);
+}
+
+static const char *
+selected (Fixture    *f,
+          const char *prop)
+{
+  GtkStringObject *item = adw_combo_row_get_selected_item (combo (f, prop));
+
+  return item ? gtk_string_object_get_string (item) : NULL;
+}
+
+/* Changing a row writes the key, and a new EaselParams starts from it. */
+typedef struct
+{
+  const char *prop;
+  const char *value;
+} RowCase;
+
+static const RowCase row_cases[] = {
+  { "api-mode", "images" },
+  { "responses-model", "gpt-4.1-mini" },
+  { "image-model", "gpt-image-1-mini" },
+  { "size", "1024x1536" },
+  { "quality", "high" },
+  { "background", "transparent" },
+  { "output-format", "webp" },
+  { "moderation", "low" },
+  { "action", "edit" },
+  { "input-fidelity", "high" },
+};
+
+static void
+test_row_writes_setting (Fixture       *f,
+                         gconstpointer  data)
+{
+  const RowCase *c = data;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *from_params = NULL;
+  g_autoptr(EaselParams) params = NULL;
+
+  before = g_settings_get_string (f->settings, c->prop);
+  g_assert_cmpstr (before, !=, c->value);
+  choose (f, c->prop, c->value);
+
+  after = g_settings_get_string (f->settings, c->prop);
+  g_assert_cmpstr (after, ==, c->value);
+  g_assert_cmpstr (selected (f, c->prop), ==, c->value);
+
+  params = easel_params_new (f->settings);
+  g_object_get (params, c->prop, &from_params, NULL);
+  g_assert_cmpstr (from_params, ==, c->value);
+}
+
+static void
+test_spins_write_settings (Fixture       *f,
+                           gconstpointer  data)
+{
+  GtkSpinButton *partials = GTK_SPIN_BUTTON (find_named (GTK_WIDGET (f->prefs), "partial-images", GTK_TYPE_SPIN_BUTTON));
+  GtkSpinButton *compression = GTK_SPIN_BUTTON (find_named (GTK_WIDGET (f->prefs), "output-compression", GTK_TYPE_SPIN_BUTTON));
+  g_autoptr(EaselParams) params = NULL;
+  int value = -1;
+
+  g_assert_nonnull (partials);
+  g_assert_nonnull (compression);
+  g_assert_cmpint (g_settings_get_int (f->settings, "partial-images"), !=, 3);
+  gtk_spin_button_set_value (partials, 3);
+  g_assert_cmpint (g_settings_get_int (f->settings, "partial-images"), ==, 3);
+
+  /* Compression is dimmed for PNG, and opens up for WebP. */
+  g_assert_false (gtk_widget_is_sensitive (GTK_WIDGET (compression)));
+  choose (f, "output-format", "webp");
+  g_assert_true (gtk_widget_is_sensitive (GTK_WIDGET (compression)));
+  gtk_spin_button_set_value (compression, 55);
+  g_assert_cmpint (g_settings_get_int (f->settings, "output-compression"), ==, 55);
+
+  params = easel_params_new (f->settings);
+  g_object_get (params, "partial-images", &value, NULL);
+  g_assert_cmpint (value, ==, 3);
+  g_object_get (params, "output-compression", &value, NULL);
+  g_assert_cmpint (value, ==, 55);
+}
+
+/* A setting changed elsewhere (the studio's popover) shows here. */
+static void
+test_follows_settings (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_settings_set_string (f->settings, "quality", "low");
+  spin_ms (10);
+  g_assert_cmpstr (selected (f, "quality"), ==, "low");
+}
+
+/* DALL·E 2 through the Images API: what it lacks is dimmed, saying why. */
+typedef struct
+{
+  const char *prop;
+  gboolean spin;          /* an action row with a spin button, else a combo row */
+  const char *reason;     /* a part of the subtitle */
+} UnsupportedCase;
+
+static const UnsupportedCase unsupported_cases[] = {
+  { "background", FALSE, "no background option" },
+  { "output-format", FALSE, "no output format option" },
+  { "moderation", FALSE, "no moderation option" },
+  { "input-fidelity", FALSE, "does not support input fidelity" },
+  { "partial-images", TRUE, "does not stream partial images" },
+  { "output-compression", TRUE, "does not support compression" },
+  { "responses-model", FALSE, "Only used by the Responses API" },
+  { "action", FALSE, "Only used by the Responses API" },
+};
+
+static void
+test_unsupported_insensitive (Fixture       *f,
+                              gconstpointer  data)
+{
+  const UnsupportedCase *c = data;
+  GtkWidget *row = find_named (GTK_WIDGET (f->prefs), c->prop, c->spin ? ADW_TYPE_ACTION_ROW : ADW_TYPE_COMBO_ROW);
+  const char *subtitle;
+
+  g_assert_nonnull (row);
+  choose (f, "output-format", "webp");
+  /* Usable with the default model in the Responses API… */
+  if (!g_str_equal (c->prop, "responses-model") && !g_str_equal (c->prop, "action"))
+    g_assert_true (gtk_widget_is_sensitive (row));
+
+  choose (f, "api-mode", "images");
+  choose (f, "image-model", "dall-e-2");
+  {
+    g_autofree char *model = g_settings_get_string (f->settings, "image-model");
+    g_assert_cmpstr (model, ==, "dall-e-2");
+  }
+
+  /* …not with this one. */
+  g_assert_false (gtk_widget_is_sensitive (row));
+  subtitle = adw_action_row_get_subtitle (ADW_ACTION_ROW (row));
+  g_assert_nonnull (subtitle);
+  g_assert_nonnull (strstr (subtitle, c->reason));
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (row), ==, subtitle);
+
+  /* Back to a model that has it: usable again, the reason gone. */
+  choose (f, "image-model", "gpt-image-1");
+  if (!g_str_equal (c->prop, "responses-model") && !g_str_equal (c->prop, "action"))
+    {
+      g_assert_true (gtk_widget_is_sensitive (row));
+      g_assert_null (gtk_widget_get_tooltip_text (row));
+    }
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  if (!gtk_init_check ())
+    {
+      g_printerr ("No display: the preferences UI tests need Xvfb; skipping\n");
+      return 77;
+    }
+  adw_init ();
+
+  for (guint i = 0; i < G_N_ELEMENTS (row_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/gui/preferences/row-writes-setting/%s", row_cases[i].prop);
+      g_test_add (path, Fixture, &row_cases[i], fixture_setup, test_row_writes_setting, fixture_teardown);
+    }
+  g_test_add ("/gui/preferences/spins-write-settings", Fixture, NULL,
+              fixture_setup, test_spins_write_settings, fixture_teardown);
+  g_test_add ("/gui/preferences/follows-settings", Fixture, NULL,
+              fixture_setup, test_follows_settings, fixture_teardown);
+  for (guint i = 0; i < G_N_ELEMENTS (unsupported_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/gui/preferences/unsupported/%s", unsupported_cases[i].prop);
+      g_test_add (path, Fixture, &unsupported_cases[i], fixture_setup, test_unsupported_insensitive, fixture_teardown);
+    }
+
+  return g_test_run ();
+}
