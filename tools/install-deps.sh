@@ -18,7 +18,7 @@ packages=(
   # data file validation
   appstream desktop-file-utils flatpak-builder
   # headless tests: X server, session bus, unlocked keyring
-  xvfb xauth x11-utils dbus-daemon dbus-x11 gnome-keyring libsecret-tools
+  xvfb xauth x11-utils xdotool dbus-daemon dbus-x11 gnome-keyring libsecret-tools
   at-spi2-core libgl1-mesa-dri webp-pixbuf-loader
   # fuzzing, image checks in tests
   clang libclang-rt-14-dev imagemagick libimage-exiftool-perl
