@@ -262,11 +262,18 @@ test_branch_from_first (Fixture       *f,
   g_assert_cmpuint (g_list_model_get_n_items (easel_session_get_all_turns (f->session)), ==, 4);
 }
 
+static gboolean
+server_idle (Fixture *f)
+{
+  return easel_fake_server_get_n_active (f->server) == 0;
+}
+
 static void
 test_cancel (Fixture       *f,
              gconstpointer  data)
 {
   EaselSessionTurn *turn;
+  gint64 cancelled_at;
   guint n_turns;
 
   send_prompt (f, "a slow painting");
@@ -274,11 +281,20 @@ test_cancel (Fixture       *f,
   g_assert_true (wait_for (head_has_partial, f, 20000));
   g_assert_true (easel_canvas_get_refining (f->canvas));
 
+  g_assert_cmpuint (easel_fake_server_get_n_active (f->server), ==, 1);
+  cancelled_at = g_get_monotonic_time ();
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.cancel", NULL));
   /* Marked at once, not when the socket closes. */
   g_assert_cmpint (easel_session_turn_get_state (turn), ==, EASEL_TURN_CANCELLED);
   g_assert_false (easel_session_get_busy (f->session));
   g_assert_false (easel_canvas_get_refining (f->canvas));
+  /* …and the request really stops: the server sees the stream go away.
+   * How fast is reported, not asserted (a loaded CI machine is no clock);
+   * the fake server only notices when it writes its next event, 400 ms
+   * apart here, so this is an upper bound. */
+  g_assert_true (wait_for (server_idle, f, 5000));
+  g_test_message ("server saw the stream closed %.1f ms after Cancel (at its next write)",
+                  (g_get_monotonic_time () - cancelled_at) / 1000.0);
 
   /* Nothing late changes the cancelled turn, and the conversation goes on. */
   spin_ms (300);
