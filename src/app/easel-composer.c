@@ -438,6 +438,7 @@ easel_composer_set_property (GObject      *object,
       g_free (self->status);
       self->status = g_value_dup_string (value);
       gtk_label_set_label (self->status_label, self->status ? self->status : "");
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label), self->status && *self->status ? self->status : NULL);
       gtk_widget_set_visible (GTK_WIDGET (self->status_label), self->status && *self->status);
       g_object_notify_by_pspec (object, pspec);
       break;

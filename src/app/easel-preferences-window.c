@@ -64,6 +64,7 @@ struct _EaselPreferencesWindow
   GtkWidget *test_button;
   GtkWidget *remove_button;
   AdwEntryRow *base_url_row;
+  AdwActionRow *server_status_row;
   AdwEntryRow *organization_row;
   AdwPreferencesGroup *defaults_group;
 
@@ -82,6 +83,21 @@ static char *
 current_base_url (EaselPreferencesWindow *self)
 {
   return easel_application_dup_base_url (self->app);
+}
+
+/* The URL requests really go to: the setting, OPENAI_BASE_URL, or OpenAI's. */
+static void
+update_server_status (EaselPreferencesWindow *self)
+{
+  g_autofree char *base_url = current_base_url (self);
+  g_autofree char *title = NULL;
+  const char *env = g_getenv ("OPENAI_BASE_URL");
+
+  if (env && *env)
+    title = g_strdup_printf (_("Using %s (from OPENAI_BASE_URL)"), base_url);
+  else
+    title = g_strdup_printf (_("Using %s"), base_url);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->server_status_row), title);
 }
 
 static void
@@ -139,7 +155,11 @@ stored_cb (GObject      *object,
       return;
     }
 
+  /* AdwEntryRow takes any change made while it has focus for an edit, and
+   * would show the apply button again for the emptied row. */
+  adw_entry_row_set_show_apply_button (ADW_ENTRY_ROW (self->key_row), FALSE);
   gtk_editable_set_text (GTK_EDITABLE (self->key_row), "");
+  adw_entry_row_set_show_apply_button (ADW_ENTRY_ROW (self->key_row), TRUE);
   toast (self, _("Key saved in the keyring"));
   easel_application_reload_key (self->app);
 }
@@ -358,6 +378,20 @@ spin_value_cb (EaselPreferencesWindow *self,
   g_object_set (self->params, gtk_widget_get_name (GTK_WIDGET (spin)), gtk_spin_button_get_value_as_int (spin), NULL);
 }
 
+/* The row shows a name; the model, and so GSettings, keeps the value. */
+static char *
+api_mode_label (GtkStringObject *item,
+                gpointer         user_data)
+{
+  const char *value = gtk_string_object_get_string (item);
+
+  if (g_strcmp0 (value, "responses") == 0)
+    return g_strdup (_("Responses API"));
+  if (g_strcmp0 (value, "images") == 0)
+    return g_strdup (_("Images API"));
+  return g_strdup (value);
+}
+
 static void
 build_default_rows (EaselPreferencesWindow *self)
 {
@@ -365,6 +399,13 @@ build_default_rows (EaselPreferencesWindow *self)
     {
       AdwComboRow *row = ADW_COMBO_ROW (adw_combo_row_new ());
 
+      if (g_str_equal (combo_rows[i].prop, "api-mode"))
+        {
+          g_autoptr(GtkExpression) label = gtk_cclosure_expression_new (G_TYPE_STRING, NULL, 0, NULL,
+                                                                        G_CALLBACK (api_mode_label),
+                                                                        NULL, NULL);
+          adw_combo_row_set_expression (row, label);
+        }
       gtk_widget_set_name (GTK_WIDGET (row), combo_rows[i].prop);
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _(combo_rows[i].title));
       adw_preferences_group_add (self->defaults_group, GTK_WIDGET (row));
@@ -431,6 +472,7 @@ easel_preferences_window_class_init (EaselPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EaselPreferencesWindow, test_button);
   gtk_widget_class_bind_template_child (widget_class, EaselPreferencesWindow, remove_button);
   gtk_widget_class_bind_template_child (widget_class, EaselPreferencesWindow, base_url_row);
+  gtk_widget_class_bind_template_child (widget_class, EaselPreferencesWindow, server_status_row);
   gtk_widget_class_bind_template_child (widget_class, EaselPreferencesWindow, organization_row);
   gtk_widget_class_bind_template_child (widget_class, EaselPreferencesWindow, defaults_group);
   gtk_widget_class_bind_template_callback (widget_class, key_apply_cb);
@@ -477,6 +519,11 @@ easel_preferences_window_new (EaselApplication *app,
   if (g_getenv ("OPENAI_BASE_URL"))
     adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->base_url_row),
                                    _("Server URL (overridden by OPENAI_BASE_URL)"));
+
+  if (self->settings)
+    g_signal_connect_object (self->settings, "changed::base-url", G_CALLBACK (update_server_status), self,
+                             G_CONNECT_SWAPPED);
+  update_server_status (self);
 
   connect_default_rows (self);
   g_signal_connect_object (app, "notify::key-source", G_CALLBACK (update_key_status), self, G_CONNECT_SWAPPED);

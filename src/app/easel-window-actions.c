@@ -154,6 +154,9 @@ retry_turn_action (GtkWidget  *widget,
   if (turn == NULL || easel_session_get_busy (self->conversation))
     return;
   easel_session_retry (self->conversation, self->client, turn);
+  /* The row's Retry button hides with its error; left to GTK, focus would
+   * fall on a selectable label nearby, which selects all its text. */
+  easel_composer_focus (self->composer);
 }
 
 static void
@@ -255,7 +258,7 @@ _easel_window_turn_finished (EaselWindow      *self,
           adw_toast_set_action_target_value (toast, g_variant_new_string (easel_session_turn_get_id (turn)));
         }
       adw_toast_set_timeout (toast, 8);
-      adw_toast_overlay_add_toast (self->toast_overlay, toast);
+      _easel_window_add_toast (self, toast);
     }
 
   if (app != NULL && !gtk_window_is_active (GTK_WINDOW (self)) &&

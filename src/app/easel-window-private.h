@@ -28,6 +28,7 @@ struct _EaselWindow
 
   /* template */
   AdwToastOverlay *toast_overlay;
+  AdwToastOverlay *canvas_toast_overlay;
   AdwViewStack *view_stack;
   GtkStack *studio_stack;
   AdwFlap *flap;
@@ -43,6 +44,7 @@ struct _EaselWindow
 
 void _easel_window_class_init_actions (GtkWidgetClass *widget_class);
 void _easel_window_update_actions     (EaselWindow *self);
+void _easel_window_add_toast          (EaselWindow *self, AdwToast *toast);
 void _easel_window_turn_finished      (EaselWindow *self, EaselSessionTurn *turn);
 void _easel_window_new_conversation   (EaselWindow *self);
 void _easel_window_connect_gallery    (EaselWindow *self);

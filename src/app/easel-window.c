@@ -162,12 +162,29 @@ update_key_state (EaselWindow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->welcome_detail), error != NULL);
 }
 
+/* On the studio a toast sits over the canvas, lifted above its toolbar
+ * (style.css), so it never hides the composer's Send or Cancel. The gallery,
+ * the welcome page and a folded flap (which covers the canvas) keep the
+ * window-wide overlay. Takes @toast. */
+void
+_easel_window_add_toast (EaselWindow *self,
+                         AdwToast    *toast)
+{
+  AdwToastOverlay *overlay = self->toast_overlay;
+
+  if (g_strcmp0 (adw_view_stack_get_visible_child_name (self->view_stack), "studio") == 0 &&
+      g_strcmp0 (gtk_stack_get_visible_child_name (self->studio_stack), "studio") == 0 &&
+      !adw_flap_get_folded (self->flap))
+    overlay = self->canvas_toast_overlay;
+  adw_toast_overlay_add_toast (overlay, toast);
+}
+
 void
 easel_window_toast (EaselWindow *self,
                     const char  *message)
 {
   g_return_if_fail (EASEL_IS_WINDOW (self));
-  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (message));
+  _easel_window_add_toast (self, adw_toast_new (message));
 }
 
 static void
@@ -355,6 +372,7 @@ easel_window_class_init (EaselWindowClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PREFIX "/ui/easel-window.ui");
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, EaselWindow, canvas_toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, view_stack);
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, studio_stack);
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, flap);

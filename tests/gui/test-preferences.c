@@ -272,6 +272,137 @@ test_unsupported_insensitive (Fixture       *f,
     }
 }
 
+static GtkWidget *
+find_where (GtkWidget  *widget,
+            gboolean  (*match) (GtkWidget *, gconstpointer),
+            gconstpointer data)
+{
+  if (match (widget, data))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_where (child, match, data);
+
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+is_type (GtkWidget    *widget,
+         gconstpointer type)
+{
+  return g_type_is_a (G_OBJECT_TYPE (widget), GPOINTER_TO_SIZE (type));
+}
+
+static gboolean
+is_label_shown (GtkWidget    *widget,
+                gconstpointer text)
+{
+  return GTK_IS_LABEL (widget) && gtk_widget_is_drawable (widget) &&
+         g_strcmp0 (gtk_label_get_label (GTK_LABEL (widget)), text) == 0;
+}
+
+static gboolean
+is_row_titled (GtkWidget    *widget,
+               gconstpointer prefix)
+{
+  return ADW_IS_ACTION_ROW (widget) &&
+         g_str_has_prefix (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), prefix);
+}
+
+static gboolean
+is_apply_button (GtkWidget    *widget,
+                 gconstpointer data)
+{
+  return GTK_IS_BUTTON (widget) &&
+         g_strcmp0 (gtk_button_get_icon_name (GTK_BUTTON (widget)), "adw-entry-apply-symbolic") == 0;
+}
+
+/* The API row names the API; the setting keeps its value. */
+static void
+test_api_labels (Fixture       *f,
+                 gconstpointer  data)
+{
+  GtkWidget *row = GTK_WIDGET (combo (f, "api-mode"));
+  g_autofree char *value = NULL;
+
+  g_assert_nonnull (find_where (row, is_label_shown, "Responses API"));
+  g_assert_null (find_where (row, is_label_shown, "responses"));
+  choose (f, "api-mode", "images");
+  value = g_settings_get_string (f->settings, "api-mode");
+  g_assert_cmpstr (value, ==, "images");
+  g_assert_nonnull (find_where (row, is_label_shown, "Images API"));
+  g_assert_null (find_where (row, is_label_shown, "Responses API"));
+}
+
+/* The Server group says which URL requests go to, and follows the setting. */
+static void
+test_server_in_use (Fixture       *f,
+                    gconstpointer  data)
+{
+  GtkWidget *row = find_where (GTK_WIDGET (f->prefs), is_row_titled, "Using ");
+  const char *env = g_getenv ("OPENAI_BASE_URL");
+  const char *title;
+
+  g_assert_nonnull (row);
+  title = adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row));
+  g_assert_nonnull (strstr (title, env && *env ? "OPENAI_BASE_URL" : "https://api.openai.com/v1"));
+  if (env && *env)
+    return;
+
+  g_settings_set_string (f->settings, "base-url", "http://127.0.0.1:8123/v1");
+  spin_ms (10);
+  g_assert_nonnull (strstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), "http://127.0.0.1:8123/v1"));
+}
+
+static gboolean
+key_in_keyring (Fixture *f)
+{
+  return easel_application_get_key_source (f->app) == EASEL_KEY_SOURCE_KEYRING;
+}
+
+/* Enter stores the key and empties the row; its apply button goes with it. */
+static void
+test_key_saved_hides_apply (Fixture       *f,
+                            gconstpointer  data)
+{
+  GtkWidget *row = find_where (GTK_WIDGET (f->prefs), is_type, GSIZE_TO_POINTER (ADW_TYPE_PASSWORD_ENTRY_ROW));
+  GtkWidget *apply;
+  GtkWidget *text;
+  gint64 deadline;
+
+  if (g_getenv ("OPENAI_API_KEY"))
+    {
+      g_test_skip ("OPENAI_API_KEY wins over the keyring");
+      return;
+    }
+  g_assert_nonnull (row);
+  apply = find_where (row, is_apply_button, NULL);
+  text = find_where (row, is_type, GSIZE_TO_POINTER (GTK_TYPE_TEXT));
+  g_assert_nonnull (apply);
+  g_assert_nonnull (text);
+
+  easel_preferences_window_focus_key (f->prefs);
+  gtk_editable_set_text (GTK_EDITABLE (row), "sk-test-not-a-real-key");
+  spin_ms (10);
+  g_assert_true (gtk_widget_get_visible (apply));
+
+  g_signal_emit_by_name (text, "activate");
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (!key_in_keyring (f) && g_get_monotonic_time () < deadline)
+    spin_ms (10);
+  if (!key_in_keyring (f))
+    {
+      g_test_skip ("no usable keyring here");
+      return;
+    }
+  spin_ms (20);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (row)), ==, "");
+  g_assert_false (gtk_widget_get_visible (apply));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -294,6 +425,12 @@ main (int   argc,
               fixture_setup, test_spins_write_settings, fixture_teardown);
   g_test_add ("/gui/preferences/follows-settings", Fixture, NULL,
               fixture_setup, test_follows_settings, fixture_teardown);
+  g_test_add ("/gui/preferences/api-labels", Fixture, NULL,
+              fixture_setup, test_api_labels, fixture_teardown);
+  g_test_add ("/gui/preferences/server-in-use", Fixture, NULL,
+              fixture_setup, test_server_in_use, fixture_teardown);
+  g_test_add ("/gui/preferences/key-saved-hides-apply", Fixture, NULL,
+              fixture_setup, test_key_saved_hides_apply, fixture_teardown);
   for (guint i = 0; i < G_N_ELEMENTS (unsupported_cases); i++)
     {
       g_autofree char *path = g_strdup_printf ("/gui/preferences/unsupported/%s", unsupported_cases[i].prop);

@@ -121,6 +121,14 @@ shows_text (GtkWidget    *widget,
   return label != NULL && strstr (label, text) != NULL;
 }
 
+static gboolean
+has_action (GtkWidget    *widget,
+            gconstpointer action)
+{
+  return GTK_IS_ACTIONABLE (widget) &&
+         g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), action) == 0;
+}
+
 /* Whether the toast on show has @text in its title or its button. */
 static gboolean
 toast_shows (gpointer    window,
@@ -348,6 +356,8 @@ test_error_then_retry (Fixture       *f,
   g_autofree char *first_json = NULL;
   g_autofree char *second_json = NULL;
   EaselTurnRow *row;
+  GtkWidget *retry_button;
+  GtkWidget *focus;
   guint n_siblings = 0;
 
   easel_fake_server_queue_reply (f->server, "/v1/responses",
@@ -372,9 +382,17 @@ test_error_then_retry (Fixture       *f,
   g_assert_true (toast_shows (f->window, "Supported values are"));
   g_assert_true (toast_shows (f->window, "Retry"));
 
-  /* Retry as the row's button does. */
+  /* Retry as the row's button does, with the focus on it as after a click. */
+  retry_button = find_descendant (row_child (row, "error_box"), has_action, "turn.retry");
+  g_assert_nonnull (retry_button);
+  g_assert_true (gtk_widget_grab_focus (retry_button));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row), "turn.retry", NULL));
   g_assert_true (easel_session_get_busy (f->session));
+  /* The button hides with the error: focus goes to the prompt, not to a
+   * selectable label that would select all its text. */
+  focus = gtk_root_get_focus (GTK_ROOT (f->window));
+  g_assert_nonnull (focus);
+  g_assert_true (gtk_widget_is_ancestor (focus, GTK_WIDGET (f->composer)));
   g_assert_true (head (f) != failed);
   g_assert_true (wait_for (head_finished, f, 20000));
 
