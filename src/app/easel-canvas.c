@@ -799,9 +799,11 @@ easel_canvas_size_allocate (GtkWidget *widget,
       gtk_widget_allocate (child, width, height, -1, NULL);
 
   /* The zoom label follows the fitted zoom; notifying here would resize the
-   * palette in the middle of layout, so it waits for an idle. */
+   * palette in the middle of layout, so it waits for an idle. A high one:
+   * it runs before the next layout, and a default-priority idle starved
+   * for as long as anything on screen animated (the label kept "100 %"). */
   if (self->fit && fabs (fit_zoom (self) - self->notified_zoom) > 1e-6 && self->zoom_notify_idle == 0)
-    self->zoom_notify_idle = g_idle_add (zoom_notify_idle_cb, self);
+    self->zoom_notify_idle = g_idle_add_full (G_PRIORITY_HIGH_IDLE, zoom_notify_idle_cb, self, NULL);
 }
 
 static gboolean

@@ -9,6 +9,7 @@
 
 #include <adwaita.h>
 
+#include "easel-canvas-toolbar.h"
 #include "easel-session.h"
 #include "easel-window.h"
 #include "fake-server.h"
@@ -166,6 +167,22 @@ last_previous_response_id (Fixture *f)
   return g_strdup (json_object_get_string_member (object, "previous_response_id"));
 }
 
+static GtkWidget *
+find_of_type (GtkWidget *widget,
+              GType      type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_of_type (child, type);
+
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
 static void
 test_partials_then_final (Fixture       *f,
                           gconstpointer  data)
@@ -197,6 +214,20 @@ test_partials_then_final (Fixture       *f,
 
   /* The first turn of a conversation continues from nothing. */
   g_assert_null (last_previous_response_id (f));
+
+  /* The image came in fitted to the canvas, and the toolbar says how much
+   * that is (not the 100 % it said before there was an image). */
+  {
+    g_autofree char *expected = g_strdup_printf ("%.0f %%", easel_canvas_get_zoom (f->canvas) * 100);
+    GtkWidget *toolbar = find_of_type (GTK_WIDGET (f->canvas), EASEL_TYPE_CANVAS_TOOLBAR);
+    GtkLabel *label;
+
+    g_assert_nonnull (toolbar);
+    label = GTK_LABEL (gtk_widget_get_template_child (toolbar, EASEL_TYPE_CANVAS_TOOLBAR, "zoom_label"));
+    g_assert_cmpfloat (easel_canvas_get_zoom (f->canvas), <, 1.0);
+    spin_ms (100);
+    g_assert_cmpstr (gtk_label_get_label (label), ==, expected);
+  }
 }
 
 static void
