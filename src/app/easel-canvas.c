@@ -800,8 +800,9 @@ easel_canvas_size_allocate (GtkWidget *widget,
 
   /* The zoom label follows the fitted zoom; notifying here would resize the
    * palette in the middle of layout, so it waits for an idle. A high one:
-   * it runs before the next layout, and a default-priority idle starved
-   * for as long as anything on screen animated (the label kept "100 %"). */
+   * it runs before the next layout. A default-priority idle waited for as
+   * long as anything repainted every frame, e.g. the prompt's blinking
+   * cursor for its first 10 s, and the label kept "100 %". */
   if (self->fit && fabs (fit_zoom (self) - self->notified_zoom) > 1e-6 && self->zoom_notify_idle == 0)
     self->zoom_notify_idle = g_idle_add_full (G_PRIORITY_HIGH_IDLE, zoom_notify_idle_cb, self, NULL);
 }

@@ -139,7 +139,9 @@ sync_flap_toggle (gpointer user_data)
 static void
 flap_folded_cb (EaselWindow *self)
 {
-  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, sync_flap_toggle, g_object_ref (self), g_object_unref);
+  /* High: a focused text view repaints every frame while its cursor blinks
+   * (~10 s), and a default-priority idle waits all that time. */
+  g_idle_add_full (G_PRIORITY_HIGH_IDLE, sync_flap_toggle, g_object_ref (self), g_object_unref);
 }
 
 static void
