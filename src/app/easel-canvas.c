@@ -519,6 +519,8 @@ selection_idle_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static void update_history_actions (EaselCanvas *self);
+
 static void
 mask_changed_cb (EaselCanvas         *self,
                  const EaselMaskRect *area,
@@ -537,6 +539,11 @@ mask_changed_cb (EaselCanvas         *self,
   /* Emptiness is a full scan: once per main-loop turn, not per dab. */
   if (self->selection_idle == 0)
     self->selection_idle = g_idle_add_full (G_PRIORITY_HIGH_IDLE, selection_idle_cb, self, NULL);
+
+  /* Undo must work for the very next key press: input events are
+   * dispatched before any idle, so a Ctrl+Z typed right after a stroke
+   * found "canvas.undo" still disabled and was dropped. */
+  update_history_actions (self);
 
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
@@ -1168,7 +1175,7 @@ key_released_cb (EaselCanvas           *self,
 /* Actions */
 
 static void
-update_actions (EaselCanvas *self)
+update_history_actions (EaselCanvas *self)
 {
   GtkWidget *widget = GTK_WIDGET (self);
   gboolean have_mask = self->mask != NULL;
@@ -1176,6 +1183,15 @@ update_actions (EaselCanvas *self)
   gtk_widget_action_set_enabled (widget, "canvas.undo",
                                  self->before_restore != NULL || (have_mask && easel_mask_can_undo (self->mask)));
   gtk_widget_action_set_enabled (widget, "canvas.redo", have_mask && easel_mask_can_redo (self->mask));
+}
+
+static void
+update_actions (EaselCanvas *self)
+{
+  GtkWidget *widget = GTK_WIDGET (self);
+  gboolean have_mask = self->mask != NULL;
+
+  update_history_actions (self);
   gtk_widget_action_set_enabled (widget, "canvas.invert", have_mask);
   gtk_widget_action_set_enabled (widget, "canvas.clear", have_mask && self->has_selection);
   gtk_widget_action_set_enabled (widget, "canvas.fill-all", have_mask);
