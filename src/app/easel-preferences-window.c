@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "easel-params.h"
 #include "easel-params-popover.h"
@@ -75,6 +76,11 @@ struct _EaselPreferencesWindow
   AdwActionRow *spin_action_rows[N_SPIN_ROWS];
   GtkSpinButton *spins[N_SPIN_ROWS];
   gboolean updating;
+
+  /* "Remove Key" can be undone while its toast is up: the key is kept in
+   * memory (never on disk) until then. */
+  char *removed_key;
+  char *removed_from;     /* the server it belonged to */
 };
 
 G_DEFINE_FINAL_TYPE (EaselPreferencesWindow, easel_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
@@ -214,21 +220,67 @@ test_key_cb (EaselPreferencesWindow *self)
 }
 
 static void
+forget_removed_key (EaselPreferencesWindow *self)
+{
+  if (self->removed_key != NULL)
+    {
+      memset (self->removed_key, 0, strlen (self->removed_key));
+      g_clear_pointer (&self->removed_key, g_free);
+    }
+  g_clear_pointer (&self->removed_from, g_free);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "prefs.undo-remove-key", FALSE);
+}
+
+static void
+removed_toast_dismissed_cb (EaselPreferencesWindow *self)
+{
+  forget_removed_key (self);
+}
+
+static void
 cleared_cb (GObject      *object,
             GAsyncResult *result,
             gpointer      user_data)
 {
   g_autoptr(EaselPreferencesWindow) self = user_data;
   g_autoptr(GError) error = NULL;
+  AdwToast *removed;
 
   if (!easel_secret_clear_finish (result, &error))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         toast (self, error->message);
+      forget_removed_key (self);
       return;
     }
-  toast (self, _("Key removed from the keyring"));
+
+  removed = adw_toast_new (_("Key removed from the keyring"));
+  if (self->removed_key != NULL)
+    {
+      adw_toast_set_button_label (removed, _("_Undo"));
+      adw_toast_set_action_name (removed, "prefs.undo-remove-key");
+      gtk_widget_action_set_enabled (GTK_WIDGET (self), "prefs.undo-remove-key", TRUE);
+      g_signal_connect_object (removed, "dismissed", G_CALLBACK (removed_toast_dismissed_cb), self,
+                               G_CONNECT_SWAPPED);
+    }
+  adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self), removed);
   easel_application_reload_key (self->app);
+}
+
+static void
+looked_up_for_removal_cb (GObject      *object,
+                          GAsyncResult *result,
+                          gpointer      user_data)
+{
+  g_autoptr(EaselPreferencesWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  forget_removed_key (self);
+  self->removed_key = easel_secret_lookup_finish (result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  self->removed_from = current_base_url (self);
+  easel_secret_clear_async (self->removed_from, self->cancellable, cleared_cb, g_object_ref (self));
 }
 
 static void
@@ -236,7 +288,40 @@ remove_key_cb (EaselPreferencesWindow *self)
 {
   g_autofree char *base_url = current_base_url (self);
 
-  easel_secret_clear_async (base_url, self->cancellable, cleared_cb, g_object_ref (self));
+  /* Read it first, so the toast can put it back. */
+  easel_secret_lookup_async (base_url, self->cancellable, looked_up_for_removal_cb, g_object_ref (self));
+}
+
+static void
+restored_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(EaselPreferencesWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!easel_secret_store_finish (result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        toast (self, error->message);
+      return;
+    }
+  toast (self, _("Key restored"));
+  easel_application_reload_key (self->app);
+}
+
+static void
+undo_remove_key_action (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *param)
+{
+  EaselPreferencesWindow *self = EASEL_PREFERENCES_WINDOW (widget);
+
+  if (self->removed_key == NULL || self->removed_from == NULL)
+    return;
+  easel_secret_store_async (self->removed_from, self->removed_key, self->cancellable,
+                            restored_cb, g_object_ref (self));
+  forget_removed_key (self);
 }
 
 static void
@@ -448,6 +533,7 @@ easel_preferences_window_dispose (GObject *object)
 {
   EaselPreferencesWindow *self = (EaselPreferencesWindow *)object;
 
+  forget_removed_key (self);
   g_cancellable_cancel (self->cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self), EASEL_TYPE_PREFERENCES_WINDOW);
   g_clear_object (&self->app);
@@ -465,6 +551,8 @@ easel_preferences_window_class_init (EaselPreferencesWindowClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = easel_preferences_window_dispose;
+
+  gtk_widget_class_install_action (widget_class, "prefs.undo-remove-key", NULL, undo_remove_key_action);
 
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PREFIX "/ui/easel-preferences-window.ui");
   gtk_widget_class_bind_template_child (widget_class, EaselPreferencesWindow, key_row);
@@ -488,6 +576,7 @@ easel_preferences_window_init (EaselPreferencesWindow *self)
   self->cancellable = g_cancellable_new ();
   gtk_widget_init_template (GTK_WIDGET (self));
   build_default_rows (self);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "prefs.undo-remove-key", FALSE);
 }
 
 EaselPreferencesWindow *

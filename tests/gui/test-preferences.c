@@ -403,6 +403,81 @@ test_key_saved_hides_apply (Fixture       *f,
   g_assert_false (gtk_widget_get_visible (apply));
 }
 
+static gboolean
+is_button_with_label (GtkWidget    *widget,
+                      gconstpointer label)
+{
+  return GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0;
+}
+
+static gboolean
+remove_button_sensitive (Fixture *f)
+{
+  GtkWidget *remove = find_where (GTK_WIDGET (f->prefs), is_button_with_label, "_Remove Key");
+
+  return remove != NULL && gtk_widget_is_sensitive (remove);
+}
+
+static gboolean
+key_removed (Fixture *f)
+{
+  return !key_in_keyring (f);
+}
+
+static void
+wait_until (gboolean (*cond) (Fixture *), Fixture *f)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (!cond (f) && g_get_monotonic_time () < deadline)
+    spin_ms (10);
+}
+
+/* Remove Key is destructive: its toast's Undo puts the same key back. */
+static void
+test_remove_key_undo (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *base_url = NULL;
+  g_autofree char *back = NULL;
+  GtkWidget *remove;
+
+  if (g_getenv ("OPENAI_API_KEY"))
+    {
+      g_test_skip ("OPENAI_API_KEY wins over the keyring");
+      return;
+    }
+  base_url = easel_application_dup_base_url (f->app);
+  if (!easel_secret_store_sync (base_url, "sk-test-remove-and-undo", NULL, &error))
+    {
+      g_test_skip ("no usable keyring here");
+      return;
+    }
+  easel_application_reload_key (f->app);
+  wait_until (key_in_keyring, f);
+  g_assert_true (key_in_keyring (f));
+
+  remove = find_where (GTK_WIDGET (f->prefs), is_button_with_label, "_Remove Key");
+  g_assert_nonnull (remove);
+  wait_until (remove_button_sensitive, f);
+  g_assert_true (gtk_widget_is_sensitive (remove));
+  gtk_widget_activate (remove);
+  wait_until (key_removed, f);
+  g_assert_false (key_in_keyring (f));
+
+  /* The toast's button runs this action. */
+  spin_ms (50);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->prefs), "prefs.undo-remove-key", NULL));
+  wait_until (key_in_keyring, f);
+  back = easel_secret_lookup_sync (base_url, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (back, ==, "sk-test-remove-and-undo");
+
+  /* Leave the keyring as it was. */
+  g_assert_true (easel_secret_clear_sync (base_url, NULL, NULL));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -431,6 +506,8 @@ main (int   argc,
               fixture_setup, test_server_in_use, fixture_teardown);
   g_test_add ("/gui/preferences/key-saved-hides-apply", Fixture, NULL,
               fixture_setup, test_key_saved_hides_apply, fixture_teardown);
+  g_test_add ("/gui/preferences/remove-key-undo", Fixture, NULL,
+              fixture_setup, test_remove_key_undo, fixture_teardown);
   for (guint i = 0; i < G_N_ELEMENTS (unsupported_cases); i++)
     {
       g_autofree char *path = g_strdup_printf ("/gui/preferences/unsupported/%s", unsupported_cases[i].prop);
