@@ -547,9 +547,14 @@ image_file_loaded_cb (GObject      *object,
           g_autofree char *message = g_strdup_printf (_("The image file is missing from the library: %s"),
                                                       error->message);
 
-          g_warning ("%s", message);
+          /* A user-facing condition (the status says it), not a bug. */
+          g_message ("%s", message);
           easel_session_turn_set_status (self, message);
           g_clear_object (&self->loading);
+          /* Nothing to load any more: whoever waits for "texture" (the
+           * canvas) stops waiting and shows that there is no image. */
+          g_clear_object (&self->image_file);
+          g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TEXTURE]);
         }
       return;
     }

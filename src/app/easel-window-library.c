@@ -859,7 +859,7 @@ thumbnail_loaded_cb (GObject      *object,
       g_autofree char *message = g_strdup_printf (_("The image of this turn could not be read: %s"),
                                                   error->message);
 
-      g_warning ("%s", message);
+      g_message ("%s", message);
       easel_session_turn_set_status (turn, message);
       return;
     }

@@ -320,6 +320,13 @@ offscreen_back (Fixture *f)
          easel_session_turn_get_texture (offscreen_turn);
 }
 
+static gboolean
+canvas_empty_and_status (Fixture *f)
+{
+  return easel_canvas_get_texture (easel_window_get_canvas (f->window)) == NULL &&
+         easel_session_turn_get_status (offscreen_turn) != NULL;
+}
+
 /* Once stored, a turn off the canvas keeps only its thumbnail; selecting it
  * brings the full image back from the library file. */
 static void
@@ -356,6 +363,17 @@ test_offscreen_thumbnails (Fixture       *f,
   /* Still the head, the second turn keeps its image for the next send; a
    * turn that is neither would have let go (checked above). */
   g_assert_nonnull (easel_session_turn_get_texture (second));
+
+  /* Back to the second turn: the first lets go again. Then its file goes
+   * missing behind our back: selecting it must not leave the second turn's
+   * image on the canvas, and the turn says what happened. */
+  gtk_selection_model_select_item (selection, 1, TRUE);
+  g_assert_true (wait_for (offscreen_released, f, 20000));
+  g_assert_cmpint (g_unlink (g_file_peek_path (easel_session_turn_get_image_file (offscreen_turn))), ==, 0);
+  gtk_selection_model_select_item (selection, 0, TRUE);
+  g_assert_true (wait_for (canvas_empty_and_status, f, 20000));
+  g_assert_null (easel_session_turn_get_texture (offscreen_turn));
+  g_assert_nonnull (easel_session_turn_get_thumbnail (offscreen_turn));
   offscreen_turn = NULL;
 }
 
