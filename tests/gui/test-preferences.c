@@ -16,6 +16,7 @@
 #include "easel-application.h"
 #include "easel-params.h"
 #include "easel-preferences-window.h"
+#include "fake-server.h"
 
 typedef struct
 {
@@ -478,6 +479,48 @@ test_remove_key_undo (Fixture       *f,
   g_assert_true (easel_secret_clear_sync (base_url, NULL, NULL));
 }
 
+static EaselFakeServer *models_server;
+
+static gboolean
+models_asked (Fixture *f)
+{
+  GtkWidget *test = find_where (GTK_WIDGET (f->prefs), is_button_with_label, "_Test Key");
+
+  return easel_fake_server_get_n_requests (models_server) > 0 && gtk_widget_is_sensitive (test);
+}
+
+/* Test Key asks the configured server's /v1/models with the key in use. */
+static void
+test_test_key (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  const EaselFakeRequest *request;
+  GtkWidget *test;
+
+  models_server = easel_fake_server_new (&error);
+  g_assert_no_error (error);
+  g_setenv ("OPENAI_BASE_URL", easel_fake_server_get_base_url (models_server), TRUE);
+  g_setenv ("OPENAI_API_KEY", "sk-test-models", TRUE);
+  easel_application_reload_key (f->app);
+
+  test = find_where (GTK_WIDGET (f->prefs), is_button_with_label, "_Test Key");
+  g_assert_nonnull (test);
+  gtk_widget_activate (test);
+  wait_until (models_asked, f);
+
+  g_assert_cmpuint (easel_fake_server_get_n_requests (models_server), ==, 1);
+  request = easel_fake_server_get_request (models_server, 0);
+  g_assert_cmpstr (request->method, ==, "GET");
+  g_assert_cmpstr (request->path, ==, "/v1/models");
+  g_assert_cmpstr (easel_fake_request_get_header (request, "Authorization"), ==, "Bearer sk-test-models");
+  g_assert_true (gtk_widget_is_sensitive (test));
+
+  g_unsetenv ("OPENAI_API_KEY");
+  g_unsetenv ("OPENAI_BASE_URL");
+  g_clear_pointer (&models_server, easel_fake_server_free);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -508,6 +551,8 @@ main (int   argc,
               fixture_setup, test_key_saved_hides_apply, fixture_teardown);
   g_test_add ("/gui/preferences/remove-key-undo", Fixture, NULL,
               fixture_setup, test_remove_key_undo, fixture_teardown);
+  g_test_add ("/gui/preferences/test-key", Fixture, NULL,
+              fixture_setup, test_test_key, fixture_teardown);
   for (guint i = 0; i < G_N_ELEMENTS (unsupported_cases); i++)
     {
       g_autofree char *path = g_strdup_printf ("/gui/preferences/unsupported/%s", unsupported_cases[i].prop);
