@@ -15,6 +15,7 @@
 #include "easel-gallery-private.h"
 #include "easel-store.h"
 #include "easel-thumbnailer.h"
+#include "gui-test-util.h"
 
 static gboolean have_display;
 
@@ -124,29 +125,10 @@ fixture_seed (Fixture *f,
 }
 
 static void
-rm_rf (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)))
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-
-        if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-          rm_rf (child);
-        else
-          g_unlink (child);
-      }
-  g_rmdir (path);
-}
-
-static void
 fixture_close (Fixture *f)
 {
   g_clear_object (&f->store);
-  rm_rf (f->dir);
+  easel_test_rm_rf (f->dir);
   g_clear_pointer (&f->dir, g_free);
 }
 
@@ -430,7 +412,7 @@ test_thumbnailer (void)
     }
 
   g_assert_cmpuint (easel_thumbnailer_get_n_in_memory (thumbnailer), ==, 1);
-  rm_rf (dir);
+  easel_test_rm_rf (dir);
 }
 
 static void
@@ -655,6 +637,6 @@ main (int   argc,
   g_test_add_func ("/gallery/widget/star-and-reuse", test_widget_star_and_reuse);
 
   ret = g_test_run ();
-  rm_rf (cache);
+  easel_test_rm_rf (cache);
   return ret;
 }

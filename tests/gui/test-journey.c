@@ -32,11 +32,11 @@
 #include "easel-window.h"
 #include "easel-window-private.h"
 #include "fake-server.h"
+#include "gui-test-util.h"
 
 #define TIMEOUT_MS 20000
 
 typedef struct _Journey Journey;
-typedef gboolean (*Cond) (Journey *j);
 typedef void (*Steps) (Journey *j);
 
 struct _Journey
@@ -160,35 +160,6 @@ own_notifications (guint *n_notified)
 }
 
 /* Main loop helpers */
-
-static gboolean
-wait_for (Cond     cond,
-          Journey *j,
-          guint    timeout_ms)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64)timeout_ms * 1000;
-
-  while (!cond (j))
-    {
-      if (g_get_monotonic_time () > deadline)
-        return FALSE;
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-  return TRUE;
-}
-
-static void
-spin_ms (guint ms)
-{
-  gint64 until = g_get_monotonic_time () + (gint64)ms * 1000;
-
-  while (g_get_monotonic_time () < until)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-}
 
 /* Finding what a user would see */
 
@@ -593,7 +564,7 @@ step_set_key (Journey *j)
   prefs = GTK_WIDGET (preferences_window (j));
   row = find_of_type (prefs, ADW_TYPE_PASSWORD_ENTRY_ROW);
   gtk_editable_set_text (GTK_EDITABLE (row), j->key);
-  spin_ms (50);
+  easel_test_spin_ms (50);
   apply = find_widget (row, is_button_with_icon, "adw-entry-apply-symbolic");
   click (apply);
 
@@ -606,7 +577,7 @@ step_set_key (Journey *j)
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (row)), ==, "");
 
   gtk_window_close (GTK_WINDOW (prefs));
-  spin_ms (50);
+  easel_test_spin_ms (50);
 }
 
 static void
@@ -727,7 +698,7 @@ step_cancel (Journey *j)
   g_assert_cmpstr (gtk_actionable_get_action_name (GTK_ACTIONABLE (send_button (j))), ==, "win.send");
 
   /* Nothing late changes it. */
-  spin_ms (600);
+  easel_test_spin_ms (600);
   g_assert_cmpint (easel_session_turn_get_state (cancelled), ==, EASEL_TURN_CANCELLED);
   g_assert_true (easel_session_turn_get_parent (cancelled) == before);
 

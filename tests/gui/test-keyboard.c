@@ -19,6 +19,7 @@
 #include "easel-session.h"
 #include "easel-window.h"
 #include "fake-server.h"
+#include "gui-test-util.h"
 
 typedef struct
 {
@@ -29,33 +30,6 @@ typedef struct
   char *title;
   EaselWindow *window;
 } Fixture;
-
-static gboolean
-wait_for (gboolean (*cond) (Fixture *), Fixture *f, guint timeout_ms)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64)timeout_ms * 1000;
-
-  while (!cond (f))
-    {
-      if (g_get_monotonic_time () > deadline)
-        return FALSE;
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-  return TRUE;
-}
-
-static void
-spin_ms (guint ms)
-{
-  gint64 until = g_get_monotonic_time () + (gint64)ms * 1000;
-
-  while (g_get_monotonic_time () < until)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-}
 
 static EaselSession *
 session (Fixture *f)
@@ -99,7 +73,7 @@ press (Fixture    *f,
   g_spawn_sync (NULL, (char **)type, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, &status, &error);
   g_assert_no_error (error);
   g_assert_true (g_spawn_check_wait_status (status, NULL));
-  spin_ms (50);
+  easel_test_spin_ms (50);
 }
 
 static gboolean
@@ -129,29 +103,7 @@ fixture_setup (Fixture       *f,
   gtk_window_set_title (GTK_WINDOW (f->window), f->title);
   gtk_window_present (GTK_WINDOW (f->window));
   g_assert_true (wait_for (window_mapped, f, 5000));
-  spin_ms (100);
-}
-
-static void
-rm_rf (const char *path)
-{
-  g_autoptr(GFile) file = g_file_new_for_path (path);
-  g_autoptr(GFileEnumerator) children = NULL;
-  GFileInfo *info;
-
-  children = g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME "," G_FILE_ATTRIBUTE_STANDARD_TYPE,
-                                        G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
-  while (children && (info = g_file_enumerator_next_file (children, NULL, NULL)))
-    {
-      g_autofree char *child = g_build_filename (path, g_file_info_get_name (info), NULL);
-
-      if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
-        rm_rf (child);
-      else
-        g_unlink (child);
-      g_object_unref (info);
-    }
-  g_rmdir (path);
+  easel_test_spin_ms (100);
 }
 
 static void
@@ -159,11 +111,11 @@ fixture_teardown (Fixture       *f,
                   gconstpointer  data)
 {
   gtk_window_destroy (GTK_WINDOW (f->window));
-  spin_ms (50);
+  easel_test_spin_ms (50);
   g_clear_object (&f->store);
   g_clear_object (&f->client);
   g_clear_pointer (&f->server, easel_fake_server_free);
-  rm_rf (f->dir);
+  easel_test_rm_rf (f->dir);
   g_free (f->dir);
   g_free (f->title);
 }

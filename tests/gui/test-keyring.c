@@ -7,14 +7,12 @@
  * the key. Skips when there is no Secret Service.
  */
 
-#define _GNU_SOURCE  /* memmem */
 #define G_LOG_DOMAIN "test-keyring"
 
 #include "config.h"
 
-#include <string.h>
-
 #include "easel-core.h"
+#include "gui-test-util.h"
 
 static GAsyncResult *
 wait_result (GAsyncResult **slot)
@@ -30,45 +28,6 @@ got_result (GObject      *object,
             gpointer      user_data)
 {
   *(GAsyncResult **)user_data = g_object_ref (result);
-}
-
-static gboolean
-tree_contains (GFile      *dir,
-               const char *needle,
-               guint      *n_files)
-{
-  g_autoptr(GFileEnumerator) enumerator = NULL;
-  GFileInfo *info;
-  GFile *child;
-
-  enumerator = g_file_enumerate_children (dir, G_FILE_ATTRIBUTE_STANDARD_NAME "," G_FILE_ATTRIBUTE_STANDARD_TYPE,
-                                          G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
-  if (enumerator == NULL)
-    return FALSE;
-
-  while (g_file_enumerator_iterate (enumerator, &info, &child, NULL, NULL) && info != NULL)
-    {
-      if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
-        {
-          if (tree_contains (child, needle, n_files))
-            return TRUE;
-        }
-      else if (g_file_info_get_file_type (info) == G_FILE_TYPE_REGULAR)
-        {
-          g_autofree char *contents = NULL;
-          gsize len = 0;
-
-          (*n_files)++;
-          if (g_file_load_contents (child, NULL, &contents, &len, NULL, NULL) &&
-              memmem (contents, len, needle, strlen (needle)) != NULL)
-            {
-              g_autofree char *path = g_file_get_path (child);
-              g_test_message ("key found in %s", path);
-              return TRUE;
-            }
-        }
-    }
-  return FALSE;
 }
 
 static void
@@ -101,7 +60,7 @@ test_key_round_trip (void)
 
   /* Whatever the keyring wrote under $HOME is encrypted: the key's text
    * must not appear in any file. */
-  g_assert_false (tree_contains (home, key, &n_files));
+  g_assert_false (easel_test_tree_contains (home, key, &n_files));
   g_test_message ("%u files under $HOME checked", n_files);
 
   easel_secret_clear_async (base_url, NULL, got_result, &cleared);

@@ -19,6 +19,7 @@
 #include "easel-window.h"
 #include "easel-window-private.h"
 #include "fake-server.h"
+#include "gui-test-util.h"
 
 typedef struct
 {
@@ -32,35 +33,6 @@ typedef struct
   gint64 conversation_id;
   GPtrArray *turns;
 } Fixture;
-
-typedef gboolean (*Cond) (Fixture *f);
-
-static gboolean
-wait_for (Cond cond, Fixture *f, guint timeout_ms)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64)timeout_ms * 1000;
-
-  while (!cond (f))
-    {
-      if (g_get_monotonic_time () > deadline)
-        return FALSE;
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-  return TRUE;
-}
-
-static void
-spin_ms (guint ms)
-{
-  gint64 until = g_get_monotonic_time () + (gint64)ms * 1000;
-
-  while (g_get_monotonic_time () < until)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-}
 
 static EaselSession *
 session (Fixture *f)
@@ -115,39 +87,17 @@ fixture_setup (Fixture       *f,
 }
 
 static void
-rm_rf (const char *path)
-{
-  g_autoptr(GFile) file = g_file_new_for_path (path);
-  g_autoptr(GFileEnumerator) children = NULL;
-  GFileInfo *info;
-
-  children = g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME "," G_FILE_ATTRIBUTE_STANDARD_TYPE,
-                                        G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
-  while (children && (info = g_file_enumerator_next_file (children, NULL, NULL)))
-    {
-      g_autofree char *child = g_build_filename (path, g_file_info_get_name (info), NULL);
-
-      if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
-        rm_rf (child);
-      else
-        g_unlink (child);
-      g_object_unref (info);
-    }
-  g_rmdir (path);
-}
-
-static void
 fixture_teardown (Fixture       *f,
                   gconstpointer  data)
 {
   if (f->window)
     gtk_window_destroy (GTK_WINDOW (f->window));
-  spin_ms (50);
+  easel_test_spin_ms (50);
   g_clear_pointer (&f->turns, g_ptr_array_unref);
   g_clear_object (&f->store);
   g_clear_object (&f->client);
   g_clear_pointer (&f->server, easel_fake_server_free);
-  rm_rf (f->dir);
+  easel_test_rm_rf (f->dir);
   g_free (f->dir);
 }
 
@@ -409,7 +359,7 @@ test_continue_in_new_window (Fixture       *f,
 
   /* A fresh window on the same library, as after a restart. */
   gtk_window_destroy (GTK_WINDOW (f->window));
-  spin_ms (20);
+  easel_test_spin_ms (20);
   f->window = new_window (f);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (session (f))), ==, 0);
 
@@ -500,7 +450,7 @@ test_import_exported_png (Fixture       *f,
 
   /* A fresh window, and the PNG dropped on it. */
   gtk_window_destroy (GTK_WINDOW (f->window));
-  spin_ms (20);
+  easel_test_spin_ms (20);
   f->window = new_window (f);
   import_response_id = second_id;
   easel_window_import_file (f->window, png);
@@ -788,7 +738,7 @@ test_retry_restored (Fixture       *f,
 
   /* A fresh window on the same library, as after a restart. */
   gtk_window_destroy (GTK_WINDOW (f->window));
-  spin_ms (20);
+  easel_test_spin_ms (20);
   f->window = new_window (f);
   restored_turn_id = stored_turn (f, 1)->id;
   easel_window_continue_conversation (f->window, f->conversation_id, restored_turn_id);
@@ -868,7 +818,7 @@ test_store_opens_async (Fixture       *f,
   GtkWidget *loading;
 
   /* A library from an earlier case would be reused: start from nothing. */
-  rm_rf (dir);
+  easel_test_rm_rf (dir);
   if (c->corrupt)
     {
       g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);

@@ -17,6 +17,7 @@
 
 #include "easel-application.h"
 #include "easel-window-private.h"
+#include "gui-test-util.h"
 
 #define TIMEOUT_MS 20000
 
@@ -27,21 +28,6 @@ typedef struct
   gboolean with_env_key;
   gboolean checked;
 } Run;
-
-static gboolean
-wait_for (gboolean (*cond) (Run *), Run *run, guint timeout_ms)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64)timeout_ms * 1000;
-
-  while (!cond (run))
-    {
-      if (g_get_monotonic_time () > deadline)
-        return FALSE;
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-  return TRUE;
-}
 
 static gboolean
 key_checked (Run *run)
@@ -97,34 +83,6 @@ activate_cb (GApplication *app,
 }
 
 /* Every regular file under @path, read whole, must not contain @needle. */
-static void
-assert_not_in_files (const char *path,
-                     const char *needle)
-{
-  g_autoptr(GFile) dir = g_file_new_for_path (path);
-  g_autoptr(GFileEnumerator) children = NULL;
-  GFileInfo *info;
-
-  children = g_file_enumerate_children (dir, G_FILE_ATTRIBUTE_STANDARD_NAME "," G_FILE_ATTRIBUTE_STANDARD_TYPE,
-                                        G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
-  while (children && (info = g_file_enumerator_next_file (children, NULL, NULL)))
-    {
-      g_autofree char *child = g_build_filename (path, g_file_info_get_name (info), NULL);
-
-      if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
-        assert_not_in_files (child, needle);
-      else if (g_file_info_get_file_type (info) == G_FILE_TYPE_REGULAR)
-        {
-          g_autofree char *contents = NULL;
-          gsize length = 0;
-
-          if (g_file_get_contents (child, &contents, &length, NULL) &&
-              g_strstr_len (contents, length, needle) != NULL)
-            g_error ("%s holds the API key", child);
-        }
-      g_object_unref (info);
-    }
-}
 
 static void
 run_app (gboolean with_env_key)
@@ -151,7 +109,12 @@ run_app (gboolean with_env_key)
   g_assert_true (run.checked);
   g_clear_object (&run.app);
 
-  assert_not_in_files (g_get_home_dir (), key);
+  {
+    g_autoptr(GFile) home = g_file_new_for_path (g_get_home_dir ());
+    guint n_files = 0;
+
+    g_assert_false (easel_test_tree_contains (home, key, &n_files));
+  }
   g_unsetenv ("OPENAI_API_KEY");
 }
 

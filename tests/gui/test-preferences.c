@@ -17,6 +17,7 @@
 #include "easel-params.h"
 #include "easel-preferences-window.h"
 #include "fake-server.h"
+#include "gui-test-util.h"
 
 typedef struct
 {
@@ -24,18 +25,6 @@ typedef struct
   GSettings *settings;
   EaselPreferencesWindow *prefs;
 } Fixture;
-
-static void
-spin_ms (guint ms)
-{
-  gint64 until = g_get_monotonic_time () + (gint64)ms * 1000;
-
-  while (g_get_monotonic_time () < until)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-}
 
 static void
 fixture_setup (Fixture       *f,
@@ -68,7 +57,7 @@ fixture_setup (Fixture       *f,
 
   f->prefs = easel_preferences_window_new (f->app, NULL);
   gtk_window_present (GTK_WINDOW (f->prefs));
-  spin_ms (20);
+  easel_test_spin_ms (20);
 }
 
 static void
@@ -76,7 +65,7 @@ fixture_teardown (Fixture       *f,
                   gconstpointer  data)
 {
   gtk_window_destroy (GTK_WINDOW (f->prefs));
-  spin_ms (20);
+  easel_test_spin_ms (20);
   g_clear_object (&f->app);
 }
 
@@ -120,7 +109,7 @@ choose (Fixture    *f,
     if (g_strcmp0 (gtk_string_list_get_string (GTK_STRING_LIST (model), i), value) == 0)
       {
         adw_combo_row_set_selected (row, i);
-        spin_ms (10);
+        easel_test_spin_ms (10);
         return;
       }
   g_error ("%s offers no %s", prop, value);
@@ -213,7 +202,7 @@ test_follows_settings (Fixture       *f,
                        gconstpointer  data)
 {
   g_settings_set_string (f->settings, "quality", "low");
-  spin_ms (10);
+  easel_test_spin_ms (10);
   g_assert_cmpstr (selected (f, "quality"), ==, "low");
 }
 
@@ -354,7 +343,7 @@ test_server_in_use (Fixture       *f,
     return;
 
   g_settings_set_string (f->settings, "base-url", "http://127.0.0.1:8123/v1");
-  spin_ms (10);
+  easel_test_spin_ms (10);
   g_assert_nonnull (strstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), "http://127.0.0.1:8123/v1"));
 }
 
@@ -387,19 +376,19 @@ test_key_saved_hides_apply (Fixture       *f,
 
   easel_preferences_window_focus_key (f->prefs);
   gtk_editable_set_text (GTK_EDITABLE (row), "sk-test-not-a-real-key");
-  spin_ms (10);
+  easel_test_spin_ms (10);
   g_assert_true (gtk_widget_get_visible (apply));
 
   g_signal_emit_by_name (text, "activate");
   deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
   while (!key_in_keyring (f) && g_get_monotonic_time () < deadline)
-    spin_ms (10);
+    easel_test_spin_ms (10);
   if (!key_in_keyring (f))
     {
       g_test_skip ("no usable keyring here");
       return;
     }
-  spin_ms (20);
+  easel_test_spin_ms (20);
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (row)), ==, "");
   g_assert_false (gtk_widget_get_visible (apply));
 }
@@ -425,14 +414,6 @@ key_removed (Fixture *f)
   return !key_in_keyring (f);
 }
 
-static void
-wait_until (gboolean (*cond) (Fixture *), Fixture *f)
-{
-  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-
-  while (!cond (f) && g_get_monotonic_time () < deadline)
-    spin_ms (10);
-}
 
 /* Remove Key is destructive: its toast's Undo puts the same key back. */
 static void
@@ -456,21 +437,21 @@ test_remove_key_undo (Fixture       *f,
       return;
     }
   easel_application_reload_key (f->app);
-  wait_until (key_in_keyring, f);
+  wait_for (key_in_keyring, f, 10000);
   g_assert_true (key_in_keyring (f));
 
   remove = find_where (GTK_WIDGET (f->prefs), is_button_with_label, "_Remove Key");
   g_assert_nonnull (remove);
-  wait_until (remove_button_sensitive, f);
+  wait_for (remove_button_sensitive, f, 10000);
   g_assert_true (gtk_widget_is_sensitive (remove));
   gtk_widget_activate (remove);
-  wait_until (key_removed, f);
+  wait_for (key_removed, f, 10000);
   g_assert_false (key_in_keyring (f));
 
   /* The toast's button runs this action. */
-  spin_ms (50);
+  easel_test_spin_ms (50);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->prefs), "prefs.undo-remove-key", NULL));
-  wait_until (key_in_keyring, f);
+  wait_for (key_in_keyring, f, 10000);
   back = easel_secret_lookup_sync (base_url, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (back, ==, "sk-test-remove-and-undo");
@@ -507,7 +488,7 @@ test_test_key (Fixture       *f,
   test = find_where (GTK_WIDGET (f->prefs), is_button_with_label, "_Test Key");
   g_assert_nonnull (test);
   gtk_widget_activate (test);
-  wait_until (models_asked, f);
+  wait_for (models_asked, f, 10000);
 
   g_assert_cmpuint (easel_fake_server_get_n_requests (models_server), ==, 1);
   request = easel_fake_server_get_request (models_server, 0);

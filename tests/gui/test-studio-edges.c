@@ -18,6 +18,7 @@
 #include "easel-turn-row.h"
 #include "easel-window.h"
 #include "fake-server.h"
+#include "gui-test-util.h"
 
 typedef struct
 {
@@ -40,33 +41,6 @@ typedef struct
 } Fixture;
 
 /* ---- Main loop helpers ---- */
-
-static gboolean
-wait_for (gboolean (*cond) (Fixture *), Fixture *f, guint timeout_ms)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64)timeout_ms * 1000;
-
-  while (!cond (f))
-    {
-      if (g_get_monotonic_time () > deadline)
-        return FALSE;
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-  return TRUE;
-}
-
-static void
-spin_ms (guint ms)
-{
-  gint64 until = g_get_monotonic_time () + (gint64)ms * 1000;
-
-  while (g_get_monotonic_time () < until)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-}
 
 /* ---- Widget lookup ---- */
 
@@ -267,7 +241,7 @@ fixture_teardown (Fixture       *f,
   if (f->watched)
     g_signal_handlers_disconnect_by_data (f->watched, f);
   gtk_window_destroy (GTK_WINDOW (f->window));
-  spin_ms (20);
+  easel_test_spin_ms (20);
   g_clear_object (&f->watched);
   g_clear_object (&f->app);
   g_clear_object (&f->client);
@@ -792,7 +766,7 @@ test_candidate_strip (Fixture       *f,
   g_assert_true (wait_for (head_row_exists, f, 5000));
   row = find_row (f, head (f));
   strip = GTK_FLOW_BOX (row_child (row, "candidates_box"));
-  spin_ms (50);
+  easel_test_spin_ms (50);
   g_assert_true (is_shown (GTK_WIDGET (strip)));
   g_assert_nonnull (gtk_flow_box_get_child_at_index (strip, 2));
   g_assert_null (gtk_flow_box_get_child_at_index (strip, 3));
@@ -932,7 +906,7 @@ test_paste_attachment (Fixture       *f,
   gtk_widget_grab_focus (text_view);
   g_signal_emit_by_name (text_view, "paste-clipboard");
   g_assert_true (wait_for (has_attachment, f, 5000));
-  spin_ms (50);
+  easel_test_spin_ms (50);
   g_assert_nonnull (gtk_flow_box_get_child_at_index (attachments_box, 0));
   g_assert_true (gtk_revealer_get_reveal_child (GTK_REVEALER (child_of (f->composer, EASEL_TYPE_COMPOSER,
                                                                         "attachments_revealer"))));
@@ -1012,7 +986,7 @@ test_narrow_window (Fixture       *f,
   GtkWidget *toggle;
   GtkWidget *list_view = child_of (f->window, EASEL_TYPE_WINDOW, "list_view");
 
-  spin_ms (100);
+  easel_test_spin_ms (100);
   g_assert_false (adw_flap_get_folded (flap_of (f)));
 
   gtk_window_set_default_size (GTK_WINDOW (f->window), 400, 700);

@@ -13,6 +13,7 @@
 #include "easel-session.h"
 #include "easel-window.h"
 #include "fake-server.h"
+#include "gui-test-util.h"
 
 typedef struct
 {
@@ -24,33 +25,6 @@ typedef struct
   GPtrArray *frames;        /* "partial"/"final" per canvas texture change */
   GPtrArray *statuses;      /* every session status line seen */
 } Fixture;
-
-static gboolean
-wait_for (gboolean (*cond) (Fixture *), Fixture *f, guint timeout_ms)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64)timeout_ms * 1000;
-
-  while (!cond (f))
-    {
-      if (g_get_monotonic_time () > deadline)
-        return FALSE;
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-  return TRUE;
-}
-
-static void
-spin_ms (guint ms)
-{
-  gint64 until = g_get_monotonic_time () + (gint64)ms * 1000;
-
-  while (g_get_monotonic_time () < until)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-}
 
 static EaselSessionTurn *
 head (Fixture *f)
@@ -133,7 +107,7 @@ fixture_teardown (Fixture       *f,
   g_signal_handlers_disconnect_by_data (f->canvas, f);
   g_signal_handlers_disconnect_by_data (f->session, f);
   gtk_window_destroy (GTK_WINDOW (f->window));
-  spin_ms (20);
+  easel_test_spin_ms (20);
   g_clear_object (&f->client);
   g_clear_pointer (&f->server, easel_fake_server_free);
   g_clear_pointer (&f->frames, g_ptr_array_unref);
@@ -225,7 +199,7 @@ test_partials_then_final (Fixture       *f,
     g_assert_nonnull (toolbar);
     label = GTK_LABEL (gtk_widget_get_template_child (toolbar, EASEL_TYPE_CANVAS_TOOLBAR, "zoom_label"));
     g_assert_cmpfloat (easel_canvas_get_zoom (f->canvas), <, 1.0);
-    spin_ms (100);
+    easel_test_spin_ms (100);
     g_assert_cmpstr (gtk_label_get_label (label), ==, expected);
   }
 }
@@ -328,7 +302,7 @@ test_cancel (Fixture       *f,
                   (g_get_monotonic_time () - cancelled_at) / 1000.0);
 
   /* Nothing late changes the cancelled turn, and the conversation goes on. */
-  spin_ms (300);
+  easel_test_spin_ms (300);
   g_assert_cmpint (easel_session_turn_get_state (turn), ==, EASEL_TURN_CANCELLED);
   n_turns = g_list_model_get_n_items (G_LIST_MODEL (f->session));
   easel_fake_server_set_event_delay_ms (f->server, 10);
