@@ -923,6 +923,32 @@ test_copy_and_params (void)
   g_assert_null (strstr (text, "base64"));
 }
 
+/* One mapping between output_format, MIME type and file extension, used by
+ * the studio, the CLI and the masked edit. */
+static void
+test_image_type_names (void)
+{
+  static const struct { const char *format, *mime, *back, *ext; } rows[] = {
+    { "png", "image/png", "png", "png" },
+    { "jpeg", "image/jpeg", "jpeg", "jpg" },
+    { "jpg", "image/jpeg", "jpeg", "jpg" },
+    { "webp", "image/webp", "webp", "webp" },
+    { NULL, "image/png", "png", "png" },
+    { "tiff", "image/png", "png", "png" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
+    {
+      const char *mime = easel_image_mime_for_format (rows[i].format);
+
+      g_assert_cmpstr (mime, ==, rows[i].mime);
+      g_assert_cmpstr (easel_image_format_for_mime (mime), ==, rows[i].back);
+      g_assert_cmpstr (easel_image_extension_for_mime (mime), ==, rows[i].ext);
+    }
+  g_assert_cmpstr (easel_image_extension_for_mime ("image/gif"), ==, "gif");
+  g_assert_cmpstr (easel_image_format_for_mime (NULL), ==, "png");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -930,6 +956,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/core/request/api-names", test_api_names);
+  g_test_add_func ("/core/request/image-type-names", test_image_type_names);
   g_test_add_func ("/core/request/generate-minimal", test_generate_minimal);
   g_test_add_func ("/core/request/generate-full", test_generate_full);
   g_test_add_func ("/core/request/generate-dalle3", test_generate_dalle3);

@@ -386,16 +386,6 @@ decode_frame (SendOp  *op,
                                   is_partial ? op->cancellable : NULL, frame_decoded_cb, data);
 }
 
-static const char *
-mime_for_format (const char *format)
-{
-  if (g_strcmp0 (format, "jpeg") == 0)
-    return "image/jpeg";
-  if (g_strcmp0 (format, "webp") == 0)
-    return "image/webp";
-  return "image/png";
-}
-
 static void
 take_final_image (SendOp     *op,
                   GBytes     *bytes,
@@ -407,7 +397,7 @@ take_final_image (SendOp     *op,
   op->n_finals++;
   if (op->n_finals == 1)
     {
-      easel_session_turn_set_image_bytes (op->turn, bytes, mime_for_format (output_format));
+      easel_session_turn_set_image_bytes (op->turn, bytes, easel_image_mime_for_format (output_format));
       if (revised_prompt)
         easel_session_turn_set_revised_prompt (op->turn, revised_prompt);
       if (action)

@@ -21,8 +21,7 @@ canvas_input_image (EaselSessionTurn *turn)
 {
   GBytes *bytes = turn ? easel_session_turn_get_image_bytes (turn) : NULL;
   const char *mime = turn ? easel_session_turn_get_image_mime_type (turn) : NULL;
-  const char *ext = g_strcmp0 (mime, "image/jpeg") == 0 ? "jpeg" : g_strcmp0 (mime, "image/webp") == 0 ? "webp" : "png";
-  g_autofree char *name = g_strdup_printf ("canvas.%s", ext);
+  g_autofree char *name = g_strdup_printf ("canvas.%s", easel_image_format_for_mime (mime));
 
   if (bytes == NULL)
     return NULL;

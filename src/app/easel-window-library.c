@@ -259,16 +259,6 @@ run_finish_turn (Job     *job,
   return easel_store_update_turn (job->store, turn, error);
 }
 
-static const char *
-mime_for_format (const char *format)
-{
-  if (g_strcmp0 (format, "jpeg") == 0 || g_strcmp0 (format, "jpg") == 0)
-    return "image/jpeg";
-  if (g_strcmp0 (format, "webp") == 0)
-    return "image/webp";
-  return "image/png";
-}
-
 /* Retry on restored turns: the request each turn sent, rebuilt from the
  * library, and how it ended. Built in the worker with the rest of JOB_LOAD. */
 
@@ -688,8 +678,7 @@ _easel_window_library_turn_finished (EaselWindow      *self,
         {
           image = easel_image_new ();
           image->bytes = g_bytes_ref (bytes);
-          image->output_format = g_strdup (g_strcmp0 (mime, "image/jpeg") == 0 ? "jpeg" :
-                                           g_strcmp0 (mime, "image/webp") == 0 ? "webp" : "png");
+          image->output_format = g_strdup (easel_image_format_for_mime (mime));
           image->revised_prompt = g_strdup (easel_session_turn_get_revised_prompt (turn));
           image->action = g_strdup (easel_session_turn_get_action (turn));
           image->item_id = g_strdup (easel_session_turn_get_image_call_id (turn));
@@ -753,12 +742,10 @@ resend_without_previous (EaselWindow      *self,
   if (parent_bytes != NULL)
     {
       const char *mime = easel_session_turn_get_image_mime_type (parent);
+      g_autofree char *name = g_strdup_printf ("previous.%s", easel_image_format_for_mime (mime));
       g_autoptr(EaselInputImage) image = NULL;
 
-      image = easel_input_image_new_bytes (parent_bytes,
-                                           g_strcmp0 (mime, "image/jpeg") == 0 ? "previous.jpeg" :
-                                           g_strcmp0 (mime, "image/webp") == 0 ? "previous.webp" : "previous.png",
-                                           mime ? mime : "image/png");
+      image = easel_input_image_new_bytes (parent_bytes, name, mime ? mime : "image/png");
       if (easel_session_turn_get_thumbnail (parent))
         easel_session_turn_add_input (resend, easel_session_turn_get_thumbnail (parent), image);
       easel_request_add_image (copy, easel_input_image_copy (image));
@@ -952,7 +939,7 @@ loaded_cb (GObject      *object,
         {
           g_autoptr(GFile) file = g_file_new_for_path (generation->path);
 
-          easel_session_turn_set_image_file (turn, file, mime_for_format (generation->format));
+          easel_session_turn_set_image_file (turn, file, easel_image_mime_for_format (generation->format));
           load_thumbnail (turn, file, generation->sha256);
         }
       easel_session_turn_set_state (turn, EASEL_TURN_DONE);

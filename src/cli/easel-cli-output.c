@@ -132,25 +132,19 @@ const char *
 easel_cli_extension_for (GBytes     *bytes,
                          const char *format)
 {
+  const char *mime = NULL;
+
+  /* What the bytes are wins over what was asked for. */
   if (bytes != NULL)
     {
       gsize len = 0;
       const guint8 *data = g_bytes_get_data (bytes, &len);
 
-      if (len >= 8 && memcmp (data, "\x89PNG\r\n\x1a\n", 8) == 0)
-        return "png";
-      if (len >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF)
-        return "jpg";
-      if (len >= 12 && memcmp (data, "RIFF", 4) == 0 && memcmp (data + 8, "WEBP", 4) == 0)
-        return "webp";
+      mime = easel_image_sniff_mime (data, len);
     }
-
-  if (g_strcmp0 (format, "jpeg") == 0 || g_strcmp0 (format, "jpg") == 0)
-    return "jpg";
-  if (g_strcmp0 (format, "webp") == 0)
-    return "webp";
-
-  return "png";
+  if (mime == NULL || g_str_equal (mime, "image/gif"))
+    mime = easel_image_mime_for_format (format);
+  return easel_image_extension_for_mime (mime);
 }
 
 static gboolean

@@ -65,16 +65,6 @@ prepare_data_free (PrepareData *data)
   g_free (data);
 }
 
-static const char *
-extension_for (const char *mime_type)
-{
-  if (g_strcmp0 (mime_type, "image/jpeg") == 0)
-    return "jpg";
-  if (g_strcmp0 (mime_type, "image/webp") == 0)
-    return "webp";
-  return "png";
-}
-
 /* The canvas image goes first: the API edits the first image with the mask. */
 static void
 insert_first_image (EaselRequest    *request,
@@ -102,7 +92,7 @@ static void
 finish_inline (GTask *task)
 {
   PrepareData *data = g_task_get_task_data (task);
-  g_autofree char *filename = g_strdup_printf ("image.%s", extension_for (data->image_mime_type));
+  g_autofree char *filename = g_strdup_printf ("image.%s", easel_image_extension_for_mime (data->image_mime_type));
 
   insert_first_image (data->request,
                       easel_input_image_new_bytes (data->image_bytes, filename, data->image_mime_type));
@@ -210,7 +200,7 @@ validated_cb (GObject      *object,
     }
 
   {
-    g_autofree char *filename = g_strdup_printf ("image.%s", extension_for (data->image_mime_type));
+    g_autofree char *filename = g_strdup_printf ("image.%s", easel_image_extension_for_mime (data->image_mime_type));
 
     GCancellable *cancellable = g_task_get_cancellable (task);
 

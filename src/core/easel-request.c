@@ -68,8 +68,8 @@ easel_image_sniff_mime (const guint8 *data,
   return NULL;
 }
 
-static const char *
-extension_for_mime (const char *mime_type)
+const char *
+easel_image_extension_for_mime (const char *mime_type)
 {
   if (g_strcmp0 (mime_type, "image/jpeg") == 0)
     return "jpg";
@@ -77,6 +77,26 @@ extension_for_mime (const char *mime_type)
     return "webp";
   if (g_strcmp0 (mime_type, "image/gif") == 0)
     return "gif";
+  return "png";
+}
+
+const char *
+easel_image_mime_for_format (const char *format)
+{
+  if (g_strcmp0 (format, "jpeg") == 0 || g_strcmp0 (format, "jpg") == 0)
+    return "image/jpeg";
+  if (g_strcmp0 (format, "webp") == 0)
+    return "image/webp";
+  return "image/png";
+}
+
+const char *
+easel_image_format_for_mime (const char *mime_type)
+{
+  if (g_strcmp0 (mime_type, "image/jpeg") == 0)
+    return "jpeg";
+  if (g_strcmp0 (mime_type, "image/webp") == 0)
+    return "webp";
   return "png";
 }
 
@@ -106,7 +126,7 @@ easel_input_image_new_bytes (GBytes     *bytes,
   if (filename != NULL)
     self->filename = g_strdup (filename);
   else
-    self->filename = g_strdup_printf ("image.%s", extension_for_mime (self->mime_type));
+    self->filename = g_strdup_printf ("image.%s", easel_image_extension_for_mime (self->mime_type));
 
   return self;
 }
@@ -716,7 +736,7 @@ form_file (SoupMultipart          *multipart,
     mime = "application/octet-stream";
 
   filename = image->filename ? g_path_get_basename (image->filename)
-                             : g_strdup_printf ("image.%s", extension_for_mime (mime));
+                             : g_strdup_printf ("image.%s", easel_image_extension_for_mime (mime));
 
   soup_multipart_append_form_file (multipart, name, filename, mime, image->bytes);
   return TRUE;

@@ -52,6 +52,13 @@ char            *easel_input_image_to_data_url   (const EaselInputImage *self);
 char            *easel_input_image_hash          (const EaselInputImage *self);
 /* "image/png", "image/jpeg", "image/webp", "image/gif" from magic bytes, or NULL. */
 const char      *easel_image_sniff_mime          (const guint8 *data, gsize len);
+/* An output_format ("png", "jpeg" or "jpg", "webp") as a MIME type;
+ * anything else is PNG, the API's default. */
+const char      *easel_image_mime_for_format     (const char *format);
+/* The output_format naming of a MIME type: "jpeg", "webp", else "png". */
+const char      *easel_image_format_for_mime     (const char *mime_type);
+/* A file extension for a MIME type: "jpg", "webp", "gif", else "png". */
+const char      *easel_image_extension_for_mime  (const char *mime_type);
 
 /* The mainline model sent to /responses when responses_model is unset. */
 #define EASEL_DEFAULT_RESPONSES_MODEL "gpt-4.1"
