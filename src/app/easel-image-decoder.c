@@ -7,7 +7,6 @@
 
 #include "config.h"
 
-#include <gdk-pixbuf/gdk-pixbuf.h>
 #ifdef HAVE_MALLOPT
 # include <malloc.h>
 #endif
@@ -32,37 +31,99 @@ decode_data_free (DecodeData *data)
   g_free (data);
 }
 
+/* Cairo's ARGB32 is GDK_MEMORY_DEFAULT: premultiplied BGRA in memory on little
+ * endian, native-endian ARGB words on big endian. */
 static GdkTexture *
-decode_scaled (GBytes  *bytes,
-               int      max_size,
-               GError **error)
+texture_for_surface (cairo_surface_t *surface)
 {
-  g_autoptr(GdkPixbufLoader) loader = gdk_pixbuf_loader_new ();
-  g_autoptr(GdkPixbuf) scaled = NULL;
-  GdkPixbuf *pixbuf;
+  int width = cairo_image_surface_get_width (surface);
+  int height = cairo_image_surface_get_height (surface);
+  int stride = cairo_image_surface_get_stride (surface);
+  g_autoptr(GBytes) pixels = NULL;
+
+  cairo_surface_flush (surface);
+  pixels = g_bytes_new_with_free_func (cairo_image_surface_get_data (surface),
+                                       (gsize)stride * height,
+                                       (GDestroyNotify)cairo_surface_destroy,
+                                       cairo_surface_reference (surface));
+  return gdk_memory_texture_new (width, height, GDK_MEMORY_DEFAULT, pixels, stride);
+}
+
+/* Decodes @bytes into a full-size texture in premultiplied BGRA and, when
+ * @thumb_size > 0, a thumbnail fitting a @thumb_size square made from the
+ * same pixels. Runs in a worker. */
+static gboolean
+decode_native (GBytes      *bytes,
+               int          thumb_size,
+               GdkTexture **texture,
+               GdkTexture **thumbnail,
+               GError     **error)
+{
+  g_autoptr(GdkTexture) decoded = NULL;
+  cairo_surface_t *full;
   int width, height;
-  double scale;
 
-  if (!gdk_pixbuf_loader_write_bytes (loader, bytes, error) ||
-      !gdk_pixbuf_loader_close (loader, error))
-    return NULL;
+  decoded = gdk_texture_new_from_bytes (bytes, error);
+  if (decoded == NULL)
+    return FALSE;
 
-  pixbuf = gdk_pixbuf_loader_get_pixbuf (loader);
-  if (pixbuf == NULL)
+  /* PNGs decode to straight-alpha RGBA (or RGB). Both renderers want
+   * premultiplied BGRA and would convert on the main thread, at first
+   * paint, every frame: do it here, once, where a stall costs nothing. */
+  width = gdk_texture_get_width (decoded);
+  height = gdk_texture_get_height (decoded);
+  full = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
+  if (cairo_surface_status (full) != CAIRO_STATUS_SUCCESS)
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "Not an image");
-      return NULL;
+      cairo_surface_destroy (full);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                   "Not enough memory for a %d×%d image", width, height);
+      return FALSE;
+    }
+  cairo_surface_flush (full);
+  gdk_texture_download (decoded, cairo_image_surface_get_data (full),
+                        cairo_image_surface_get_stride (full));
+  cairo_surface_mark_dirty (full);
+  g_clear_object (&decoded);
+
+  if (thumb_size > 0 && thumbnail != NULL)
+    {
+      double scale = MIN (1.0, (double)thumb_size / MAX (width, height));
+      int thumb_width = MAX (1, (int)(width * scale + 0.5));
+      int thumb_height = MAX (1, (int)(height * scale + 0.5));
+      cairo_surface_t *thumb = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, thumb_width, thumb_height);
+      cairo_t *cr = cairo_create (thumb);
+
+      cairo_scale (cr, (double)thumb_width / width, (double)thumb_height / height);
+      cairo_set_source_surface (cr, full, 0, 0);
+      /* GOOD filters over every source pixel when shrinking (no aliasing). */
+      cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_GOOD);
+      cairo_set_operator (cr, CAIRO_OPERATOR_SOURCE);
+      cairo_paint (cr);
+      cairo_destroy (cr);
+      *thumbnail = texture_for_surface (thumb);
+      cairo_surface_destroy (thumb);
     }
 
-  width = gdk_pixbuf_get_width (pixbuf);
-  height = gdk_pixbuf_get_height (pixbuf);
-  scale = MIN (1.0, (double)max_size / MAX (width, height));
-  scaled = gdk_pixbuf_scale_simple (pixbuf,
-                                    MAX (1, (int)(width * scale)),
-                                    MAX (1, (int)(height * scale)),
-                                    GDK_INTERP_BILINEAR);
-  /* gdk_texture_new_for_pixbuf only copies pixel memory: safe in a thread. */
-  return gdk_texture_new_for_pixbuf (scaled);
+  if (texture != NULL)
+    *texture = texture_for_surface (full);
+  cairo_surface_destroy (full);
+  return TRUE;
+}
+
+static void
+decode_frame_thread (GTask        *task,
+                     gpointer      source_object,
+                     gpointer      task_data,
+                     GCancellable *cancellable)
+{
+  DecodeData *data = task_data;
+  GError *error = NULL;
+
+  if (decode_native (data->bytes, data->max_size, &data->texture, &data->thumbnail, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
 }
 
 static void
@@ -73,14 +134,16 @@ decode_thread (GTask        *task,
 {
   DecodeData *data = task_data;
   g_autoptr(GError) error = NULL;
-  GdkTexture *texture;
+  GdkTexture *texture = NULL;
+  gboolean ok;
 
+  /* A thumbnail only, or the full image: one decoder for both. */
   if (data->max_size > 0)
-    texture = decode_scaled (data->bytes, data->max_size, &error);
+    ok = decode_native (data->bytes, data->max_size, NULL, &texture, &error);
   else
-    texture = gdk_texture_new_from_bytes (data->bytes, &error);
+    ok = decode_native (data->bytes, 0, &texture, NULL, &error);
 
-  if (texture == NULL)
+  if (!ok)
     g_task_return_error (task, g_steal_pointer (&error));
   else
     g_task_return_pointer (task, texture, g_object_unref);
@@ -119,86 +182,6 @@ easel_image_decode_finish (GAsyncResult  *result,
 }
 
 /* Frames */
-
-/* Cairo's ARGB32 is GDK_MEMORY_DEFAULT: premultiplied BGRA in memory on little
- * endian, native-endian ARGB words on big endian. */
-static GdkTexture *
-texture_for_surface (cairo_surface_t *surface)
-{
-  int width = cairo_image_surface_get_width (surface);
-  int height = cairo_image_surface_get_height (surface);
-  int stride = cairo_image_surface_get_stride (surface);
-  g_autoptr(GBytes) pixels = NULL;
-
-  cairo_surface_flush (surface);
-  pixels = g_bytes_new_with_free_func (cairo_image_surface_get_data (surface),
-                                       (gsize)stride * height,
-                                       (GDestroyNotify)cairo_surface_destroy,
-                                       cairo_surface_reference (surface));
-  return gdk_memory_texture_new (width, height, GDK_MEMORY_DEFAULT, pixels, stride);
-}
-
-static void
-decode_frame_thread (GTask        *task,
-                     gpointer      source_object,
-                     gpointer      task_data,
-                     GCancellable *cancellable)
-{
-  DecodeData *data = task_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GdkTexture) decoded = NULL;
-  cairo_surface_t *full;
-  int width, height;
-
-  decoded = gdk_texture_new_from_bytes (data->bytes, &error);
-  if (decoded == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  /* PNGs decode to straight-alpha RGBA (or RGB). Both renderers want
-   * premultiplied BGRA and would convert on the main thread, at first
-   * paint, every frame: do it here, once, where a stall costs nothing. */
-  width = gdk_texture_get_width (decoded);
-  height = gdk_texture_get_height (decoded);
-  full = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
-  if (cairo_surface_status (full) != CAIRO_STATUS_SUCCESS)
-    {
-      cairo_surface_destroy (full);
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
-                               "Not enough memory for a %d×%d image", width, height);
-      return;
-    }
-  cairo_surface_flush (full);
-  gdk_texture_download (decoded, cairo_image_surface_get_data (full),
-                        cairo_image_surface_get_stride (full));
-  cairo_surface_mark_dirty (full);
-  g_clear_object (&decoded);
-
-  if (data->max_size > 0)
-    {
-      double scale = MIN (1.0, (double)data->max_size / MAX (width, height));
-      int thumb_width = MAX (1, (int)(width * scale + 0.5));
-      int thumb_height = MAX (1, (int)(height * scale + 0.5));
-      cairo_surface_t *thumb = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, thumb_width, thumb_height);
-      cairo_t *cr = cairo_create (thumb);
-
-      cairo_scale (cr, (double)thumb_width / width, (double)thumb_height / height);
-      cairo_set_source_surface (cr, full, 0, 0);
-      /* GOOD filters over every source pixel when shrinking (no aliasing). */
-      cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_GOOD);
-      cairo_set_operator (cr, CAIRO_OPERATOR_SOURCE);
-      cairo_paint (cr);
-      cairo_destroy (cr);
-      data->thumbnail = texture_for_surface (thumb);
-      cairo_surface_destroy (thumb);
-    }
-
-  data->texture = texture_for_surface (full);
-  cairo_surface_destroy (full);
-  g_task_return_boolean (task, TRUE);
-}
 
 void
 easel_image_decode_frame_async (GBytes              *bytes,
