@@ -868,6 +868,15 @@ load_thumbnail (EaselSessionTurn *turn,
     easel_thumbnailer_load_async (thumbnailer, file, sha256, NULL, thumbnail_loaded_cb, g_object_ref (turn));
 }
 
+/* The window's conversation has at least one turn: a restore at start-up
+ * must not replace it. */
+static gboolean
+conversation_started (EaselWindow *self)
+{
+  return self->conversation != NULL &&
+         g_list_model_get_n_items (easel_session_get_all_turns (self->conversation)) > 0;
+}
+
 static void
 loaded_cb (GObject      *object,
            GAsyncResult *result,
@@ -901,8 +910,7 @@ loaded_cb (GObject      *object,
     }
   /* Something was started in this window while the last conversation was
    * being read: what the user did wins over what they left. */
-  if (restoring && self->conversation != NULL &&
-      g_list_model_get_n_items (easel_session_get_all_turns (self->conversation)) > 0)
+  if (restoring && conversation_started (self))
     {
       loaded_free (loaded);
       return;
@@ -969,9 +977,7 @@ _easel_window_library_restore_last (EaselWindow *self)
 
   g_return_if_fail (EASEL_IS_WINDOW (self));
 
-  if (self->store == NULL ||
-      (self->conversation != NULL &&
-       g_list_model_get_n_items (easel_session_get_all_turns (self->conversation)) > 0))
+  if (self->store == NULL || conversation_started (self))
     return;
 
   job = g_new0 (Job, 1);
