@@ -910,6 +910,34 @@ easel_request_hash (const EaselRequest *self)
   return g_strdup (g_checksum_get_string (checksum));
 }
 
+/* The library's cache key: the request hash bound to the server it was
+ * sent to. Another server is another request, so it never answers from
+ * this one's images. The base URL is compared without trailing slashes;
+ * NULL means the default server. */
+char *
+easel_request_cache_key (const EaselRequest *self,
+                         const char         *base_url)
+{
+  g_autoptr(GChecksum) checksum = NULL;
+  g_autofree char *request_hash = NULL;
+  g_autofree char *server = NULL;
+  gsize len;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  server = g_strdup (base_url && *base_url ? base_url : "https://api.openai.com/v1");
+  len = strlen (server);
+  while (len > 0 && server[len - 1] == '/')
+    server[--len] = 0;
+
+  request_hash = easel_request_hash (self);
+  checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_checksum_update (checksum, (const guchar *) "easel-cache-v2;", -1);
+  hash_string (checksum, "server", server);
+  hash_string (checksum, "request", request_hash);
+  return g_strdup (g_checksum_get_string (checksum));
+}
+
 static void
 add_image_description (JsonBuilder           *builder,
                        const EaselInputImage *image)

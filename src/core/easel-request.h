@@ -117,6 +117,10 @@ SoupMultipart *easel_request_to_multipart (const EaselRequest *self, GError **er
 /* A stable sha256 over the API, model, every parameter, the prompt and every
  * input image's hash: the identical-request cache key. */
 char         *easel_request_hash          (const EaselRequest *self);
+/* The library's cache key: easel_request_hash() bound to the server
+ * (@base_url, NULL = the default). Another server never shares a key. */
+char         *easel_request_cache_key     (const EaselRequest *self,
+                                           const char         *base_url);
 /* The parameters as a flat JSON object (no image bytes), for the library. */
 JsonNode     *easel_request_params_to_json (const EaselRequest *self);
 

@@ -56,9 +56,11 @@ typedef enum
   EASEL_GENERATION_FAILED,
   EASEL_GENERATION_MODERATED,
   EASEL_GENERATION_CANCELLED,
+  EASEL_GENERATION_INCOMPLETE,  /* the stream broke: the image is the last partial the user saw;
+                                 * the server may have billed it (cost is the estimate) */
 } EaselGenerationStatus;
 
-const char *easel_generation_status_to_string   (EaselGenerationStatus status); /* "ok", "failed", "moderated", "cancelled" */
+const char *easel_generation_status_to_string   (EaselGenerationStatus status); /* "ok", "failed", "moderated", "cancelled", "incomplete" */
 gboolean    easel_generation_status_from_string (const char *str, EaselGenerationStatus *status);
 
 /* ---------------------------------------------------------------------------
@@ -111,6 +113,7 @@ struct _EaselGeneration
   char   *response_id;           /* Responses */
   char   *image_call_id;         /* Responses image_generation_call id */
   gint64  deleted_at;            /* 0 = live; unix seconds when soft-deleted */
+  gboolean picked;               /* the image of an n>1 answer the user picked (always TRUE for n=1) */
 };
 
 /* An empty record (numbers 0, costs -1) for easel_store_insert_generation(). */
@@ -229,6 +232,11 @@ typedef struct
   gint64 turn_id;                /* 0 = none */
   gint64 parent_generation_id;   /* 0 = none */
   double estimated_usd;          /* < 0: computed with easel_cost_estimate() */
+  const char *base_url;          /* the server the request went to, for the cache key
+                                  * (easel_request_cache_key); NULL = the default server */
+  gboolean incomplete;           /* the stream broke: @result holds the last partial image;
+                                  * its rows get status "incomplete" and no actual cost */
+  int picked_index;              /* the image of an n>1 answer the user picked (0 = the first) */
 } EaselRecordOptions;
 
 typedef enum
