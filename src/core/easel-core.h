@@ -18,4 +18,5 @@
 #include "easel-retry.h"
 #include "easel-sse.h"
 #include "easel-store.h"
+#include "easel-library.h"
 #include "easel-usage.h"
