@@ -19,14 +19,11 @@ struct _EaselApplication
   AdwApplication parent_instance;
 
   EaselClient *client;
-  EaselStore *store;
+  EaselLibrary *library;  /* the one owner of the store */
   GSettings *settings;
   GCancellable *cancellable;
   EaselKeySource key_source;
   char *key_error;
-  GError *store_error;   /* why the library could not be opened, or NULL */
-  gboolean store_tried;
-  gboolean store_loading; /* easel_store_open_async() is under way */
   gboolean key_checked;
 };
 
@@ -37,8 +34,7 @@ enum {
   PROP_CLIENT,
   PROP_KEY_SOURCE,
   PROP_KEY_ERROR,
-  PROP_STORE,
-  PROP_STORE_LOADING,
+  PROP_LIBRARY,
   N_PROPS
 };
 
@@ -242,8 +238,7 @@ easel_application_dispose (GObject *object)
   EaselApplication *self = (EaselApplication *)object;
 
   g_clear_object (&self->client);
-  g_clear_object (&self->store);
-  g_clear_error (&self->store_error);
+  g_clear_object (&self->library);
   g_clear_object (&self->settings);
   g_clear_object (&self->cancellable);
 
@@ -273,8 +268,7 @@ easel_application_get_property (GObject    *object,
     case PROP_CLIENT: g_value_set_object (value, self->client); break;
     case PROP_KEY_SOURCE: g_value_set_int (value, self->key_source); break;
     case PROP_KEY_ERROR: g_value_set_string (value, self->key_error); break;
-    case PROP_STORE: g_value_set_object (value, self->store); break;
-    case PROP_STORE_LOADING: g_value_set_boolean (value, self->store_loading); break;
+    case PROP_LIBRARY: g_value_set_object (value, self->library); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -302,12 +296,9 @@ easel_application_class_init (EaselApplicationClass *klass)
   properties[PROP_KEY_ERROR] =
     g_param_spec_string ("key-error", NULL, NULL, NULL,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_STORE] =
-    g_param_spec_object ("store", NULL, NULL, EASEL_TYPE_STORE,
-                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_STORE_LOADING] =
-    g_param_spec_boolean ("store-loading", NULL, NULL, FALSE,
-                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_LIBRARY] =
+    g_param_spec_object ("library", NULL, NULL, EASEL_TYPE_LIBRARY,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -317,6 +308,7 @@ easel_application_init (EaselApplication *self)
   self->cancellable = g_cancellable_new ();
   self->settings = easel_params_dup_default_settings ();
   self->client = easel_client_new (EASEL_DEFAULT_BASE_URL, NULL);
+  self->library = easel_library_new (NULL);
   if (self->settings)
     g_signal_connect_object (self->settings, "changed::base-url",
                              G_CALLBACK (easel_application_reload_key), self, G_CONNECT_SWAPPED);
@@ -339,87 +331,16 @@ easel_application_get_client (EaselApplication *self)
   return self->client;
 }
 
-static void
-store_opened_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  g_autoptr(EaselApplication) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(EaselStore) store = easel_store_open_finish (result, &error);
-
-  self->store_loading = FALSE;
-  /* "Back Up and Start New Library" may have set one meanwhile. */
-  if (self->store == NULL)
-    {
-      if (store != NULL)
-        self->store = g_steal_pointer (&store);
-      else
-        {
-          /* Kept: the window shows it with a way out (back up, start anew). */
-          g_warning ("Could not open the library: %s", error->message);
-          g_clear_error (&self->store_error);
-          self->store_error = g_steal_pointer (&error);
-        }
-    }
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STORE]);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STORE_LOADING]);
-}
-
-void
-easel_application_open_store (EaselApplication *self)
-{
-  g_return_if_fail (EASEL_IS_APPLICATION (self));
-
-  if (self->store_tried)
-    return;
-  self->store_tried = TRUE;
-  self->store_loading = TRUE;
-  /* Opening migrates and sweeps orphans: never on the main loop, so the
-   * window maps first and the gallery fills in when the library is ready. */
-  easel_store_open_async (NULL, NULL, store_opened_cb, g_object_ref (self));
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STORE_LOADING]);
-}
-
-gboolean
-easel_application_get_store_loading (EaselApplication *self)
-{
-  g_return_val_if_fail (EASEL_IS_APPLICATION (self), FALSE);
-  return self->store_loading;
-}
-
-EaselStore *
-easel_application_get_store (EaselApplication *self)
+EaselLibrary *
+easel_application_get_library (EaselApplication *self)
 {
   g_return_val_if_fail (EASEL_IS_APPLICATION (self), NULL);
 
-  /* Opened on first use, asynchronously; a broken library must not stop
-   * the studio. */
-  easel_application_open_store (self);
-  return self->store;
-}
-
-const GError *
-easel_application_get_store_error (EaselApplication *self)
-{
-  g_return_val_if_fail (EASEL_IS_APPLICATION (self), NULL);
-  return self->store_error;
-}
-
-void
-easel_application_set_store (EaselApplication *self,
-                             EaselStore       *store)
-{
-  g_return_if_fail (EASEL_IS_APPLICATION (self));
-  g_return_if_fail (!store || EASEL_IS_STORE (store));
-
-  self->store_tried = TRUE;
-  if (g_set_object (&self->store, store))
-    {
-      if (store != NULL)
-        g_clear_error (&self->store_error);
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STORE]);
-    }
+  /* Opened on first use, in the library's worker: migrating and sweeping
+   * never run on the main loop, and a broken library must not stop the
+   * studio ("state" says how far it got). */
+  easel_library_load (self->library);
+  return self->library;
 }
 
 GSettings *

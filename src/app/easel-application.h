@@ -14,22 +14,14 @@ G_DECLARE_FINAL_TYPE (EaselApplication, easel_application, EASEL, APPLICATION, A
 
 /* Properties: "client" (EaselClient, shared by every window), "key-source"
  * (EaselKeySource as int), "key-error" (why the keyring could not be read,
- * e.g. no Secret Service), "settings" (GSettings or NULL), "store"
- * (EaselStore or NULL), "store-loading" (boolean). */
+ * e.g. no Secret Service), "settings" (GSettings or NULL), "library"
+ * (EaselLibrary). */
 EaselApplication *easel_application_new            (void);
 EaselClient      *easel_application_get_client     (EaselApplication *self);
-/* The library, or NULL while it opens (see "store-loading") or when it
- * could not be opened (see easel_application_get_store_error()). The first
- * call starts opening it in a worker; "store" notifies when it is ready. */
-EaselStore       *easel_application_get_store      (EaselApplication *self);
-void              easel_application_open_store     (EaselApplication *self);
-gboolean          easel_application_get_store_loading (EaselApplication *self);
+/* The library (the one owner of the store). The first call starts opening
+ * it in its worker; its "state" and "store" say when it is ready. */
+EaselLibrary     *easel_application_get_library    (EaselApplication *self);
 GSettings        *easel_application_get_settings   (EaselApplication *self);
-/* Why easel_application_get_store() returned NULL (e.g. a corrupt library). */
-const GError     *easel_application_get_store_error (EaselApplication *self);
-/* The library opened later (after "Back Up and Start New"). */
-void              easel_application_set_store      (EaselApplication *self,
-                                                    EaselStore       *store);
 EaselKeySource    easel_application_get_key_source (EaselApplication *self);
 const char       *easel_application_get_key_error  (EaselApplication *self);
 /* FALSE until the keyring answered. */

@@ -14,6 +14,8 @@
 #include <glib/gi18n.h>
 
 #include "easel-canvas-studio.h"
+#include "easel-image-decoder.h"
+#include "easel-window-private.h"
 
 typedef struct
 {
@@ -134,69 +136,36 @@ easel_canvas_studio_turn_finished (EaselWindow      *window,
       request->mask == NULL || bytes == NULL)
     return;
 
+  g_weak_ref_set (&window->guard_turn, turn);
   easel_canvas_check_result (easel_window_get_canvas (window), bytes);
 }
 
 /* ------------------------------------------------------------------------ */
-/* The restored composite in the library */
+/* The restored composite: the turn shows it, the library keeps it */
 
 typedef struct
 {
-  EaselStore   *store;
-  EaselRequest *request;   /* the masked edit whose output was restored */
-  GBytes       *png;
-  int           width, height;
-} SaveJob;
+  EaselWindow *window;
+  GWeakRef turn;
+} RestoreData;
 
 static void
-save_job_free (SaveJob *job)
+restore_data_free (RestoreData *data)
 {
-  g_clear_object (&job->store);
-  g_clear_pointer (&job->request, easel_request_free);
-  g_clear_pointer (&job->png, g_bytes_unref);
-  g_free (job);
+  g_clear_object (&data->window);
+  g_weak_ref_clear (&data->turn);
+  g_free (data);
 }
 
-static void
-save_thread (GTask        *task,
-             gpointer      source,
-             gpointer      task_data,
-             GCancellable *cancellable)
+static RestoreData *
+restore_data_new (EaselWindow      *window,
+                  EaselSessionTurn *turn)
 {
-  SaveJob *job = task_data;
-  g_autoptr(EaselGeneration) parent = NULL;
-  g_autoptr(EaselGeneration) generation = easel_generation_new ();
-  g_autoptr(JsonNode) params = NULL;
-  g_autofree char *hash = NULL;
-  GError *error = NULL;
+  RestoreData *data = g_new0 (RestoreData, 1);
 
-  /* The model's output is the newest row recorded for the very same request. */
-  hash = easel_request_hash (job->request);
-  parent = easel_store_lookup_cached (job->store, hash, &error);
-  if (error != NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-
-  params = easel_request_params_to_json (job->request);
-  generation->model = g_strdup (job->request->model);
-  generation->api = g_strdup (easel_api_to_string (job->request->api));
-  generation->params_json = params ? json_to_string (params, FALSE) : NULL;
-  generation->prompt = g_strdup (job->request->prompt);
-  generation->action = g_strdup ("restore-protected");
-  generation->size = g_strdup_printf ("%dx%d", job->width, job->height);
-  generation->format = g_strdup ("png");
-  generation->estimated_usd = 0;
-  generation->actual_usd = 0;
-  generation->parent_generation_id = parent ? parent->id : 0;
-  generation->status = EASEL_GENERATION_OK;
-  /* No request hash: this row must never answer an identical-request lookup. */
-
-  if (easel_store_insert_generation (job->store, generation, job->png, &error) == 0)
-    g_task_return_error (task, error);
-  else
-    g_task_return_boolean (task, parent != NULL);
+  data->window = g_object_ref (window);
+  g_weak_ref_init (&data->turn, turn);
+  return data;
 }
 
 static void
@@ -204,19 +173,46 @@ saved_cb (GObject      *object,
           GAsyncResult *result,
           gpointer      user_data)
 {
-  g_autoptr(EaselWindow) window = user_data;
+  RestoreData *data = user_data;
+  g_autoptr(EaselSessionTurn) turn = g_weak_ref_get (&data->turn);
   g_autoptr(GError) error = NULL;
-  gboolean has_parent = g_task_propagate_boolean (G_TASK (result), &error);
+  gint64 id;
 
-  if (error != NULL)
+  id = easel_library_save_restored_finish (EASEL_LIBRARY (object), result, &error);
+  if (id == 0)
     {
       g_autofree char *message = g_strdup_printf (_("Could not save to the library: %s"), error->message);
-      easel_window_toast (window, message);
-      return;
-    }
 
-  easel_window_toast (window, has_parent ? _("Protected pixels restored and saved as a new version")
-                                         : _("Protected pixels restored and saved to the library"));
+      easel_window_toast (data->window, message);
+    }
+  else
+    {
+      /* Later edits of this turn build on the restored image. */
+      if (turn != NULL && easel_session_turn_get_library_link (turn) != NULL)
+        easel_library_link_set_generation_id (easel_session_turn_get_library_link (turn), id);
+      easel_window_toast (data->window, _("Protected pixels restored and saved as a new version"));
+    }
+  restore_data_free (data);
+}
+
+static void
+restored_decoded_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  RestoreData *data = user_data;
+  g_autoptr(EaselSessionTurn) turn = g_weak_ref_get (&data->turn);
+  g_autoptr(GdkTexture) thumbnail = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autoptr(GError) error = NULL;
+
+  texture = easel_image_decode_frame_finish (result, &thumbnail, &error);
+  if (texture != NULL && turn != NULL)
+    {
+      easel_session_turn_set_texture (turn, texture, FALSE);
+      easel_session_turn_set_thumbnail (turn, thumbnail);
+    }
+  restore_data_free (data);
 }
 
 static void
@@ -225,35 +221,32 @@ restored_cb (EaselWindow *window,
              GBytes      *png,
              EaselCanvas *canvas)
 {
-  g_autoptr(EaselStore) store = NULL;
-  g_autoptr(GTask) task = NULL;
-  EaselSessionTurn *running;
-  EaselSessionTurn *head;
-  const EaselRequest *request;
-  SaveJob *job;
+  EaselLibrary *library = NULL;
+  g_autoptr(EaselSessionTurn) turn = g_weak_ref_get (&window->guard_turn);
+  const EaselRequest *request = turn ? easel_session_turn_get_request (turn) : NULL;
+  EaselLibraryLink *link = turn ? easel_session_turn_get_library_link (turn) : NULL;
 
-  g_object_get (window, "store", &store, NULL);
-  head = easel_session_get_head (easel_window_get_conversation (window));
-  running = easel_session_get_running_turn (easel_window_get_conversation (window));
-  request = head && head != running ? easel_session_turn_get_request (head) : NULL;
+  /* The guard checked this turn's output: the turn shows the restored
+   * pixels from now on, so its row, the canvas and what a later edit
+   * sends all agree. */
+  if (turn != NULL)
+    {
+      easel_session_turn_set_image_bytes (turn, png, "image/png");
+      easel_image_decode_frame_async (png, EASEL_SESSION_TURN_THUMBNAIL_SIZE, NULL,
+                                      restored_decoded_cb, restore_data_new (window, turn));
+    }
 
-  if (store == NULL || request == NULL)
+  library = window->library;
+  if (library == NULL || easel_library_get_state (library) != EASEL_LIBRARY_STATE_READY || request == NULL)
     {
       easel_window_toast (window, _("Protected pixels restored (no library to save it to)"));
       return;
     }
 
-  job = g_new0 (SaveJob, 1);
-  job->store = g_object_ref (store);
-  job->request = easel_request_copy (request);
-  job->png = g_bytes_ref (png);
-  job->width = gdk_texture_get_width (texture);
-  job->height = gdk_texture_get_height (texture);
-
-  task = g_task_new (NULL, NULL, saved_cb, g_object_ref (window));
-  g_task_set_source_tag (task, restored_cb);
-  g_task_set_task_data (task, job, (GDestroyNotify) save_job_free);
-  g_task_run_in_thread (task, save_thread);
+  easel_library_save_restored_async (library, link ? easel_library_link_get_generation_id (link) : 0,
+                                     request, png,
+                                     gdk_texture_get_width (texture), gdk_texture_get_height (texture),
+                                     saved_cb, restore_data_new (window, turn));
 }
 
 static void

@@ -37,7 +37,8 @@ struct _EaselGallery
   GtkButton          *reset_button;
   EaselGalleryDetails *details;
 
-  EaselStore         *store;
+  EaselLibrary       *library;            /* the application's; the gallery never opens or resets a store */
+  EaselStore         *store;              /* the library's, once it is ready */
   EaselGalleryModel  *model;
   GtkMultiSelection  *selection;
   GCancellable       *cancellable;
@@ -49,14 +50,13 @@ struct _EaselGallery
   GArray             *deleted_ids;        /* gint64: what "Undo" restores */
   AdwToast           *undo_toast;
 
-  char               *library_dir;        /* for the corrupt-library page */
   guint               dirty : 1;          /* the store changed while we were hidden */
   guint               syncing_filters : 1;
 };
 
 enum {
   PROP_0,
-  PROP_STORE,
+  PROP_LIBRARY,
   N_PROPS
 };
 
@@ -386,7 +386,6 @@ typedef enum {
 typedef struct
 {
   OpKind      kind;
-  EaselStore *store;
   GArray     *ids;       /* gint64 */
   GFile      *file;      /* OP_IMPORT */
 } StoreOp;
@@ -396,7 +395,6 @@ store_op_free (gpointer data)
 {
   StoreOp *op = data;
 
-  g_clear_object (&op->store);
   g_clear_pointer (&op->ids, g_array_unref);
   g_clear_object (&op->file);
   g_free (op);
@@ -409,30 +407,20 @@ store_op_new (EaselGallery *self,
   StoreOp *op = g_new0 (StoreOp, 1);
 
   op->kind = kind;
-  op->store = g_object_ref (self->store);
   op->ids = g_array_new (FALSE, FALSE, sizeof (gint64));
   return op;
 }
 
-static void
-store_op_thread (GTask        *task,
-                 gpointer      source_object,
-                 gpointer      task_data,
-                 GCancellable *cancellable)
+/* On the library's worker, in order with every other write. */
+static gpointer
+store_op_run (EaselStore  *store,
+              gpointer     data,
+              GError     **error)
 {
-  StoreOp *op = task_data;
-  GError *error = NULL;
+  StoreOp *op = data;
 
   if (op->kind == OP_IMPORT)
-    {
-      EaselGeneration *gen = easel_store_import (op->store, op->file, &error);
-
-      if (gen != NULL)
-        g_task_return_pointer (task, gen, g_object_unref);
-      else
-        g_task_return_error (task, error);
-      return;
-    }
+    return easel_store_import (store, op->file, error);
 
   for (guint i = 0; i < op->ids->len; i++)
     {
@@ -443,27 +431,52 @@ store_op_thread (GTask        *task,
         {
         case OP_STAR:
         case OP_UNSTAR:
-          ok = easel_store_set_starred (op->store, id, op->kind == OP_STAR, &error);
+          ok = easel_store_set_starred (store, id, op->kind == OP_STAR, error);
           break;
         case OP_DELETE:
-          ok = easel_store_delete (op->store, id, &error);
+          ok = easel_store_delete (store, id, error);
           break;
         case OP_UNDELETE:
-          ok = easel_store_undelete (op->store, id, &error);
+          ok = easel_store_undelete (store, id, error);
           break;
         case OP_IMPORT:
         default:
           g_assert_not_reached ();
         }
-
       if (!ok)
-        {
-          g_task_return_error (task, error);
-          return;
-        }
+        return NULL;
     }
+  return GINT_TO_POINTER (TRUE);
+}
 
-  g_task_return_boolean (task, TRUE);
+typedef struct
+{
+  GAsyncReadyCallback callback;
+  gpointer user_data;
+  EaselGallery *self;
+} OpCall;
+
+/* The library's answer, handed to the op's callback with the gallery as
+ * its source object (the callbacks were written for GTask results). */
+static void
+store_op_done (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  OpCall *call = user_data;
+  g_autoptr(GTask) task = g_task_new (call->self, NULL, call->callback, call->user_data);
+  GError *error = NULL;
+  gpointer value = easel_library_run_finish (EASEL_LIBRARY (object), result, &error);
+
+  g_task_set_source_tag (task, store_op_done);
+  if (error != NULL)
+    g_task_return_error (task, error);
+  else if (value == GINT_TO_POINTER (TRUE))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_pointer (task, value, g_object_unref);
+  g_object_unref (call->self);
+  g_free (call);
 }
 
 static void
@@ -472,11 +485,14 @@ run_store_op (EaselGallery        *self,
               GAsyncReadyCallback  callback,
               gpointer             user_data)
 {
-  g_autoptr(GTask) task = g_task_new (self, self->cancellable, callback, user_data);
+  OpCall *call = g_new0 (OpCall, 1);
 
-  g_task_set_source_tag (task, run_store_op);
-  g_task_set_task_data (task, op, store_op_free);
-  g_task_run_in_thread (task, store_op_thread);
+  call->callback = callback;
+  call->user_data = user_data;
+  call->self = g_object_ref (self);
+  easel_library_run_async (self->library, store_op_run, op, store_op_free,
+                           op->kind == OP_IMPORT ? g_object_unref : NULL,
+                           NULL, store_op_done, call);
 }
 
 /* Actions */
@@ -1011,39 +1027,20 @@ on_model_load_failed (EaselGallery *self,
   show_toast (self, error->message);
 }
 
-/* Corrupt library */
+/* Corrupt library: the library resets itself; the gallery only asks */
 
 static void
-on_new_store_opened (GObject      *object,
-                     GAsyncResult *result,
-                     gpointer      user_data)
+on_library_reset (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
 {
   g_autoptr(EaselGallery) self = user_data;
-  g_autoptr(EaselStore) store = NULL;
-  g_autoptr(GError) error = NULL;
-
-  store = easel_store_open_finish (result, &error);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->reset_button), TRUE);
-
-  if (store == NULL)
-    {
-      adw_status_page_set_description (self->corrupt_page, error->message);
-      return;
-    }
-
-  easel_gallery_set_store (self, store);
-  gtk_stack_set_visible_child_name (self->main_stack, "gallery");
-}
-
-static void
-on_reset_clicked (EaselGallery *self)
-{
-  g_autoptr(GError) error = NULL;
   g_autofree char *backup = NULL;
   g_autofree char *message = NULL;
+  g_autoptr(GError) error = NULL;
 
-  /* A rename of one file and its -wal/-shm: quick enough for a click. */
-  if (!easel_store_reset_with_backup (self->library_dir, &backup, &error))
+  gtk_widget_set_sensitive (GTK_WIDGET (self->reset_button), TRUE);
+  if (!easel_library_reset_finish (EASEL_LIBRARY (object), result, &backup, &error))
     {
       adw_status_page_set_description (self->corrupt_page, error->message);
       return;
@@ -1052,24 +1049,23 @@ on_reset_clicked (EaselGallery *self)
   message = g_strdup_printf (_("The old library was kept as %s"), backup ? backup : "library.db.broken");
   show_toast (self, message);
   g_signal_emit (self, signals[TOAST], 0, message);
-
-  gtk_widget_set_sensitive (GTK_WIDGET (self->reset_button), FALSE);
-  easel_store_open_async (self->library_dir, self->cancellable, on_new_store_opened, g_object_ref (self));
 }
 
-void
-easel_gallery_show_open_error (EaselGallery *self,
-                               const char   *dir,
-                               const GError *error)
+static void
+on_reset_clicked (EaselGallery *self)
+{
+  if (self->library == NULL)
+    return;
+  gtk_widget_set_sensitive (GTK_WIDGET (self->reset_button), FALSE);
+  easel_library_reset_async (self->library, self->cancellable, on_library_reset, g_object_ref (self));
+}
+
+static void
+show_open_error (EaselGallery *self,
+                 const GError *error)
 {
   g_autofree char *description = NULL;
   gboolean can_reset;
-
-  g_return_if_fail (EASEL_IS_GALLERY (self));
-  g_return_if_fail (error != NULL);
-
-  g_free (self->library_dir);
-  self->library_dir = dir ? g_strdup (dir) : g_build_filename (g_get_user_data_dir (), "easel", NULL);
 
   can_reset = g_error_matches (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_CORRUPT);
   if (can_reset)
@@ -1082,6 +1078,63 @@ easel_gallery_show_open_error (EaselGallery *self,
   adw_status_page_set_description (self->corrupt_page, description);
   gtk_widget_set_visible (GTK_WIDGET (self->reset_button), can_reset);
   gtk_stack_set_visible_child_name (self->main_stack, "corrupt");
+}
+
+static void
+follow_store (EaselGallery *self,
+              EaselStore   *store)
+{
+  if (self->store == store)
+    return;
+
+  if (self->store != NULL)
+    g_signal_handlers_disconnect_by_func (self->store, on_store_changed, self);
+
+  g_set_object (&self->store, store);
+
+  if (store != NULL)
+    g_signal_connect_object (store, "changed", G_CALLBACK (on_store_changed), self, G_CONNECT_SWAPPED);
+
+  g_array_set_size (self->deleted_ids, 0);
+  easel_gallery_details_set_item (self->details, NULL);
+  easel_gallery_details_set_store (self->details, store);
+  easel_gallery_model_set_store (self->model, store);
+  reload_conversations (self);
+  update_actions (self);
+  if (store != NULL)
+    gtk_stack_set_visible_child_name (self->main_stack, "gallery");
+}
+
+static void
+on_library_state (EaselGallery *self)
+{
+  switch (easel_library_get_state (self->library))
+    {
+    case EASEL_LIBRARY_STATE_READY:
+      follow_store (self, easel_library_get_store (self->library));
+      break;
+    case EASEL_LIBRARY_STATE_ERROR:
+      follow_store (self, NULL);
+      show_open_error (self, easel_library_get_error (self->library));
+      break;
+    case EASEL_LIBRARY_STATE_LOADING:
+    default:
+      follow_store (self, NULL);
+      break;
+    }
+}
+
+static void
+set_library (EaselGallery *self,
+             EaselLibrary *library)
+{
+  if (!g_set_object (&self->library, library))
+    return;
+  if (library != NULL)
+    {
+      g_signal_connect_object (library, "notify::state", G_CALLBACK (on_library_state), self, G_CONNECT_SWAPPED);
+      on_library_state (self);
+    }
 }
 
 /* GObject */
@@ -1106,6 +1159,7 @@ easel_gallery_dispose (GObject *object)
   g_clear_object (&self->selection);
   g_clear_object (&self->model);
   g_clear_object (&self->store);
+  g_clear_object (&self->library);
   g_clear_object (&self->model_names);
   g_clear_object (&self->conversation_names);
   self->undo_toast = NULL;
@@ -1120,7 +1174,6 @@ easel_gallery_finalize (GObject *object)
 
   g_clear_pointer (&self->conversation_ids, g_array_unref);
   g_clear_pointer (&self->deleted_ids, g_array_unref);
-  g_clear_pointer (&self->library_dir, g_free);
 
   G_OBJECT_CLASS (easel_gallery_parent_class)->finalize (object);
 }
@@ -1135,8 +1188,8 @@ easel_gallery_get_property (GObject    *object,
 
   switch (prop_id)
     {
-    case PROP_STORE:
-      g_value_set_object (value, self->store);
+    case PROP_LIBRARY:
+      g_value_set_object (value, self->library);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1153,8 +1206,8 @@ easel_gallery_set_property (GObject      *object,
 
   switch (prop_id)
     {
-    case PROP_STORE:
-      easel_gallery_set_store (self, g_value_get_object (value));
+    case PROP_LIBRARY:
+      set_library (self, g_value_get_object (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1173,9 +1226,9 @@ easel_gallery_class_init (EaselGalleryClass *klass)
   object_class->set_property = easel_gallery_set_property;
   widget_class->map = easel_gallery_map;
 
-  properties[PROP_STORE] =
-    g_param_spec_object ("store", NULL, NULL, EASEL_TYPE_STORE,
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_LIBRARY] =
+    g_param_spec_object ("library", NULL, NULL, EASEL_TYPE_LIBRARY,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[CONTINUE_CONVERSATION] =
@@ -1291,11 +1344,11 @@ easel_gallery_init (EaselGallery *self)
 }
 
 GtkWidget *
-easel_gallery_new (EaselStore *store)
+easel_gallery_new (EaselLibrary *library)
 {
-  g_return_val_if_fail (!store || EASEL_IS_STORE (store), NULL);
+  g_return_val_if_fail (EASEL_IS_LIBRARY (library), NULL);
 
-  return g_object_new (EASEL_TYPE_GALLERY, "store", store, NULL);
+  return g_object_new (EASEL_TYPE_GALLERY, "library", library, NULL);
 }
 
 EaselStore *
@@ -1304,36 +1357,6 @@ easel_gallery_get_store (EaselGallery *self)
   g_return_val_if_fail (EASEL_IS_GALLERY (self), NULL);
 
   return self->store;
-}
-
-void
-easel_gallery_set_store (EaselGallery *self,
-                         EaselStore   *store)
-{
-  g_return_if_fail (EASEL_IS_GALLERY (self));
-  g_return_if_fail (!store || EASEL_IS_STORE (store));
-
-  if (self->store == store)
-    return;
-
-  if (self->store != NULL)
-    g_signal_handlers_disconnect_by_func (self->store, on_store_changed, self);
-
-  g_set_object (&self->store, store);
-
-  if (store != NULL)
-    g_signal_connect_object (store, "changed", G_CALLBACK (on_store_changed), self, G_CONNECT_SWAPPED);
-
-  g_array_set_size (self->deleted_ids, 0);
-  easel_gallery_details_set_item (self->details, NULL);
-  easel_gallery_details_set_store (self->details, store);
-  easel_gallery_model_set_store (self->model, store);
-  reload_conversations (self);
-  update_actions (self);
-  if (store != NULL)
-    gtk_stack_set_visible_child_name (self->main_stack, "gallery");
-
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STORE]);
 }
 
 void

@@ -5,7 +5,7 @@
 #pragma once
 
 #include <adwaita.h>
-#include "easel-store.h"
+#include "easel-library.h"
 
 G_BEGIN_DECLS
 
@@ -17,23 +17,18 @@ G_DECLARE_FINAL_TYPE (EaselGallery, easel_gallery, EASEL, GALLERY, GtkWidget)
  *   "reuse-parameters"      (const char *params_json)  -- EaselRequest params as JSON
  *   "use-as-input"          (GFile *image_file)
  *   "toast"                 (const char *message)      -- the window shows an AdwToast
- * Property "store" (EaselStore). */
-GtkWidget *easel_gallery_new          (EaselStore   *store);
+ * Property "library" (EaselLibrary, construct-only): the gallery follows
+ * its state (the store once ready, the error page with a way out when it
+ * could not be opened) and sends every write through it. */
+GtkWidget *easel_gallery_new          (EaselLibrary *library);
+/* The library's store while it is ready, else NULL. */
 EaselStore *easel_gallery_get_store   (EaselGallery *self);
-void       easel_gallery_set_store    (EaselGallery *self, EaselStore *store);
 /* Re-runs the query, e.g. after the studio recorded a new generation. */
 void       easel_gallery_reload       (EaselGallery *self);
 /* Ctrl+F from the window. */
 void       easel_gallery_focus_search (EaselGallery *self);
 
 /* Added by the gallery work: */
-/* Shows the "library could not be opened" page for @error (e.g.
- * EASEL_STORE_ERROR_CORRUPT from easel_store_open) with a way out: back up
- * the broken library in @dir (NULL = the default) and start a new one. On
- * success the gallery opens the new store and notifies "store". */
-void       easel_gallery_show_open_error (EaselGallery *self,
-                                          const char   *dir,
-                                          const GError *error);
 /* What dropping @file on the gallery does: an Easel PNG restores its
  * conversation and emits "continue-conversation"; another image emits
  * "use-as-input". The window can call it from its own drop target. */

@@ -43,6 +43,10 @@ struct _EaselSessionTurn
   EaselRequest *request;
   guint sibling_index;
   guint n_siblings;
+  EaselResult *result;          /* the client's answer, as it came */
+  GBytes *partial_bytes;        /* the last partial image received */
+  guint picked;                 /* the candidate on show, in the server's order */
+  EaselLibraryLink *library_link;  /* its rows in the library, once handed over */
   guint is_partial : 1;
 };
 
@@ -119,6 +123,9 @@ easel_session_turn_finalize (GObject *object)
   g_clear_object (&self->candidates);
   g_clear_pointer (&self->candidate_bytes, g_ptr_array_unref);
   g_clear_pointer (&self->candidate_index, g_array_unref);
+  g_clear_pointer (&self->result, easel_result_free);
+  g_clear_pointer (&self->partial_bytes, g_bytes_unref);
+  g_clear_pointer (&self->library_link, easel_library_link_unref);
   g_clear_pointer (&self->request, easel_request_free);
 
   G_OBJECT_CLASS (easel_session_turn_parent_class)->finalize (object);
@@ -841,6 +848,7 @@ easel_session_turn_pick_candidate (EaselSessionTurn *self,
   texture = g_list_model_get_item (G_LIST_MODEL (self->candidates), position);
   if (texture == NULL)
     return;
+  self->picked = position;
   /* The strip holds thumbnails; the full image is decoded again from the
    * candidate's bytes and replaces the one on show when it is ready. */
   easel_session_turn_set_image_bytes (self, g_ptr_array_index (self->candidate_bytes, position), self->image_mime_type);
@@ -885,4 +893,66 @@ easel_session_turn_set_siblings (EaselSessionTurn *self,
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_SIBLINGS]);
     }
   g_object_thaw_notify (G_OBJECT (self));
+}
+
+/* What the library records */
+
+const EaselResult *
+easel_session_turn_get_result (EaselSessionTurn *self)
+{
+  g_return_val_if_fail (EASEL_IS_SESSION_TURN (self), NULL);
+  return self->result;
+}
+
+void
+easel_session_turn_set_result (EaselSessionTurn  *self,
+                               const EaselResult *result)
+{
+  g_return_if_fail (EASEL_IS_SESSION_TURN (self));
+  g_clear_pointer (&self->result, easel_result_free);
+  if (result != NULL)
+    self->result = easel_result_copy (result);
+}
+
+GBytes *
+easel_session_turn_get_partial_bytes (EaselSessionTurn *self)
+{
+  g_return_val_if_fail (EASEL_IS_SESSION_TURN (self), NULL);
+  return self->partial_bytes;
+}
+
+void
+easel_session_turn_set_partial_bytes (EaselSessionTurn *self,
+                                      GBytes           *bytes)
+{
+  g_return_if_fail (EASEL_IS_SESSION_TURN (self));
+  if (bytes != NULL)
+    g_bytes_ref (bytes);
+  g_clear_pointer (&self->partial_bytes, g_bytes_unref);
+  self->partial_bytes = bytes;
+}
+
+guint
+easel_session_turn_get_picked (EaselSessionTurn *self)
+{
+  g_return_val_if_fail (EASEL_IS_SESSION_TURN (self), 0);
+  return self->picked;
+}
+
+EaselLibraryLink *
+easel_session_turn_get_library_link (EaselSessionTurn *self)
+{
+  g_return_val_if_fail (EASEL_IS_SESSION_TURN (self), NULL);
+  return self->library_link;
+}
+
+void
+easel_session_turn_set_library_link (EaselSessionTurn *self,
+                                     EaselLibraryLink *link)
+{
+  g_return_if_fail (EASEL_IS_SESSION_TURN (self));
+  if (link != NULL)
+    easel_library_link_ref (link);
+  g_clear_pointer (&self->library_link, easel_library_link_unref);
+  self->library_link = link;
 }

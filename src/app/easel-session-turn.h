@@ -101,4 +101,16 @@ const EaselRequest *easel_session_turn_get_request    (EaselSessionTurn *self);
 void           easel_session_turn_set_request         (EaselSessionTurn *self, const EaselRequest *request);
 void           easel_session_turn_set_siblings        (EaselSessionTurn *self, guint index, guint n_siblings);
 
+/* What the library records: the client's answer as it came (NULL until it
+ * finished well), the last partial image received (kept if the stream
+ * breaks), and which candidate of an n>1 answer is on show. */
+const EaselResult *easel_session_turn_get_result       (EaselSessionTurn *self);
+void               easel_session_turn_set_result       (EaselSessionTurn *self, const EaselResult *result);
+GBytes            *easel_session_turn_get_partial_bytes (EaselSessionTurn *self);
+void               easel_session_turn_set_partial_bytes (EaselSessionTurn *self, GBytes *bytes);
+guint              easel_session_turn_get_picked       (EaselSessionTurn *self);
+/* The turn's rows in the library: NULL until it was handed to the library. */
+EaselLibraryLink  *easel_session_turn_get_library_link (EaselSessionTurn *self);
+void               easel_session_turn_set_library_link (EaselSessionTurn *self, EaselLibraryLink *link);
+
 G_END_DECLS

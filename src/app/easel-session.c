@@ -26,6 +26,7 @@ struct _EaselSession
   char *stage;
   char *status;
   guint status_timeout;
+  EaselLibraryLink *library_link;  /* the conversation's row in the library */
 };
 
 /* One request in flight. Reference counted because decodes and the send
@@ -443,7 +444,12 @@ event_cb (const EaselEvent *event,
         stage = g_strdup_printf (_("Partial %u"), op->partials_seen);
       set_stage (self, stage);
       if (event->image)
-        decode_frame (op, event->image,  TRUE, event->partial_image_index);
+        {
+          /* Kept: if the stream breaks, this is what the user saw and
+           * what the library keeps. */
+          easel_session_turn_set_partial_bytes (op->turn, event->image);
+          decode_frame (op, event->image,  TRUE, event->partial_image_index);
+        }
       break;
 
     case EASEL_EVENT_IMAGE_CALL_COMPLETED:
@@ -517,6 +523,8 @@ send_cb (GObject      *object,
     {
       gint64 tokens = 0;
       double cost;
+
+      easel_session_turn_set_result (op->turn, res);
 
       if (res->response_id)
         easel_session_turn_set_response_id (op->turn, res->response_id);
@@ -599,6 +607,7 @@ easel_session_finalize (GObject *object)
 
   g_clear_pointer (&self->stage, g_free);
   g_clear_pointer (&self->status, g_free);
+  g_clear_pointer (&self->library_link, easel_library_link_unref);
 
   G_OBJECT_CLASS (easel_session_parent_class)->finalize (object);
 }
@@ -655,6 +664,7 @@ easel_session_init (EaselSession *self)
   self->all_turns = g_list_store_new (EASEL_TYPE_SESSION_TURN);
   self->branch = g_list_store_new (EASEL_TYPE_SESSION_TURN);
   self->status = g_strdup ("");
+  self->library_link = easel_library_link_new (0);
   g_signal_connect_object (self->branch, "items-changed",
                            G_CALLBACK (branch_items_changed_cb), self, G_CONNECT_SWAPPED);
 }
@@ -932,4 +942,11 @@ easel_session_trim_images (EaselSession     *self,
         n_released++;
     }
   return n_released;
+}
+
+EaselLibraryLink *
+easel_session_get_library_link (EaselSession *self)
+{
+  g_return_val_if_fail (EASEL_IS_SESSION (self), NULL);
+  return self->library_link;
 }

@@ -62,4 +62,8 @@ void         easel_session_add_turn           (EaselSession *self,
 guint        easel_session_trim_images        (EaselSession *self,
                                                     EaselSessionTurn         *keep);
 
+/* The conversation's row in the library: id 0 until its first turn is
+ * written (a restored conversation has it from the start). */
+EaselLibraryLink *easel_session_get_library_link (EaselSession *self);
+
 G_END_DECLS

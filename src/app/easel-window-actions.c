@@ -12,9 +12,7 @@
 #include "easel-canvas-studio.h"
 #include "easel-window-private.h"
 
-#ifdef HAVE_EASEL_GALLERY
-# include "easel-gallery.h"
-#endif
+#include "easel-gallery.h"
 
 static EaselInputImage *
 canvas_input_image (EaselSessionTurn *turn)
@@ -47,6 +45,19 @@ send_action (GtkWidget  *widget,
 
   if (easel_session_get_busy (self->conversation))
     return;
+
+  /* A masked edit applies to the image on the canvas, whichever turn it
+   * came from: it continues from that turn (as Continue From Here does). */
+  if (easel_canvas_has_mask_selection (self->canvas))
+    {
+      EaselSessionTurn *shown = easel_session_turn_find_image_turn (gtk_single_selection_get_selected_item (self->selection));
+
+      if (shown != NULL && shown != head)
+        {
+          easel_session_set_head (self->conversation, shown);
+          head = shown;
+        }
+    }
 
   if (prompt == NULL || *prompt == 0)
     {
@@ -194,10 +205,8 @@ search_gallery_action (GtkWidget  *widget,
   EaselWindow *self = EASEL_WINDOW (widget);
 
   adw_view_stack_set_visible_child_name (self->view_stack, "gallery");
-#ifdef HAVE_EASEL_GALLERY
   if (EASEL_IS_GALLERY (self->gallery))
     easel_gallery_focus_search (EASEL_GALLERY (self->gallery));
-#endif
 }
 
 static void
@@ -272,7 +281,6 @@ _easel_window_turn_finished (EaselWindow      *self,
     }
 }
 
-#ifdef HAVE_EASEL_GALLERY
 static void
 gallery_continue_cb (EaselWindow *self,
                      gint64       conversation_id,
@@ -298,16 +306,13 @@ gallery_use_as_input_cb (EaselWindow *self,
   adw_view_stack_set_visible_child_name (self->view_stack, "studio");
   easel_composer_focus (self->composer);
 }
-#endif
 
 void
 _easel_window_connect_gallery (EaselWindow *self)
 {
-#ifdef HAVE_EASEL_GALLERY
   g_signal_connect_object (self->gallery, "continue-conversation", G_CALLBACK (gallery_continue_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->gallery, "reuse-parameters", G_CALLBACK (gallery_reuse_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->gallery, "use-as-input", G_CALLBACK (gallery_use_as_input_cb), self, G_CONNECT_SWAPPED);
-#endif
 }
 
 void

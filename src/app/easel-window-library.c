@@ -21,594 +21,55 @@
 
 #include <glib/gi18n.h>
 
+#include "easel-image-decoder.h"
 #include "easel-thumbnailer.h"
 #include "easel-window-private.h"
 
-#ifdef HAVE_EASEL_GALLERY
-# include "easel-gallery.h"
-#endif
+#include "easel-gallery.h"
 
-#define CONV_LINK_KEY "easel-library-conversation"
-#define TURN_LINK_KEY "easel-library-turn"
 #define FORGOTTEN_KEY "easel-library-forgotten"
 
-typedef struct
-{
-  gatomicrefcount ref;
-  gint64 id;              /* conversations.id, 0 until created */
-} ConvLink;
+/* Writes: the window hands turns to the library, which records them */
 
-typedef struct
+static void
+library_write_failed (EaselWindow  *self,
+                      const GError *error)
 {
-  gatomicrefcount ref;
-  gint64 id;              /* turns.id, 0 until added (or if adding failed) */
-  gint64 generation_id;   /* the image it produced, 0 = none yet */
-} TurnLink;
+  g_autofree char *message = g_strdup_printf (_("Could not save to the library: %s"), error->message);
 
-static ConvLink *
-conv_link_ref (ConvLink *link)
-{
-  g_atomic_ref_count_inc (&link->ref);
-  return link;
+  g_warning ("%s", message);
+  easel_window_toast (self, message);
 }
 
 static void
-conv_link_unref (ConvLink *link)
-{
-  if (g_atomic_ref_count_dec (&link->ref))
-    g_free (link);
-}
-
-static TurnLink *
-turn_link_ref (TurnLink *link)
-{
-  g_atomic_ref_count_inc (&link->ref);
-  return link;
-}
-
-static void
-turn_link_unref (TurnLink *link)
-{
-  if (g_atomic_ref_count_dec (&link->ref))
-    g_free (link);
-}
-
-static ConvLink *
-conv_link_for (EaselSession *session)
-{
-  ConvLink *link = g_object_get_data (G_OBJECT (session), CONV_LINK_KEY);
-
-  if (link == NULL)
-    {
-      link = g_new0 (ConvLink, 1);
-      g_atomic_ref_count_init (&link->ref);
-      g_object_set_data_full (G_OBJECT (session), CONV_LINK_KEY, link, (GDestroyNotify)conv_link_unref);
-    }
-  return link;
-}
-
-static TurnLink *
-turn_link_get (EaselSessionTurn *turn)
-{
-  return turn ? g_object_get_data (G_OBJECT (turn), TURN_LINK_KEY) : NULL;
-}
-
-static TurnLink *
-turn_link_attach (EaselSessionTurn *turn)
-{
-  TurnLink *link = g_new0 (TurnLink, 1);
-
-  g_atomic_ref_count_init (&link->ref);
-  g_object_set_data_full (G_OBJECT (turn), TURN_LINK_KEY, link, (GDestroyNotify)turn_link_unref);
-  return link;
-}
-
-/* Jobs */
-
-typedef enum
-{
-  JOB_ADD_TURN,
-  JOB_FINISH_TURN,
-  JOB_LOAD,
-} JobKind;
-
-typedef struct
-{
-  JobKind kind;
-  EaselStore *store;
-  ConvLink *conv;
-  TurnLink *turn;
-  TurnLink *parent;
-
-  /* JOB_ADD_TURN */
-  char *title;
-  char *user_text;
-  char *previous_response_id;
-
-  /* JOB_FINISH_TURN */
-  EaselRequest *request;
-  EaselResult *result;
-  GError *request_error;
-  char *assistant_text;
-  char *response_id;
-  char *image_call_id;
-  GWeakRef session_turn;    /* EaselSessionTurn: told where its image went */
-  char *image_path;         /* out: the stored image file */
-
-  /* JOB_LOAD */
-  gboolean restore_last;    /* start-up: id 0 means the newest conversation */
-  gint64 load_conversation_id;
-  gint64 load_turn_id;
-} Job;
-
-static void
-job_free (Job *job)
-{
-  g_clear_object (&job->store);
-  g_clear_pointer (&job->conv, conv_link_unref);
-  g_clear_pointer (&job->turn, turn_link_unref);
-  g_clear_pointer (&job->parent, turn_link_unref);
-  g_free (job->title);
-  g_free (job->user_text);
-  g_free (job->previous_response_id);
-  g_clear_pointer (&job->request, easel_request_free);
-  g_clear_pointer (&job->result, easel_result_free);
-  g_clear_error (&job->request_error);
-  g_free (job->assistant_text);
-  g_free (job->response_id);
-  g_free (job->image_call_id);
-  g_weak_ref_clear (&job->session_turn);
-  g_free (job->image_path);
-  g_free (job);
-}
-
-static void
-unref_object_or_null (gpointer object)
-{
-  if (object != NULL)
-    g_object_unref (object);
-}
-
-/* What JOB_LOAD hands back to the main thread. */
-typedef struct
-{
-  EaselConversation *conversation;
-  GPtrArray *turns;         /* EaselTurn*, creation order */
-  GPtrArray *generations;   /* EaselGeneration* or NULL, parallel to turns */
-  GPtrArray *retry;         /* RetryInfo*, parallel to turns (Retry on restored turns) */
-  gint64 target_turn_id;
-} Loaded;
-
-static void
-loaded_free (Loaded *loaded)
-{
-  g_clear_object (&loaded->conversation);
-  g_clear_pointer (&loaded->turns, g_ptr_array_unref);
-  g_clear_pointer (&loaded->generations, g_ptr_array_unref);
-  g_clear_pointer (&loaded->retry, g_ptr_array_unref);
-  g_free (loaded);
-}
-
-static gboolean
-run_add_turn (Job     *job,
-              GError **error)
-{
-  g_autoptr(EaselTurn) turn = easel_turn_new ();
-
-  if (job->conv->id == 0)
-    {
-      g_autoptr(EaselConversation) conversation = NULL;
-
-      conversation = easel_store_create_conversation (job->store, job->title, error);
-      if (conversation == NULL)
-        return FALSE;
-      job->conv->id = conversation->id;
-    }
-
-  turn->conversation_id = job->conv->id;
-  /* A parent whose own row could not be written leaves this one a root
-   * rather than losing it. */
-  turn->parent_turn_id = job->parent ? job->parent->id : 0;
-  turn->user_text = g_strdup (job->user_text);
-  turn->previous_response_id = g_strdup (job->previous_response_id);
-  if (easel_store_add_turn (job->store, turn, error) == 0)
-    return FALSE;
-  job->turn->id = turn->id;
-  return TRUE;
-}
-
-static gboolean
-run_finish_turn (Job     *job,
-                 GError **error)
-{
-  g_autoptr(EaselTurn) turn = NULL;
-
-  if (job->request != NULL && (job->result != NULL || job->request_error != NULL))
-    {
-      EaselRecordOptions options = { 0, 0, 0, -1 };
-      g_autoptr(GPtrArray) rows = NULL;
-
-      options.conversation_id = job->conv ? job->conv->id : 0;
-      options.turn_id = job->turn ? job->turn->id : 0;
-      options.parent_generation_id = job->parent ? job->parent->generation_id : 0;
-      rows = easel_store_record (job->store, job->request, job->result, job->request_error, &options, error);
-      if (rows == NULL)
-        return FALSE;
-      if (rows->len > 0 && job->turn != NULL)
-        {
-          EaselGeneration *generation = g_ptr_array_index (rows, 0);
-
-          /* A failed request has a row too, but it is no image to build on. */
-          if (generation->status == EASEL_GENERATION_OK)
-            {
-              job->turn->generation_id = generation->id;
-              job->image_path = g_strdup (generation->path);
-            }
-        }
-    }
-
-  if (job->turn == NULL || job->turn->id == 0)
-    return TRUE;
-
-  turn = easel_turn_new ();
-  turn->id = job->turn->id;
-  turn->assistant_text = g_strdup (job->assistant_text);
-  turn->response_id = g_strdup (job->response_id);
-  turn->image_call_id = g_strdup (job->image_call_id);
-  turn->generation_id = job->turn->generation_id;
-  return easel_store_update_turn (job->store, turn, error);
-}
-
-/* Retry on restored turns: the request each turn sent, rebuilt from the
- * library, and how it ended. Built in the worker with the rest of JOB_LOAD. */
-
-typedef struct
-{
-  EaselRequest *request;       /* NULL when it cannot be rebuilt */
-  GPtrArray *input_thumbs;     /* GdkTexture*, one per kept input image */
-  EaselTurnState state;
-  GError *error;               /* for FAILED */
-  gboolean interrupted;        /* no generation row: Easel closed mid-request */
-} RetryInfo;
-
-static void
-retry_info_free (RetryInfo *info)
-{
-  g_clear_pointer (&info->request, easel_request_free);
-  g_clear_pointer (&info->input_thumbs, g_ptr_array_unref);
-  g_clear_error (&info->error);
-  g_free (info);
-}
-
-/* What the turn row shows for a stored failure: the same GError the live
- * request had, as far as the row kept it (type, code, message). */
-static GError *
-error_for_generation (EaselGeneration *generation)
-{
-  g_autoptr(JsonObject) object = json_object_new ();
-
-  if (generation->status == EASEL_GENERATION_MODERATED)
-    return easel_api_error_new_literal (EASEL_API_ERROR_MODERATION,
-                                        generation->error_message ? generation->error_message
-                                                                  : _("Blocked by moderation"));
-  if (generation->error_type)
-    json_object_set_string_member (object, "type", generation->error_type);
-  if (generation->error_code)
-    json_object_set_string_member (object, "code", generation->error_code);
-  json_object_set_string_member (object, "message",
-                                 generation->error_message ? generation->error_message
-                                                           : _("The request failed"));
-  return easel_api_error_from_object (object, 0, EASEL_API_ERROR_FAILED);
-}
-
-static GdkTexture *
-input_thumbnail (GBytes *bytes)
-{
-  g_autoptr(GInputStream) stream = g_memory_input_stream_new_from_bytes (bytes);
-  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new_from_stream_at_scale (stream, 96, 96, TRUE, NULL, NULL);
-
-  return pixbuf ? gdk_texture_new_for_pixbuf (pixbuf) : NULL;
-}
-
-/* Runs in the store worker. Returns RetryInfo*, parallel to @turns. */
-static GPtrArray *
-load_retry_info (EaselStore *store,
-                 gint64      conversation_id,
-                 GPtrArray  *turns)
-{
-  GPtrArray *infos = g_ptr_array_new_with_free_func ((GDestroyNotify)retry_info_free);
-  g_autoptr(GPtrArray) generations = NULL;
-  g_autoptr(GHashTable) by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
-  g_autoptr(GHashTable) by_turn = g_hash_table_new (g_int64_hash, g_int64_equal);
-  g_autoptr(GError) error = NULL;
-
-  generations = easel_store_list_conversation_generations (store, conversation_id, &error);
-  if (generations == NULL)
-    g_warning ("Could not read the requests of conversation %" G_GINT64_FORMAT ": %s",
-               conversation_id, error->message);
-  for (guint i = 0; generations != NULL && i < generations->len; i++)
-    {
-      EaselGeneration *generation = g_ptr_array_index (generations, i);
-
-      g_hash_table_insert (by_id, &generation->id, generation);
-      /* Oldest first, so the newest row of a turn wins. */
-      if (generation->turn_id > 0)
-        g_hash_table_insert (by_turn, &generation->turn_id, generation);
-    }
-
-  for (guint i = 0; i < turns->len; i++)
-    {
-      EaselTurn *turn = g_ptr_array_index (turns, i);
-      RetryInfo *info = g_new0 (RetryInfo, 1);
-      EaselGeneration *generation = NULL;
-
-      info->state = EASEL_TURN_DONE;
-      g_ptr_array_add (infos, info);
-
-      if (turn->generation_id > 0)
-        generation = g_hash_table_lookup (by_id, &turn->generation_id);
-      if (generation == NULL)
-        generation = g_hash_table_lookup (by_turn, &turn->id);
-      if (generation == NULL)
-        {
-          info->interrupted = turn->response_id == NULL && turn->generation_id == 0;
-          if (info->interrupted)
-            info->state = EASEL_TURN_CANCELLED;
-          continue;
-        }
-
-      switch (generation->status)
-        {
-        case EASEL_GENERATION_CANCELLED:
-          info->state = EASEL_TURN_CANCELLED;
-          break;
-        case EASEL_GENERATION_FAILED:
-        case EASEL_GENERATION_MODERATED:
-          info->state = EASEL_TURN_FAILED;
-          info->error = error_for_generation (generation);
-          break;
-        case EASEL_GENERATION_OK:
-        default:
-          break;
-        }
-
-      info->request = easel_store_rebuild_request (store, generation, &error);
-      if (info->request == NULL)
-        {
-          /* Rows from before input images were kept: no Retry for them. */
-          g_debug ("No Retry for turn %" G_GINT64_FORMAT ": %s", turn->id, error->message);
-          g_clear_error (&error);
-          continue;
-        }
-
-      info->input_thumbs = g_ptr_array_new_with_free_func (g_object_unref);
-      for (guint j = 0; info->request->images != NULL && j < info->request->images->len; j++)
-        {
-          EaselInputImage *image = g_ptr_array_index (info->request->images, j);
-          GdkTexture *thumb = image->bytes ? input_thumbnail (image->bytes) : NULL;
-
-          if (thumb != NULL)
-            g_ptr_array_add (info->input_thumbs, thumb);
-        }
-    }
-
-  return infos;
-}
-
-/* On the main thread, once the restored turn is built. */
-static void
-restore_retry_info (EaselSessionTurn *turn,
-                    RetryInfo        *info)
-{
-  if (info == NULL)
-    return;
-
-  for (guint i = 0; info->input_thumbs != NULL && i < info->input_thumbs->len; i++)
-    easel_session_turn_add_input (turn, g_ptr_array_index (info->input_thumbs, i), NULL);
-  if (info->request != NULL)
-    easel_session_turn_set_request (turn, info->request);
-  if (info->error != NULL)
-    easel_session_turn_set_error (turn, info->error);
-  if (info->interrupted)
-    easel_session_turn_set_status (turn, _("Interrupted: Easel was closed before this finished"));
-  if (info->state != EASEL_TURN_DONE)
-    easel_session_turn_set_state (turn, info->state);
-}
-
-static Loaded *
-run_load (Job     *job,
-          GError **error)
-{
-  Loaded *loaded = g_new0 (Loaded, 1);
-
-  if (job->load_conversation_id == 0)
-    {
-      /* Start-up: the most recently updated conversation, if any. */
-      g_autoptr(GPtrArray) conversations = easel_store_list_conversations (job->store, error);
-
-      if (conversations == NULL)
-        goto fail;
-      if (conversations->len == 0)
-        {
-          g_set_error_literal (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_NOT_FOUND,
-                               _("The library has no conversations yet"));
-          goto fail;
-        }
-      job->load_conversation_id = ((EaselConversation *)g_ptr_array_index (conversations, 0))->id;
-    }
-
-  loaded->conversation = easel_store_get_conversation (job->store, job->load_conversation_id, error);
-  if (loaded->conversation == NULL)
-    goto fail;
-  loaded->turns = easel_store_list_turns (job->store, job->load_conversation_id, error);
-  if (loaded->turns == NULL)
-    goto fail;
-  if (loaded->turns->len == 0)
-    {
-      g_set_error_literal (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_NOT_FOUND,
-                           _("This conversation has no turns in the library"));
-      goto fail;
-    }
-
-  loaded->target_turn_id = job->load_turn_id ? job->load_turn_id : loaded->conversation->last_turn;
-  loaded->generations = g_ptr_array_new_with_free_func (unref_object_or_null);
-
-  /* Only rows are read here. Images stay on disk: each turn shows a cached
-   * thumbnail, and the one on the canvas decodes its file when selected. */
-  for (guint i = 0; i < loaded->turns->len; i++)
-    {
-      EaselTurn *turn = g_ptr_array_index (loaded->turns, i);
-      EaselGeneration *generation = NULL;
-
-      if (turn->generation_id > 0)
-        generation = easel_store_get_generation (job->store, turn->generation_id, NULL);
-      g_ptr_array_add (loaded->generations, generation);
-    }
-  loaded->retry = load_retry_info (job->store, job->load_conversation_id, loaded->turns);
-  return loaded;
-
-fail:
-  loaded_free (loaded);
-  return NULL;
-}
-
-static void
-store_worker (gpointer data,
-              gpointer user_data)
-{
-  g_autoptr(GTask) task = data;
-  Job *job = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-
-  switch (job->kind)
-    {
-    case JOB_ADD_TURN:
-      if (run_add_turn (job, &error))
-        g_task_return_boolean (task, TRUE);
-      else
-        g_task_return_error (task, g_steal_pointer (&error));
-      break;
-
-    case JOB_FINISH_TURN:
-      if (run_finish_turn (job, &error))
-        g_task_return_boolean (task, TRUE);
-      else
-        g_task_return_error (task, g_steal_pointer (&error));
-      break;
-
-    case JOB_LOAD:
-      {
-        Loaded *loaded = run_load (job, &error);
-
-        if (loaded)
-          g_task_return_pointer (task, loaded, (GDestroyNotify)loaded_free);
-        else
-          g_task_return_error (task, g_steal_pointer (&error));
-      }
-      break;
-
-    default:
-      g_assert_not_reached ();
-    }
-}
-
-/* One worker for every window: jobs run strictly in the order queued. It
- * lives as long as the process, so a window closing never waits for it. */
-static void
-queue_job (EaselWindow         *self,
-           Job                 *job,
-           GAsyncReadyCallback  callback)
-{
-  static GThreadPool *pool;
-  GTask *task;
-
-  if (g_once_init_enter (&pool))
-    g_once_init_leave (&pool, g_thread_pool_new (store_worker, NULL, 1, FALSE, NULL));
-
-  job->store = g_object_ref (self->store);
-  /* Writes are not cancellable: a row half-way through its job must still
-   * land. Only what the main thread does with the answer is skipped. */
-  task = g_task_new (self, NULL, callback, NULL);
-  g_task_set_source_tag (task, queue_job);
-  g_task_set_task_data (task, job, (GDestroyNotify)job_free);
-  g_thread_pool_push (pool, task, NULL);
-}
-
-static void
-write_done_cb (GObject      *object,
+turn_added_cb (GObject      *object,
                GAsyncResult *result,
                gpointer      user_data)
 {
-  EaselWindow *self = EASEL_WINDOW (object);
-  Job *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr(EaselWindow) self = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    {
-      g_autofree char *message = g_strdup_printf (_("Could not save to the library: %s"), error->message);
-
-      g_warning ("%s", message);
-      if (self->store != NULL)
-        easel_window_toast (self, message);
-      return;
-    }
-
-  if (job->kind == JOB_FINISH_TURN && job->image_path != NULL)
-    {
-      g_autoptr(EaselSessionTurn) turn = g_weak_ref_get (&job->session_turn);
-
-      /* The library has the image now: the turn may let go of its bytes
-       * and full texture once it is off the canvas. */
-      if (turn != NULL)
-        {
-          g_autoptr(GFile) file = g_file_new_for_path (job->image_path);
-
-          easel_session_turn_set_image_file (turn, file, NULL);
-          _easel_window_trim_images (self);
-        }
-    }
-
-#ifdef HAVE_EASEL_GALLERY
-  if (self->gallery && EASEL_IS_GALLERY (self->gallery) && job->kind == JOB_FINISH_TURN)
-    easel_gallery_reload (EASEL_GALLERY (self->gallery));
-#endif
+  if (easel_library_add_turn_finish (EASEL_LIBRARY (object), result, &error) == 0)
+    library_write_failed (self, error);
 }
 
 /* New turns: a row as soon as the turn is sent */
-
-static char *
-title_from_prompt (const char *prompt)
-{
-  g_autofree char *stripped = g_strstrip (g_strdup (prompt ? prompt : ""));
-  char *newline = strchr (stripped, '\n');
-
-  if (newline)
-    *newline = 0;
-  if (g_utf8_strlen (stripped, -1) > 60)
-    {
-      g_autofree char *cut = g_utf8_substring (stripped, 0, 59);
-      return g_strconcat (cut, "…", NULL);
-    }
-  return g_steal_pointer (&stripped);
-}
-
 static void
 persist_new_turn (EaselWindow      *self,
                   EaselSessionTurn *turn)
 {
   const EaselRequest *request = easel_session_turn_get_request (turn);
-  TurnLink *parent = turn_link_get (easel_session_turn_get_parent (turn));
-  Job *job;
+  EaselSessionTurn *parent = easel_session_turn_get_parent (turn);
+  g_autoptr(EaselLibraryLink) link = easel_library_link_new (0);
 
-  job = g_new0 (Job, 1);
-  job->kind = JOB_ADD_TURN;
-  job->conv = conv_link_ref (conv_link_for (self->conversation));
-  job->turn = turn_link_ref (turn_link_attach (turn));
-  job->parent = parent ? turn_link_ref (parent) : NULL;
-  job->title = title_from_prompt (easel_session_turn_get_prompt (turn));
-  job->user_text = g_strdup (easel_session_turn_get_prompt (turn));
-  job->previous_response_id = g_strdup (request ? request->previous_response_id : NULL);
-  queue_job (self, job, write_done_cb);
+  easel_session_turn_set_library_link (turn, link);
+  easel_library_add_turn_async (self->library,
+                                easel_session_get_library_link (self->conversation),
+                                link,
+                                parent ? easel_session_turn_get_library_link (parent) : NULL,
+                                easel_session_turn_get_prompt (turn),
+                                request ? request->previous_response_id : NULL,
+                                turn_added_cb, g_object_ref (self));
 }
 
 static void
@@ -618,7 +79,7 @@ all_turns_changed_cb (EaselWindow *self,
                       guint        added,
                       GListModel  *all_turns)
 {
-  if (self->store == NULL || self->conversation == NULL ||
+  if (!_easel_window_library_ready (self) || self->conversation == NULL ||
       easel_session_get_all_turns (self->conversation) != all_turns)
     return;
 
@@ -627,7 +88,7 @@ all_turns_changed_cb (EaselWindow *self,
       g_autoptr(EaselSessionTurn) turn = g_list_model_get_item (all_turns, i);
 
       /* Turns restored from the library already have their row. */
-      if (turn_link_get (turn) == NULL)
+      if (easel_session_turn_get_library_link (turn) == NULL)
         persist_new_turn (self, turn);
     }
 }
@@ -640,59 +101,117 @@ _easel_window_library_attach (EaselWindow  *self,
                            G_CALLBACK (all_turns_changed_cb), self, G_CONNECT_SWAPPED);
 }
 
-/* Finished turns: the generation row, then the turn's row updated */
+typedef struct
+{
+  EaselWindow *window;
+  GWeakRef turn;
+} FinishData;
 
+static void
+turn_recorded_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  FinishData *data = user_data;
+  g_autoptr(EaselWindow) self = data->window;
+  g_autoptr(EaselSessionTurn) turn = g_weak_ref_get (&data->turn);
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GError) error = NULL;
+  EaselLibraryLink *link;
+  gint64 shown;
+
+  g_weak_ref_clear (&data->turn);
+  g_free (data);
+
+  rows = easel_library_finish_turn_finish (EASEL_LIBRARY (object), result, &error);
+  if (rows == NULL)
+    {
+      library_write_failed (self, error);
+      return;
+    }
+
+  link = turn ? easel_session_turn_get_library_link (turn) : NULL;
+  shown = link ? easel_library_link_get_generation_id (link) : 0;
+  for (guint i = 0; turn != NULL && shown != 0 && i < rows->len; i++)
+    {
+      EaselGeneration *row = g_ptr_array_index (rows, i);
+
+      /* The library has the image now: the turn may let go of its bytes
+       * and full texture once it is off the canvas. An incomplete turn
+       * keeps showing the partial it has. */
+      if (row->id == shown && row->path != NULL && row->status == EASEL_GENERATION_OK)
+        {
+          g_autoptr(GFile) file = g_file_new_for_path (row->path);
+
+          easel_session_turn_set_image_file (turn, file, NULL);
+          _easel_window_trim_images (self);
+        }
+    }
+
+  if (self->gallery && EASEL_IS_GALLERY (self->gallery))
+    easel_gallery_reload (EASEL_GALLERY (self->gallery));
+}
+
+/* Finished turns: the client's answer goes to the library as it came */
 void
 _easel_window_library_turn_finished (EaselWindow      *self,
                                      EaselSessionTurn *turn)
 {
-  const EaselRequest *request = easel_session_turn_get_request (turn);
+  EaselSessionTurn *parent = easel_session_turn_get_parent (turn);
   EaselTurnState state = easel_session_turn_get_state (turn);
-  TurnLink *link = turn_link_get (turn);
-  TurnLink *parent = turn_link_get (easel_session_turn_get_parent (turn));
-  ConvLink *conv = self->conversation ? g_object_get_data (G_OBJECT (self->conversation), CONV_LINK_KEY) : NULL;
-  Job *job;
+  g_autoptr(GError) cancelled = NULL;
+  EaselTurnOutcome outcome = { 0, };
+  FinishData *data;
 
-  if (self->store == NULL || request == NULL)
+  if (!_easel_window_library_ready (self) || easel_session_turn_get_request (turn) == NULL)
     return;
 
-  job = g_new0 (Job, 1);
-  job->kind = JOB_FINISH_TURN;
-  job->conv = conv ? conv_link_ref (conv) : NULL;
-  job->turn = link ? turn_link_ref (link) : NULL;
-  job->parent = parent ? turn_link_ref (parent) : NULL;
-  job->request = easel_request_copy (request);
-  job->assistant_text = g_strdup (easel_session_turn_get_assistant_text (turn));
-  job->response_id = g_strdup (easel_session_turn_get_response_id (turn));
-  job->image_call_id = g_strdup (easel_session_turn_get_image_call_id (turn));
-  g_weak_ref_init (&job->session_turn, turn);
+  outcome.request = easel_session_turn_get_request (turn);
+  outcome.estimated_usd = -1;
+  outcome.base_url = self->client ? easel_client_get_base_url (self->client) : NULL;
+  outcome.assistant_text = easel_session_turn_get_assistant_text (turn);
+  outcome.response_id = easel_session_turn_get_response_id (turn);
+  outcome.image_call_id = easel_session_turn_get_image_call_id (turn);
+  outcome.picked = easel_session_turn_get_picked (turn);
 
-  if (state == EASEL_TURN_DONE || state == EASEL_TURN_INCOMPLETE)
+  switch (state)
     {
-      GBytes *bytes = easel_session_turn_get_image_bytes (turn);
-      const char *mime = easel_session_turn_get_image_mime_type (turn);
-      EaselImage *image;
-
-      job->result = easel_result_new (request->api);
-      if (bytes != NULL)
+    case EASEL_TURN_DONE:
+      outcome.result = easel_session_turn_get_result (turn);
+      if (outcome.result == NULL)
+        return;
+      break;
+    case EASEL_TURN_CANCELLED:
+      cancelled = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled");
+      outcome.error = cancelled;
+      break;
+    case EASEL_TURN_INCOMPLETE:
+    case EASEL_TURN_FAILED:
+      outcome.error = easel_session_turn_get_error (turn);
+      if (outcome.error == NULL)
+        return;
+      /* The stream broke after a partial: the library keeps what the
+       * user saw, as an incomplete image. */
+      if (state == EASEL_TURN_INCOMPLETE)
         {
-          image = easel_image_new ();
-          image->bytes = g_bytes_ref (bytes);
-          image->output_format = g_strdup (easel_image_format_for_mime (mime));
-          image->revised_prompt = g_strdup (easel_session_turn_get_revised_prompt (turn));
-          image->action = g_strdup (easel_session_turn_get_action (turn));
-          image->item_id = g_strdup (easel_session_turn_get_image_call_id (turn));
-          g_ptr_array_add (job->result->images, image);
+          outcome.partial = easel_session_turn_get_partial_bytes (turn);
+          outcome.partial_format = outcome.request->output_format;
         }
-      job->result->response_id = g_strdup (easel_session_turn_get_response_id (turn));
-      job->result->text = g_strdup (easel_session_turn_get_assistant_text (turn));
+      break;
+    case EASEL_TURN_PENDING:
+    case EASEL_TURN_RUNNING:
+    default:
+      return;
     }
-  else if (state == EASEL_TURN_CANCELLED)
-    job->request_error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled");
-  else if (easel_session_turn_get_error (turn) != NULL)
-    job->request_error = g_error_copy (easel_session_turn_get_error (turn));
 
-  queue_job (self, job, write_done_cb);
+  data = g_new0 (FinishData, 1);
+  data->window = g_object_ref (self);
+  g_weak_ref_init (&data->turn, turn);
+  easel_library_finish_turn_async (self->library,
+                                   self->conversation ? easel_session_get_library_link (self->conversation) : NULL,
+                                   easel_session_turn_get_library_link (turn),
+                                   parent ? easel_session_turn_get_library_link (parent) : NULL,
+                                   &outcome, turn_recorded_cb, data);
 }
 
 /* The server forgot the response a turn continued from */
@@ -878,20 +397,134 @@ conversation_started (EaselWindow *self)
 }
 
 static void
+input_thumbnail_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(EaselSessionTurn) turn = user_data;
+  g_autoptr(GdkTexture) thumbnail = NULL;
+  g_autoptr(GError) error = NULL;
+
+  thumbnail = easel_image_decode_finish (result, &error);
+  if (thumbnail != NULL)
+    easel_session_turn_add_input (turn, thumbnail, NULL);
+  else
+    g_debug ("Could not show an input image of a restored turn: %s", error->message);
+}
+
+/* On the main thread: how the turn ended, and what Retry would send. */
+static void
+restore_turn_info (EaselSessionTurn    *turn,
+                   EaselStoredTurnInfo *info)
+{
+  EaselGeneration *generation = info->generation;
+
+  if (generation != NULL)
+    {
+      easel_session_turn_set_revised_prompt (turn, generation->revised_prompt);
+      easel_session_turn_set_action (turn, generation->action);
+      if (generation->input_tokens + generation->output_tokens > 0 || generation->actual_usd >= 0)
+        easel_session_turn_set_usage (turn, generation->input_tokens + generation->output_tokens,
+                                      easel_generation_get_cost (generation));
+      if (generation->path != NULL)
+        {
+          g_autoptr(GFile) file = g_file_new_for_path (generation->path);
+
+          easel_session_turn_set_image_file (turn, file, easel_image_mime_for_format (generation->format));
+          load_thumbnail (turn, file, generation->sha256);
+        }
+    }
+
+  for (guint j = 0; info->request != NULL && info->request->images != NULL && j < info->request->images->len; j++)
+    {
+      EaselInputImage *image = g_ptr_array_index (info->request->images, j);
+
+      if (image->bytes != NULL)
+        easel_image_decode_async (image->bytes, 96, NULL, input_thumbnail_cb, g_object_ref (turn));
+    }
+  if (info->request != NULL)
+    easel_session_turn_set_request (turn, info->request);
+  if (info->error != NULL)
+    easel_session_turn_set_error (turn, info->error);
+
+  switch (info->status)
+    {
+    case EASEL_GENERATION_CANCELLED:
+      easel_session_turn_set_state (turn, EASEL_TURN_CANCELLED);
+      break;
+    case EASEL_GENERATION_FAILED:
+    case EASEL_GENERATION_MODERATED:
+      easel_session_turn_set_state (turn, EASEL_TURN_FAILED);
+      break;
+    case EASEL_GENERATION_INCOMPLETE:
+      easel_session_turn_set_state (turn, EASEL_TURN_INCOMPLETE);
+      easel_session_turn_set_status (turn, _("Incomplete: the connection was lost"));
+      break;
+    case EASEL_GENERATION_OK:
+    default:
+      break;
+    }
+  if (info->interrupted)
+    easel_session_turn_set_status (turn, _("Interrupted: Easel was closed before this finished"));
+}
+
+static EaselSession *
+session_from_stored (EaselStoredConversation *loaded)
+{
+  g_autoptr(GHashTable) by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
+  EaselSession *session = easel_session_new ();
+  EaselSessionTurn *target = NULL;
+
+  easel_library_link_set_id (easel_session_get_library_link (session), loaded->conversation->id);
+
+  for (guint i = 0; i < loaded->turns->len; i++)
+    {
+      EaselTurn *stored = g_ptr_array_index (loaded->turns, i);
+      EaselStoredTurnInfo *info = g_ptr_array_index (loaded->infos, i);
+      EaselSessionTurn *parent = g_hash_table_lookup (by_id, &stored->parent_turn_id);
+      g_autoptr(EaselSessionTurn) turn = easel_session_turn_new (stored->user_text ? stored->user_text : "");
+      g_autoptr(EaselLibraryLink) link = easel_library_link_new (stored->id);
+
+      easel_library_link_set_generation_id (link, stored->generation_id);
+      easel_session_turn_set_library_link (turn, link);
+      if (stored->assistant_text)
+        easel_session_turn_set_assistant_text (turn, stored->assistant_text);
+      easel_session_turn_set_response_id (turn, stored->response_id);
+      easel_session_turn_set_image_call_id (turn, stored->image_call_id);
+      easel_session_turn_set_state (turn, EASEL_TURN_DONE);
+      restore_turn_info (turn, info);
+      easel_session_add_turn (session, parent, turn);
+      /* The session holds the turn; the table borrows it. */
+      g_hash_table_insert (by_id, &stored->id, turn);
+      if (stored->id == loaded->target_turn_id)
+        target = turn;
+    }
+
+  if (target != NULL)
+    easel_session_set_head (session, target);
+  return session;
+}
+
+typedef struct
+{
+  EaselWindow *window;
+  gboolean restoring;
+} LoadData;
+
+static void
 loaded_cb (GObject      *object,
            GAsyncResult *result,
            gpointer      user_data)
 {
-  EaselWindow *self = EASEL_WINDOW (object);
-  gboolean restoring = ((Job *)g_task_get_task_data (G_TASK (result)))->restore_last;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GHashTable) by_id = NULL;
+  LoadData *data = user_data;
+  g_autoptr(EaselWindow) self = data->window;
+  gboolean restoring = data->restoring;
+  g_autoptr(EaselStoredConversation) loaded = NULL;
   g_autoptr(EaselSession) session = NULL;
-  Loaded *loaded;
-  ConvLink *conv;
-  EaselSessionTurn *target = NULL;
+  g_autoptr(GError) error = NULL;
 
-  loaded = g_task_propagate_pointer (G_TASK (result), &error);
+  g_free (data);
+  loaded = easel_library_load_conversation_finish (EASEL_LIBRARY (object), result, &error);
   if (loaded == NULL)
     {
       g_autofree char *message = NULL;
@@ -903,69 +536,29 @@ loaded_cb (GObject      *object,
       easel_window_toast (self, message);
       return;
     }
-  if (self->store == NULL)   /* the window went away meanwhile */
-    {
-      loaded_free (loaded);
-      return;
-    }
-  /* Something was started in this window while the last conversation was
-   * being read: what the user did wins over what they left. */
-  if (restoring && conversation_started (self))
-    {
-      loaded_free (loaded);
-      return;
-    }
+  /* The window went away meanwhile; or something was started in it while
+   * the last conversation was being read: what the user did wins over
+   * what they left. */
+  if (gtk_widget_in_destruction (GTK_WIDGET (self)) || (restoring && conversation_started (self)))
+    return;
 
-  session = easel_session_new ();
-  conv = conv_link_for (session);
-  conv->id = loaded->conversation->id;
-  by_id = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_object_unref);
-
-  for (guint i = 0; i < loaded->turns->len; i++)
-    {
-      EaselTurn *stored = g_ptr_array_index (loaded->turns, i);
-      EaselGeneration *generation = g_ptr_array_index (loaded->generations, i);
-      EaselSessionTurn *parent = g_hash_table_lookup (by_id, &stored->parent_turn_id);
-      EaselSessionTurn *turn = easel_session_turn_new (stored->user_text ? stored->user_text : "");
-      TurnLink *link = turn_link_attach (turn);
-
-      link->id = stored->id;
-      link->generation_id = stored->generation_id;
-      if (stored->assistant_text)
-        easel_session_turn_set_assistant_text (turn, stored->assistant_text);
-      easel_session_turn_set_response_id (turn, stored->response_id);
-      easel_session_turn_set_image_call_id (turn, stored->image_call_id);
-      if (generation != NULL)
-        {
-          easel_session_turn_set_revised_prompt (turn, generation->revised_prompt);
-          easel_session_turn_set_action (turn, generation->action);
-          if (generation->input_tokens + generation->output_tokens > 0)
-            easel_session_turn_set_usage (turn, generation->input_tokens + generation->output_tokens,
-                                          easel_generation_get_cost (generation));
-        }
-      if (generation != NULL && generation->path != NULL)
-        {
-          g_autoptr(GFile) file = g_file_new_for_path (generation->path);
-
-          easel_session_turn_set_image_file (turn, file, easel_image_mime_for_format (generation->format));
-          load_thumbnail (turn, file, generation->sha256);
-        }
-      easel_session_turn_set_state (turn, EASEL_TURN_DONE);
-      restore_retry_info (turn, loaded->retry ? g_ptr_array_index (loaded->retry, i) : NULL);
-      easel_session_add_turn (session, parent, turn);
-      g_hash_table_insert (by_id, &link->id, turn);
-      if (stored->id == loaded->target_turn_id)
-        target = turn;
-    }
-
-  if (target != NULL)
-    easel_session_set_head (session, target);
-
-  loaded_free (loaded);
-
+  session = session_from_stored (loaded);
   _easel_window_set_conversation (self, session);
   adw_view_stack_set_visible_child_name (self->view_stack, "studio");
   easel_composer_focus (self->composer);
+}
+
+static void
+load_conversation (EaselWindow *self,
+                   gint64       conversation_id,
+                   gint64       turn_id,
+                   gboolean     restoring)
+{
+  LoadData *data = g_new0 (LoadData, 1);
+
+  data->window = g_object_ref (self);
+  data->restoring = restoring;
+  easel_library_load_conversation_async (self->library, conversation_id, turn_id, NULL, loaded_cb, data);
 }
 
 /* Quit and reopen: the first window comes back on the conversation the
@@ -973,17 +566,12 @@ loaded_cb (GObject      *object,
 void
 _easel_window_library_restore_last (EaselWindow *self)
 {
-  Job *job;
-
   g_return_if_fail (EASEL_IS_WINDOW (self));
 
-  if (self->store == NULL || conversation_started (self))
+  if (!_easel_window_library_ready (self) || conversation_started (self))
     return;
-
-  job = g_new0 (Job, 1);
-  job->kind = JOB_LOAD;
-  job->restore_last = TRUE;
-  queue_job (self, job, loaded_cb);
+  self->restore_last = FALSE;
+  load_conversation (self, 0, 0, TRUE);
 }
 
 void
@@ -991,21 +579,14 @@ easel_window_continue_conversation (EaselWindow *self,
                                     gint64       conversation_id,
                                     gint64       turn_id)
 {
-  Job *job;
-
   g_return_if_fail (EASEL_IS_WINDOW (self));
 
-  if (self->store == NULL || conversation_id <= 0)
+  if (!_easel_window_library_ready (self) || conversation_id <= 0)
     {
       easel_window_toast (self, _("This image belongs to no stored conversation"));
       return;
     }
-
-  job = g_new0 (Job, 1);
-  job->kind = JOB_LOAD;
-  job->load_conversation_id = conversation_id;
-  job->load_turn_id = turn_id;
-  queue_job (self, job, loaded_cb);
+  load_conversation (self, conversation_id, turn_id, FALSE);
 }
 
 /* Import by drop onto the window */
@@ -1017,7 +598,6 @@ easel_window_import_file (EaselWindow *self,
   g_return_if_fail (EASEL_IS_WINDOW (self));
   g_return_if_fail (G_IS_FILE (file));
 
-#ifdef HAVE_EASEL_GALLERY
   /* The gallery knows Easel PNGs: it restores the conversation and emits
    * "continue-conversation", or "use-as-input" for any other image; the
    * window follows both signals. */
@@ -1026,7 +606,6 @@ easel_window_import_file (EaselWindow *self,
       easel_gallery_import_file (EASEL_GALLERY (self->gallery), file);
       return;
     }
-#endif
   easel_composer_add_file (self->composer, file);
   adw_view_stack_set_visible_child_name (self->view_stack, "studio");
 }
@@ -1061,49 +640,10 @@ _easel_window_library_init (EaselWindow *self)
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (target));
 }
 
-/* A library that could not be opened at start */
-
-static void persist_pending_turns (EaselWindow *self);
-
-#ifdef HAVE_EASEL_GALLERY
-static void
-gallery_store_cb (EaselWindow *self,
-                  GParamSpec  *pspec,
-                  GtkWidget   *gallery)
-{
-  EaselStore *store = easel_gallery_get_store (EASEL_GALLERY (gallery));
-  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
-
-  if (store == NULL || !g_set_object (&self->store, store))
-    return;
-  if (EASEL_IS_APPLICATION (app))
-    easel_application_set_store (EASEL_APPLICATION (app), store);
-  persist_pending_turns (self);
-  g_object_notify (G_OBJECT (self), "store");
-}
-#endif
-
-void
-_easel_window_show_store_error (EaselWindow  *self,
-                                const GError *error)
-{
-#ifdef HAVE_EASEL_GALLERY
-  if (self->store != NULL || error == NULL)
-    return;
-
-  self->gallery = easel_gallery_new (NULL);
-  adw_bin_set_child (self->gallery_bin, self->gallery);
-  g_signal_connect_object (self->gallery, "toast", G_CALLBACK (easel_window_toast), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->gallery, "notify::store", G_CALLBACK (gallery_store_cb), self, G_CONNECT_SWAPPED);
-  _easel_window_connect_gallery (self);
-  easel_gallery_show_open_error (EASEL_GALLERY (self->gallery), NULL, error);
-#endif
-}
-
-/* The library opening at start (in a worker, see easel-application.c) */
+/* The library: the window follows its state */
 
 static void
-show_store_loading (EaselWindow *self)
+show_library_loading (EaselWindow *self)
 {
   GtkWidget *page = adw_status_page_new ();
   GtkWidget *spinner = gtk_spinner_new ();
@@ -1116,8 +656,8 @@ show_store_loading (EaselWindow *self)
   adw_bin_set_child (self->gallery_bin, page);
 }
 
-/* Turns sent before the library was open have no rows yet: write them now,
- * in order, so the conversation is not lost. */
+/* Turns sent before the library was open (or while it was broken) have no
+ * rows yet: hand them over now, in order, so the conversation is not lost. */
 static void
 persist_pending_turns (EaselWindow *self)
 {
@@ -1130,7 +670,7 @@ persist_pending_turns (EaselWindow *self)
     {
       g_autoptr(EaselSessionTurn) turn = g_list_model_get_item (all_turns, i);
 
-      if (turn_link_get (turn) != NULL)
+      if (easel_session_turn_get_library_link (turn) != NULL)
         continue;
       persist_new_turn (self, turn);
       if (easel_session_turn_is_finished (turn))
@@ -1139,72 +679,63 @@ persist_pending_turns (EaselWindow *self)
 }
 
 static void
-store_ready (EaselWindow *self,
-             EaselStore  *store)
+ensure_gallery (EaselWindow *self)
 {
-  if (!g_set_object (&self->store, store))
+  if (self->gallery != NULL)
     return;
-
-#ifdef HAVE_EASEL_GALLERY
-  self->gallery = easel_gallery_new (store);
+  self->gallery = easel_gallery_new (self->library);
   adw_bin_set_child (self->gallery_bin, self->gallery);
   g_signal_connect_object (self->gallery, "toast", G_CALLBACK (easel_window_toast), self, G_CONNECT_SWAPPED);
   _easel_window_connect_gallery (self);
-#else
-  adw_bin_set_child (self->gallery_bin, NULL);
-#endif
-  persist_pending_turns (self);
-  if (self->restore_last)
-    {
-      self->restore_last = FALSE;
-      _easel_window_library_restore_last (self);
-    }
-  g_object_notify (G_OBJECT (self), "store");
 }
 
 static void
-app_store_loading_cb (EaselWindow      *self,
-                      GParamSpec       *pspec,
-                      EaselApplication *app)
+library_state_cb (EaselWindow  *self,
+                  GParamSpec   *pspec,
+                  EaselLibrary *library)
 {
-  EaselStore *store;
+  switch (easel_library_get_state (library))
+    {
+    case EASEL_LIBRARY_STATE_LOADING:
+      if (self->gallery == NULL)
+        show_library_loading (self);
+      break;
 
-  if (easel_application_get_store_loading (app))
-    return;
-  g_signal_handlers_disconnect_by_func (app, app_store_loading_cb, self);
-  if (self->store != NULL)
-    return;
+    case EASEL_LIBRARY_STATE_READY:
+      ensure_gallery (self);
+      persist_pending_turns (self);
+      if (self->restore_last)
+        {
+          self->restore_last = FALSE;
+          _easel_window_library_restore_last (self);
+        }
+      break;
 
-  store = easel_application_get_store (app);
-  if (store != NULL)
-    store_ready (self, store);
-  else
-    _easel_window_show_store_error (self, easel_application_get_store_error (app));
+    case EASEL_LIBRARY_STATE_ERROR:
+    default:
+      /* The gallery shows why, with a way out (back up, start anew). */
+      ensure_gallery (self);
+      break;
+    }
+  _easel_window_update_actions (self);
+}
+
+gboolean
+_easel_window_library_ready (EaselWindow *self)
+{
+  return self->library != NULL && easel_library_get_state (self->library) == EASEL_LIBRARY_STATE_READY;
 }
 
 void
-_easel_window_library_wait_for_store (EaselWindow      *self,
-                                      EaselApplication *app)
+_easel_window_library_follow (EaselWindow *self,
+                              gboolean     restore_last)
 {
-  GList *windows;
-
   g_return_if_fail (EASEL_IS_WINDOW (self));
-  g_return_if_fail (EASEL_IS_APPLICATION (app));
 
-  /* Only the first window reopens the last conversation; a New Window
-   * starts empty. */
-  windows = gtk_application_get_windows (GTK_APPLICATION (app));
-  self->restore_last = windows == NULL || (windows->data == self && windows->next == NULL);
-
-  if (easel_application_get_store_loading (app))
-    {
-      show_store_loading (self);
-      g_signal_connect_object (app, "notify::store-loading", G_CALLBACK (app_store_loading_cb), self,
-                               G_CONNECT_SWAPPED);
-      return;
-    }
-  if (easel_application_get_store (app) != NULL)
-    store_ready (self, easel_application_get_store (app));
-  else
-    _easel_window_show_store_error (self, easel_application_get_store_error (app));
+  if (self->library == NULL)
+    return;
+  self->restore_last = restore_last;
+  g_signal_connect_object (self->library, "notify::state", G_CALLBACK (library_state_cb), self,
+                           G_CONNECT_SWAPPED);
+  library_state_cb (self, NULL, self->library);
 }

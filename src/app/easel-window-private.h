@@ -14,7 +14,7 @@ struct _EaselWindow
   AdwApplicationWindow parent_instance;
 
   EaselClient *client;
-  EaselStore *store;
+  EaselLibrary *library;     /* the application's: the window never writes the store */
   GSettings *settings;
   EaselParams *params;
   EaselSession *conversation;
@@ -25,6 +25,7 @@ struct _EaselWindow
   GtkSingleSelection *selection;
   gboolean restore_last;     /* reopen the newest conversation once the store is up */
   GCancellable *cancellable;
+  GWeakRef guard_turn;       /* the masked edit whose output the mask guard checked */
 
   /* template */
   AdwToastOverlay *toast_overlay;
@@ -57,8 +58,10 @@ void     _easel_window_library_init             (EaselWindow *self);
 void     _easel_window_library_attach           (EaselWindow *self, EaselSession *conversation);
 void     _easel_window_library_turn_finished    (EaselWindow *self, EaselSessionTurn *turn);
 gboolean _easel_window_library_handle_forgotten (EaselWindow *self, EaselSessionTurn *turn);
-void     _easel_window_show_store_error         (EaselWindow *self, const GError *error);
-void     _easel_window_library_wait_for_store   (EaselWindow *self, EaselApplication *app);
+/* Follows the library's state: loading page, gallery, pending turns, and
+ * (when @restore_last) the conversation the user left. */
+void     _easel_window_library_follow           (EaselWindow *self, gboolean restore_last);
+gboolean _easel_window_library_ready            (EaselWindow *self);
 /* Reopens the most recently updated conversation (quit and reopen). */
 void     _easel_window_library_restore_last     (EaselWindow *self);
 

@@ -16,16 +16,14 @@
 #include "easel-turn-row.h"
 #include "easel-window-private.h"
 
-#ifdef HAVE_EASEL_GALLERY
-# include "easel-gallery.h"
-#endif
+#include "easel-gallery.h"
 
 G_DEFINE_FINAL_TYPE (EaselWindow, easel_window, ADW_TYPE_APPLICATION_WINDOW)
 
 enum {
   PROP_0,
   PROP_CLIENT,
-  PROP_STORE,
+  PROP_LIBRARY,
   PROP_SETTINGS,
   PROP_CONVERSATION,
   N_PROPS
@@ -226,34 +224,17 @@ void
 _easel_window_new_conversation (EaselWindow *self)
 {
   g_autoptr(EaselSession) conversation = easel_session_new ();
+  EaselMask *mask = easel_canvas_get_mask (self->canvas);
 
   if (self->conversation)
     easel_session_cancel (self->conversation);
+  /* A new conversation starts clean: no mask from another image, no drift
+   * report about it, and no edit target in it. */
+  if (mask != NULL)
+    easel_mask_clear (mask);
+  easel_canvas_reset_guard (self->canvas);
+  g_weak_ref_set (&self->guard_turn, NULL);
   _easel_window_set_conversation (self, conversation);
-}
-
-static void
-setup_gallery (EaselWindow *self)
-{
-#ifdef HAVE_EASEL_GALLERY
-  if (self->store != NULL)
-    {
-      self->gallery = easel_gallery_new (self->store);
-      adw_bin_set_child (self->gallery_bin, self->gallery);
-      g_signal_connect_object (self->gallery, "toast", G_CALLBACK (toast_cb), self, G_CONNECT_SWAPPED);
-      _easel_window_connect_gallery (self);
-      return;
-    }
-#endif
-  {
-    GtkWidget *page = adw_status_page_new ();
-
-    adw_status_page_set_icon_name (ADW_STATUS_PAGE (page), "image-x-generic-symbolic");
-    adw_status_page_set_title (ADW_STATUS_PAGE (page), _("Gallery"));
-    adw_status_page_set_description (ADW_STATUS_PAGE (page),
-                                     _("Every image you make will be kept here"));
-    adw_bin_set_child (self->gallery_bin, page);
-  }
 }
 
 static void
@@ -276,8 +257,11 @@ easel_window_constructed (GObject *object)
       g_settings_bind (self->settings, "window-maximized", self, "maximized", G_SETTINGS_BIND_DEFAULT);
     }
 
-  setup_gallery (self);
   _easel_window_new_conversation (self);
+  /* A window made without the application (tests) still follows its
+   * library; easel_window_new() says whether to reopen the last
+   * conversation. */
+  _easel_window_library_follow (self, FALSE);
   update_key_state (self);
   easel_composer_focus (self->composer);
 }
@@ -300,7 +284,8 @@ easel_window_dispose (GObject *object)
   g_clear_object (&self->conversation);
   g_clear_object (&self->params);
   g_clear_object (&self->client);
-  g_clear_object (&self->store);
+  g_clear_object (&self->library);
+  g_weak_ref_set (&self->guard_turn, NULL);
   g_clear_object (&self->settings);
   g_clear_object (&self->cancellable);
 
@@ -318,7 +303,7 @@ easel_window_get_property (GObject    *object,
   switch (prop_id)
     {
     case PROP_CLIENT: g_value_set_object (value, self->client); break;
-    case PROP_STORE: g_value_set_object (value, self->store); break;
+    case PROP_LIBRARY: g_value_set_object (value, self->library); break;
     case PROP_SETTINGS: g_value_set_object (value, self->settings); break;
     case PROP_CONVERSATION: g_value_set_object (value, self->conversation); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -336,7 +321,7 @@ easel_window_set_property (GObject      *object,
   switch (prop_id)
     {
     case PROP_CLIENT: self->client = g_value_dup_object (value); break;
-    case PROP_STORE: self->store = g_value_dup_object (value); break;
+    case PROP_LIBRARY: self->library = g_value_dup_object (value); break;
     case PROP_SETTINGS: self->settings = g_value_dup_object (value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -356,8 +341,8 @@ easel_window_class_init (EaselWindowClass *klass)
   properties[PROP_CLIENT] =
     g_param_spec_object ("client", NULL, NULL, EASEL_TYPE_CLIENT,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_STORE] =
-    g_param_spec_object ("store", NULL, NULL, EASEL_TYPE_STORE,
+  properties[PROP_LIBRARY] =
+    g_param_spec_object ("library", NULL, NULL, EASEL_TYPE_LIBRARY,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   properties[PROP_SETTINGS] =
     g_param_spec_object ("settings", NULL, NULL, G_TYPE_SETTINGS,
@@ -445,13 +430,13 @@ easel_window_new (EaselApplication *app)
                        "application", app,
                        "client", easel_application_get_client (app),
                        "settings", easel_application_get_settings (app),
-                       "store", easel_application_get_store (app),
+                       "library", easel_application_get_library (app),
                        NULL);
-  /* The library opens in a worker: the gallery waits for it, and one that
-   * could not be opened gets its error page and a way out. */
-  if (self->store == NULL)
-    _easel_window_library_wait_for_store (self, app);
-  else if (g_list_length (gtk_application_get_windows (GTK_APPLICATION (app))) == 1)
+  /* The library opens in its worker: the gallery waits for it, one that
+   * could not be opened gets its error page and a way out, and only the
+   * first window reopens the last conversation (a New Window starts empty). */
+  self->restore_last = g_list_length (gtk_application_get_windows (GTK_APPLICATION (app))) <= 1;
+  if (self->restore_last)
     _easel_window_library_restore_last (self);
   g_signal_connect_object (app, "notify::key-source", G_CALLBACK (update_key_state), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (app, "notify::key-error", G_CALLBACK (update_key_state), self, G_CONNECT_SWAPPED);

@@ -451,7 +451,8 @@ static GtkWidget *
 show_gallery (EaselStore *store)
 {
   GtkWidget *window = gtk_window_new ();
-  GtkWidget *gallery = easel_gallery_new (store);
+  g_autoptr(EaselLibrary) library = easel_library_new_for_store (store);
+  GtkWidget *gallery = easel_gallery_new (library);
 
   gtk_window_set_default_size (GTK_WINDOW (window), 1000, 700);
   gtk_window_set_child (GTK_WINDOW (window), gallery);

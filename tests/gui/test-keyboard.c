@@ -26,6 +26,7 @@ typedef struct
   EaselFakeServer *server;
   EaselClient *client;
   EaselStore *store;
+  EaselLibrary *library;   /* over store: what the window writes through */
   char *dir;
   char *title;
   EaselWindow *window;
@@ -97,9 +98,10 @@ fixture_setup (Fixture       *f,
   g_assert_no_error (error);
   f->store = easel_store_open (f->dir, &error);
   g_assert_no_error (error);
+  f->library = easel_library_new_for_store (f->store);
 
   f->title = g_strdup_printf ("Easel keyboard test %d-%u", getpid (), ++counter);
-  f->window = g_object_new (EASEL_TYPE_WINDOW, "client", f->client, "store", f->store, NULL);
+  f->window = g_object_new (EASEL_TYPE_WINDOW, "client", f->client, "library", f->library, NULL);
   gtk_window_set_title (GTK_WINDOW (f->window), f->title);
   gtk_window_present (GTK_WINDOW (f->window));
   g_assert_true (wait_for (window_mapped, f, 5000));
@@ -112,6 +114,9 @@ fixture_teardown (Fixture       *f,
 {
   gtk_window_destroy (GTK_WINDOW (f->window));
   easel_test_spin_ms (50);
+  if (f->library != NULL)
+    easel_library_flush (f->library);
+  g_clear_object (&f->library);
   g_clear_object (&f->store);
   g_clear_object (&f->client);
   g_clear_pointer (&f->server, easel_fake_server_free);

@@ -26,6 +26,7 @@ typedef struct
   EaselFakeServer *server;
   EaselClient *client;
   EaselStore *store;
+  EaselLibrary *library;   /* over store: what the window writes through */
   char *dir;
   EaselWindow *window;
   /* wait_store_turns() arguments and answer */
@@ -61,7 +62,7 @@ head_settled (Fixture *f)
 static EaselWindow *
 new_window (Fixture *f)
 {
-  EaselWindow *window = g_object_new (EASEL_TYPE_WINDOW, "client", f->client, "store", f->store, NULL);
+  EaselWindow *window = g_object_new (EASEL_TYPE_WINDOW, "client", f->client, "library", f->library, NULL);
 
   gtk_window_present (GTK_WINDOW (window));
   return window;
@@ -82,6 +83,7 @@ fixture_setup (Fixture       *f,
   g_assert_no_error (error);
   f->store = easel_store_open (f->dir, &error);
   g_assert_no_error (error);
+  f->library = easel_library_new_for_store (f->store);
 
   f->window = new_window (f);
 }
@@ -94,6 +96,9 @@ fixture_teardown (Fixture       *f,
     gtk_window_destroy (GTK_WINDOW (f->window));
   easel_test_spin_ms (50);
   g_clear_pointer (&f->turns, g_ptr_array_unref);
+  if (f->library != NULL)
+    easel_library_flush (f->library);
+  g_clear_object (&f->library);
   g_clear_object (&f->store);
   g_clear_object (&f->client);
   g_clear_pointer (&f->server, easel_fake_server_free);
@@ -542,13 +547,25 @@ find_button (GtkWidget  *widget,
   return NULL;
 }
 
+static EaselStore *
+window_store (Fixture *f)
+{
+  g_autoptr(EaselLibrary) library = NULL;
+
+  g_object_get (f->window, "library", &library, NULL);
+  return library ? easel_library_get_store (library) : NULL;
+}
+
 static gboolean
 window_has_store (Fixture *f)
 {
-  g_autoptr(EaselStore) store = NULL;
+  return window_store (f) != NULL;
+}
 
-  g_object_get (f->window, "store", &store, NULL);
-  return store != NULL;
+static gboolean
+library_settled (Fixture *f)
+{
+  return easel_library_get_state (f->library) != EASEL_LIBRARY_STATE_LOADING;
 }
 
 static void
@@ -570,11 +587,15 @@ test_corrupt_library_at_start (Fixture       *f,
   g_assert_null (broken);
   g_assert_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_CORRUPT);
 
-  /* The window as easel_window_new() builds it when the library failed. */
+  /* The window follows a library that could not be opened. */
   gtk_window_destroy (GTK_WINDOW (f->window));
-  f->window = g_object_new (EASEL_TYPE_WINDOW, "client", f->client, NULL);
+  g_clear_object (&f->library);
+  f->library = easel_library_new (NULL);
+  easel_library_load (f->library);
+  f->window = g_object_new (EASEL_TYPE_WINDOW, "client", f->client, "library", f->library, NULL);
   gtk_window_present (GTK_WINDOW (f->window));
-  _easel_window_show_store_error (f->window, error);
+  g_assert_true (wait_for (library_settled, f, 20000));
+  g_assert_error (easel_library_get_error (f->library), EASEL_STORE_ERROR, EASEL_STORE_ERROR_CORRUPT);
 
   button = find_button (easel_window_get_gallery (f->window), "Back Up and Start New Library");
   g_assert_nonnull (button);
@@ -583,7 +604,7 @@ test_corrupt_library_at_start (Fixture       *f,
   g_assert_true (wait_for (window_has_store, f, 20000));
 
   /* The new library records what the studio does next. */
-  g_object_get (f->window, "store", &store, NULL);
+  store = g_object_ref (window_store (f));
   send_prompt (f, "a fresh start");
   g_assert_true (wait_for (head_settled, f, 20000));
   g_clear_object (&f->store);
@@ -842,8 +863,8 @@ test_store_opens_async (Fixture       *f,
 
   /* Nothing has been opened on the main loop yet: the window is up with a
    * loading page, not an error. */
-  g_assert_true (easel_application_get_store_loading (app));
-  g_assert_null (easel_application_get_store_error (app));
+  g_assert_cmpint (easel_library_get_state (easel_application_get_library (app)), ==, EASEL_LIBRARY_STATE_LOADING);
+  g_assert_null (easel_library_get_error (easel_application_get_library (app)));
   g_assert_true (window_has_store (f) == FALSE);
   g_assert_null (easel_window_get_gallery (f->window));
   loading = adw_bin_get_child (f->window->gallery_bin);
@@ -855,18 +876,17 @@ test_store_opens_async (Fixture       *f,
 
   if (c->corrupt)
     {
-      g_test_expect_message ("easel-application", G_LOG_LEVEL_WARNING, "Could not open the library*");
       g_assert_true (wait_for (gallery_page_shown, f, 20000));
-      g_test_assert_expected_messages ();
-      g_assert_error (easel_application_get_store_error (app), EASEL_STORE_ERROR, EASEL_STORE_ERROR_CORRUPT);
+      g_assert_error (easel_library_get_error (easel_application_get_library (app)),
+                      EASEL_STORE_ERROR, EASEL_STORE_ERROR_CORRUPT);
       g_assert_true (wait_for (head_settled, f, 20000));
       g_signal_emit_by_name (find_visible_button (easel_window_get_gallery (f->window),
                                                   "Back Up and Start New Library"), "clicked");
     }
   g_assert_true (wait_for (window_has_store, f, 20000));
-  g_assert_false (easel_application_get_store_loading (app));
-  g_object_get (f->window, "store", &store, NULL);
-  g_assert_true (easel_application_get_store (app) == store);
+  g_assert_cmpint (easel_library_get_state (easel_application_get_library (app)), ==, EASEL_LIBRARY_STATE_READY);
+  store = g_object_ref (window_store (f));
+  g_assert_true (easel_library_get_store (easel_application_get_library (app)) == store);
   g_assert_true (g_str_has_prefix (easel_store_get_dir (store), dir));
   g_assert_nonnull (easel_window_get_gallery (f->window));
   g_assert_false (ADW_IS_STATUS_PAGE (adw_bin_get_child (f->window->gallery_bin)));
