@@ -99,38 +99,20 @@ communicate_cb (GObject      *source,
   g_main_context_wakeup (NULL);
 }
 
-/* Runs `easel ARGV…` in @f->tmpdir with the fake server as its base URL,
- * spinning our main loop so the in-process server can answer. */
-static void
-run_cli_full (Fixture            *f,
-              gboolean            with_key,
-              const char         *stdin_text,
-              const char * const *args,
-              CliRun             *run)
+static GSubprocessLauncher *
+cli_launcher_new (Fixture    *f,
+                  gboolean    with_key,
+                  const char *base_url)
 {
   g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
   g_autofree char *keyring_home = g_build_filename (f->tmpdir, "home", NULL);
-
-  if (f->cli == NULL)
-    {
-      g_test_skip ("EASEL_CLI is not set: run through meson test");
-      return;
-    }
-
-  g_ptr_array_add (argv, (gpointer) f->cli);
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
                                         G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                                         G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_subprocess_launcher_set_cwd (launcher, f->tmpdir);
-  g_subprocess_launcher_setenv (launcher, "OPENAI_BASE_URL", easel_fake_server_get_base_url (f->server), TRUE);
+  g_subprocess_launcher_setenv (launcher, "OPENAI_BASE_URL",
+                                base_url ? base_url : easel_fake_server_get_base_url (f->server), TRUE);
   g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", f->data_home, TRUE);
   g_subprocess_launcher_setenv (launcher, "HOME", keyring_home, TRUE);
   g_subprocess_launcher_setenv (launcher, "no_proxy", "127.0.0.1,localhost", TRUE);
@@ -145,6 +127,46 @@ run_cli_full (Fixture            *f,
   else
     g_subprocess_launcher_unsetenv (launcher, "OPENAI_API_KEY");
 
+  return g_steal_pointer (&launcher);
+}
+
+static GPtrArray *
+cli_argv_new (Fixture            *f,
+              const char * const *args)
+{
+  GPtrArray *argv = g_ptr_array_new ();
+
+  g_ptr_array_add (argv, (gpointer) f->cli);
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  return argv;
+}
+
+/* Runs `easel ARGV…` in @f->tmpdir with @base_url (NULL: the fake server)
+ * as its base URL, spinning our main loop so in-process servers can answer. */
+static void
+run_cli_at (Fixture            *f,
+            gboolean            with_key,
+            const char         *base_url,
+            const char         *stdin_text,
+            const char * const *args,
+            CliRun             *run)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GPtrArray) argv = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (f->cli == NULL)
+    {
+      g_test_skip ("EASEL_CLI is not set: run through meson test");
+      return;
+    }
+
+  argv = cli_argv_new (f, args);
+  launcher = cli_launcher_new (f, with_key, base_url);
   process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
 
@@ -163,6 +185,16 @@ run_cli_full (Fixture            *f,
 
   if (g_test_verbose ())
     g_printerr ("--- exit %d\n--- stdout\n%s--- stderr\n%s", run->status, run->out, run->err);
+}
+
+static void
+run_cli_full (Fixture            *f,
+              gboolean            with_key,
+              const char         *stdin_text,
+              const char * const *args,
+              CliRun             *run)
+{
+  run_cli_at (f, with_key, NULL, stdin_text, args, run);
 }
 
 static void
@@ -659,6 +691,27 @@ test_sigint (Fixture       *f,
   assert_png_file (partial);
 }
 
+/* --debug-http logs on stderr: stdout stays one JSON document. */
+static void
+test_debug_http_json (Fixture       *f,
+                      gconstpointer  data)
+{
+  const char *args[] = { "generate", "--no-stream", "--no-library", "--json", "--debug-http", "a fox", NULL };
+  g_auto(CliRun) run = { 0 };
+  g_autoptr(JsonParser) parser = NULL;
+  JsonObject *out;
+
+  run_cli (f, args, &run);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run.status, ==, 0);
+  out = parse_json_output (run.out, &parser);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (out, "files")), ==, 1);
+  g_assert_nonnull (strstr (run.err, "POST"));
+  g_assert_nonnull (strstr (run.err, "/images/generations"));
+  g_assert_null (strstr (run.err, TEST_KEY));
+}
+
 typedef struct
 {
   const char *args[4];
@@ -720,6 +773,7 @@ main (int    argc,
   ADD ("/integration/cli/key-status-env", test_key_status_env);
   ADD ("/integration/cli/usage", test_usage);
   ADD ("/integration/cli/sigint", test_sigint);
+  ADD ("/integration/cli/debug-http-json", test_debug_http_json);
 #undef ADD
 
   return g_test_run ();
