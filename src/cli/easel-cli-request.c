@@ -161,6 +161,8 @@ typedef struct
   EaselCostEstimate estimate;
   EaselRetryPolicy  policy;
 
+  char             *base_url;       /* the server in use: part of the cache key */
+
   EaselResult      *result;
   gboolean          cached;
   GPtrArray        *written_paths;  /* final images */
@@ -189,6 +191,7 @@ run_free (Run *run)
   g_clear_object (&run->cancellable);
   g_clear_pointer (&run->output, easel_cli_output_free);
   g_clear_pointer (&run->progress, easel_cli_progress_free);
+  g_clear_pointer (&run->base_url, g_free);
   g_clear_pointer (&run->result, easel_result_free);
   g_clear_pointer (&run->written_paths, g_ptr_array_unref);
   g_clear_pointer (&run->partial_paths, g_ptr_array_unref);
@@ -375,9 +378,18 @@ finish_success (Run *run)
   easel_cli_progress_done (run->progress);
 
   if (!run->cached)
-    easel_cli_library_record (run->request, result, NULL, run->written_paths,
-                              run->estimate.usd > 0 ? run->estimate.usd : -1,
-                              !run->options->no_library);
+    {
+      g_autoptr(GPtrArray) generations = NULL;
+
+      generations = easel_cli_library_record (run->request, result, NULL, run->base_url,
+                                              run->estimate.usd > 0 ? run->estimate.usd : -1,
+                                              !run->options->no_library);
+      if (generations == NULL && !run->options->no_library && run->written_paths->len > 0)
+        fprintf (stderr, "easel: your %s kept at %s%s\n",
+                 run->written_paths->len == 1 ? "image is" : "images are",
+                 (const char *) run->written_paths->pdata[0],
+                 run->written_paths->len > 1 ? " (and the others beside it)" : "");
+    }
 
   if (run->options->json)
     {
@@ -624,9 +636,14 @@ sent_cb (GObject      *source,
   if (run->result == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        easel_cli_library_record (run->request, NULL, error, run->partial_paths,
-                                  run->estimate.usd > 0 ? run->estimate.usd : -1,
-                                  !run->options->no_library);
+        {
+          /* The failure's row: recorded for the ledger, nothing more to do. */
+          g_autoptr(GPtrArray) failed = NULL;
+
+          failed = easel_cli_library_record (run->request, NULL, error, run->base_url,
+                                             run->estimate.usd > 0 ? run->estimate.usd : -1,
+                                             !run->options->no_library);
+        }
       finish_with_error (run, error);
       return;
     }
@@ -743,7 +760,7 @@ start_cb (gpointer user_data)
   g_autoptr(EaselResult) cached = NULL;
 
   if (!run->options->force && !run->options->no_library)
-    cached = easel_cli_library_lookup_cached (run->request);
+    cached = easel_cli_library_lookup_cached (run->request, run->base_url, NULL);
 
   if (cached != NULL)
     {
@@ -1063,6 +1080,7 @@ easel_cli_request_main (EaselApi    api,
     partials_expected *= run->request->n;
   run->progress = easel_cli_progress_new (options.quiet, partials_expected, estimate_text);
 
+  run->base_url = g_strdup (base_url);
   run->client = easel_client_new (base_url, run->api_key);
   if (options.organization != NULL)
     easel_client_set_organization (run->client, options.organization);
