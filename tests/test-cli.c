@@ -691,6 +691,113 @@ test_sigint (Fixture       *f,
   assert_png_file (partial);
 }
 
+typedef struct
+{
+  GSubprocess *process;
+  char        *out;
+  char        *err;
+  gboolean     done;
+} Parallel;
+
+static void
+parallel_done_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  Parallel *p = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &p->out, &p->err, &error);
+  g_assert_no_error (error);
+  p->done = TRUE;
+  g_main_context_wakeup (NULL);
+}
+
+/* Several runs at once into one folder: each claims its own name, and every
+ * image survives whole. */
+static void
+test_parallel_output_names (Fixture       *f,
+                            gconstpointer  data)
+{
+  enum { N_RUNS = 4 };
+  g_autofree char *dir = g_build_filename (f->tmpdir, "out", NULL);
+  g_autofree char *dir_arg = g_strconcat (dir, G_DIR_SEPARATOR_S, NULL);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  Parallel runs[N_RUNS] = { { 0 } };
+  gboolean all_done = FALSE;
+
+  if (f->cli == NULL)
+    {
+      g_test_skip ("EASEL_CLI is not set: run through meson test");
+      return;
+    }
+  g_assert_cmpint (g_mkdir (dir, 0755), ==, 0);
+
+  launcher = cli_launcher_new (f, TRUE, NULL);
+  for (guint i = 0; i < N_RUNS; i++)
+    {
+      const char *args[] = { "generate", "--no-stream", "--no-library", "--quiet",
+                             "-o", dir_arg, "a fox in a crowd", NULL };
+      g_autoptr(GPtrArray) argv = cli_argv_new (f, args);
+      g_autoptr(GError) error = NULL;
+
+      runs[i].process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+      g_assert_no_error (error);
+      g_subprocess_communicate_utf8_async (runs[i].process, "", NULL, parallel_done_cb, &runs[i]);
+    }
+
+  while (!all_done)
+    {
+      g_main_context_iteration (NULL, TRUE);
+      all_done = TRUE;
+      for (guint i = 0; i < N_RUNS; i++)
+        all_done = all_done && runs[i].done;
+    }
+
+  for (guint i = 0; i < N_RUNS; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *parent = NULL;
+      char *line;
+
+      g_subprocess_wait (runs[i].process, NULL, &error);
+      g_assert_no_error (error);
+      if (g_test_verbose ())
+        g_printerr ("--- run %u: exit %d\n%s%s", i, g_subprocess_get_exit_status (runs[i].process),
+                    runs[i].out, runs[i].err);
+      g_assert_true (g_subprocess_get_if_exited (runs[i].process));
+      g_assert_cmpint (g_subprocess_get_exit_status (runs[i].process), ==, 0);
+
+      line = g_strstrip (runs[i].out);
+      g_assert_null (strchr (line, '\n'));
+      parent = g_path_get_dirname (line);
+      g_assert_cmpstr (parent, ==, dir);
+      g_assert_true (g_str_has_suffix (line, ".png"));
+      /* Nobody printed a name another run printed. */
+      g_assert_false (g_hash_table_contains (names, line));
+      g_hash_table_add (names, g_strdup (line));
+    }
+
+  /* As many whole images as runs, and no temp files. */
+  g_assert_cmpuint (count_files_with_prefix (dir, "", NULL), ==, N_RUNS);
+  {
+    GHashTableIter iter;
+    gpointer key;
+
+    g_hash_table_iter_init (&iter, names);
+    while (g_hash_table_iter_next (&iter, &key, NULL))
+      assert_png_file (key);
+  }
+
+  for (guint i = 0; i < N_RUNS; i++)
+    {
+      g_clear_object (&runs[i].process);
+      g_free (runs[i].out);
+      g_free (runs[i].err);
+    }
+}
+
 /* The same request to another server is another request: it must be sent,
  * not answered with the first server's image. */
 static void
@@ -857,6 +964,7 @@ main (int    argc,
   ADD ("/integration/cli/key-status-env", test_key_status_env);
   ADD ("/integration/cli/usage", test_usage);
   ADD ("/integration/cli/sigint", test_sigint);
+  ADD ("/integration/cli/parallel-output-names", test_parallel_output_names);
   ADD ("/integration/cli/cache-per-server", test_cache_per_server);
   ADD ("/integration/cli/debug-http-json", test_debug_http_json);
 #undef ADD

@@ -166,12 +166,13 @@ typedef struct
   EaselResult      *result;
   gboolean          cached;
   GPtrArray        *written_paths;  /* final images */
-  GPtrArray        *partial_paths;
+  GPtrArray        *partial_paths;  /* per partial: the file written, or NULL */
   guint             n_partials;
   guint             pending_writes; /* partial writes still in a worker */
   guint             next_image;     /* the final image being written */
   guint             next_upload;
   gboolean          done;           /* the final step ran; quit once writes drain */
+  gboolean          finishing;      /* the final images are done; report once partials are too */
   guint             sigint_id;
 } Run;
 
@@ -291,7 +292,8 @@ print_json_result (Run *run)
   json_builder_set_member_name (builder, "partial_files");
   json_builder_begin_array (builder);
   for (guint i = 0; i < run->partial_paths->len; i++)
-    json_builder_add_string_value (builder, g_ptr_array_index (run->partial_paths, i));
+    if (g_ptr_array_index (run->partial_paths, i) != NULL)
+      json_builder_add_string_value (builder, g_ptr_array_index (run->partial_paths, i));
   json_builder_end_array (builder);
 
   add_string (builder, "api", easel_api_to_string (run->api));
@@ -375,6 +377,11 @@ finish_success (Run *run)
 {
   EaselResult *result = run->result;
 
+  /* The partial images' names are known once they are written. */
+  run->finishing = TRUE;
+  if (run->pending_writes > 0)
+    return;
+
   easel_cli_progress_done (run->progress);
 
   if (!run->cached)
@@ -452,8 +459,10 @@ final_written_cb (GObject      *source,
 {
   Run *run = user_data;
   g_autoptr(GError) error = NULL;
+  char *path;
 
-  if (!easel_cli_write_file_finish (result, &error))
+  path = easel_cli_output_write_finish (result, &error);
+  if (path == NULL)
     {
       g_autoptr(GError) wrapped = g_error_new (error->domain, error->code,
                                                "Could not write the image: %s", error->message);
@@ -461,6 +470,7 @@ final_written_cb (GObject      *source,
       return;
     }
 
+  g_ptr_array_add (run->written_paths, path);
   run->next_image++;
   write_next_image (run);
 }
@@ -470,12 +480,9 @@ write_image_bytes (Run        *run,
                    GBytes     *bytes,
                    const char *format)
 {
-  char *path;
-
-  path = easel_cli_output_path_for_image (run->output, run->next_image, run->result->images->len,
-                                          easel_cli_extension_for (bytes, format));
-  g_ptr_array_add (run->written_paths, path);
-  easel_cli_write_file_async (path, bytes, NULL, final_written_cb, run);
+  easel_cli_output_write_image_async (run->output, run->next_image, run->result->images->len,
+                                      bytes, easel_cli_extension_for (bytes, format),
+                                      NULL, final_written_cb, run);
 }
 
 static void
@@ -557,20 +564,34 @@ start_writing (Run *run)
 
 /* ---- streaming events --------------------------------------------------- */
 
+typedef struct
+{
+  Run   *run;
+  guint  slot;
+} PartialWrite;
+
 static void
 partial_written_cb (GObject      *source,
                     GAsyncResult *result,
                     gpointer      user_data)
 {
-  Run *run = user_data;
+  g_autofree PartialWrite *write = user_data;
+  Run *run = write->run;
   g_autoptr(GError) error = NULL;
+  char *path;
 
-  if (!easel_cli_write_file_finish (result, &error))
+  path = easel_cli_output_write_finish (result, &error);
+  if (path == NULL)
     easel_cli_progress_print (run->progress, "easel: warning: could not write a partial image: %s",
                               error->message);
+  else
+    g_ptr_array_index (run->partial_paths, write->slot) = path;
 
   run->pending_writes--;
-  maybe_quit (run);
+  if (run->finishing && !run->done && run->pending_writes == 0)
+    finish_success (run);
+  else
+    maybe_quit (run);
 }
 
 static void
@@ -588,12 +609,17 @@ on_event (const EaselEvent *event,
       if (run->options->save_partials)
         {
           const char *format = event->output_format ? event->output_format : run->request->output_format;
-          char *path = easel_cli_output_path_for_partial (run->output, run->n_partials,
-                                                          easel_cli_extension_for (event->image, format));
+          PartialWrite *write = g_new0 (PartialWrite, 1);
 
-          g_ptr_array_add (run->partial_paths, path);
+          /* A slot each, so the list keeps arrival order whatever order
+           * the writes finish in. */
+          write->run = run;
+          write->slot = run->partial_paths->len;
+          g_ptr_array_add (run->partial_paths, NULL);
           run->pending_writes++;
-          easel_cli_write_file_async (path, event->image, NULL, partial_written_cb, run);
+          easel_cli_output_write_partial_async (run->output, run->n_partials, event->image,
+                                                easel_cli_extension_for (event->image, format),
+                                                NULL, partial_written_cb, write);
         }
     }
 }
