@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <signal.h>
+#include <unistd.h>
 #include <string.h>
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
@@ -691,6 +692,81 @@ test_sigint (Fixture       *f,
   assert_png_file (partial);
 }
 
+/* The first generation of `easel library list --json`, or fails. */
+static gint64
+library_first_id (Fixture  *f,
+                  char    **path_out)
+{
+  const char *args[] = { "library", "list", "--json", NULL };
+  g_auto(CliRun) run = { 0 };
+  g_autoptr(JsonParser) parser = NULL;
+  JsonObject *out, *item;
+  JsonArray *items;
+
+  run_cli (f, args, &run);
+  g_assert_cmpint (run.status, ==, 0);
+  out = parse_json_output (run.out, &parser);
+  items = json_object_get_array_member (out, "items");
+  g_assert_cmpuint (json_array_get_length (items), ==, 1);
+  item = json_array_get_object_element (items, 0);
+  g_assert_cmpstr (json_object_get_string_member (item, "status"), ==, "ok");
+  if (path_out != NULL)
+    *path_out = g_strdup (json_object_get_string_member (item, "path"));
+  return json_object_get_int_member (item, "id");
+}
+
+/* The disk is full when the image is written: it is paid for, so it must be
+ * in the library, and the error must say how to get it out. */
+static void
+test_write_failure_keeps_image (Fixture       *f,
+                                gconstpointer  data)
+{
+  const char *args[] = { "generate", "--no-stream", "-o", "full.png", "a fox on a full disk", NULL };
+  g_autofree char *link = g_build_filename (f->tmpdir, "full.png", NULL);
+  g_autofree char *stored = NULL;
+  g_autofree char *export_command = NULL;
+  g_autofree char *exported = g_build_filename (f->tmpdir, "saved.png", NULL);
+  g_auto(CliRun) run = { 0 };
+  g_auto(CliRun) export_run = { 0 };
+  gint64 id;
+
+  if (!g_file_test ("/dev/full", G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("no /dev/full");
+      return;
+    }
+  /* A link, so that whatever the CLI does, /dev/full itself is never
+   * replaced (tests may run as root). */
+  g_assert_cmpint (symlink ("/dev/full", link), ==, 0);
+
+  run_cli (f, args, &run);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run.status, !=, 0);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
+  g_assert_true (g_file_test (link, G_FILE_TEST_IS_SYMLINK));
+
+  /* Recorded anyway, with its image. */
+  id = library_first_id (f, &stored);
+  g_assert_nonnull (stored);
+  assert_png_file (stored);
+
+  /* The message names the id and the exact command to get it out. */
+  export_command = g_strdup_printf ("easel library export %" G_GINT64_FORMAT " --output ", id);
+  g_assert_nonnull (strstr (run.err, export_command));
+  g_assert_nonnull (strstr (run.err, "full.png"));
+
+  /* …and that command works. */
+  {
+    g_autofree char *id_str = g_strdup_printf ("%" G_GINT64_FORMAT, id);
+    const char *export_args[] = { "library", "export", id_str, "--output", "saved.png", NULL };
+
+    run_cli (f, export_args, &export_run);
+    g_assert_cmpint (export_run.status, ==, 0);
+    assert_png_file (exported);
+  }
+}
+
 typedef struct
 {
   GSubprocess *process;
@@ -964,6 +1040,7 @@ main (int    argc,
   ADD ("/integration/cli/key-status-env", test_key_status_env);
   ADD ("/integration/cli/usage", test_usage);
   ADD ("/integration/cli/sigint", test_sigint);
+  ADD ("/integration/cli/write-failure-keeps-image", test_write_failure_keeps_image);
   ADD ("/integration/cli/parallel-output-names", test_parallel_output_names);
   ADD ("/integration/cli/cache-per-server", test_cache_per_server);
   ADD ("/integration/cli/debug-http-json", test_debug_http_json);
