@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <signal.h>
+#include <unistd.h>
 #include <string.h>
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
@@ -99,38 +100,20 @@ communicate_cb (GObject      *source,
   g_main_context_wakeup (NULL);
 }
 
-/* Runs `easel ARGV…` in @f->tmpdir with the fake server as its base URL,
- * spinning our main loop so the in-process server can answer. */
-static void
-run_cli_full (Fixture            *f,
-              gboolean            with_key,
-              const char         *stdin_text,
-              const char * const *args,
-              CliRun             *run)
+static GSubprocessLauncher *
+cli_launcher_new (Fixture    *f,
+                  gboolean    with_key,
+                  const char *base_url)
 {
   g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
   g_autofree char *keyring_home = g_build_filename (f->tmpdir, "home", NULL);
-
-  if (f->cli == NULL)
-    {
-      g_test_skip ("EASEL_CLI is not set: run through meson test");
-      return;
-    }
-
-  g_ptr_array_add (argv, (gpointer) f->cli);
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
                                         G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                                         G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_subprocess_launcher_set_cwd (launcher, f->tmpdir);
-  g_subprocess_launcher_setenv (launcher, "OPENAI_BASE_URL", easel_fake_server_get_base_url (f->server), TRUE);
+  g_subprocess_launcher_setenv (launcher, "OPENAI_BASE_URL",
+                                base_url ? base_url : easel_fake_server_get_base_url (f->server), TRUE);
   g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", f->data_home, TRUE);
   g_subprocess_launcher_setenv (launcher, "HOME", keyring_home, TRUE);
   g_subprocess_launcher_setenv (launcher, "no_proxy", "127.0.0.1,localhost", TRUE);
@@ -145,6 +128,46 @@ run_cli_full (Fixture            *f,
   else
     g_subprocess_launcher_unsetenv (launcher, "OPENAI_API_KEY");
 
+  return g_steal_pointer (&launcher);
+}
+
+static GPtrArray *
+cli_argv_new (Fixture            *f,
+              const char * const *args)
+{
+  GPtrArray *argv = g_ptr_array_new ();
+
+  g_ptr_array_add (argv, (gpointer) f->cli);
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  return argv;
+}
+
+/* Runs `easel ARGV…` in @f->tmpdir with @base_url (NULL: the fake server)
+ * as its base URL, spinning our main loop so in-process servers can answer. */
+static void
+run_cli_at (Fixture            *f,
+            gboolean            with_key,
+            const char         *base_url,
+            const char         *stdin_text,
+            const char * const *args,
+            CliRun             *run)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GPtrArray) argv = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (f->cli == NULL)
+    {
+      g_test_skip ("EASEL_CLI is not set: run through meson test");
+      return;
+    }
+
+  argv = cli_argv_new (f, args);
+  launcher = cli_launcher_new (f, with_key, base_url);
   process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
 
@@ -163,6 +186,16 @@ run_cli_full (Fixture            *f,
 
   if (g_test_verbose ())
     g_printerr ("--- exit %d\n--- stdout\n%s--- stderr\n%s", run->status, run->out, run->err);
+}
+
+static void
+run_cli_full (Fixture            *f,
+              gboolean            with_key,
+              const char         *stdin_text,
+              const char * const *args,
+              CliRun             *run)
+{
+  run_cli_at (f, with_key, NULL, stdin_text, args, run);
 }
 
 static void
@@ -659,6 +692,293 @@ test_sigint (Fixture       *f,
   assert_png_file (partial);
 }
 
+/* The first generation of `easel library list --json`, or fails. */
+static gint64
+library_first_id (Fixture  *f,
+                  char    **path_out)
+{
+  const char *args[] = { "library", "list", "--json", NULL };
+  g_auto(CliRun) run = { 0 };
+  g_autoptr(JsonParser) parser = NULL;
+  JsonObject *out, *item;
+  JsonArray *items;
+
+  run_cli (f, args, &run);
+  g_assert_cmpint (run.status, ==, 0);
+  out = parse_json_output (run.out, &parser);
+  items = json_object_get_array_member (out, "items");
+  g_assert_cmpuint (json_array_get_length (items), ==, 1);
+  item = json_array_get_object_element (items, 0);
+  g_assert_cmpstr (json_object_get_string_member (item, "status"), ==, "ok");
+  if (path_out != NULL)
+    *path_out = g_strdup (json_object_get_string_member (item, "path"));
+  return json_object_get_int_member (item, "id");
+}
+
+/* The disk is full when the image is written: it is paid for, so it must be
+ * in the library, and the error must say how to get it out. */
+static void
+test_write_failure_keeps_image (Fixture       *f,
+                                gconstpointer  data)
+{
+  const char *args[] = { "generate", "--no-stream", "-o", "full.png", "a fox on a full disk", NULL };
+  g_autofree char *link = g_build_filename (f->tmpdir, "full.png", NULL);
+  g_autofree char *stored = NULL;
+  g_autofree char *export_command = NULL;
+  g_autofree char *exported = g_build_filename (f->tmpdir, "saved.png", NULL);
+  g_auto(CliRun) run = { 0 };
+  g_auto(CliRun) export_run = { 0 };
+  gint64 id;
+
+  if (!g_file_test ("/dev/full", G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("no /dev/full");
+      return;
+    }
+  /* A link, so that whatever the CLI does, /dev/full itself is never
+   * replaced (tests may run as root). */
+  g_assert_cmpint (symlink ("/dev/full", link), ==, 0);
+
+  run_cli (f, args, &run);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run.status, !=, 0);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
+  g_assert_true (g_file_test (link, G_FILE_TEST_IS_SYMLINK));
+
+  /* Recorded anyway, with its image. */
+  id = library_first_id (f, &stored);
+  g_assert_nonnull (stored);
+  assert_png_file (stored);
+
+  /* The message names the id and the exact command to get it out. */
+  export_command = g_strdup_printf ("easel library export %" G_GINT64_FORMAT " --output ", id);
+  g_assert_nonnull (strstr (run.err, export_command));
+  g_assert_nonnull (strstr (run.err, "full.png"));
+
+  /* …and that command works. */
+  {
+    g_autofree char *id_str = g_strdup_printf ("%" G_GINT64_FORMAT, id);
+    const char *export_args[] = { "library", "export", id_str, "--output", "saved.png", NULL };
+
+    run_cli (f, export_args, &export_run);
+    g_assert_cmpint (export_run.status, ==, 0);
+    assert_png_file (exported);
+  }
+}
+
+typedef struct
+{
+  GSubprocess *process;
+  char        *out;
+  char        *err;
+  gboolean     done;
+} Parallel;
+
+static void
+parallel_done_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  Parallel *p = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &p->out, &p->err, &error);
+  g_assert_no_error (error);
+  p->done = TRUE;
+  g_main_context_wakeup (NULL);
+}
+
+/* Several runs at once into one folder: each claims its own name, and every
+ * image survives whole. */
+static void
+test_parallel_output_names (Fixture       *f,
+                            gconstpointer  data)
+{
+  enum { N_RUNS = 4 };
+  g_autofree char *dir = g_build_filename (f->tmpdir, "out", NULL);
+  g_autofree char *dir_arg = g_strconcat (dir, G_DIR_SEPARATOR_S, NULL);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  Parallel runs[N_RUNS] = { { 0 } };
+  gboolean all_done = FALSE;
+
+  if (f->cli == NULL)
+    {
+      g_test_skip ("EASEL_CLI is not set: run through meson test");
+      return;
+    }
+  g_assert_cmpint (g_mkdir (dir, 0755), ==, 0);
+
+  launcher = cli_launcher_new (f, TRUE, NULL);
+  for (guint i = 0; i < N_RUNS; i++)
+    {
+      const char *args[] = { "generate", "--no-stream", "--no-library", "--quiet",
+                             "-o", dir_arg, "a fox in a crowd", NULL };
+      g_autoptr(GPtrArray) argv = cli_argv_new (f, args);
+      g_autoptr(GError) error = NULL;
+
+      runs[i].process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+      g_assert_no_error (error);
+      g_subprocess_communicate_utf8_async (runs[i].process, "", NULL, parallel_done_cb, &runs[i]);
+    }
+
+  while (!all_done)
+    {
+      g_main_context_iteration (NULL, TRUE);
+      all_done = TRUE;
+      for (guint i = 0; i < N_RUNS; i++)
+        all_done = all_done && runs[i].done;
+    }
+
+  for (guint i = 0; i < N_RUNS; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *parent = NULL;
+      char *line;
+
+      g_subprocess_wait (runs[i].process, NULL, &error);
+      g_assert_no_error (error);
+      if (g_test_verbose ())
+        g_printerr ("--- run %u: exit %d\n%s%s", i, g_subprocess_get_exit_status (runs[i].process),
+                    runs[i].out, runs[i].err);
+      g_assert_true (g_subprocess_get_if_exited (runs[i].process));
+      g_assert_cmpint (g_subprocess_get_exit_status (runs[i].process), ==, 0);
+
+      line = g_strstrip (runs[i].out);
+      g_assert_null (strchr (line, '\n'));
+      parent = g_path_get_dirname (line);
+      g_assert_cmpstr (parent, ==, dir);
+      g_assert_true (g_str_has_suffix (line, ".png"));
+      /* Nobody printed a name another run printed. */
+      g_assert_false (g_hash_table_contains (names, line));
+      g_hash_table_add (names, g_strdup (line));
+    }
+
+  /* As many whole images as runs, and no temp files. */
+  g_assert_cmpuint (count_files_with_prefix (dir, "", NULL), ==, N_RUNS);
+  {
+    GHashTableIter iter;
+    gpointer key;
+
+    g_hash_table_iter_init (&iter, names);
+    while (g_hash_table_iter_next (&iter, &key, NULL))
+      assert_png_file (key);
+  }
+
+  for (guint i = 0; i < N_RUNS; i++)
+    {
+      g_clear_object (&runs[i].process);
+      g_free (runs[i].out);
+      g_free (runs[i].err);
+    }
+}
+
+/* The same request to another server is another request: it must be sent,
+ * not answered with the first server's image. */
+static void
+test_cache_per_server (Fixture       *f,
+                       gconstpointer  data)
+{
+  const char *args[] = { "generate", "--no-stream", "--json", "-o", "fox.png", "a cached fox", NULL };
+  g_autoptr(EaselFakeServer) other = NULL;
+  g_autoptr(JsonParser) parser_a = NULL;
+  g_autoptr(JsonParser) parser_b = NULL;
+  g_autoptr(JsonParser) parser_list = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(CliRun) run_a = { 0 };
+  g_auto(CliRun) run_b = { 0 };
+  g_auto(CliRun) run_list = { 0 };
+  g_autofree char *hash_a = NULL;
+  g_autofree char *hash_b = NULL;
+  JsonObject *out;
+  JsonArray *items;
+
+  other = easel_fake_server_new (&error);
+  g_assert_no_error (error);
+
+  run_cli (f, args, &run_a);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run_a.status, ==, 0);
+  out = parse_json_output (run_a.out, &parser_a);
+  g_assert_false (json_object_get_boolean_member (out, "cached"));
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
+
+  run_cli_at (f, TRUE, easel_fake_server_get_base_url (other), NULL, args, &run_b);
+  g_assert_cmpint (run_b.status, ==, 0);
+  out = parse_json_output (run_b.out, &parser_b);
+  g_assert_false (json_object_get_boolean_member (out, "cached"));
+  g_assert_cmpuint (easel_fake_server_get_n_requests (other), ==, 1);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
+
+  /* Both are in the library, under keys of their own. */
+  {
+    const char *list_args[] = { "library", "list", "--json", NULL };
+
+    run_cli (f, list_args, &run_list);
+    g_assert_cmpint (run_list.status, ==, 0);
+    items = json_object_get_array_member (parse_json_output (run_list.out, &parser_list), "items");
+    g_assert_cmpuint (json_array_get_length (items), ==, 2);
+  }
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT,
+                                             json_object_get_int_member (json_array_get_object_element (items, i), "id"));
+      const char *show_args[] = { "library", "show", "--json", id, NULL };
+      g_auto(CliRun) run_show = { 0 };
+      g_autoptr(JsonParser) parser_show = NULL;
+      JsonObject *row;
+
+      run_cli (f, show_args, &run_show);
+      g_assert_cmpint (run_show.status, ==, 0);
+      row = parse_json_output (run_show.out, &parser_show);
+      *(i == 0 ? &hash_a : &hash_b) = g_strdup (json_object_get_string_member (row, "request_hash"));
+    }
+
+  if (g_strcmp0 (hash_a, hash_b) == 0)
+    {
+      /* The store still keys rows by easel_request_hash(), which knows no
+       * server; the lookup by easel_request_cache_key() then finds nothing,
+       * so a same-server hit cannot be checked yet. */
+      g_test_skip ("the store does not record easel_request_cache_key() yet");
+      return;
+    }
+
+  /* The first server again: answered from the library, nothing sent. */
+  {
+    g_auto(CliRun) run_again = { 0 };
+    g_autoptr(JsonParser) parser_again = NULL;
+
+    run_cli (f, args, &run_again);
+    g_assert_cmpint (run_again.status, ==, 0);
+    out = parse_json_output (run_again.out, &parser_again);
+    g_assert_true (json_object_get_boolean_member (out, "cached"));
+    g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
+  }
+}
+
+/* --debug-http logs on stderr: stdout stays one JSON document. */
+static void
+test_debug_http_json (Fixture       *f,
+                      gconstpointer  data)
+{
+  const char *args[] = { "generate", "--no-stream", "--no-library", "--json", "--debug-http", "a fox", NULL };
+  g_auto(CliRun) run = { 0 };
+  g_autoptr(JsonParser) parser = NULL;
+  JsonObject *out;
+
+  run_cli (f, args, &run);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run.status, ==, 0);
+  out = parse_json_output (run.out, &parser);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (out, "files")), ==, 1);
+  g_assert_nonnull (strstr (run.err, "POST"));
+  g_assert_nonnull (strstr (run.err, "/images/generations"));
+  g_assert_null (strstr (run.err, TEST_KEY));
+}
+
 typedef struct
 {
   const char *args[4];
@@ -720,6 +1040,10 @@ main (int    argc,
   ADD ("/integration/cli/key-status-env", test_key_status_env);
   ADD ("/integration/cli/usage", test_usage);
   ADD ("/integration/cli/sigint", test_sigint);
+  ADD ("/integration/cli/write-failure-keeps-image", test_write_failure_keeps_image);
+  ADD ("/integration/cli/parallel-output-names", test_parallel_output_names);
+  ADD ("/integration/cli/cache-per-server", test_cache_per_server);
+  ADD ("/integration/cli/debug-http-json", test_debug_http_json);
 #undef ADD
 
   return g_test_run ();

@@ -767,6 +767,50 @@ test_hash (void)
     }
 }
 
+/* The library's cache key: the request hash bound to the server. */
+static void
+test_cache_key (void)
+{
+  g_autoptr(EaselRequest) r = base_request ();
+  g_autoptr(EaselRequest) other = base_request ();
+  g_autofree char *hash = easel_request_hash (r);
+  g_autofree char *openai = easel_request_cache_key (r, "https://api.openai.com/v1");
+  g_autofree char *openai_slash = easel_request_cache_key (r, "https://api.openai.com/v1/");
+  g_autofree char *openai_slashes = easel_request_cache_key (r, "https://api.openai.com/v1//");
+  g_autofree char *default_server = easel_request_cache_key (r, NULL);
+  g_autofree char *empty_server = easel_request_cache_key (r, "");
+  g_autofree char *local = easel_request_cache_key (r, "http://127.0.0.1:8080/v1");
+  g_autofree char *local_other_port = easel_request_cache_key (r, "http://127.0.0.1:8081/v1");
+  g_autofree char *azure = easel_request_cache_key (r, "https://example.openai.azure.com/openai/v1");
+  g_autofree char *other_prompt = NULL;
+  g_autofree char *again = easel_request_cache_key (r, "http://127.0.0.1:8080/v1");
+
+  g_assert_cmpuint (strlen (openai), ==, 64);
+  /* Stable, and not the plain request hash. */
+  g_assert_cmpstr (local, ==, again);
+  g_assert_cmpstr (openai, !=, hash);
+
+  /* Another server is another request. */
+  g_assert_cmpstr (openai, !=, local);
+  g_assert_cmpstr (local, !=, local_other_port);
+  g_assert_cmpstr (openai, !=, azure);
+  g_assert_cmpstr (local, !=, azure);
+
+  /* Trailing slashes do not make another server. */
+  g_assert_cmpstr (openai, ==, openai_slash);
+  g_assert_cmpstr (openai, ==, openai_slashes);
+
+  /* NULL (and "") is the default server. */
+  g_assert_cmpstr (default_server, ==, openai);
+  g_assert_cmpstr (empty_server, ==, openai);
+
+  /* The request still counts: same server, another prompt, another key. */
+  g_free (other->prompt);
+  other->prompt = g_strdup ("A fox.");
+  other_prompt = easel_request_cache_key (other, "http://127.0.0.1:8080/v1");
+  g_assert_cmpstr (other_prompt, !=, local);
+}
+
 /* ---- input images --------------------------------------------------- */
 
 static void
@@ -970,6 +1014,7 @@ main (int   argc,
   g_test_add_func ("/core/request/multipart-errors", test_multipart_errors);
   g_test_add_func ("/core/request/edit-json", test_edit_json);
   g_test_add_func ("/core/request/hash", test_hash);
+  g_test_add_func ("/core/request/cache-key", test_cache_key);
   g_test_add_func ("/core/request/input-image-kinds", test_input_image_kinds);
   g_test_add_func ("/core/request/input-image-from-file", test_input_image_from_file);
   g_test_add_func ("/core/request/copy-params", test_copy_and_params);

@@ -621,47 +621,46 @@ easel_cli_library_main (int argc, char **argv)
 
 /* ---- bridge for generate/edit/chat ---------------------------------------- */
 
-guint
+GPtrArray *
 easel_cli_library_record (const EaselRequest *request,
                           const EaselResult  *result,
                           const GError       *error,
-                          const GPtrArray    *written_paths,
+                          const char         *base_url,
                           double              estimated_usd,
                           gboolean            enabled)
 {
   g_autoptr(GError) local_error = NULL;
   g_autoptr(EaselStore) store = NULL;
   g_autoptr(GPtrArray) gens = NULL;
-  EaselRecordOptions options = { .estimated_usd = estimated_usd };
+  EaselRecordOptions options = {
+    .estimated_usd = estimated_usd,
+    .base_url = base_url,
+  };
 
-  g_return_val_if_fail (request != NULL, 0);
+  g_return_val_if_fail (request != NULL, NULL);
 
   if (!enabled || (result == NULL && error == NULL))
-    return 0;
+    return NULL;
 
   if (!(store = open_default_store (&local_error)) ||
       !(gens = easel_store_record (store, request, result, error, &options, &local_error)))
     {
-      /* The images are already on disk where the user asked: say so, and
-       * carry on — the library entry is the only thing lost. */
       fprintf (stderr, "easel: warning: not recorded in the library: %s\n", local_error->message);
-      if (written_paths != NULL && written_paths->len > 0)
-        fprintf (stderr, "easel: your %s kept at %s%s\n",
-                 written_paths->len == 1 ? "image is" : "images are",
-                 (const char *) written_paths->pdata[0], written_paths->len > 1 ? " (and the others beside it)" : "");
-      return 0;
+      return NULL;
     }
-  return gens->len;
+  return g_steal_pointer (&gens);
 }
 
 EaselResult *
-easel_cli_library_lookup_cached (const EaselRequest *request)
+easel_cli_library_lookup_cached (const EaselRequest  *request,
+                                 const char          *base_url,
+                                 GPtrArray          **out_generations)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(EaselStore) store = NULL;
   g_autoptr(GPtrArray) gens = NULL;
   g_autoptr(EaselResult) result = NULL;
-  g_autofree char *hash = NULL;
+  g_autofree char *key = NULL;
 
   g_return_val_if_fail (request != NULL, NULL);
 
@@ -669,9 +668,10 @@ easel_cli_library_lookup_cached (const EaselRequest *request)
   if (request->previous_response_id != NULL)
     return NULL;
 
-  hash = easel_request_hash (request);
+  /* Bound to the server: another base URL is another request. */
+  key = easel_request_cache_key (request, base_url);
   if (!(store = open_default_store (&error)) ||
-      !(gens = easel_store_lookup_cached_all (store, hash, &error)))
+      !(gens = easel_store_lookup_cached_all (store, key, &error)))
     {
       fprintf (stderr, "easel: warning: cannot look in the library: %s\n", error->message);
       return NULL;
@@ -683,9 +683,14 @@ easel_cli_library_lookup_cached (const EaselRequest *request)
   for (guint i = 0; i < gens->len; i++)
     {
       EaselGeneration *g = gens->pdata[i];
-      g_autoptr(GFile) file = g_file_new_for_path (g->path);
-      EaselImage *image = easel_image_new ();
+      g_autoptr(GFile) file = NULL;
+      EaselImage *image;
 
+      /* A row without its image is no cache hit: send the request instead. */
+      if (g->path == NULL)
+        return NULL;
+      file = g_file_new_for_path (g->path);
+      image = easel_image_new ();
       image->bytes = g_file_load_bytes (file, NULL, NULL, NULL);
       if (image->bytes == NULL)
         {
@@ -707,5 +712,8 @@ easel_cli_library_lookup_cached (const EaselRequest *request)
           result->created = g->created;
         }
     }
+
+  if (out_generations != NULL)
+    *out_generations = g_steal_pointer (&gens);
   return g_steal_pointer (&result);
 }

@@ -12,17 +12,23 @@ G_BEGIN_DECLS
 int          easel_cli_library_main          (int argc, char **argv);
 
 /* Records a finished, failed or moderated request into the library (no-op
- * when @enabled is FALSE). Returns the new generation ids' count; prints a
- * clear warning (and keeps going) if the library cannot be written. */
-guint        easel_cli_library_record        (const EaselRequest *request,
+ * when @enabled is FALSE) under the cache key for @base_url (the server the
+ * request went to). Returns the new rows (EaselGeneration*: one per image of
+ * @result, in order, or one for a failure), or NULL when nothing was
+ * recorded; prints a clear warning (and keeps going) if the library cannot
+ * be written. */
+GPtrArray   *easel_cli_library_record        (const EaselRequest *request,
                                               const EaselResult  *result,   /* NULL on failure */
                                               const GError       *error,    /* NULL on success */
-                                              const GPtrArray    *written_paths, /* char*, may be NULL */
+                                              const char         *base_url,
                                               double              estimated_usd,
                                               gboolean            enabled);
 
-/* The identical-request cache: a previous result for exactly this request,
- * or NULL. */
-EaselResult *easel_cli_library_lookup_cached (const EaselRequest *request);
+/* The identical-request cache: a previous result for exactly this request
+ * sent to @base_url, or NULL. @out_generations (nullable) receives the rows
+ * the images come from, in order. */
+EaselResult *easel_cli_library_lookup_cached (const EaselRequest  *request,
+                                              const char          *base_url,
+                                              GPtrArray          **out_generations);
 
 G_END_DECLS

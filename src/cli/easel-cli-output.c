@@ -1,4 +1,4 @@
-/* easel-cli-output.c: output file names, atomic writes and error printing
+/* easel-cli-output.c: output file names, claimed and written atomically; error printing
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -8,8 +8,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <glib/gstdio.h>
 
 #include "easel-cli-private.h"
@@ -249,6 +252,10 @@ easel_cli_output_new (const char  *option,
       else
         {
           self->stem = g_strdup (base);
+          /* A device or a pipe (/dev/stdout) is written as named, not as
+           * a new file beside it called <name>.png. */
+          if (g_file_test (option, G_FILE_TEST_EXISTS) && !g_file_test (option, G_FILE_TEST_IS_REGULAR))
+            self->exact_path = g_strdup (option);
         }
       return g_steal_pointer (&self);
     }
@@ -292,31 +299,140 @@ easel_cli_output_path_for_image (EaselCliOutput *self,
   return build_path (self->dir, name);
 }
 
-char *
-easel_cli_output_path_for_partial (EaselCliOutput *self,
-                                   guint           k,
-                                   const char     *extension)
-{
-  g_autofree char *name = NULL;
-
-  g_return_val_if_fail (self != NULL, NULL);
-
-  name = g_strdup_printf ("%s-partial-%u.%s", self->stem, k, extension);
-  return build_path (self->dir, name);
-}
+/* ---- writing ------------------------------------------------------------ */
 
 typedef struct
 {
-  char   *path;
+  char   *exact_path;  /* the user named this file: write it, whatever is there */
+  char   *dir;         /* otherwise claim <stem><suffix>.<ext> in @dir, or the next free one */
+  char   *stem;
+  char   *suffix;      /* "", "-2", "-partial-1" */
+  char   *extension;
   GBytes *bytes;
 } WriteData;
 
 static void
 write_data_free (WriteData *data)
 {
-  g_free (data->path);
+  g_free (data->exact_path);
+  g_free (data->dir);
+  g_free (data->stem);
+  g_free (data->suffix);
+  g_free (data->extension);
   g_bytes_unref (data->bytes);
   g_free (data);
+}
+
+static gboolean
+set_error_from_errno (GError     **error,
+                      int          saved_errno,
+                      const char  *what,
+                      const char  *path)
+{
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+               "Could not %s %s: %s", what, path, g_strerror (saved_errno));
+  return FALSE;
+}
+
+/* For what is not a regular file (a device, a FIFO): no temp file beside
+ * it, no rename over it. */
+static gboolean
+write_in_place (const char  *path,
+                GBytes      *bytes,
+                GError     **error)
+{
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+  int fd;
+
+  fd = g_open (path, O_WRONLY | O_TRUNC | O_CLOEXEC, 0);
+  if (fd < 0)
+    return set_error_from_errno (error, errno, "open", path);
+
+  while (len > 0)
+    {
+      gssize n = write (fd, data, len);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved_errno = errno;
+
+          close (fd);
+          return set_error_from_errno (error, saved_errno, "write", path);
+        }
+      data += n;
+      len -= n;
+    }
+
+  if (close (fd) != 0)
+    return set_error_from_errno (error, errno, "write", path);
+  return TRUE;
+}
+
+static gboolean
+write_exact (const char  *path,
+             GBytes      *bytes,
+             GError     **error)
+{
+  GStatBuf st;
+  gsize len = 0;
+  const char *contents = g_bytes_get_data (bytes, &len);
+
+  if (g_stat (path, &st) == 0 && !S_ISREG (st.st_mode))
+    return write_in_place (path, bytes, error);
+
+  /* CONSISTENT: a temp file, fsync and rename, so a crash or Ctrl-C never
+   * leaves a half-written image under the final name. */
+  return g_file_set_contents_full (path, contents, len, G_FILE_SET_CONTENTS_CONSISTENT, 0644, error);
+}
+
+/* Claims a name nobody else has (O_EXCL), <stem><suffix>.<ext> or else
+ * <stem>_2<suffix>.<ext>, _3…, then fills it: a temp file renamed onto the
+ * name we own, so the image appears whole. Another easel writing into the
+ * same folder at the same second gets a name of its own. */
+static char *
+claim_and_write (WriteData  *data,
+                 GError    **error)
+{
+  gsize len = 0;
+  const char *contents = g_bytes_get_data (data->bytes, &len);
+
+  for (guint i = 1; i < 1000; i++)
+    {
+      g_autofree char *name = NULL;
+      g_autofree char *path = NULL;
+      int fd;
+
+      if (i == 1)
+        name = g_strdup_printf ("%s%s.%s", data->stem, data->suffix, data->extension);
+      else
+        name = g_strdup_printf ("%s_%u%s.%s", data->stem, i, data->suffix, data->extension);
+      path = build_path (data->dir, name);
+
+      fd = g_open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+      if (fd < 0 && errno == EEXIST)
+        continue;
+      if (fd < 0)
+        {
+          set_error_from_errno (error, errno, "create", path);
+          return NULL;
+        }
+      close (fd);
+
+      if (!g_file_set_contents_full (path, contents, len, G_FILE_SET_CONTENTS_CONSISTENT, 0644, error))
+        {
+          /* Give the name back rather than leave an empty file. */
+          g_unlink (path);
+          return NULL;
+        }
+      return g_steal_pointer (&path);
+    }
+
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+               "No free file name for %s%s.%s in %s", data->stem, data->suffix, data->extension, data->dir);
+  return NULL;
 }
 
 static void
@@ -326,48 +442,92 @@ write_file_thread (GTask        *task,
                    GCancellable *cancellable)
 {
   WriteData *data = task_data;
-  gsize len = 0;
-  const char *contents = g_bytes_get_data (data->bytes, &len);
   GError *error = NULL;
+  char *path;
 
-  /* CONSISTENT: a temp file, fsync and rename, so a crash or Ctrl-C never
-   * leaves a half-written image under the final name. */
-  if (!g_file_set_contents_full (data->path, contents, len,
-                                 G_FILE_SET_CONTENTS_CONSISTENT, 0644, &error))
+  if (data->exact_path != NULL)
+    path = write_exact (data->exact_path, data->bytes, &error) ? g_strdup (data->exact_path) : NULL;
+  else
+    path = claim_and_write (data, &error);
+
+  if (path == NULL)
     g_task_return_error (task, error);
   else
-    g_task_return_boolean (task, TRUE);
+    g_task_return_pointer (task, path, g_free);
 }
 
-void
-easel_cli_write_file_async (const char          *path,
-                            GBytes              *bytes,
-                            GCancellable        *cancellable,
-                            GAsyncReadyCallback  callback,
-                            gpointer             user_data)
+static void
+write_async (EaselCliOutput      *self,
+             WriteData           *data,
+             GCancellable        *cancellable,
+             GAsyncReadyCallback  callback,
+             gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  WriteData *data;
-
-  g_return_if_fail (path != NULL);
-  g_return_if_fail (bytes != NULL);
 
   task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, easel_cli_write_file_async);
-
-  data = g_new0 (WriteData, 1);
-  data->path = g_strdup (path);
-  data->bytes = g_bytes_ref (bytes);
+  g_task_set_source_tag (task, write_async);
+  /* The worker gets copies: @self stays the main thread's. */
+  data->dir = g_strdup (self->dir);
+  data->stem = g_strdup (self->stem);
   g_task_set_task_data (task, data, (GDestroyNotify) write_data_free);
-
   g_task_run_in_thread (task, write_file_thread);
 }
 
-gboolean
-easel_cli_write_file_finish (GAsyncResult  *result,
-                             GError       **error)
+void
+easel_cli_output_write_image_async (EaselCliOutput      *self,
+                                    guint                index,
+                                    guint                n_images,
+                                    GBytes              *bytes,
+                                    const char          *extension,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
 {
-  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  WriteData *data;
 
-  return g_task_propagate_boolean (G_TASK (result), error);
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (bytes != NULL);
+
+  data = g_new0 (WriteData, 1);
+  data->bytes = g_bytes_ref (bytes);
+  if (n_images <= 1 && self->exact_path != NULL)
+    data->exact_path = g_strdup (self->exact_path);
+  /* The user's own extension wins: they asked for that name. */
+  data->extension = g_strdup (self->extension != NULL ? self->extension : extension);
+  data->suffix = n_images <= 1 ? g_strdup ("") : g_strdup_printf ("-%u", index + 1);
+
+  write_async (self, data, cancellable, callback, user_data);
+}
+
+void
+easel_cli_output_write_partial_async (EaselCliOutput      *self,
+                                      guint                k,
+                                      GBytes              *bytes,
+                                      const char          *extension,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  WriteData *data;
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (bytes != NULL);
+
+  data = g_new0 (WriteData, 1);
+  data->bytes = g_bytes_ref (bytes);
+  data->extension = g_strdup (extension);
+  data->suffix = g_strdup_printf ("-partial-%u", k);
+
+  write_async (self, data, cancellable, callback, user_data);
+}
+
+char *
+easel_cli_output_write_finish (GAsyncResult  *result,
+                               GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == write_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
 }

@@ -28,29 +28,41 @@ void  easel_cli_warn                (const char *format, ...) G_GNUC_PRINTF (1, 
 /* "png", "jpg", "webp": sniffed from @bytes when possible, else from @format. */
 const char *easel_cli_extension_for (GBytes *bytes, const char *format);
 
-/* Where images go: ./easel-<timestamp>[-k].<ext>, DIR/…, or PATH / stem-k.ext. */
+/* Where images go: ./easel-<timestamp>[-k].<ext>, DIR/…, or PATH / stem-k.ext.
+ * Names are claimed with O_EXCL when written: a name another run took
+ * becomes <stem>_2[-k].<ext>, _3… A PATH the user gave for one image is
+ * written as is (replaced atomically; a device or FIFO written in place). */
 typedef struct _EaselCliOutput EaselCliOutput;
 
 EaselCliOutput *easel_cli_output_new              (const char *option, GError **error);
 void            easel_cli_output_free             (EaselCliOutput *self);
-/* @index is 0-based; @n_images decides whether a -k suffix is added. */
+/* The name image @index (0-based) gets unless it is taken; @n_images decides
+ * whether a -k suffix is added. */
 char           *easel_cli_output_path_for_image   (EaselCliOutput *self,
                                                    guint           index,
                                                    guint           n_images,
                                                    const char     *extension);
-/* <stem>-partial-<k>.<ext>, @k 1-based. */
-char           *easel_cli_output_path_for_partial (EaselCliOutput *self,
-                                                   guint           k,
-                                                   const char     *extension);
 
-/* Writes @bytes atomically (temp file, fsync, rename) in a worker thread. */
-void            easel_cli_write_file_async        (const char          *path,
-                                                   GBytes              *bytes,
-                                                   GCancellable        *cancellable,
-                                                   GAsyncReadyCallback  callback,
-                                                   gpointer             user_data);
-gboolean        easel_cli_write_file_finish       (GAsyncResult        *result,
-                                                   GError             **error);
+/* Claims a name for final image @index (or partial image @k, 1-based:
+ * <stem>-partial-<k>.<ext>) and writes @bytes to it atomically in a worker
+ * thread. The finish returns the path written. */
+void            easel_cli_output_write_image_async   (EaselCliOutput      *self,
+                                                      guint                index,
+                                                      guint                n_images,
+                                                      GBytes              *bytes,
+                                                      const char          *extension,
+                                                      GCancellable        *cancellable,
+                                                      GAsyncReadyCallback  callback,
+                                                      gpointer             user_data);
+void            easel_cli_output_write_partial_async (EaselCliOutput      *self,
+                                                      guint                k,
+                                                      GBytes              *bytes,
+                                                      const char          *extension,
+                                                      GCancellable        *cancellable,
+                                                      GAsyncReadyCallback  callback,
+                                                      gpointer             user_data);
+char           *easel_cli_output_write_finish        (GAsyncResult        *result,
+                                                      GError             **error);
 
 /* The progress line on stderr (easel-cli-progress.c). */
 typedef struct _EaselCliProgress EaselCliProgress;

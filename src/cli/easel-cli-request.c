@@ -161,15 +161,21 @@ typedef struct
   EaselCostEstimate estimate;
   EaselRetryPolicy  policy;
 
+  char             *base_url;       /* the server in use: part of the cache key */
+
   EaselResult      *result;
   gboolean          cached;
-  GPtrArray        *written_paths;  /* final images */
-  GPtrArray        *partial_paths;
+  GPtrArray        *generations;    /* the library rows of result->images, in order; NULL: none */
+  GPtrArray        *image_paths;    /* per image of result: the file written, or NULL */
+  GPtrArray        *written_paths;  /* final images written, in order */
+  GPtrArray        *partial_paths;  /* per partial: the file written, or NULL */
   guint             n_partials;
+  guint             n_failures;     /* images paid for but not written */
   guint             pending_writes; /* partial writes still in a worker */
-  guint             next_image;     /* the final image being written */
+  guint             next_image;     /* the final image being fetched or written */
   guint             next_upload;
   gboolean          done;           /* the final step ran; quit once writes drain */
+  gboolean          finishing;      /* the final images are done; report once partials are too */
   guint             sigint_id;
 } Run;
 
@@ -189,7 +195,10 @@ run_free (Run *run)
   g_clear_object (&run->cancellable);
   g_clear_pointer (&run->output, easel_cli_output_free);
   g_clear_pointer (&run->progress, easel_cli_progress_free);
+  g_clear_pointer (&run->base_url, g_free);
   g_clear_pointer (&run->result, easel_result_free);
+  g_clear_pointer (&run->generations, g_ptr_array_unref);
+  g_clear_pointer (&run->image_paths, g_ptr_array_unref);
   g_clear_pointer (&run->written_paths, g_ptr_array_unref);
   g_clear_pointer (&run->partial_paths, g_ptr_array_unref);
   g_free (run);
@@ -288,7 +297,8 @@ print_json_result (Run *run)
   json_builder_set_member_name (builder, "partial_files");
   json_builder_begin_array (builder);
   for (guint i = 0; i < run->partial_paths->len; i++)
-    json_builder_add_string_value (builder, g_ptr_array_index (run->partial_paths, i));
+    if (g_ptr_array_index (run->partial_paths, i) != NULL)
+      json_builder_add_string_value (builder, g_ptr_array_index (run->partial_paths, i));
   json_builder_end_array (builder);
 
   add_string (builder, "api", easel_api_to_string (run->api));
@@ -317,7 +327,12 @@ print_json_result (Run *run)
       const EaselImage *image = g_ptr_array_index (result->images, i);
 
       json_builder_begin_object (builder);
-      add_string (builder, "file", i < run->written_paths->len ? g_ptr_array_index (run->written_paths, i) : NULL);
+      add_string (builder, "file", i < run->image_paths->len ? g_ptr_array_index (run->image_paths, i) : NULL);
+      json_builder_set_member_name (builder, "library_id");
+      if (run->generations != NULL && i < run->generations->len)
+        json_builder_add_int_value (builder, ((EaselGeneration *) g_ptr_array_index (run->generations, i))->id);
+      else
+        json_builder_add_null_value (builder);
       add_string (builder, "item_id", image->item_id);
       add_string (builder, "revised_prompt", image->revised_prompt);
       add_string (builder, "action", image->action);
@@ -371,13 +386,20 @@ static void
 finish_success (Run *run)
 {
   EaselResult *result = run->result;
+  gboolean cancelled = g_cancellable_is_cancelled (run->cancellable);
+
+  /* The partial images' names are known once they are written. */
+  run->finishing = TRUE;
+  if (run->pending_writes > 0)
+    return;
 
   easel_cli_progress_done (run->progress);
 
-  if (!run->cached)
-    easel_cli_library_record (run->request, result, NULL, run->written_paths,
-                              run->estimate.usd > 0 ? run->estimate.usd : -1,
-                              !run->options->no_library);
+  if (!run->cached && run->generations == NULL && !run->options->no_library && run->written_paths->len > 0)
+    fprintf (stderr, "easel: your %s kept at %s%s\n",
+             run->written_paths->len == 1 ? "image is" : "images are",
+             (const char *) run->written_paths->pdata[0],
+             run->written_paths->len > 1 ? " (and the others beside it)" : "");
 
   if (run->options->json)
     {
@@ -424,9 +446,63 @@ finish_success (Run *run)
         }
     }
 
-  run->exit_code = EASEL_CLI_EXIT_OK;
+  if (cancelled)
+    {
+      fprintf (stderr, "easel: cancelled\n");
+      run->exit_code = EASEL_CLI_EXIT_CANCELLED;
+    }
+  else if (run->n_failures > 0)
+    run->exit_code = EASEL_CLI_EXIT_FAILED;
+  else
+    run->exit_code = EASEL_CLI_EXIT_OK;
   run->done = TRUE;
   maybe_quit (run);
+}
+
+/* ---- keeping what was paid for ------------------------------------------- */
+
+/* @path as a shell word: as is when that is safe, else quoted. */
+static char *
+shell_word (const char *path)
+{
+  for (const char *p = path; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && strchr ("/._-+,:@%", *p) == NULL)
+      return g_shell_quote (path);
+  return g_strdup (path);
+}
+
+/* Image @index was paid for but is not where the user asked: say where it
+ * is kept and how to get it out. */
+static void
+report_unwritten (Run        *run,
+                  guint       index,
+                  const char *wanted_path)
+{
+  EaselGeneration *g = NULL;
+
+  run->n_failures++;
+
+  if (run->generations != NULL && index < run->generations->len)
+    g = g_ptr_array_index (run->generations, index);
+
+  if (g != NULL && g->path != NULL)
+    {
+      g_autofree char *quoted = wanted_path ? shell_word (wanted_path) : g_strdup ("FILE");
+      const char *format = NULL;
+
+      if (wanted_path != NULL && (g_str_has_suffix (wanted_path, ".jpg") || g_str_has_suffix (wanted_path, ".jpeg")))
+        format = "jpeg";
+      else if (wanted_path != NULL && g_str_has_suffix (wanted_path, ".webp"))
+        format = "webp";
+
+      fprintf (stderr, "easel: the image is kept in the library as %" G_GINT64_FORMAT " (%s)\n", g->id, g->path);
+      fprintf (stderr, "easel: get it with: easel library export %" G_GINT64_FORMAT " --output %s%s%s\n",
+               g->id, quoted, format ? " --format " : "", format ? format : "");
+    }
+  else if (run->options->no_library)
+    fprintf (stderr, "easel: the image was not kept anywhere (--no-library)\n");
+  else
+    fprintf (stderr, "easel: the image could not be kept in the library either\n");
 }
 
 /* ---- writing the final images, one after the other ---------------------- */
@@ -440,13 +516,25 @@ final_written_cb (GObject      *source,
 {
   Run *run = user_data;
   g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
 
-  if (!easel_cli_write_file_finish (result, &error))
+  path = easel_cli_output_write_finish (result, &error);
+  if (path == NULL)
     {
-      g_autoptr(GError) wrapped = g_error_new (error->domain, error->code,
-                                               "Could not write the image: %s", error->message);
-      finish_with_error (run, wrapped);
-      return;
+      EaselImage *image = g_ptr_array_index (run->result->images, run->next_image);
+      const char *format = image->output_format ? image->output_format : run->request->output_format;
+      g_autofree char *wanted = easel_cli_output_path_for_image (run->output, run->next_image,
+                                                                 run->result->images->len,
+                                                                 easel_cli_extension_for (image->bytes, format));
+
+      easel_cli_progress_done (run->progress);
+      fprintf (stderr, "easel: error: could not write the image: %s\n", error->message);
+      report_unwritten (run, run->next_image, wanted);
+    }
+  else
+    {
+      g_ptr_array_add (run->written_paths, g_strdup (path));
+      g_ptr_array_index (run->image_paths, run->next_image) = g_steal_pointer (&path);
     }
 
   run->next_image++;
@@ -454,17 +542,65 @@ final_written_cb (GObject      *source,
 }
 
 static void
-write_image_bytes (Run        *run,
-                   GBytes     *bytes,
-                   const char *format)
+write_next_image (Run *run)
 {
-  char *path;
+  EaselImage *image;
+  const char *format;
 
-  path = easel_cli_output_path_for_image (run->output, run->next_image, run->result->images->len,
-                                          easel_cli_extension_for (bytes, format));
-  g_ptr_array_add (run->written_paths, path);
-  easel_cli_write_file_async (path, bytes, NULL, final_written_cb, run);
+  if (run->next_image >= run->result->images->len)
+    {
+      finish_success (run);
+      return;
+    }
+
+  /* After Ctrl-C, write nothing more: what is written stays whole, the
+   * rest is in the library. */
+  if (g_cancellable_is_cancelled (run->cancellable))
+    {
+      for (; run->next_image < run->result->images->len; run->next_image++)
+        report_unwritten (run, run->next_image, NULL);
+      finish_success (run);
+      return;
+    }
+
+  image = g_ptr_array_index (run->result->images, run->next_image);
+  if (image->bytes == NULL)
+    {
+      /* Its download failed (already said), or it never had data. */
+      if (image->url == NULL)
+        {
+          easel_cli_progress_done (run->progress);
+          fprintf (stderr, "easel: error: the answer held an image with neither data nor a URL\n");
+          run->n_failures++;
+        }
+      run->next_image++;
+      write_next_image (run);
+      return;
+    }
+
+  format = image->output_format ? image->output_format : run->request->output_format;
+  easel_cli_output_write_image_async (run->output, run->next_image, run->result->images->len,
+                                      image->bytes, easel_cli_extension_for (image->bytes, format),
+                                      NULL, final_written_cb, run);
 }
+
+/* Records the result in the library before any file is written, so an
+ * image that cannot be written (disk full, Ctrl-C) is still kept. */
+static void
+keep_result (Run *run)
+{
+  if (!run->cached)
+    run->generations = easel_cli_library_record (run->request, run->result, NULL, run->base_url,
+                                                 run->estimate.usd > 0 ? run->estimate.usd : -1,
+                                                 !run->options->no_library);
+
+  run->next_image = 0;
+  write_next_image (run);
+}
+
+/* ---- downloading url images (response_format=url) ------------------------ */
+
+static void fetch_next_image (Run *run);
 
 static void
 fetched_cb (GObject      *source,
@@ -479,53 +615,42 @@ fetched_cb (GObject      *source,
   bytes = easel_client_fetch_url_finish (EASEL_CLIENT (source), result, &error);
   if (bytes == NULL)
     {
-      finish_with_error (run, error);
-      return;
-    }
-
-  g_clear_pointer (&image->bytes, g_bytes_unref);
-  image->bytes = g_bytes_ref (bytes);
-  write_image_bytes (run, bytes, image->output_format);
-}
-
-static void
-write_next_image (Run *run)
-{
-  EaselImage *image;
-
-  if (run->next_image >= run->result->images->len)
-    {
-      finish_success (run);
-      return;
-    }
-
-  /* After Ctrl-C, write nothing more: what is written stays whole. */
-  if (g_cancellable_is_cancelled (run->cancellable))
-    {
-      g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
-      finish_with_error (run, error);
-      return;
-    }
-
-  image = g_ptr_array_index (run->result->images, run->next_image);
-
-  if (image->bytes != NULL)
-    {
-      const char *format = image->output_format ? image->output_format : run->request->output_format;
-
-      write_image_bytes (run, image->bytes, format);
-    }
-  else if (image->url != NULL)
-    {
-      easel_cli_progress_stage (run->progress, "downloading");
-      easel_client_fetch_url_async (run->client, image->url, run->cancellable, fetched_cb, run);
+      /* Keep going: the other images are paid for too. */
+      easel_cli_progress_done (run->progress);
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        easel_cli_print_error (error, run->api_key);
+      fprintf (stderr, "easel: could not download image %u; its URL (valid for about an hour): %s\n",
+               run->next_image + 1, image->url);
+      run->n_failures++;
     }
   else
     {
-      g_autoptr(GError) error = easel_api_error_new_literal (EASEL_API_ERROR_BAD_RESPONSE,
-                                                             "The answer held an image with neither data nor a URL");
-      finish_with_error (run, error);
+      g_clear_pointer (&image->bytes, g_bytes_unref);
+      image->bytes = g_steal_pointer (&bytes);
     }
+
+  run->next_image++;
+  fetch_next_image (run);
+}
+
+static void
+fetch_next_image (Run *run)
+{
+  /* After Ctrl-C, download nothing more, but keep what we have. */
+  if (!g_cancellable_is_cancelled (run->cancellable))
+    for (; run->next_image < run->result->images->len; run->next_image++)
+      {
+        EaselImage *image = g_ptr_array_index (run->result->images, run->next_image);
+
+        if (image->bytes == NULL && image->url != NULL)
+          {
+            easel_cli_progress_stage (run->progress, "downloading");
+            easel_client_fetch_url_async (run->client, image->url, run->cancellable, fetched_cb, run);
+            return;
+          }
+      }
+
+  keep_result (run);
 }
 
 static void
@@ -539,26 +664,41 @@ start_writing (Run *run)
       return;
     }
 
+  g_ptr_array_set_size (run->image_paths, run->result->images->len);
   run->next_image = 0;
-  write_next_image (run);
+  fetch_next_image (run);
 }
 
 /* ---- streaming events --------------------------------------------------- */
+
+typedef struct
+{
+  Run   *run;
+  guint  slot;
+} PartialWrite;
 
 static void
 partial_written_cb (GObject      *source,
                     GAsyncResult *result,
                     gpointer      user_data)
 {
-  Run *run = user_data;
+  g_autofree PartialWrite *write = user_data;
+  Run *run = write->run;
   g_autoptr(GError) error = NULL;
+  char *path;
 
-  if (!easel_cli_write_file_finish (result, &error))
+  path = easel_cli_output_write_finish (result, &error);
+  if (path == NULL)
     easel_cli_progress_print (run->progress, "easel: warning: could not write a partial image: %s",
                               error->message);
+  else
+    g_ptr_array_index (run->partial_paths, write->slot) = path;
 
   run->pending_writes--;
-  maybe_quit (run);
+  if (run->finishing && !run->done && run->pending_writes == 0)
+    finish_success (run);
+  else
+    maybe_quit (run);
 }
 
 static void
@@ -576,12 +716,17 @@ on_event (const EaselEvent *event,
       if (run->options->save_partials)
         {
           const char *format = event->output_format ? event->output_format : run->request->output_format;
-          char *path = easel_cli_output_path_for_partial (run->output, run->n_partials,
-                                                          easel_cli_extension_for (event->image, format));
+          PartialWrite *write = g_new0 (PartialWrite, 1);
 
-          g_ptr_array_add (run->partial_paths, path);
+          /* A slot each, so the list keeps arrival order whatever order
+           * the writes finish in. */
+          write->run = run;
+          write->slot = run->partial_paths->len;
+          g_ptr_array_add (run->partial_paths, NULL);
           run->pending_writes++;
-          easel_cli_write_file_async (path, event->image, NULL, partial_written_cb, run);
+          easel_cli_output_write_partial_async (run->output, run->n_partials, event->image,
+                                                easel_cli_extension_for (event->image, format),
+                                                NULL, partial_written_cb, write);
         }
     }
 }
@@ -624,9 +769,14 @@ sent_cb (GObject      *source,
   if (run->result == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        easel_cli_library_record (run->request, NULL, error, run->partial_paths,
-                                  run->estimate.usd > 0 ? run->estimate.usd : -1,
-                                  !run->options->no_library);
+        {
+          /* The failure's row: recorded for the ledger, nothing more to do. */
+          g_autoptr(GPtrArray) failed = NULL;
+
+          failed = easel_cli_library_record (run->request, NULL, error, run->base_url,
+                                             run->estimate.usd > 0 ? run->estimate.usd : -1,
+                                             !run->options->no_library);
+        }
       finish_with_error (run, error);
       return;
     }
@@ -743,7 +893,7 @@ start_cb (gpointer user_data)
   g_autoptr(EaselResult) cached = NULL;
 
   if (!run->options->force && !run->options->no_library)
-    cached = easel_cli_library_lookup_cached (run->request);
+    cached = easel_cli_library_lookup_cached (run->request, run->base_url, &run->generations);
 
   if (cached != NULL)
     {
@@ -966,6 +1116,7 @@ easel_cli_request_main (EaselApi    api,
   run = g_new0 (Run, 1);
   run->options = &options;
   run->api = api;
+  run->image_paths = g_ptr_array_new_with_free_func (g_free);
   run->written_paths = g_ptr_array_new_with_free_func (g_free);
   run->partial_paths = g_ptr_array_new_with_free_func (g_free);
   run->cancellable = g_cancellable_new ();
@@ -1063,6 +1214,7 @@ easel_cli_request_main (EaselApi    api,
     partials_expected *= run->request->n;
   run->progress = easel_cli_progress_new (options.quiet, partials_expected, estimate_text);
 
+  run->base_url = g_strdup (base_url);
   run->client = easel_client_new (base_url, run->api_key);
   if (options.organization != NULL)
     easel_client_set_organization (run->client, options.organization);

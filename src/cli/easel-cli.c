@@ -114,6 +114,9 @@ main (int    argc,
 
   setlocale (LC_ALL, "");
   g_set_application_name ("Easel");
+  /* stdout is for results (paths, --json); log lines such as --debug-http's
+   * go to stderr, where GLib would otherwise only send warnings. */
+  g_log_writer_default_set_use_stderr (TRUE);
 
   if (argc < 2)
     {
