@@ -26,6 +26,8 @@
 #pragma once
 
 #include <gio/gio.h>
+#include "easel-conversation.h"
+#include "easel-generation.h"
 #include "easel-request.h"
 #include "easel-result.h"
 
@@ -49,119 +51,6 @@ typedef enum
 } EaselStoreError;
 
 GQuark easel_store_error_quark (void);
-
-typedef enum
-{
-  EASEL_GENERATION_OK,
-  EASEL_GENERATION_FAILED,
-  EASEL_GENERATION_MODERATED,
-  EASEL_GENERATION_CANCELLED,
-  EASEL_GENERATION_INCOMPLETE,  /* the stream broke: the image is the last partial the user saw;
-                                 * the server may have billed it (cost is the estimate) */
-} EaselGenerationStatus;
-
-const char *easel_generation_status_to_string   (EaselGenerationStatus status); /* "ok", "failed", "moderated", "cancelled", "incomplete" */
-gboolean    easel_generation_status_from_string (const char *str, EaselGenerationStatus *status);
-
-/* ---------------------------------------------------------------------------
- * EaselGeneration: one row of `generations` (one image, or one failed request).
- * A GObject so it can sit in a GListStore for a GtkGridView. Fields are
- * public and read-only by convention; a few are also properties for
- * <lookup> bindings in .ui files.
- *
- * Properties (read-only): "id" (int64), "prompt", "revised-prompt", "model",
- * "path" (absolute image path or NULL), "size", "created" (int64 unix
- * seconds), "starred" (boolean), "status" (string), "cost" (double: actual
- * dollars, else the estimate, else -1).
- */
-#define EASEL_TYPE_GENERATION (easel_generation_get_type ())
-G_DECLARE_FINAL_TYPE (EaselGeneration, easel_generation, EASEL, GENERATION, GObject)
-
-struct _EaselGeneration
-{
-  GObject parent_instance;
-
-  gint64  id;                    /* 0 until inserted */
-  char   *sha256;                /* image file hash; NULL for a failed request */
-  char   *path;                  /* absolute path of the image file, NULL if none */
-  char   *model;
-  char   *api;                   /* easel_api_to_string(): "generate", "edit", … */
-  char   *params_json;           /* easel_request_params_to_json(), every parameter */
-  char   *prompt;
-  char   *revised_prompt;
-  char   *action;                /* Responses: generate / edit */
-  char   *size;
-  char   *format;                /* png, jpeg, webp */
-  char   *background;
-  char   *quality;
-  char   *usage_json;            /* the usage object as reported, or NULL */
-  gint64  input_tokens;          /* this row's share of the request's usage */
-  gint64  output_tokens;
-  double  estimated_usd;         /* -1 when unknown */
-  double  actual_usd;            /* from usage; -1 when no usage was reported */
-  gint64  created;               /* unix seconds */
-  gint64  parent_generation_id;  /* 0 = none (edits/variations of a library image) */
-  char   *mask_sha256;           /* the edit mask, stored like an image; NULL if none */
-  gint64  conversation_id;       /* 0 = none */
-  gint64  turn_id;               /* 0 = none */
-  gboolean starred;
-  char   *request_hash;          /* easel_request_hash(): the identical-request cache key */
-  EaselGenerationStatus status;
-  char   *error_type;            /* for failed/moderated: "invalid_request_error", … */
-  char   *error_code;            /* "moderation_blocked", … */
-  char   *error_message;
-  char   *response_id;           /* Responses */
-  char   *image_call_id;         /* Responses image_generation_call id */
-  gint64  deleted_at;            /* 0 = live; unix seconds when soft-deleted */
-  gboolean picked;               /* the image of an n>1 answer the user picked (always TRUE for n=1) */
-};
-
-/* An empty record (numbers 0, costs -1) for easel_store_insert_generation(). */
-EaselGeneration *easel_generation_new      (void);
-/* actual_usd when known, else estimated_usd, else -1. */
-double           easel_generation_get_cost (EaselGeneration *self);
-
-/* ---------------------------------------------------------------------------
- * EaselTurn: one message exchange in a conversation. Turns form a tree via
- * parent_turn_id, so a conversation can branch (regenerate / edit earlier).
- */
-#define EASEL_TYPE_TURN (easel_turn_get_type ())
-G_DECLARE_FINAL_TYPE (EaselTurn, easel_turn, EASEL, TURN, GObject)
-
-struct _EaselTurn
-{
-  GObject parent_instance;
-
-  gint64  id;                    /* 0 until added */
-  gint64  conversation_id;
-  gint64  parent_turn_id;        /* 0 = root */
-  char   *user_text;
-  char   *assistant_text;
-  char   *response_id;           /* Responses id of this turn's response */
-  char   *previous_response_id;  /* what the request continued from */
-  char   *image_call_id;         /* the image_generation_call id, for item_reference */
-  gint64  generation_id;         /* the image this turn produced, 0 = none */
-  gint64  created;               /* unix seconds */
-};
-
-EaselTurn *easel_turn_new (void);
-
-/* ---------------------------------------------------------------------------
- * EaselConversation
- */
-#define EASEL_TYPE_CONVERSATION (easel_conversation_get_type ())
-G_DECLARE_FINAL_TYPE (EaselConversation, easel_conversation, EASEL, CONVERSATION, GObject)
-
-struct _EaselConversation
-{
-  GObject parent_instance;
-
-  gint64  id;
-  char   *title;
-  gint64  created;               /* unix seconds */
-  gint64  updated;               /* unix seconds, bumped by every added turn */
-  gint64  last_turn;             /* id of the newest turn (the tip to continue from), 0 = none */
-};
 
 /* ---------------------------------------------------------------------------
  * Queries
