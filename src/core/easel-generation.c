@@ -12,12 +12,14 @@
 /* ------------------------------------------------------------------------- */
 /* Status strings */
 
-static const char * const status_names[] = { "ok", "failed", "moderated", "cancelled" };
+static const char * const status_names[] = { "ok", "failed", "moderated", "cancelled", "incomplete" };
+
+G_STATIC_ASSERT (G_N_ELEMENTS (status_names) == EASEL_GENERATION_INCOMPLETE + 1);
 
 const char *
 easel_generation_status_to_string (EaselGenerationStatus status)
 {
-  g_return_val_if_fail (status <= EASEL_GENERATION_CANCELLED, "failed");
+  g_return_val_if_fail (status <= EASEL_GENERATION_INCOMPLETE, "failed");
   return status_names[status];
 }
 
@@ -137,6 +139,7 @@ easel_generation_init (EaselGeneration *self)
 {
   self->estimated_usd = -1;
   self->actual_usd = -1;
+  self->picked = TRUE;
 }
 
 EaselGeneration *

@@ -63,7 +63,8 @@ struct _EaselGeneration
   gint64  conversation_id;       /* 0 = none */
   gint64  turn_id;               /* 0 = none */
   gboolean starred;
-  char   *request_hash;          /* easel_request_hash(): the identical-request cache key */
+  char   *request_hash;          /* easel_request_cache_key(): the identical-request cache key;
+                                 * NULL for imported rows (they never answer the cache) */
   EaselGenerationStatus status;
   char   *error_type;            /* for failed/moderated: "invalid_request_error", … */
   char   *error_code;            /* "moderation_blocked", … */
@@ -74,7 +75,7 @@ struct _EaselGeneration
   gboolean picked;               /* the image of an n>1 answer the user picked (always TRUE for n=1) */
 };
 
-/* An empty record (numbers 0, costs -1) for easel_store_insert_generation(). */
+/* An empty record (numbers 0, costs -1, picked TRUE) for easel_store_insert_generation(). */
 EaselGeneration *easel_generation_new      (void);
 /* actual_usd when known, else estimated_usd, else -1. */
 double           easel_generation_get_cost (EaselGeneration *self);

@@ -104,6 +104,8 @@ easel_store_create_conversation (EaselStore *self, const char *title, GError **e
 
   g_return_val_if_fail (EASEL_IS_STORE (self), NULL);
 
+  if (!_easel_store_check_writable (self, error))
+    return NULL;
   locker = g_mutex_locker_new (&self->mutex);
   if (!(stmt = _easel_store_prepare (self, "INSERT INTO conversations (title, created, updated) VALUES (?1, ?2, ?2)", error)))
     return NULL;
@@ -141,6 +143,8 @@ easel_store_rename_conversation (EaselStore *self, gint64 id, const char *title,
 
   g_return_val_if_fail (EASEL_IS_STORE (self), FALSE);
 
+  if (!_easel_store_check_writable (self, error))
+    return FALSE;
   locker = g_mutex_locker_new (&self->mutex);
   if (!(stmt = _easel_store_prepare (self, "UPDATE conversations SET title = ?1 WHERE id = ?2", error)))
     return FALSE;
@@ -235,6 +239,8 @@ easel_store_add_turn (EaselStore *self, EaselTurn *turn, GError **error)
   g_return_val_if_fail (EASEL_IS_TURN (turn), 0);
   g_return_val_if_fail (turn->id == 0, 0);
 
+  if (!_easel_store_check_writable (self, error))
+    return 0;
   locker = g_mutex_locker_new (&self->mutex);
   if (!_easel_store_exec (self->db, "BEGIN IMMEDIATE", "write to", error))
     return 0;
@@ -257,6 +263,8 @@ easel_store_update_turn (EaselStore *self, EaselTurn *turn, GError **error)
   g_return_val_if_fail (EASEL_IS_STORE (self), FALSE);
   g_return_val_if_fail (EASEL_IS_TURN (turn), FALSE);
 
+  if (!_easel_store_check_writable (self, error))
+    return FALSE;
   locker = g_mutex_locker_new (&self->mutex);
   if (!(stmt = _easel_store_prepare (self, "UPDATE turns SET assistant_text = ?1, response_id = ?2, image_call_id = ?3, "
                               "generation_id = ?4 WHERE id = ?5", error)))

@@ -86,6 +86,9 @@ build_record_json (EaselGeneration *g, EaselConversation *conv, GPtrArray *turns
   json_builder_add_double_value (b, g->actual_usd);
   json_builder_set_member_name (b, "created");
   json_builder_add_int_value (b, g->created);
+  add_string_member (b, "status", easel_generation_status_to_string (g->status));
+  json_builder_set_member_name (b, "picked");
+  json_builder_add_boolean_value (b, g->picked);
   json_builder_end_object (b);
 
   if (conv != NULL)
@@ -355,6 +358,16 @@ member_double (JsonObject *o, const char *name)
   return json_node_get_double (n);
 }
 
+static gboolean
+member_boolean (JsonObject *o, const char *name, gboolean fallback)
+{
+  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
+
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_BOOLEAN)
+    return fallback;
+  return json_node_get_boolean (n);
+}
+
 EaselGeneration *
 easel_store_import (EaselStore *self, GFile *png, GError **error)
 {
@@ -370,6 +383,9 @@ easel_store_import (EaselStore *self, GFile *png, GError **error)
 
   g_return_val_if_fail (EASEL_IS_STORE (self), NULL);
   g_return_val_if_fail (G_IS_FILE (png), NULL);
+
+  if (!_easel_store_check_writable (self, error))
+    return NULL;
 
   if (!(bytes = g_file_load_bytes (png, NULL, NULL, &local_error)))
     {
@@ -414,7 +430,9 @@ easel_store_import (EaselStore *self, GFile *png, GError **error)
   g->background = member_string (go, "background");
   g->quality = member_string (go, "quality");
   g->usage_json = member_string (go, "usage_json");
-  g->request_hash = member_string (go, "request_hash");
+  /* Never the file's request_hash: anyone can write one, and an imported
+   * row must not answer a request as if this library had sent it. */
+  g->request_hash = NULL;
   g->response_id = member_string (go, "response_id");
   g->image_call_id = member_string (go, "image_call_id");
   g->input_tokens = member_int (go, "input_tokens", 0);
@@ -422,7 +440,15 @@ easel_store_import (EaselStore *self, GFile *png, GError **error)
   g->estimated_usd = member_double (go, "estimated_usd");
   g->actual_usd = member_double (go, "actual_usd");
   g->created = member_int (go, "created", 0);
-  g->status = EASEL_GENERATION_OK;
+  /* It has an image, so only ok or incomplete make sense. */
+  {
+    g_autofree char *status = member_string (go, "status");
+
+    if (!easel_generation_status_from_string (status, &g->status) ||
+        g->status != EASEL_GENERATION_INCOMPLETE)
+      g->status = EASEL_GENERATION_OK;
+  }
+  g->picked = member_boolean (go, "picked", TRUE);
 
   /* The file first (with its metadata: it is what the user had), then all
    * rows in one transaction. */

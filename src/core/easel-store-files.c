@@ -182,6 +182,8 @@ easel_store_store_image (EaselStore  *self,
   g_return_val_if_fail (EASEL_IS_STORE (self), NULL);
   g_return_val_if_fail (bytes != NULL, NULL);
 
+  if (!_easel_store_check_writable (self, error))
+    return NULL;
   if (!(rel = _easel_store_store_image_file (self, bytes, format, out_sha256, error)))
     return NULL;
   return g_build_filename (self->dir, rel, NULL);
@@ -286,6 +288,8 @@ easel_store_sweep_orphans (EaselStore *self, gint64 grace_seconds, GError **erro
 
   g_return_val_if_fail (EASEL_IS_STORE (self), -1);
 
+  if (!_easel_store_check_writable (self, error))
+    return -1;
   locker = g_mutex_locker_new (&self->mutex);
   return _easel_store_sweep_locked (self, grace_seconds, error);
 }
@@ -301,6 +305,8 @@ easel_store_purge (EaselStore *self, gint64 deleted_before, GError **error)
 
   g_return_val_if_fail (EASEL_IS_STORE (self), -1);
 
+  if (!_easel_store_check_writable (self, error))
+    return -1;
   if (deleted_before <= 0)
     deleted_before = G_MAXINT64;
 

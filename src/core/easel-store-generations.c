@@ -61,6 +61,7 @@ _easel_store_generation_from_row (EaselStore *self, sqlite3_stmt *stmt)
   g->response_id = col_text (stmt, 29);
   g->image_call_id = col_text (stmt, 30);
   g->deleted_at = sqlite3_column_int64 (stmt, 31);
+  g->picked = sqlite3_column_int (stmt, 32) != 0;
   return g;
 }
 
@@ -79,9 +80,9 @@ _easel_store_insert_generation_row (EaselStore      *self,
                   "action, size, format, background, quality, usage_json, input_tokens, output_tokens, "
                   "estimated_usd, actual_usd, created, parent_generation_id, mask_sha256, conversation_id, "
                   "turn_id, starred, request_hash, status, error_type, error_code, error_message, "
-                  "response_id, image_call_id, deleted_at) VALUES "
+                  "response_id, image_call_id, deleted_at, picked) VALUES "
                   "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
-                  "?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)", error);
+                  "?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)", error);
   if (stmt == NULL)
     return FALSE;
 
@@ -119,6 +120,7 @@ _easel_store_insert_generation_row (EaselStore      *self,
   bind_text (stmt, 29, g->response_id);
   bind_text (stmt, 30, g->image_call_id);
   sqlite3_bind_int64 (stmt, 31, g->deleted_at);
+  sqlite3_bind_int (stmt, 32, g->picked ? 1 : 0);
 
   rc = sqlite3_step (stmt);
   if (rc != SQLITE_DONE)
@@ -183,6 +185,9 @@ easel_store_insert_generation (EaselStore      *self,
   g_return_val_if_fail (EASEL_IS_STORE (self), 0);
   g_return_val_if_fail (EASEL_IS_GENERATION (generation), 0);
   g_return_val_if_fail (generation->id == 0, 0);
+
+  if (!_easel_store_check_writable (self, error))
+    return 0;
 
   if (image_bytes != NULL)
     {
@@ -251,7 +256,8 @@ generation_for_request (const EaselRequest       *request,
   g->format = g_strdup (request->output_format);
   g->background = g_strdup (request->background);
   g->quality = g_strdup (request->quality);
-  g->request_hash = easel_request_hash (request);
+  /* Bound to the server: another server's answer is never a cache hit. */
+  g->request_hash = easel_request_cache_key (request, options ? options->base_url : NULL);
   g->created = created;
   if (options)
     {
@@ -286,10 +292,14 @@ easel_store_record (EaselStore               *self,
   gint64 created = g_get_real_time () / G_USEC_PER_SEC;
   double estimated = -1;
   guint n_images = 0;
+  gboolean incomplete = options != NULL && options->incomplete;
 
   g_return_val_if_fail (EASEL_IS_STORE (self), NULL);
   g_return_val_if_fail (request != NULL, NULL);
   g_return_val_if_fail (result != NULL || request_error != NULL, NULL);
+
+  if (!_easel_store_check_writable (self, error))
+    return NULL;
 
   if (options != NULL && options->estimated_usd >= 0)
     estimated = options->estimated_usd;
@@ -325,18 +335,31 @@ easel_store_record (EaselStore               *self,
         return NULL;
     }
 
+  /* Only images with bytes become rows: a row is never "ok" without its
+   * image file. */
   if (result != NULL)
     for (guint i = 0; result->images && i < result->images->len; i++)
-      n_images++;
+      if (((EaselImage *) result->images->pdata[i])->bytes != NULL)
+        n_images++;
 
-  if (request_error != NULL || n_images == 0)
+  /* A broken stream with a partial image records that image; otherwise the
+   * error, if any, is what happened. */
+  if (incomplete && n_images == 0)
+    incomplete = FALSE;
+
+  if (n_images == 0 || (request_error != NULL && !incomplete))
     {
       EaselGeneration *g = generation_for_request (request, options, created);
 
       g->estimated_usd = estimated;
       g->mask_sha256 = g_strdup (mask_sha);
       if (request_error == NULL)
-        g->status = EASEL_GENERATION_OK;
+        {
+          /* A text-only answer: billed, but no image. An honest failure. */
+          g->status = EASEL_GENERATION_FAILED;
+          g->error_code = g_strdup ("no_image");
+          g->error_message = g_strdup ("The server answered without an image");
+        }
       else if (g_error_matches (request_error, EASEL_API_ERROR, EASEL_API_ERROR_MODERATION))
         g->status = EASEL_GENERATION_MODERATED;
       else if (g_error_matches (request_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -372,20 +395,31 @@ easel_store_record (EaselStore               *self,
     {
       double actual = -1;
       g_autofree char *usage_json = NULL;
+      guint picked = 0, i = 0;
+
+      if (options != NULL && options->picked_index > 0 && (guint) options->picked_index < n_images)
+        picked = options->picked_index;
 
       if (result->usage.present)
         {
-          actual = easel_cost_usd_for_usage (request->model, request->quality, request->size,
-                                             &result->usage, n_images);
+          /* An incomplete answer's usage is kept, but its actual cost is
+           * unknown: the server may have billed the whole image. */
+          if (!incomplete)
+            actual = easel_cost_usd_for_usage (request->model, request->quality, request->size,
+                                               &result->usage, n_images);
           usage_json = usage_to_json (&result->usage, &result->response_usage);
         }
 
-      for (guint i = 0; i < n_images; i++)
+      for (guint k = 0; k < result->images->len; k++)
         {
-          const EaselImage *image = result->images->pdata[i];
-          EaselGeneration *g = generation_for_request (request, options, created);
+          const EaselImage *image = result->images->pdata[k];
+          EaselGeneration *g;
           char *rel = NULL;
 
+          if (image->bytes == NULL)
+            continue;
+
+          g = generation_for_request (request, options, created);
           set_if (&g->size, image->size);
           set_if (&g->quality, image->quality);
           set_if (&g->background, image->background);
@@ -395,7 +429,10 @@ easel_store_record (EaselStore               *self,
           g->image_call_id = g_strdup (image->item_id);
           g->response_id = g_strdup (result->response_id);
           g->mask_sha256 = g_strdup (mask_sha);
-          g->status = EASEL_GENERATION_OK;
+          g->status = incomplete ? EASEL_GENERATION_INCOMPLETE : EASEL_GENERATION_OK;
+          g->picked = i == picked;
+          if (incomplete && request_error != NULL)
+            g->error_message = easel_redact (request_error->message, NULL);
           g->usage_json = g_strdup (usage_json);
           /* One request's usage and cost, split over its images so the
            * ledger sums to the request's total. */
@@ -409,19 +446,17 @@ easel_store_record (EaselStore               *self,
                                  (i == 0 ? result->usage.output_tokens % n_images : 0);
             }
 
-          if (image->bytes != NULL)
+          rel = _easel_store_store_image_file (self, image->bytes, g->format, &g->sha256, error);
+          if (rel == NULL)
             {
-              rel = _easel_store_store_image_file (self, image->bytes, g->format, &g->sha256, error);
-              if (rel == NULL)
-                {
-                  g_object_unref (g);
-                  return NULL;
-                }
-              if (g->format == NULL)
-                g->format = g_strdup (_easel_store_normalize_format (NULL, image->bytes));
+              g_object_unref (g);
+              return NULL;
             }
+          if (g->format == NULL)
+            g->format = g_strdup (_easel_store_normalize_format (NULL, image->bytes));
           g_ptr_array_add (gens, g);
           g_ptr_array_add (rels, rel);
+          i++;
         }
     }
 
@@ -435,7 +470,8 @@ typedef struct
   EaselRequest       *request;
   EaselResult        *result;
   GError             *request_error;
-  EaselRecordOptions  options;
+  EaselRecordOptions  options;      /* options.base_url points at base_url */
+  char               *base_url;
   gboolean            has_options;
 } RecordData;
 
@@ -445,6 +481,7 @@ record_data_free (RecordData *d)
   g_clear_pointer (&d->request, easel_request_free);
   g_clear_pointer (&d->result, easel_result_free);
   g_clear_error (&d->request_error);
+  g_free (d->base_url);
   g_free (d);
 }
 
@@ -489,6 +526,8 @@ easel_store_record_async (EaselStore               *self,
   if (options)
     {
       d->options = *options;
+      d->base_url = g_strdup (options->base_url);
+      d->options.base_url = d->base_url;
       d->has_options = TRUE;
     }
 
@@ -629,10 +668,13 @@ easel_store_list_conversation_generations (EaselStore *self, gint64 conversation
 static gboolean
 update_one (EaselStore *self, const char *sql, gint64 id, gint64 value, GError **error)
 {
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->mutex);
-  g_autoptr(EaselStmt) stmt = _easel_store_prepare (self, sql, error);
+  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr(EaselStmt) stmt = NULL;
 
-  if (stmt == NULL)
+  if (!_easel_store_check_writable (self, error))
+    return FALSE;
+  locker = g_mutex_locker_new (&self->mutex);
+  if (!(stmt = _easel_store_prepare (self, sql, error)))
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, value);
   sqlite3_bind_int64 (stmt, 2, id);

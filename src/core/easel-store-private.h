@@ -30,6 +30,7 @@ struct _EaselStore
   GMutex        mutex;          /* serialises every use of db */
   GMainContext *context;        /* where "changed" is emitted */
   gint          changed_pending;
+  gboolean      read_only;      /* opened read-only: every write fails with READ_ONLY */
 };
 
 /* The columns generation_from_row() reads, in its order; "g" is generations. */
@@ -38,9 +39,12 @@ struct _EaselStore
   "g.action, g.size, g.format, g.background, g.quality, g.usage_json, g.input_tokens, " \
   "g.output_tokens, g.estimated_usd, g.actual_usd, g.created, g.parent_generation_id, " \
   "g.mask_sha256, g.conversation_id, g.turn_id, g.starred, g.request_hash, g.status, " \
-  "g.error_type, g.error_code, g.error_message, g.response_id, g.image_call_id, g.deleted_at"
+  "g.error_type, g.error_code, g.error_message, g.response_id, g.image_call_id, g.deleted_at, g.picked"
 
 /* easel-store.c: the "changed" signal, errors, SQL */
+/* FALSE with EASEL_STORE_ERROR_READ_ONLY when the library was opened read-only. */
+gboolean      _easel_store_check_writable   (EaselStore    *self,
+                                             GError       **error);
 void          _easel_store_queue_changed    (EaselStore    *self);
 void          _easel_store_set_errno_error  (GError       **error,
                                              int            err,

@@ -101,7 +101,7 @@ build_where (const EaselStoreQuery *q, const char *fts)
 
   g_string_append (s, q->deleted_only ? " AND g.deleted_at > 0" : " AND g.deleted_at = 0");
   if (!q->include_failed)
-    g_string_append (s, " AND g.status = 'ok'");
+    g_string_append (s, " AND g.status IN ('ok', 'incomplete')");
   if (q->model)
     g_string_append (s, " AND g.model = :model");
   if (q->since)
@@ -289,7 +289,7 @@ spend_rows (EaselStore *self, const char *key_expr, const char *order, gint64 si
                          "sum(status = 'ok'), sum(status = 'failed'), sum(status = 'moderated'), "
                          "sum(status = 'cancelled'), "
                          "sum(actual_usd IS NULL AND estimated_usd IS NOT NULL AND status != 'cancelled'), "
-                         "sum(input_tokens), sum(output_tokens) "
+                         "sum(input_tokens), sum(output_tokens), sum(status = 'incomplete') "
                          "FROM (SELECT *, " SPEND_COST " AS c FROM generations WHERE created >= ?1) "
                          "%s%s%s",
                          key_expr,
@@ -312,6 +312,7 @@ spend_rows (EaselStore *self, const char *key_expr, const char *order, gint64 si
       row->n_estimated = sqlite3_column_int (stmt, 7);
       row->input_tokens = sqlite3_column_int64 (stmt, 8);
       row->output_tokens = sqlite3_column_int64 (stmt, 9);
+      row->n_incomplete = sqlite3_column_int (stmt, 10);
       if (!single)
         g_ptr_array_add (out, row);
     }

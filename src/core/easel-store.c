@@ -40,6 +40,13 @@ G_DEFINE_QUARK (easel-store-error-quark, easel_store_error)
 /* Schema: forward migrations, one step per version. Never edit a shipped
  * step; add a new one. Step i takes user_version i to i + 1. */
 
+/* The columns of generations in schema 2, copied by the 2 → 3 step. */
+#define V3_COLUMNS \
+  "id, sha256, path, model, api, params_json, prompt, revised_prompt, action, size, format, " \
+  "background, quality, usage_json, input_tokens, output_tokens, estimated_usd, actual_usd, " \
+  "created, parent_generation_id, mask_sha256, conversation_id, turn_id, starred, request_hash, " \
+  "status, error_type, error_code, error_message, response_id, image_call_id, deleted_at"
+  
 static const char * const schema_steps[] = {
   /* 0 → 1 */
   "PRAGMA application_id = 1165192241;\n" /* EASEL_APPLICATION_ID, 'Esl1' */
@@ -122,6 +129,74 @@ static const char * const schema_steps[] = {
   "CREATE INDEX generations_conversation ON generations(conversation_id);\n"
   "CREATE INDEX generations_sha256 ON generations(sha256);\n"
   "CREATE INDEX turns_parent ON turns(parent_turn_id);\n",
+
+  /* 2 → 3: the "incomplete" status (a CHECK constraint cannot be altered, so
+   * the table is rebuilt; foreign keys are off while migrating) and the
+   * picked image of an n>1 answer. Every image recorded before was shown as
+   * the answer: picked = 1. */
+  "DROP TRIGGER generations_fts_ai;\n"
+  "DROP TRIGGER generations_fts_ad;\n"
+  "DROP TRIGGER generations_fts_au;\n"
+  "CREATE TABLE generations_v3 (\n"
+  "  id INTEGER PRIMARY KEY,\n"
+  "  sha256 TEXT,\n"
+  "  path TEXT,\n"
+  "  model TEXT,\n"
+  "  api TEXT,\n"
+  "  params_json TEXT,\n"
+  "  prompt TEXT NOT NULL DEFAULT '',\n"
+  "  revised_prompt TEXT,\n"
+  "  action TEXT,\n"
+  "  size TEXT,\n"
+  "  format TEXT,\n"
+  "  background TEXT,\n"
+  "  quality TEXT,\n"
+  "  usage_json TEXT,\n"
+  "  input_tokens INTEGER NOT NULL DEFAULT 0,\n"
+  "  output_tokens INTEGER NOT NULL DEFAULT 0,\n"
+  "  estimated_usd REAL,\n"
+  "  actual_usd REAL,\n"
+  "  created INTEGER NOT NULL,\n"
+  "  parent_generation_id INTEGER REFERENCES generations(id) ON DELETE SET NULL,\n"
+  "  mask_sha256 TEXT,\n"
+  "  conversation_id INTEGER REFERENCES conversations(id) ON DELETE SET NULL,\n"
+  "  turn_id INTEGER REFERENCES turns(id) ON DELETE SET NULL,\n"
+  "  starred INTEGER NOT NULL DEFAULT 0,\n"
+  "  request_hash TEXT,\n"
+  "  status TEXT NOT NULL DEFAULT 'ok'\n"
+  "    CHECK (status IN ('ok','failed','moderated','cancelled','incomplete')),\n"
+  "  error_type TEXT,\n"
+  "  error_code TEXT,\n"
+  "  error_message TEXT,\n"
+  "  response_id TEXT,\n"
+  "  image_call_id TEXT,\n"
+  "  deleted_at INTEGER NOT NULL DEFAULT 0,\n"
+  "  picked INTEGER NOT NULL DEFAULT 0\n"
+  ");\n"
+"INSERT INTO generations_v3 (" V3_COLUMNS ", picked)\n"
+  "  SELECT " V3_COLUMNS ", 1 FROM generations;\n"
+  "DROP TABLE generations;\n"
+  "ALTER TABLE generations_v3 RENAME TO generations;\n"
+  "CREATE INDEX generations_created ON generations(created);\n"
+  "CREATE INDEX generations_request_hash ON generations(request_hash);\n"
+  "CREATE INDEX generations_model ON generations(model, created);\n"
+  "CREATE INDEX generations_starred ON generations(starred, created);\n"
+  "CREATE INDEX generations_cost ON generations(coalesce(actual_usd, estimated_usd, -1));\n"
+  "CREATE INDEX generations_conversation ON generations(conversation_id);\n"
+  "CREATE INDEX generations_sha256 ON generations(sha256);\n"
+  "CREATE TRIGGER generations_fts_ai AFTER INSERT ON generations BEGIN\n"
+  "  INSERT INTO generations_fts(rowid, prompt, revised_prompt) VALUES (new.id, new.prompt, new.revised_prompt);\n"
+  "END;\n"
+  "CREATE TRIGGER generations_fts_ad AFTER DELETE ON generations BEGIN\n"
+  "  INSERT INTO generations_fts(generations_fts, rowid, prompt, revised_prompt)\n"
+  "    VALUES ('delete', old.id, old.prompt, old.revised_prompt);\n"
+  "END;\n"
+  "CREATE TRIGGER generations_fts_au AFTER UPDATE OF prompt, revised_prompt ON generations BEGIN\n"
+  "  INSERT INTO generations_fts(generations_fts, rowid, prompt, revised_prompt)\n"
+  "    VALUES ('delete', old.id, old.prompt, old.revised_prompt);\n"
+  "  INSERT INTO generations_fts(rowid, prompt, revised_prompt) VALUES (new.id, new.prompt, new.revised_prompt);\n"
+  "END;\n"
+  "INSERT INTO generations_fts(generations_fts) VALUES ('rebuild');\n",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (schema_steps) == EASEL_STORE_SCHEMA_VERSION);
@@ -176,6 +251,24 @@ easel_store_get_dir (EaselStore *self)
 {
   g_return_val_if_fail (EASEL_IS_STORE (self), NULL);
   return self->dir;
+}
+
+gboolean
+easel_store_is_read_only (EaselStore *self)
+{
+  g_return_val_if_fail (EASEL_IS_STORE (self), TRUE);
+  return self->read_only;
+}
+
+gboolean
+_easel_store_check_writable (EaselStore  *self,
+                             GError     **error)
+{
+  if (!self->read_only)
+    return TRUE;
+  g_set_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_READ_ONLY,
+               "The library “%s” is read-only", self->db_path);
+  return FALSE;
 }
 
 static gboolean
@@ -451,30 +544,148 @@ validate_db (sqlite3 *db, const char *db_path, gint64 *version, GError **error)
   return TRUE;
 }
 
+/* Runs the schema steps from the version found INSIDE the write
+ * transaction: several processes may open a new library at once, and only
+ * the first to take the lock creates the tables; the others find them. */
 static gboolean
-migrate (sqlite3 *db, gint64 from, GError **error)
+migrate (sqlite3 *db, const char *db_path, GError **error)
 {
   g_autofree char *set_version = NULL;
-
-  if (from >= EASEL_STORE_SCHEMA_VERSION)
-    return TRUE;
+  gint64 version = 0, n_objects = 0, app_id = 0;
+  int rc;
 
   if (!_easel_store_exec (db, "BEGIN IMMEDIATE", "update", error))
     return FALSE;
-  for (gint64 v = from; v < EASEL_STORE_SCHEMA_VERSION; v++)
+
+  if (!query_int (db, "SELECT count(*) FROM sqlite_master", &n_objects, &rc) ||
+      !query_int (db, "PRAGMA application_id", &app_id, &rc) ||
+      !query_int (db, "PRAGMA user_version", &version, &rc))
+    {
+      _easel_store_set_sqlite_error (error, db, rc, "update");
+      goto fail;
+    }
+  if (n_objects > 0 && app_id != EASEL_APPLICATION_ID)
+    {
+      set_corrupt_error (error, db_path, "is a database of another program, not an Easel library");
+      goto fail;
+    }
+  if (n_objects == 0)
+    version = 0;
+  if (version > EASEL_STORE_SCHEMA_VERSION)
+    {
+      g_set_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_TOO_NEW,
+                   "The library “%s” was written by a newer version of Easel (schema %" G_GINT64_FORMAT ")",
+                   db_path, version);
+      goto fail;
+    }
+  if (version == EASEL_STORE_SCHEMA_VERSION)
+    {
+      _easel_store_exec (db, "ROLLBACK", "update", NULL);
+      return TRUE;
+    }
+
+  for (gint64 v = version; v < EASEL_STORE_SCHEMA_VERSION; v++)
     if (!_easel_store_exec (db, schema_steps[v], "update", error))
-      {
-        _easel_store_exec (db, "ROLLBACK", "update", NULL);
-        return FALSE;
-      }
+      goto fail;
   set_version = g_strdup_printf ("PRAGMA user_version = %d", EASEL_STORE_SCHEMA_VERSION);
   if (!_easel_store_exec (db, set_version, "update", error) ||
       !_easel_store_exec (db, "COMMIT", "update", error))
+    goto fail;
+  return TRUE;
+
+fail:
+  _easel_store_exec (db, "ROLLBACK", "update", NULL);
+  return FALSE;
+}
+
+/* PRAGMA journal_mode = WAL needs a moment alone with the file; another
+ * process opening the library at the same time makes it fail with BUSY
+ * without waiting, so wait here. */
+static gboolean
+set_wal_mode (sqlite3 *db, GError **error)
+{
+  gint64 deadline = g_get_monotonic_time () + BUSY_TIMEOUT_MS * (gint64) 1000;
+
+  for (;;)
     {
-      _easel_store_exec (db, "ROLLBACK", "update", NULL);
+      g_autoptr(EaselStmt) stmt = NULL;
+      int rc = sqlite3_prepare_v2 (db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL);
+
+      if (rc == SQLITE_OK)
+        rc = sqlite3_step (stmt);
+      if (rc == SQLITE_ROW && g_ascii_strcasecmp ((const char *) sqlite3_column_text (stmt, 0), "wal") == 0)
+        return TRUE;
+      if ((rc == SQLITE_ROW || (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) &&
+          g_get_monotonic_time () < deadline)
+        {
+          g_usleep (g_random_int_range (2000, 20000));
+          continue;
+        }
+      if (rc == SQLITE_ROW)
+        {
+          g_set_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_FAILED,
+                       "Could not open the library: it stays in %s journal mode",
+                       (const char *) sqlite3_column_text (stmt, 0));
+          return FALSE;
+        }
+      _easel_store_set_sqlite_error (error, db, rc, "open");
       return FALSE;
     }
-  return TRUE;
+}
+
+/* A library we may read but not write: the folder or library.db is not
+ * writable (permissions, a read-only file system). A missing library is
+ * not read-only: opening creates it, or fails. */
+static gboolean
+library_is_read_only (EaselStore *self)
+{
+  if (!g_file_test (self->db_path, G_FILE_TEST_IS_REGULAR))
+    return FALSE;
+  return g_access (self->dir, W_OK) != 0 || g_access (self->db_path, W_OK) != 0;
+}
+
+static gboolean
+open_read_only (EaselStore *self, gint64 *version, GError **error)
+{
+  g_autofree char *uri = g_filename_to_uri (self->db_path, NULL, NULL);
+  g_autofree char *immutable = NULL;
+  g_autoptr(GError) local_error = NULL;
+  int rc;
+
+  rc = sqlite3_open_v2 (self->db_path, &self->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, NULL);
+  if (rc == SQLITE_OK)
+    {
+      sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
+      sqlite3_extended_result_codes (self->db, 1);
+      if (validate_db (self->db, self->db_path, version, &local_error))
+        return TRUE;
+      if (!g_error_matches (local_error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_READ_ONLY) &&
+          !g_error_matches (local_error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_IO) &&
+          !g_error_matches (local_error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_FAILED))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+    }
+  else if (uri == NULL)
+    {
+      _easel_store_set_sqlite_error (error, self->db, rc, "open");
+      return FALSE;
+    }
+
+  /* A WAL library whose -shm cannot be created in a read-only folder: read
+   * the file as it is. Nobody can be writing it (nobody may). */
+  g_clear_pointer (&self->db, sqlite3_close_v2);
+  g_clear_error (&local_error);
+  immutable = g_strconcat (uri, "?immutable=1", NULL);
+  rc = sqlite3_open_v2 (immutable, &self->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_FULLMUTEX, NULL);
+  if (rc != SQLITE_OK)
+    {
+      _easel_store_set_sqlite_error (error, self->db, rc, "open");
+      return FALSE;
+    }
+  sqlite3_extended_result_codes (self->db, 1);
+  return validate_db (self->db, self->db_path, version, error);
 }
 
 static EaselStore *
@@ -490,6 +701,22 @@ store_open_internal (const char *dir, GMainContext *context, GError **error)
   self->db_path = g_build_filename (self->dir, "library.db", NULL);
   self->context = context ? g_main_context_ref (context) : g_main_context_ref_thread_default ();
 
+  if (library_is_read_only (self))
+    {
+      /* Listed, searched and exported; never migrated, swept or written. */
+      self->read_only = TRUE;
+      if (!open_read_only (self, &version, error))
+        return NULL;
+      if (version < EASEL_STORE_SCHEMA_VERSION)
+        {
+          g_set_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_READ_ONLY,
+                       "The library “%s” is read-only and needs an update (schema %" G_GINT64_FORMAT ")",
+                       self->db_path, version);
+          return NULL;
+        }
+      return g_steal_pointer (&self);
+    }
+
   if (!ensure_dir (self->dir, error) || !ensure_dir (self->images_dir, error))
     return NULL;
 
@@ -500,23 +727,26 @@ store_open_internal (const char *dir, GMainContext *context, GError **error)
       _easel_store_set_sqlite_error (error, self->db, rc, "open");
       return NULL;
     }
+  /* Before anything reads: another process may be creating the library. */
+  sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
+  sqlite3_extended_result_codes (self->db, 1);
   if (sqlite3_db_readonly (self->db, "main") == 1)
     {
       g_set_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_READ_ONLY,
                    "The library “%s” is read-only", self->db_path);
       return NULL;
     }
-  sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
-  sqlite3_extended_result_codes (self->db, 1);
 
   if (!validate_db (self->db, self->db_path, &version, error))
     return NULL;
 
-  /* Only now may anything write to the file. */
-  if (!_easel_store_exec (self->db, "PRAGMA journal_mode = WAL", "open", error) ||
+  /* Only now may anything write to the file. Foreign keys stay off while
+   * migrating: a step may rebuild a table other tables point at. */
+  if (!set_wal_mode (self->db, error) ||
       !_easel_store_exec (self->db, "PRAGMA synchronous = FULL", "open", error) ||
-      !_easel_store_exec (self->db, "PRAGMA foreign_keys = ON", "open", error) ||
-      !migrate (self->db, version, error))
+      !_easel_store_exec (self->db, "PRAGMA foreign_keys = OFF", "open", error) ||
+      (version < EASEL_STORE_SCHEMA_VERSION && !migrate (self->db, self->db_path, error)) ||
+      !_easel_store_exec (self->db, "PRAGMA foreign_keys = ON", "open", error))
     return NULL;
 
   if (_easel_store_sweep_locked (self, ORPHAN_GRACE_SECONDS, &sweep_error) < 0)

@@ -34,7 +34,7 @@
 G_BEGIN_DECLS
 
 /* PRAGMA user_version of the schema this build writes. */
-#define EASEL_STORE_SCHEMA_VERSION 2
+#define EASEL_STORE_SCHEMA_VERSION 3
 
 #define EASEL_STORE_ERROR (easel_store_error_quark ())
 
@@ -71,7 +71,8 @@ typedef struct
   gint64         until;            /* created < until; 0 = unbounded */
   gint64         conversation_id;  /* 0 = any */
   gboolean       starred_only;
-  gboolean       include_failed;   /* FALSE: status "ok" rows only (the gallery) */
+  gboolean       include_failed;   /* FALSE: rows with an image only, status "ok" or
+                                    * "incomplete" (the gallery); TRUE: every status */
   gboolean       deleted_only;     /* TRUE: only soft-deleted rows (a trash view); else live only */
   EaselStoreSort sort;
   guint          offset;           /* paging */
@@ -87,7 +88,8 @@ GType            easel_store_query_get_type (void) G_GNUC_CONST;
  * The spend ledger. A row's cost is its actual_usd when usage was reported,
  * else its estimated_usd. Failed and moderated requests are counted (and
  * their cost included: the request was sent and may have been billed);
- * cancelled ones are counted but cost only what usage says.
+ * cancelled ones are counted but cost only what usage says; incomplete ones
+ * (a broken stream) are counted and priced by their estimate.
  */
 typedef struct
 {
@@ -99,6 +101,7 @@ typedef struct
   guint   n_moderated;
   guint   n_cancelled;
   guint   n_estimated;           /* rows priced by estimate because no usage was reported */
+  guint   n_incomplete;          /* broken streams (priced by estimate, in usd, not in failed_usd) */
   gint64  input_tokens;
   gint64  output_tokens;
 } EaselSpendRow;
@@ -151,9 +154,16 @@ G_DECLARE_FINAL_TYPE (EaselStore, easel_store, EASEL, STORE, GObject)
  * $XDG_DATA_HOME/easel when @dir is NULL. Also sweeps orphans: temp files
  * and image files no row points to (older than a grace period).
  * A corrupt or foreign library.db fails with EASEL_STORE_ERROR_CORRUPT and is
- * never modified. */
+ * never modified. Safe when several processes open (even create) the same
+ * library at once. An existing library that cannot be written opens
+ * read-only (easel_store_is_read_only()); a new one in a folder that cannot
+ * be written fails with EASEL_STORE_ERROR_READ_ONLY. */
 EaselStore *easel_store_open    (const char *dir, GError **error);
 const char *easel_store_get_dir (EaselStore *self);
+/* TRUE when the library's folder or library.db cannot be written: it was
+ * opened read-only (no migration, no sweep). Listing, searching, reading and
+ * exporting work; every write fails with EASEL_STORE_ERROR_READ_ONLY. */
+gboolean    easel_store_is_read_only (EaselStore *self);
 void        easel_store_open_async  (const char          *dir,
                                      GCancellable        *cancellable,
                                      GAsyncReadyCallback  callback,
@@ -197,8 +207,15 @@ gint64      easel_store_insert_generation (EaselStore      *self,
 /* High level: records the outcome of one request. @result is NULL on failure,
  * @request_error NULL on success (EASEL_API_ERROR_MODERATION → "moderated",
  * G_IO_ERROR_CANCELLED → "cancelled", else "failed"). One row per final
- * image with bytes; one row for a failure. Usage and actual cost are split
- * across the images. Image files are written before their rows commit.
+ * image with bytes; one row for a failure. A result without any image (a
+ * text-only answer) is a "failed" row with error_code "no_image", its usage
+ * and actual cost kept: a row is never "ok" without an image file. With
+ * options->incomplete, the result's images are "incomplete" rows (actual
+ * cost unknown, the estimate kept) even when @request_error is set.
+ * Usage and actual cost are split across the images; the image at
+ * options->picked_index is picked, the others not. request_hash is
+ * easel_request_cache_key (request, options->base_url). Image files are
+ * written before their rows commit.
  * Returns EaselGeneration* (element-type EaselGeneration, transfer full). */
 GPtrArray  *easel_store_record (EaselStore               *self,
                                 const EaselRequest       *request,
@@ -221,8 +238,9 @@ GPtrArray  *easel_store_record_finish (EaselStore               *self,
 EaselGeneration *easel_store_get_generation (EaselStore *self,
                                              gint64      id,
                                              GError    **error);   /* NOT_FOUND when absent */
-/* The newest "ok", not-deleted generation recorded for exactly this request
- * hash, or NULL (no error) when there is none. */
+/* The newest "ok", not-deleted generation recorded for exactly this cache
+ * key (easel_request_cache_key()), or NULL (no error) when there is none.
+ * Incomplete, failed and imported rows never answer. */
 EaselGeneration *easel_store_lookup_cached  (EaselStore *self,
                                              const char *request_hash,
                                              GError    **error);
@@ -313,7 +331,9 @@ gboolean    easel_store_export_finish (EaselStore        *self,
 
 /* Import: reads the easel: iTXt metadata of a PNG exported by Easel and
  * recreates the conversation, turn and generation so it can be continued.
- * Returns the new generation. INVALID for a PNG without Easel metadata. */
+ * The imported row's request_hash is NULL: a file's claim is never trusted
+ * as a cache key. Returns the new generation. INVALID for a PNG without
+ * Easel metadata. */
 EaselGeneration *easel_store_import (EaselStore *self, GFile *png, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EaselStoreQuery, easel_store_query_free)
