@@ -323,7 +323,7 @@ test_record (gconstpointer data)
   req->size = g_strdup ("1024x1024");
   req->quality = g_strdup ("medium");
   req->n = MAX (rc->n_images, 1);
-  hash = easel_request_hash (req);
+  hash = easel_request_cache_key (req, NULL);
 
   if (rc->error_kind == 0)
     {
@@ -951,10 +951,14 @@ static const char v1_schema[] =
   "CREATE INDEX generations_request_hash ON generations(request_hash);"
   "CREATE INDEX turns_conversation ON turns(conversation_id);"
   "INSERT INTO conversations (id, title, created, updated) VALUES (1, 'old chat', 50, 60);"
+  "INSERT INTO turns (id, conversation_id, user_text, generation_id, created) VALUES (1, 1, 'hi', 1, 55);"
   "INSERT INTO generations (prompt, revised_prompt, model, created, estimated_usd, request_hash, conversation_id)"
   "  VALUES ('an old harbour at night', NULL, 'dall-e-3', 100, 0.04, 'OLD', 1),"
   "         ('second', 'a tiny submarine', 'gpt-image-1', 200, 0.02, NULL, NULL);"
   "PRAGMA user_version = 1;";
+
+static EaselRequest *semantics_request (const char *prompt, int n);
+static EaselResult  *semantics_result  (guint n_images, gboolean usage);
 
 static void
 test_migrate_v1 (void)
@@ -976,6 +980,11 @@ test_migrate_v1 (void)
 
   store = open_store (dir);
   g_assert_cmpint (db_int (dir, "PRAGMA user_version"), ==, EASEL_STORE_SCHEMA_VERSION);
+  /* Schema 3: every image recorded before was the answer shown, so picked. */
+  g_assert_cmpint (db_int (dir, "SELECT count(*) FROM generations"), ==, 2);
+  g_assert_cmpint (db_int (dir, "SELECT count(*) FROM generations WHERE picked = 1"), ==, 2);
+  /* Rebuilding generations did not cut the turns pointing at it. */
+  g_assert_cmpint (db_int (dir, "SELECT generation_id FROM turns WHERE id = 1"), ==, 1);
 
   /* Old rows are searchable (the FTS index was built from them) and live. */
   q->text = g_strdup ("harbour");
@@ -996,6 +1005,20 @@ test_migrate_v1 (void)
   g_assert_no_error (error);
   cached = easel_store_lookup_cached (store, "OLD", &error);
   g_assert_null (cached);
+
+  /* The migrated table takes the new status, and its row keeps its foreign keys. */
+  {
+    g_autoptr(EaselRequest) req = semantics_request ("after the migration", 1);
+    g_autoptr(EaselResult) res = semantics_result (1, FALSE);
+    g_autoptr(GPtrArray) gens = NULL;
+    EaselRecordOptions opts = { .incomplete = TRUE, .conversation_id = 1 };
+
+    gens = easel_store_record (store, req, res, NULL, &opts, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (((EaselGeneration *) gens->pdata[0])->status, ==, EASEL_GENERATION_INCOMPLETE);
+    g_assert_cmpint (db_int (dir, "SELECT count(*) FROM generations WHERE status = 'incomplete' "
+                                  "AND conversation_id = 1"), ==, 1);
+  }
 
   g_clear_object (&store);
   rm_rf (dir);
@@ -1143,6 +1166,109 @@ test_not_a_dir (void)
   rm_rf (dir);
 }
 
+static void
+chmod_tree (const char *path, int dir_mode, int file_mode)
+{
+  g_autoptr(GDir) d = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (d && (name = g_dir_read_name (d)))
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR))
+        chmod_tree (child, dir_mode, file_mode);
+      else
+        g_assert_cmpint (g_chmod (child, file_mode), ==, 0);
+    }
+  g_assert_cmpint (g_chmod (path, dir_mode), ==, 0);
+}
+
+/* Two images, one starred, for the read-only library. */
+static void
+fill_read_only_library (EaselStore *store)
+{
+  g_autoptr(EaselGeneration) a = gen_new ("a lighthouse in fog", "gpt-image-1", 1000);
+  g_autoptr(EaselGeneration) b = gen_new ("a red bicycle", "gpt-image-1", 2000);
+  g_autoptr(GError) error = NULL;
+
+  a->estimated_usd = 0.04;
+  insert (store, a, 1);
+  insert (store, b, 2);
+  g_assert_true (easel_store_set_starred (store, a->id, TRUE, &error));
+  g_assert_no_error (error);
+}
+
+static void
+check_read_only_store (EaselStore *store)
+{
+  g_autoptr(EaselStoreQuery) q = easel_store_query_new ();
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(EaselSpend) spend = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) png = make_png (9);
+  g_autoptr(EaselRequest) req = easel_request_new (EASEL_API_IMAGES_GENERATE);
+  g_autoptr(GPtrArray) gens = NULL;
+  g_autoptr(EaselConversation) conv = NULL;
+  g_autofree char *out_path = g_build_filename (g_get_tmp_dir (), "easel-ro-export-XXXXXX.png", NULL);
+  g_autoptr(GFile) out = NULL;
+  g_autoptr(GError) req_error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "x");
+  guint total = 0;
+  int fd;
+
+  /* Listing and searching. */
+  rows = easel_store_query (store, q, &total, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (total, ==, 2);
+  g_clear_pointer (&rows, g_ptr_array_unref);
+  q->text = g_strdup ("lighthouse");
+  rows = easel_store_query (store, q, &total, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (total, ==, 1);
+  g_assert_true (((EaselGeneration *) rows->pdata[0])->starred);
+  spend = easel_store_get_spend (store, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (spend->total.n_ok, ==, 2);
+
+  /* Exporting (to a place we can write). */
+  fd = g_mkstemp (out_path);
+  g_assert_cmpint (fd, >=, 0);
+  close (fd);
+  out = g_file_new_for_path (out_path);
+  g_assert_true (easel_store_export (store, ((EaselGeneration *) rows->pdata[0])->id, out,
+                                     EASEL_EXPORT_PNG, -1, &error));
+  g_assert_no_error (error);
+
+  /* Every write is refused with READ_ONLY. */
+  g_assert_false (easel_store_set_starred (store, 1, FALSE, &error));
+  g_assert_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_READ_ONLY);
+  g_clear_error (&error);
+  g_assert_false (easel_store_delete (store, 1, &error));
+  g_assert_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_READ_ONLY);
+  g_clear_error (&error);
+  g_assert_null (easel_store_store_image (store, png, "png", NULL, &error));
+  g_assert_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_READ_ONLY);
+  g_clear_error (&error);
+  req->model = g_strdup ("gpt-image-1");
+  req->prompt = g_strdup ("x");
+  gens = easel_store_record (store, req, NULL, req_error, NULL, &error);
+  g_assert_null (gens);
+  g_assert_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_READ_ONLY);
+  g_clear_error (&error);
+  conv = easel_store_create_conversation (store, "t", &error);
+  g_assert_null (conv);
+  g_assert_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_READ_ONLY);
+  g_clear_error (&error);
+  g_assert_cmpint (easel_store_purge (store, 0, &error), ==, -1);
+  g_assert_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_READ_ONLY);
+  g_clear_error (&error);
+  g_assert_null (easel_store_import (store, out, &error));
+  g_assert_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_READ_ONLY);
+  g_clear_error (&error);
+
+  g_unlink (out_path);
+}
+
 static char *read_only_dir;
 
 static void
@@ -1167,10 +1293,13 @@ test_read_only (void)
       g_assert_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_READ_ONLY);
       g_clear_error (&error);
 
-      /* An existing library we can read but not write. */
+      /* An existing library we can read but not write opens read-only:
+       * listed, searched and exported, never written. */
       store = easel_store_open (existing, &error);
-      g_assert_null (store);
-      g_assert_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_READ_ONLY);
+      g_assert_no_error (error);
+      g_assert_nonnull (store);
+      g_assert_true (easel_store_is_read_only (store));
+      check_read_only_store (store);
       return;
     }
 
@@ -1178,18 +1307,23 @@ test_read_only (void)
     g_autofree char *existing = NULL;
     g_autoptr(EaselStore) store = NULL;
 
+    g_autofree char *db_path = NULL;
+
     read_only_dir = make_tmp_dir ();
     existing = g_build_filename (read_only_dir, "existing", NULL);
+    db_path = g_build_filename (existing, "library.db", NULL);
     store = open_store (existing);
+    fill_read_only_library (store);
+    g_assert_false (easel_store_is_read_only (store));
     g_clear_object (&store);
     g_assert_cmpint (g_chmod (read_only_dir, 0755), ==, 0);
-    g_assert_cmpint (g_chmod (existing, 0555), ==, 0);
+    chmod_tree (existing, 0555, 0444);
 
     g_setenv ("EASEL_TEST_RO_DIR", read_only_dir, TRUE);
     g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
     g_test_trap_assert_passed ();
 
-    g_chmod (existing, 0700);
+    chmod_tree (existing, 0700, 0600);
     rm_rf (read_only_dir);
     g_clear_pointer (&read_only_dir, g_free);
   }
@@ -1717,9 +1851,428 @@ test_rebuild_inputs_kept (void)
   rm_rf (dir);
 }
 
+/* ------------------------------------------------------------------------- */
+/* Store semantics: incomplete streams, the picked image, the server-bound
+ * cache key, honest rows, imports, concurrent opens. */
+
+static EaselRequest *
+semantics_request (const char *prompt, int n)
+{
+  EaselRequest *req = easel_request_new (EASEL_API_IMAGES_GENERATE);
+
+  req->model = g_strdup ("gpt-image-1");
+  req->prompt = g_strdup (prompt);
+  req->size = g_strdup ("1024x1024");
+  req->quality = g_strdup ("medium");
+  req->n = n;
+  return req;
+}
+
+static EaselResult *
+semantics_result (guint n_images, gboolean usage)
+{
+  EaselResult *res = easel_result_new (EASEL_API_IMAGES_GENERATE);
+
+  for (guint i = 0; i < n_images; i++)
+    {
+      EaselImage *img = easel_image_new ();
+
+      img->bytes = make_png (300 + i);
+      img->output_format = g_strdup ("png");
+      g_ptr_array_add (res->images, img);
+    }
+  if (usage)
+    {
+      res->usage.present = TRUE;
+      res->usage.input_tokens = 40;
+      res->usage.output_tokens = 1000;
+      res->usage.total_tokens = 1040;
+    }
+  return res;
+}
+
+static void
+test_status_strings (void)
+{
+  EaselGenerationStatus status = EASEL_GENERATION_OK;
+
+  g_assert_cmpstr (easel_generation_status_to_string (EASEL_GENERATION_INCOMPLETE), ==, "incomplete");
+  g_assert_true (easel_generation_status_from_string ("incomplete", &status));
+  g_assert_cmpint (status, ==, EASEL_GENERATION_INCOMPLETE);
+  for (int s = EASEL_GENERATION_OK; s <= EASEL_GENERATION_INCOMPLETE; s++)
+    {
+      g_assert_true (easel_generation_status_from_string (easel_generation_status_to_string (s), &status));
+      g_assert_cmpint (status, ==, s);
+    }
+  g_assert_false (easel_generation_status_from_string ("bogus", &status));
+}
+
+static void
+test_incomplete (void)
+{
+  g_autofree char *dir = make_tmp_dir ();
+  g_autoptr(EaselStore) store = open_store (dir);
+  g_autoptr(EaselRequest) req = semantics_request ("a broken stream", 1);
+  g_autoptr(EaselResult) res = semantics_result (1, TRUE);
+  g_autoptr(GError) stream_error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+                                                        "The connection closed");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) gens = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GPtrArray) all = NULL;
+  g_autoptr(EaselGeneration) back = NULL;
+  g_autoptr(EaselGeneration) cached = NULL;
+  g_autoptr(EaselSpend) spend = NULL;
+  g_autoptr(EaselStoreQuery) q = easel_store_query_new ();
+  g_autofree char *key = easel_request_cache_key (req, NULL);
+  EaselRecordOptions opts = { .estimated_usd = 0.07, .incomplete = TRUE };
+  guint total = 0;
+
+  gens = easel_store_record (store, req, res, stream_error, &opts, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (gens->len, ==, 1);
+  back = easel_store_get_generation (store, ((EaselGeneration *) gens->pdata[0])->id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (back->status, ==, EASEL_GENERATION_INCOMPLETE);
+  g_assert_nonnull (back->path);
+  g_assert_true (g_file_test (back->path, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpfloat (back->actual_usd, <, 0);
+  g_assert_cmpfloat_with_epsilon (back->estimated_usd, 0.07, 1e-9);
+  g_assert_cmpfloat_with_epsilon (easel_generation_get_cost (back), 0.07, 1e-9);
+  g_assert_nonnull (back->usage_json);
+  g_assert_cmpint (back->input_tokens, ==, 40);
+  g_assert_cmpint (back->output_tokens, ==, 1000);
+  g_assert_cmpstr (back->request_hash, ==, key);
+
+  /* The gallery shows it ... */
+  rows = easel_store_query (store, q, &total, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (total, ==, 1);
+  /* ... the cache never answers with it ... */
+  cached = easel_store_lookup_cached (store, key, &error);
+  g_assert_no_error (error);
+  g_assert_null (cached);
+  all = easel_store_lookup_cached_all (store, key, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (all->len, ==, 0);
+  /* ... and the ledger counts it at its estimate. */
+  spend = easel_store_get_spend (store, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (spend->total.n_incomplete, ==, 1);
+  g_assert_cmpuint (spend->total.n_ok, ==, 0);
+  g_assert_cmpuint (spend->total.n_failed, ==, 0);
+  g_assert_cmpfloat_with_epsilon (spend->total.usd, 0.07, 1e-9);
+  g_assert_cmpfloat_with_epsilon (spend->total.failed_usd, 0, 1e-9);
+  g_assert_cmpuint (((EaselSpendRow *) spend->per_model->pdata[0])->n_incomplete, ==, 1);
+
+  /* Incomplete without any partial image: the error is what happened. */
+  {
+    g_autoptr(EaselResult) empty = semantics_result (0, FALSE);
+    g_autoptr(GPtrArray) failed = easel_store_record (store, req, empty, stream_error, &opts, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (failed->len, ==, 1);
+    g_assert_cmpint (((EaselGeneration *) failed->pdata[0])->status, ==, EASEL_GENERATION_FAILED);
+  }
+
+  g_clear_object (&store);
+  rm_rf (dir);
+}
+
+static void
+test_picked (void)
+{
+  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *dir2 = make_tmp_dir ();
+  g_autoptr(EaselStore) store = open_store (dir);
+  g_autoptr(EaselStore) store2 = open_store (dir2);
+  g_autoptr(EaselRequest) req = semantics_request ("three choices", 3);
+  g_autoptr(EaselResult) res = semantics_result (3, TRUE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) gens = NULL;
+  g_autoptr(GPtrArray) defaults = NULL;
+  EaselRecordOptions opts = { .estimated_usd = 0.3, .picked_index = 1 };
+
+  gens = easel_store_record (store, req, res, NULL, &opts, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (gens->len, ==, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(EaselGeneration) back = easel_store_get_generation (store, ((EaselGeneration *) gens->pdata[i])->id, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpint (back->picked, ==, i == 1);
+    }
+
+  /* Without options the first image is the picked one. */
+  defaults = easel_store_record (store, req, res, NULL, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpint (((EaselGeneration *) defaults->pdata[i])->picked, ==, i == 0);
+  g_assert_cmpint (db_int (dir, "SELECT count(*) FROM generations WHERE picked = 1"), ==, 2);
+
+  /* Export and import carry it. */
+  for (guint i = 0; i < 2; i++)
+    {
+      EaselGeneration *g = gens->pdata[i];
+      g_autofree char *out_path = g_build_filename (dir2, i ? "picked.png" : "unpicked.png", NULL);
+      g_autoptr(GFile) out = g_file_new_for_path (out_path);
+      g_autoptr(EaselGeneration) imported = NULL;
+      g_autoptr(EaselGeneration) back = NULL;
+
+      g_assert_true (easel_store_export (store, g->id, out, EASEL_EXPORT_PNG, -1, &error));
+      g_assert_no_error (error);
+      imported = easel_store_import (store2, out, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (imported->picked, ==, i == 1);
+      back = easel_store_get_generation (store2, imported->id, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (back->picked, ==, i == 1);
+    }
+
+  g_clear_object (&store);
+  g_clear_object (&store2);
+  rm_rf (dir);
+  rm_rf (dir2);
+}
+
+static void
+test_base_url (void)
+{
+  g_autofree char *dir = make_tmp_dir ();
+  g_autoptr(EaselStore) store = open_store (dir);
+  g_autoptr(EaselRequest) req = semantics_request ("which server", 1);
+  g_autoptr(EaselResult) res = semantics_result (1, FALSE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) gens = NULL;
+  g_autoptr(GPtrArray) plain = NULL;
+  g_autoptr(EaselGeneration) hit = NULL;
+  g_autoptr(EaselGeneration) miss = NULL;
+  g_autofree char *local_key = easel_request_cache_key (req, "http://127.0.0.1:8080/v1");
+  g_autofree char *default_key = easel_request_cache_key (req, NULL);
+  g_autofree char *old_hash = easel_request_hash (req);
+  EaselRecordOptions opts = { .estimated_usd = 0.1, .base_url = "http://127.0.0.1:8080/v1" };
+
+  g_assert_cmpstr (local_key, !=, default_key);
+  gens = easel_store_record (store, req, res, NULL, &opts, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (((EaselGeneration *) gens->pdata[0])->request_hash, ==, local_key);
+
+  hit = easel_store_lookup_cached (store, local_key, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (hit);
+  /* Another server, or the unbound hash, never shares the answer. */
+  miss = easel_store_lookup_cached (store, default_key, &error);
+  g_assert_no_error (error);
+  g_assert_null (miss);
+  miss = easel_store_lookup_cached (store, old_hash, &error);
+  g_assert_null (miss);
+
+  /* No options: the default server's key. */
+  plain = easel_store_record (store, req, res, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (((EaselGeneration *) plain->pdata[0])->request_hash, ==, default_key);
+
+  g_clear_object (&store);
+  rm_rf (dir);
+}
+
+static void
+test_no_image (void)
+{
+  g_autofree char *dir = make_tmp_dir ();
+  g_autoptr(EaselStore) store = open_store (dir);
+  g_autoptr(EaselRequest) req = semantics_request ("just talk", 1);
+  g_autoptr(EaselResult) res = semantics_result (0, TRUE);
+  g_autoptr(EaselResult) url_only = semantics_result (0, FALSE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) gens = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(EaselGeneration) back = NULL;
+  g_autoptr(EaselStoreQuery) q = easel_store_query_new ();
+  EaselRecordOptions opts = { .estimated_usd = 0.05 };
+  EaselImage *img = easel_image_new ();
+  guint total = 99;
+
+  res->text = g_strdup ("I'd rather describe it in words.");
+  gens = easel_store_record (store, req, res, NULL, &opts, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (gens->len, ==, 1);
+  back = easel_store_get_generation (store, ((EaselGeneration *) gens->pdata[0])->id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (back->status, ==, EASEL_GENERATION_FAILED);
+  g_assert_cmpstr (back->error_code, ==, "no_image");
+  g_assert_cmpstr (back->error_message, ==, "The server answered without an image");
+  g_assert_null (back->path);
+  g_assert_null (back->sha256);
+  g_assert_nonnull (back->usage_json);
+  g_assert_cmpint (back->output_tokens, ==, 1000);
+  g_assert_cmpfloat (back->actual_usd, >, 0);
+  g_assert_cmpfloat_with_epsilon (back->estimated_usd, 0.05, 1e-9);
+
+  /* An image with only a URL has no file either. */
+  img->url = g_strdup ("https://example.com/x.png");
+  g_ptr_array_add (url_only->images, img);
+  g_clear_pointer (&gens, g_ptr_array_unref);
+  gens = easel_store_record (store, req, url_only, NULL, &opts, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (gens->len, ==, 1);
+  g_assert_cmpint (((EaselGeneration *) gens->pdata[0])->status, ==, EASEL_GENERATION_FAILED);
+  g_assert_cmpstr (((EaselGeneration *) gens->pdata[0])->error_code, ==, "no_image");
+
+  /* Never "ok" without a file; never in the gallery. */
+  g_assert_cmpint (db_int (dir, "SELECT count(*) FROM generations WHERE status = 'ok' AND path IS NULL"), ==, 0);
+  rows = easel_store_query (store, q, &total, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (total, ==, 0);
+
+  g_clear_object (&store);
+  rm_rf (dir);
+}
+
+static void
+test_import_untrusted_hash (void)
+{
+  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *dir2 = make_tmp_dir ();
+  g_autofree char *out_path = g_build_filename (dir2, "shared.png", NULL);
+  g_autoptr(GFile) out = g_file_new_for_path (out_path);
+  g_autoptr(EaselStore) store = open_store (dir);
+  g_autoptr(EaselStore) store2 = open_store (dir2);
+  g_autoptr(EaselRequest) req = semantics_request ("a shared image", 1);
+  g_autoptr(EaselResult) res = semantics_result (1, FALSE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) gens = NULL;
+  g_autoptr(EaselGeneration) imported = NULL;
+  g_autoptr(EaselGeneration) back = NULL;
+  g_autoptr(EaselGeneration) cached = NULL;
+  g_autofree char *key = easel_request_cache_key (req, NULL);
+
+  gens = easel_store_record (store, req, res, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (easel_store_export (store, ((EaselGeneration *) gens->pdata[0])->id, out,
+                                     EASEL_EXPORT_PNG, -1, &error));
+  g_assert_no_error (error);
+
+  /* The file names the hash ... */
+  {
+    g_autoptr(GBytes) bytes = g_file_load_bytes (out, NULL, NULL, &error);
+    g_autoptr(GHashTable) meta = easel_png_meta_read (bytes, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (strstr (g_hash_table_lookup (meta, "easel:record"), key));
+  }
+
+  /* ... but the imported row does not take it. */
+  imported = easel_store_import (store2, out, &error);
+  g_assert_no_error (error);
+  g_assert_null (imported->request_hash);
+  back = easel_store_get_generation (store2, imported->id, &error);
+  g_assert_no_error (error);
+  g_assert_null (back->request_hash);
+  g_assert_cmpint (back->status, ==, EASEL_GENERATION_OK);
+  cached = easel_store_lookup_cached (store2, key, &error);
+  g_assert_no_error (error);
+  g_assert_null (cached);
+  g_assert_cmpint (db_int (dir2, "SELECT count(*) FROM generations WHERE request_hash IS NOT NULL"), ==, 0);
+
+  g_clear_object (&store);
+  g_clear_object (&store2);
+  rm_rf (dir);
+  rm_rf (dir2);
+}
+
+/* Several processes open (and so create) one new library at the same
+ * moment: the test binary runs itself with --open-child. */
+#define N_CONCURRENT_OPENS 8
+
+static int
+open_child_main (const char *dir, const char *go_file)
+{
+  g_autoptr(EaselStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) gens = NULL;
+  g_autoptr(EaselRequest) req = semantics_request ("concurrent", 1);
+  g_autoptr(EaselResult) res = semantics_result (1, FALSE);
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  /* Start together. */
+  while (!g_file_test (go_file, G_FILE_TEST_EXISTS) && g_get_monotonic_time () < deadline)
+    g_usleep (500);
+
+  store = easel_store_open (dir, &error);
+  if (store == NULL)
+    {
+      g_printerr ("open-child %d: %s\n", (int) getpid (), error->message);
+      return 1;
+    }
+  gens = easel_store_record (store, req, res, NULL, NULL, &error);
+  if (gens == NULL)
+    {
+      g_printerr ("open-child %d: record: %s\n", (int) getpid (), error->message);
+      return 2;
+    }
+  return 0;
+}
+
+static void
+test_concurrent_open (void)
+{
+  g_autofree char *parent = make_tmp_dir ();
+  g_autofree char *dir = g_build_filename (parent, "library", NULL);
+  g_autofree char *go_file = g_build_filename (parent, "go", NULL);
+  g_autofree char *self_exe = g_file_read_link ("/proc/self/exe", NULL);
+  GPid pids[N_CONCURRENT_OPENS];
+  g_autoptr(EaselStore) store = NULL;
+
+  g_assert_nonnull (self_exe);
+  for (guint i = 0; i < N_CONCURRENT_OPENS; i++)
+    {
+      const char *argv[] = { self_exe, "--open-child", dir, go_file, NULL };
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (g_spawn_async (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                                    NULL, NULL, &pids[i], &error));
+      g_assert_no_error (error);
+    }
+  g_assert_true (g_file_set_contents (go_file, "", 0, NULL));
+
+  for (guint i = 0; i < N_CONCURRENT_OPENS; i++)
+    {
+      int status = 0;
+
+      g_assert_cmpint (waitpid (pids[i], &status, 0), ==, pids[i]);
+      g_assert_true (WIFEXITED (status));
+      g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+      g_spawn_close_pid (pids[i]);
+    }
+
+  store = open_store (dir);
+  g_assert_cmpint (db_int (dir, "PRAGMA user_version"), ==, EASEL_STORE_SCHEMA_VERSION);
+  g_assert_cmpint (db_int (dir, "SELECT count(*) FROM generations"), ==, N_CONCURRENT_OPENS);
+  {
+    g_autofree char *db_path = g_build_filename (dir, "library.db", NULL);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *stmt = NULL;
+
+    g_assert_cmpint (sqlite3_open_v2 (db_path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA journal_mode", -1, &stmt, NULL), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+    g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, "wal");
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+  }
+
+  g_clear_object (&store);
+  rm_rf (parent);
+}
+
 int
 main (int argc, char *argv[])
 {
+  if (argc == 4 && g_str_equal (argv[1], "--open-child"))
+    return open_child_main (argv[2], argv[3]);
+
   g_test_init (&argc, &argv, NULL);
 
   read_only_dir = g_strdup (g_getenv ("EASEL_TEST_RO_DIR"));
@@ -1762,6 +2315,13 @@ main (int argc, char *argv[])
       g_test_add_data_func (p, &rebuild_cases[i], test_rebuild_request);
     }
   g_test_add_func ("/core/store/rebuild-request-inputs-kept", test_rebuild_inputs_kept);
+  g_test_add_func ("/core/store/status-strings", test_status_strings);
+  g_test_add_func ("/core/store/incomplete", test_incomplete);
+  g_test_add_func ("/core/store/picked", test_picked);
+  g_test_add_func ("/core/store/base-url", test_base_url);
+  g_test_add_func ("/core/store/no-image", test_no_image);
+  g_test_add_func ("/core/store/import-untrusted-hash", test_import_untrusted_hash);
+  g_test_add_func ("/core/store/concurrent-open", test_concurrent_open);
 
   return g_test_run ();
 }

@@ -26,13 +26,15 @@
 #pragma once
 
 #include <gio/gio.h>
+#include "easel-conversation.h"
+#include "easel-generation.h"
 #include "easel-request.h"
 #include "easel-result.h"
 
 G_BEGIN_DECLS
 
 /* PRAGMA user_version of the schema this build writes. */
-#define EASEL_STORE_SCHEMA_VERSION 2
+#define EASEL_STORE_SCHEMA_VERSION 3
 
 #define EASEL_STORE_ERROR (easel_store_error_quark ())
 
@@ -49,119 +51,6 @@ typedef enum
 } EaselStoreError;
 
 GQuark easel_store_error_quark (void);
-
-typedef enum
-{
-  EASEL_GENERATION_OK,
-  EASEL_GENERATION_FAILED,
-  EASEL_GENERATION_MODERATED,
-  EASEL_GENERATION_CANCELLED,
-  EASEL_GENERATION_INCOMPLETE,  /* the stream broke: the image is the last partial the user saw;
-                                 * the server may have billed it (cost is the estimate) */
-} EaselGenerationStatus;
-
-const char *easel_generation_status_to_string   (EaselGenerationStatus status); /* "ok", "failed", "moderated", "cancelled", "incomplete" */
-gboolean    easel_generation_status_from_string (const char *str, EaselGenerationStatus *status);
-
-/* ---------------------------------------------------------------------------
- * EaselGeneration: one row of `generations` (one image, or one failed request).
- * A GObject so it can sit in a GListStore for a GtkGridView. Fields are
- * public and read-only by convention; a few are also properties for
- * <lookup> bindings in .ui files.
- *
- * Properties (read-only): "id" (int64), "prompt", "revised-prompt", "model",
- * "path" (absolute image path or NULL), "size", "created" (int64 unix
- * seconds), "starred" (boolean), "status" (string), "cost" (double: actual
- * dollars, else the estimate, else -1).
- */
-#define EASEL_TYPE_GENERATION (easel_generation_get_type ())
-G_DECLARE_FINAL_TYPE (EaselGeneration, easel_generation, EASEL, GENERATION, GObject)
-
-struct _EaselGeneration
-{
-  GObject parent_instance;
-
-  gint64  id;                    /* 0 until inserted */
-  char   *sha256;                /* image file hash; NULL for a failed request */
-  char   *path;                  /* absolute path of the image file, NULL if none */
-  char   *model;
-  char   *api;                   /* easel_api_to_string(): "generate", "edit", … */
-  char   *params_json;           /* easel_request_params_to_json(), every parameter */
-  char   *prompt;
-  char   *revised_prompt;
-  char   *action;                /* Responses: generate / edit */
-  char   *size;
-  char   *format;                /* png, jpeg, webp */
-  char   *background;
-  char   *quality;
-  char   *usage_json;            /* the usage object as reported, or NULL */
-  gint64  input_tokens;          /* this row's share of the request's usage */
-  gint64  output_tokens;
-  double  estimated_usd;         /* -1 when unknown */
-  double  actual_usd;            /* from usage; -1 when no usage was reported */
-  gint64  created;               /* unix seconds */
-  gint64  parent_generation_id;  /* 0 = none (edits/variations of a library image) */
-  char   *mask_sha256;           /* the edit mask, stored like an image; NULL if none */
-  gint64  conversation_id;       /* 0 = none */
-  gint64  turn_id;               /* 0 = none */
-  gboolean starred;
-  char   *request_hash;          /* easel_request_hash(): the identical-request cache key */
-  EaselGenerationStatus status;
-  char   *error_type;            /* for failed/moderated: "invalid_request_error", … */
-  char   *error_code;            /* "moderation_blocked", … */
-  char   *error_message;
-  char   *response_id;           /* Responses */
-  char   *image_call_id;         /* Responses image_generation_call id */
-  gint64  deleted_at;            /* 0 = live; unix seconds when soft-deleted */
-  gboolean picked;               /* the image of an n>1 answer the user picked (always TRUE for n=1) */
-};
-
-/* An empty record (numbers 0, costs -1) for easel_store_insert_generation(). */
-EaselGeneration *easel_generation_new      (void);
-/* actual_usd when known, else estimated_usd, else -1. */
-double           easel_generation_get_cost (EaselGeneration *self);
-
-/* ---------------------------------------------------------------------------
- * EaselTurn: one message exchange in a conversation. Turns form a tree via
- * parent_turn_id, so a conversation can branch (regenerate / edit earlier).
- */
-#define EASEL_TYPE_TURN (easel_turn_get_type ())
-G_DECLARE_FINAL_TYPE (EaselTurn, easel_turn, EASEL, TURN, GObject)
-
-struct _EaselTurn
-{
-  GObject parent_instance;
-
-  gint64  id;                    /* 0 until added */
-  gint64  conversation_id;
-  gint64  parent_turn_id;        /* 0 = root */
-  char   *user_text;
-  char   *assistant_text;
-  char   *response_id;           /* Responses id of this turn's response */
-  char   *previous_response_id;  /* what the request continued from */
-  char   *image_call_id;         /* the image_generation_call id, for item_reference */
-  gint64  generation_id;         /* the image this turn produced, 0 = none */
-  gint64  created;               /* unix seconds */
-};
-
-EaselTurn *easel_turn_new (void);
-
-/* ---------------------------------------------------------------------------
- * EaselConversation
- */
-#define EASEL_TYPE_CONVERSATION (easel_conversation_get_type ())
-G_DECLARE_FINAL_TYPE (EaselConversation, easel_conversation, EASEL, CONVERSATION, GObject)
-
-struct _EaselConversation
-{
-  GObject parent_instance;
-
-  gint64  id;
-  char   *title;
-  gint64  created;               /* unix seconds */
-  gint64  updated;               /* unix seconds, bumped by every added turn */
-  gint64  last_turn;             /* id of the newest turn (the tip to continue from), 0 = none */
-};
 
 /* ---------------------------------------------------------------------------
  * Queries
@@ -182,7 +71,8 @@ typedef struct
   gint64         until;            /* created < until; 0 = unbounded */
   gint64         conversation_id;  /* 0 = any */
   gboolean       starred_only;
-  gboolean       include_failed;   /* FALSE: status "ok" rows only (the gallery) */
+  gboolean       include_failed;   /* FALSE: rows with an image only, status "ok" or
+                                    * "incomplete" (the gallery); TRUE: every status */
   gboolean       deleted_only;     /* TRUE: only soft-deleted rows (a trash view); else live only */
   EaselStoreSort sort;
   guint          offset;           /* paging */
@@ -198,7 +88,8 @@ GType            easel_store_query_get_type (void) G_GNUC_CONST;
  * The spend ledger. A row's cost is its actual_usd when usage was reported,
  * else its estimated_usd. Failed and moderated requests are counted (and
  * their cost included: the request was sent and may have been billed);
- * cancelled ones are counted but cost only what usage says.
+ * cancelled ones are counted but cost only what usage says; incomplete ones
+ * (a broken stream) are counted and priced by their estimate.
  */
 typedef struct
 {
@@ -210,6 +101,7 @@ typedef struct
   guint   n_moderated;
   guint   n_cancelled;
   guint   n_estimated;           /* rows priced by estimate because no usage was reported */
+  guint   n_incomplete;          /* broken streams (priced by estimate, in usd, not in failed_usd) */
   gint64  input_tokens;
   gint64  output_tokens;
 } EaselSpendRow;
@@ -262,9 +154,16 @@ G_DECLARE_FINAL_TYPE (EaselStore, easel_store, EASEL, STORE, GObject)
  * $XDG_DATA_HOME/easel when @dir is NULL. Also sweeps orphans: temp files
  * and image files no row points to (older than a grace period).
  * A corrupt or foreign library.db fails with EASEL_STORE_ERROR_CORRUPT and is
- * never modified. */
+ * never modified. Safe when several processes open (even create) the same
+ * library at once. An existing library that cannot be written opens
+ * read-only (easel_store_is_read_only()); a new one in a folder that cannot
+ * be written fails with EASEL_STORE_ERROR_READ_ONLY. */
 EaselStore *easel_store_open    (const char *dir, GError **error);
 const char *easel_store_get_dir (EaselStore *self);
+/* TRUE when the library's folder or library.db cannot be written: it was
+ * opened read-only (no migration, no sweep). Listing, searching, reading and
+ * exporting work; every write fails with EASEL_STORE_ERROR_READ_ONLY. */
+gboolean    easel_store_is_read_only (EaselStore *self);
 void        easel_store_open_async  (const char          *dir,
                                      GCancellable        *cancellable,
                                      GAsyncReadyCallback  callback,
@@ -308,8 +207,15 @@ gint64      easel_store_insert_generation (EaselStore      *self,
 /* High level: records the outcome of one request. @result is NULL on failure,
  * @request_error NULL on success (EASEL_API_ERROR_MODERATION → "moderated",
  * G_IO_ERROR_CANCELLED → "cancelled", else "failed"). One row per final
- * image with bytes; one row for a failure. Usage and actual cost are split
- * across the images. Image files are written before their rows commit.
+ * image with bytes; one row for a failure. A result without any image (a
+ * text-only answer) is a "failed" row with error_code "no_image", its usage
+ * and actual cost kept: a row is never "ok" without an image file. With
+ * options->incomplete, the result's images are "incomplete" rows (actual
+ * cost unknown, the estimate kept) even when @request_error is set.
+ * Usage and actual cost are split across the images; the image at
+ * options->picked_index is picked, the others not. request_hash is
+ * easel_request_cache_key (request, options->base_url). Image files are
+ * written before their rows commit.
  * Returns EaselGeneration* (element-type EaselGeneration, transfer full). */
 GPtrArray  *easel_store_record (EaselStore               *self,
                                 const EaselRequest       *request,
@@ -332,8 +238,9 @@ GPtrArray  *easel_store_record_finish (EaselStore               *self,
 EaselGeneration *easel_store_get_generation (EaselStore *self,
                                              gint64      id,
                                              GError    **error);   /* NOT_FOUND when absent */
-/* The newest "ok", not-deleted generation recorded for exactly this request
- * hash, or NULL (no error) when there is none. */
+/* The newest "ok", not-deleted generation recorded for exactly this cache
+ * key (easel_request_cache_key()), or NULL (no error) when there is none.
+ * Incomplete, failed and imported rows never answer. */
 EaselGeneration *easel_store_lookup_cached  (EaselStore *self,
                                              const char *request_hash,
                                              GError    **error);
@@ -424,7 +331,9 @@ gboolean    easel_store_export_finish (EaselStore        *self,
 
 /* Import: reads the easel: iTXt metadata of a PNG exported by Easel and
  * recreates the conversation, turn and generation so it can be continued.
- * Returns the new generation. INVALID for a PNG without Easel metadata. */
+ * The imported row's request_hash is NULL: a file's claim is never trusted
+ * as a cache key. Returns the new generation. INVALID for a PNG without
+ * Easel metadata. */
 EaselGeneration *easel_store_import (EaselStore *self, GFile *png, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EaselStoreQuery, easel_store_query_free)

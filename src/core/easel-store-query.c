@@ -1,0 +1,353 @@
+/* easel-store-query.c: gallery queries, full-text search and the spend ledger
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "easel-store"
+
+#include "config.h"
+
+#include "easel-store-private.h"
+
+/* ------------------------------------------------------------------------- */
+/* EaselStoreQuery, EaselSpend */
+
+EaselStoreQuery *
+easel_store_query_new (void)
+{
+  return g_new0 (EaselStoreQuery, 1);
+}
+
+EaselStoreQuery *
+easel_store_query_copy (const EaselStoreQuery *self)
+{
+  EaselStoreQuery *copy;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  copy = g_memdup2 (self, sizeof *self);
+  copy->text = g_strdup (self->text);
+  copy->model = g_strdup (self->model);
+  return copy;
+}
+
+void
+easel_store_query_free (EaselStoreQuery *self)
+{
+  if (self == NULL)
+    return;
+  g_free (self->text);
+  g_free (self->model);
+  g_free (self);
+}
+
+G_DEFINE_BOXED_TYPE (EaselStoreQuery, easel_store_query, easel_store_query_copy, easel_store_query_free)
+
+static void
+spend_row_free (EaselSpendRow *row)
+{
+  g_free (row->key);
+  g_free (row);
+}
+
+void
+easel_spend_free (EaselSpend *self)
+{
+  if (self == NULL)
+    return;
+  g_free (self->total.key);
+  g_clear_pointer (&self->per_day, g_ptr_array_unref);
+  g_clear_pointer (&self->per_model, g_ptr_array_unref);
+  g_free (self);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Queries */
+
+/* Turns free text into an FTS5 query: every word a quoted prefix term, all
+ * required. Quoting keeps FTS5 syntax (AND, NEAR, ", *) out of user input. */
+static char *
+fts_query_for_text (const char *text)
+{
+  g_autoptr(GString) q = g_string_new (NULL);
+  const char *p = text;
+
+  while (p && *p)
+    {
+      const char *start;
+
+      while (*p && !g_unichar_isalnum (g_utf8_get_char (p)))
+        p = g_utf8_next_char (p);
+      start = p;
+      while (*p && g_unichar_isalnum (g_utf8_get_char (p)))
+        p = g_utf8_next_char (p);
+      if (p > start)
+        {
+          if (q->len)
+            g_string_append_c (q, ' ');
+          g_string_append_c (q, '"');
+          g_string_append_len (q, start, p - start);
+          g_string_append (q, "\"*");
+        }
+    }
+  return q->len ? g_string_free (g_steal_pointer (&q), FALSE) : NULL;
+}
+
+static char *
+build_where (const EaselStoreQuery *q, const char *fts)
+{
+  GString *s = g_string_new (fts ? " JOIN generations_fts f ON f.rowid = g.id WHERE generations_fts MATCH :fts"
+                                 : " WHERE 1");
+
+  g_string_append (s, q->deleted_only ? " AND g.deleted_at > 0" : " AND g.deleted_at = 0");
+  if (!q->include_failed)
+    g_string_append (s, " AND g.status IN ('ok', 'incomplete')");
+  if (q->model)
+    g_string_append (s, " AND g.model = :model");
+  if (q->since)
+    g_string_append (s, " AND g.created >= :since");
+  if (q->until)
+    g_string_append (s, " AND g.created < :until");
+  if (q->conversation_id)
+    g_string_append (s, " AND g.conversation_id = :conv");
+  if (q->starred_only)
+    g_string_append (s, " AND g.starred = 1");
+  return g_string_free (s, FALSE);
+}
+
+static void
+bind_query (sqlite3_stmt *stmt, const EaselStoreQuery *q, const char *fts)
+{
+  int i;
+
+  if ((i = sqlite3_bind_parameter_index (stmt, ":fts")))
+    sqlite3_bind_text (stmt, i, fts, -1, SQLITE_TRANSIENT);
+  if ((i = sqlite3_bind_parameter_index (stmt, ":model")))
+    sqlite3_bind_text (stmt, i, q->model, -1, SQLITE_TRANSIENT);
+  if ((i = sqlite3_bind_parameter_index (stmt, ":since")))
+    sqlite3_bind_int64 (stmt, i, q->since);
+  if ((i = sqlite3_bind_parameter_index (stmt, ":until")))
+    sqlite3_bind_int64 (stmt, i, q->until);
+  if ((i = sqlite3_bind_parameter_index (stmt, ":conv")))
+    sqlite3_bind_int64 (stmt, i, q->conversation_id);
+  if ((i = sqlite3_bind_parameter_index (stmt, ":limit")))
+    sqlite3_bind_int64 (stmt, i, q->limit ? (gint64) q->limit : -1);
+  if ((i = sqlite3_bind_parameter_index (stmt, ":offset")))
+    sqlite3_bind_int64 (stmt, i, q->offset);
+}
+
+GPtrArray *
+easel_store_query (EaselStore            *self,
+                   const EaselStoreQuery *query,
+                   guint                 *total_count,
+                   GError               **error)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr(EaselStmt) stmt = NULL;
+  g_autofree char *fts = NULL;
+  g_autofree char *where = NULL;
+  g_autofree char *sql = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  const char *order;
+
+  g_return_val_if_fail (EASEL_IS_STORE (self), NULL);
+  g_return_val_if_fail (query != NULL, NULL);
+
+  fts = fts_query_for_text (query->text);
+  where = build_where (query, fts);
+  switch (query->sort)
+    {
+    case EASEL_STORE_SORT_OLDEST:
+      order = "g.created ASC, g.id ASC";
+      break;
+    case EASEL_STORE_SORT_COST:
+      order = "coalesce(g.actual_usd, g.estimated_usd, -1) DESC, g.id DESC";
+      break;
+    case EASEL_STORE_SORT_NEWEST:
+    default:
+      order = "g.created DESC, g.id DESC";
+    }
+
+  locker = g_mutex_locker_new (&self->mutex);
+
+  sql = g_strdup_printf ("SELECT " GEN_COLUMNS " FROM generations g%s ORDER BY %s LIMIT :limit OFFSET :offset",
+                         where, order);
+  if (!(stmt = _easel_store_prepare (self, sql, error)))
+    return NULL;
+  bind_query (stmt, query, fts);
+  if (!(rows = _easel_store_collect_generations (self, stmt, error)))
+    return NULL;
+
+  if (total_count != NULL)
+    {
+      g_autofree char *count_sql = g_strdup_printf ("SELECT count(*) FROM generations g%s", where);
+      g_autoptr(EaselStmt) count = NULL;
+      int rc;
+
+      if (!(count = _easel_store_prepare (self, count_sql, error)))
+        return NULL;
+      bind_query (count, query, fts);
+      rc = sqlite3_step (count);
+      if (rc != SQLITE_ROW)
+        {
+          _easel_store_set_sqlite_error (error, self->db, rc, "read");
+          return NULL;
+        }
+      *total_count = sqlite3_column_int64 (count, 0);
+    }
+
+  return g_steal_pointer (&rows);
+}
+
+typedef struct
+{
+  GPtrArray *rows;
+  guint      total;
+} QueryResult;
+
+static void
+query_result_free (QueryResult *r)
+{
+  g_clear_pointer (&r->rows, g_ptr_array_unref);
+  g_free (r);
+}
+
+static void
+query_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  QueryResult *r = g_new0 (QueryResult, 1);
+  GError *error = NULL;
+
+  r->rows = easel_store_query (source_object, task_data, &r->total, &error);
+  if (r->rows)
+    g_task_return_pointer (task, r, (GDestroyNotify) query_result_free);
+  else
+    {
+      query_result_free (r);
+      g_task_return_error (task, error);
+    }
+}
+
+void
+easel_store_query_async (EaselStore            *self,
+                         const EaselStoreQuery *query,
+                         GCancellable          *cancellable,
+                         GAsyncReadyCallback    callback,
+                         gpointer               user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (EASEL_IS_STORE (self));
+  g_return_if_fail (query != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, easel_store_query_async);
+  g_task_set_task_data (task, easel_store_query_copy (query), (GDestroyNotify) easel_store_query_free);
+  g_task_run_in_thread (task, query_thread);
+}
+
+GPtrArray *
+easel_store_query_finish (EaselStore   *self,
+                          GAsyncResult *result,
+                          guint        *total_count,
+                          GError      **error)
+{
+  QueryResult *r;
+  GPtrArray *rows;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  if (!(r = g_task_propagate_pointer (G_TASK (result), error)))
+    return NULL;
+  if (total_count)
+    *total_count = r->total;
+  rows = g_steal_pointer (&r->rows);
+  query_result_free (r);
+  return rows;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Spend ledger */
+
+#define SPEND_COST \
+  "CASE WHEN actual_usd IS NOT NULL THEN actual_usd " \
+  "WHEN status = 'cancelled' THEN 0 ELSE coalesce(estimated_usd, 0) END"
+
+static gboolean
+spend_rows (EaselStore *self, const char *key_expr, const char *order, gint64 since,
+            GPtrArray *out, EaselSpendRow *single, GError **error)
+{
+  g_autofree char *sql = NULL;
+  g_autoptr(EaselStmt) stmt = NULL;
+  int rc;
+
+  sql = g_strdup_printf ("SELECT %s AS k, sum(c), "
+                         "sum(CASE WHEN status IN ('failed','moderated') THEN c ELSE 0 END), "
+                         "sum(status = 'ok'), sum(status = 'failed'), sum(status = 'moderated'), "
+                         "sum(status = 'cancelled'), "
+                         "sum(actual_usd IS NULL AND estimated_usd IS NOT NULL AND status != 'cancelled'), "
+                         "sum(input_tokens), sum(output_tokens), sum(status = 'incomplete') "
+                         "FROM (SELECT *, " SPEND_COST " AS c FROM generations WHERE created >= ?1) "
+                         "%s%s%s",
+                         key_expr,
+                         single ? "" : "GROUP BY k ORDER BY ", single ? "" : order, "");
+  if (!(stmt = _easel_store_prepare (self, sql, error)))
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, since);
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      EaselSpendRow *row = single ? single : g_new0 (EaselSpendRow, 1);
+
+      row->key = single ? NULL : col_text (stmt, 0);
+      row->usd = sqlite3_column_double (stmt, 1);
+      row->failed_usd = sqlite3_column_double (stmt, 2);
+      row->n_ok = sqlite3_column_int (stmt, 3);
+      row->n_failed = sqlite3_column_int (stmt, 4);
+      row->n_moderated = sqlite3_column_int (stmt, 5);
+      row->n_cancelled = sqlite3_column_int (stmt, 6);
+      row->n_estimated = sqlite3_column_int (stmt, 7);
+      row->input_tokens = sqlite3_column_int64 (stmt, 8);
+      row->output_tokens = sqlite3_column_int64 (stmt, 9);
+      row->n_incomplete = sqlite3_column_int (stmt, 10);
+      if (!single)
+        g_ptr_array_add (out, row);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      _easel_store_set_sqlite_error (error, self->db, rc, "read");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+EaselSpend *
+easel_store_get_spend (EaselStore *self, gint64 since, GError **error)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr(EaselSpend) spend = g_new0 (EaselSpend, 1);
+
+  g_return_val_if_fail (EASEL_IS_STORE (self), NULL);
+
+  spend->per_day = g_ptr_array_new_with_free_func ((GDestroyNotify) spend_row_free);
+  spend->per_model = g_ptr_array_new_with_free_func ((GDestroyNotify) spend_row_free);
+
+  locker = g_mutex_locker_new (&self->mutex);
+  /* One read transaction so the three views agree. */
+  if (!_easel_store_exec (self->db, "BEGIN", "read", error))
+    return NULL;
+  if (!spend_rows (self, "NULL", NULL, since, NULL, &spend->total, error) ||
+      !spend_rows (self, "date(created, 'unixepoch', 'localtime')", "k DESC", since,
+                   spend->per_day, NULL, error) ||
+      !spend_rows (self, "coalesce(model, '')", "sum(c) DESC, k", since,
+                   spend->per_model, NULL, error))
+    {
+      _easel_store_exec (self->db, "ROLLBACK", "read", NULL);
+      return NULL;
+    }
+  _easel_store_exec (self->db, "COMMIT", "read", NULL);
+  return g_steal_pointer (&spend);
+}
