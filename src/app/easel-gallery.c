@@ -454,6 +454,7 @@ typedef struct
   GAsyncReadyCallback callback;
   gpointer user_data;
   EaselGallery *self;
+  StoreOp *op;
 } OpCall;
 
 /* The library's answer, handed to the op's callback with the gallery as
@@ -469,6 +470,8 @@ store_op_done (GObject      *object,
   gpointer value = easel_library_run_finish (EASEL_LIBRARY (object), result, &error);
 
   g_task_set_source_tag (task, store_op_done);
+  /* The callbacks read the op back from the task. */
+  g_task_set_task_data (task, call->op, store_op_free);
   if (error != NULL)
     g_task_return_error (task, error);
   else if (value == GINT_TO_POINTER (TRUE))
@@ -490,7 +493,8 @@ run_store_op (EaselGallery        *self,
   call->callback = callback;
   call->user_data = user_data;
   call->self = g_object_ref (self);
-  easel_library_run_async (self->library, store_op_run, op, store_op_free,
+  call->op = op;
+  easel_library_run_async (self->library, store_op_run, op, NULL,
                            op->kind == OP_IMPORT ? g_object_unref : NULL,
                            NULL, store_op_done, call);
 }

@@ -568,6 +568,14 @@ library_settled (Fixture *f)
   return easel_library_get_state (f->library) != EASEL_LIBRARY_STATE_LOADING;
 }
 
+static gboolean
+restored_has_input (Fixture *f)
+{
+  EaselSessionTurn *turn = head (f);
+
+  return turn != NULL && g_list_model_get_n_items (easel_session_turn_get_inputs (turn)) > 0;
+}
+
 static void
 test_corrupt_library_at_start (Fixture       *f,
                                gconstpointer  data)
@@ -768,6 +776,8 @@ test_retry_restored (Fixture       *f,
   restored = head (f);
   g_assert_cmpint (easel_session_turn_get_state (restored), ==, c->cancel ? EASEL_TURN_CANCELLED : EASEL_TURN_FAILED);
   g_assert_nonnull (easel_session_turn_get_request (restored));
+  /* Input thumbnails are decoded off the main loop after the restore. */
+  g_assert_true (wait_for (restored_has_input, f, 20000));
   g_assert_cmpuint (g_list_model_get_n_items (easel_session_turn_get_inputs (restored)), ==, 1);
   g_assert_cmpstr (easel_session_turn_get_response_id (easel_session_turn_get_parent (restored)), ==, first_response_id);
   if (!c->cancel)
