@@ -238,6 +238,27 @@ test_n3_three_rows (Fixture       *f,
   g_assert_cmpuint (turns->len, ==, 1);
   g_assert_cmpint (((EaselTurn *) g_ptr_array_index (turns, 0))->generation_id, ==,
                    ((EaselGeneration *) g_ptr_array_index (rows, 1))->id);
+
+  /* Picking the third one afterwards moves the mark and the turn's image. */
+  {
+    g_autoptr(GAsyncResult) picked = NULL;
+    g_autoptr(GPtrArray) after = NULL;
+    g_autoptr(GPtrArray) turns2 = NULL;
+    gint64 third = ((EaselGeneration *) g_ptr_array_index (rows, 2))->id;
+
+    easel_library_pick_async (f->library, conversation, turn, 2, store_result_cb, &picked);
+    g_assert_cmpint (easel_library_pick_finish (f->library, wait_result (&picked), &error), ==, third);
+    g_assert_no_error (error);
+    g_assert_cmpint (easel_library_link_get_generation_id (turn), ==, third);
+    after = easel_store_list_conversation_generations (f->store, easel_library_link_get_id (conversation), &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (after->len, ==, 3);
+    for (guint i = 0; i < 3; i++)
+      g_assert_cmpint (((EaselGeneration *) g_ptr_array_index (after, i))->picked, ==, i == 2);
+    turns2 = easel_store_list_turns (f->store, easel_library_link_get_id (conversation), &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (((EaselTurn *) g_ptr_array_index (turns2, 0))->generation_id, ==, third);
+  }
 }
 
 static void

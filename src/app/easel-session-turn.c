@@ -70,6 +70,7 @@ enum {
   PROP_STATUS,
   PROP_SIBLING_INDEX,
   PROP_N_SIBLINGS,
+  PROP_PICKED,
   PROP_INPUTS,
   PROP_CANDIDATES,
   N_PROPS
@@ -157,6 +158,7 @@ easel_session_turn_get_property (GObject    *object,
     case PROP_STATUS: g_value_set_string (value, self->status); break;
     case PROP_SIBLING_INDEX: g_value_set_uint (value, self->sibling_index); break;
     case PROP_N_SIBLINGS: g_value_set_uint (value, self->n_siblings); break;
+    case PROP_PICKED: g_value_set_uint (value, self->picked); break;
     case PROP_INPUTS: g_value_set_object (value, self->inputs); break;
     case PROP_CANDIDATES: g_value_set_object (value, self->candidates); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -210,6 +212,7 @@ easel_session_turn_class_init (EaselSessionTurnClass *klass)
   properties[PROP_STATUS] = g_param_spec_string ("status", NULL, NULL, NULL, ro);
   properties[PROP_SIBLING_INDEX] = g_param_spec_uint ("sibling-index", NULL, NULL, 0, G_MAXUINT, 0, ro);
   properties[PROP_N_SIBLINGS] = g_param_spec_uint ("n-siblings", NULL, NULL, 0, G_MAXUINT, 1, ro);
+  properties[PROP_PICKED] = g_param_spec_uint ("picked", NULL, NULL, 0, G_MAXUINT, 0, ro);
   properties[PROP_INPUTS] = g_param_spec_object ("inputs", NULL, NULL, G_TYPE_LIST_MODEL, ro);
   properties[PROP_CANDIDATES] = g_param_spec_object ("candidates", NULL, NULL, G_TYPE_LIST_MODEL, ro);
 
@@ -848,7 +851,11 @@ easel_session_turn_pick_candidate (EaselSessionTurn *self,
   texture = g_list_model_get_item (G_LIST_MODEL (self->candidates), position);
   if (texture == NULL)
     return;
-  self->picked = position;
+  if (self->picked != position)
+    {
+      self->picked = position;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PICKED]);
+    }
   /* The strip holds thumbnails; the full image is decoded again from the
    * candidate's bytes and replaces the one on show when it is ready. */
   easel_session_turn_set_image_bytes (self, g_ptr_array_index (self->candidate_bytes, position), self->image_mime_type);

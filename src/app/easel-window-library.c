@@ -53,6 +53,36 @@ turn_added_cb (GObject      *object,
     library_write_failed (self, error);
 }
 
+static void
+picked_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(EaselWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (easel_library_pick_finish (EASEL_LIBRARY (object), result, &error) == 0)
+    library_write_failed (self, error);
+  else if (self->gallery && EASEL_IS_GALLERY (self->gallery))
+    easel_gallery_reload (EASEL_GALLERY (self->gallery));
+}
+
+/* Another image of an n>1 answer picked after it was recorded: the
+ * library marks it, and the turn's row shows it from now on. */
+static void
+turn_picked_cb (EaselWindow      *self,
+                GParamSpec       *pspec,
+                EaselSessionTurn *turn)
+{
+  EaselLibraryLink *link = easel_session_turn_get_library_link (turn);
+
+  if (!_easel_window_library_ready (self) || link == NULL || self->conversation == NULL ||
+      !easel_session_turn_is_finished (turn))
+    return;
+  easel_library_pick_async (self->library, easel_session_get_library_link (self->conversation), link,
+                            easel_session_turn_get_picked (turn), picked_cb, g_object_ref (self));
+}
+
 /* New turns: a row as soon as the turn is sent */
 static void
 persist_new_turn (EaselWindow      *self,
@@ -63,6 +93,7 @@ persist_new_turn (EaselWindow      *self,
   g_autoptr(EaselLibraryLink) link = easel_library_link_new (0);
 
   easel_session_turn_set_library_link (turn, link);
+  g_signal_connect_object (turn, "notify::picked", G_CALLBACK (turn_picked_cb), self, G_CONNECT_SWAPPED);
   easel_library_add_turn_async (self->library,
                                 easel_session_get_library_link (self->conversation),
                                 link,

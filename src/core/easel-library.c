@@ -181,6 +181,7 @@ typedef enum
   JOB_ADD_TURN,
   JOB_FINISH_TURN,
   JOB_SAVE_RESTORED,
+  JOB_PICK,
   JOB_LOAD,
   JOB_RUN,
   JOB_FLUSH,
@@ -514,6 +515,51 @@ run_save_restored (EaselLibrary *self,
     g_task_return_int (task, generation->id);
 }
 
+static void
+run_pick (EaselLibrary *self,
+          GTask        *task,
+          Job          *job)
+{
+  g_autoptr(GPtrArray) rows = NULL;
+  EaselStore *store;
+  GError *error = NULL;
+  gint64 turn_id = link_id (job->turn);
+  guint position = 0;
+
+  if (!(store = worker_store (self, &error)))
+    goto fail;
+  if (turn_id == 0 || link_id (job->conversation) == 0)
+    {
+      g_set_error_literal (&error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_NOT_FOUND,
+                           _("This turn is not in the library"));
+      goto fail;
+    }
+  rows = easel_store_list_conversation_generations (store, link_id (job->conversation), &error);
+  if (rows == NULL)
+    goto fail;
+  /* Oldest id first: the answer's images in the server's order. */
+  for (guint i = 0; i < rows->len; i++)
+    {
+      EaselGeneration *row = g_ptr_array_index (rows, i);
+
+      if (row->turn_id != turn_id || !has_image (row))
+        continue;
+      if (position++ == job->picked)
+        {
+          if (!easel_store_pick (store, row->id, &error))
+            goto fail;
+          easel_library_link_set_generation_id (job->turn, row->id);
+          g_task_return_int (task, row->id);
+          return;
+        }
+    }
+  g_set_error (&error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_NOT_FOUND,
+               _("The library has no image %u for this turn"), job->picked + 1);
+
+fail:
+  g_task_return_error (task, error);
+}
+
 /* Worker: reading a conversation back */
 
 /* What the turn row shows for a stored failure: the same GError the live
@@ -707,6 +753,7 @@ worker (gpointer data,
     case JOB_ADD_TURN:      run_add_turn (self, task, job); break;
     case JOB_FINISH_TURN:   run_finish_turn (self, task, job); break;
     case JOB_SAVE_RESTORED: run_save_restored (self, task, job); break;
+    case JOB_PICK:          run_pick (self, task, job); break;
     case JOB_LOAD:          run_load (self, task, job); break;
     case JOB_RUN:           run_func (self, task, job); break;
     case JOB_FLUSH:         run_flush (self, task, job); break;
@@ -1041,6 +1088,36 @@ easel_library_finish_turn_finish (EaselLibrary  *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+easel_library_pick_async (EaselLibrary        *self,
+                          EaselLibraryLink    *conversation,
+                          EaselLibraryLink    *turn,
+                          guint                position,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
+{
+  Job *job;
+
+  g_return_if_fail (EASEL_IS_LIBRARY (self));
+  g_return_if_fail (conversation != NULL);
+  g_return_if_fail (turn != NULL);
+
+  job = job_new (JOB_PICK);
+  job->conversation = easel_library_link_ref (conversation);
+  job->turn = easel_library_link_ref (turn);
+  job->picked = position;
+  queue (self, job, NULL, easel_library_pick_async, callback, user_data);
+}
+
+gint64
+easel_library_pick_finish (EaselLibrary  *self,
+                           GAsyncResult  *result,
+                           GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), 0);
+  return (gint64) g_task_propagate_int (G_TASK (result), error);
 }
 
 void

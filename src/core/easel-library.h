@@ -164,6 +164,19 @@ GPtrArray         *easel_library_finish_turn_finish (EaselLibrary           *sel
                                                      GAsyncResult           *result,
                                                      GError                **error);
 
+/* The user picked the @position-th image (server order) of the n>1 answer
+ * of @turn in @conversation: the library marks it picked and the turn
+ * shows it. Its generation id through _finish (0 and an error on failure). */
+void               easel_library_pick_async   (EaselLibrary        *self,
+                                               EaselLibraryLink    *conversation,
+                                               EaselLibraryLink    *turn,
+                                               guint                position,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+gint64             easel_library_pick_finish  (EaselLibrary        *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+
 /* The protected pixels of a masked edit put back: a new row for @png, a
  * child of @parent_generation_id (the image that was edited). Its id
  * through _finish. */

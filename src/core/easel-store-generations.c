@@ -703,3 +703,90 @@ easel_store_undelete (EaselStore *self, gint64 id, GError **error)
   g_return_val_if_fail (EASEL_IS_STORE (self), FALSE);
   return update_one (self, "UPDATE generations SET deleted_at = ?1 WHERE id = ?2", id, 0, error);
 }
+
+/* The user picked another image of an n>1 answer: it becomes the picked
+ * row of its answer (the rows of the same turn, or without a turn the rows
+ * recorded together for the same request), and the image its turn shows. */
+gboolean
+easel_store_pick (EaselStore  *self,
+                  gint64       id,
+                  GError     **error)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr(EaselGeneration) row = NULL;
+  g_autoptr(EaselStmt) stmt = NULL;
+  int rc;
+
+  g_return_val_if_fail (EASEL_IS_STORE (self), FALSE);
+
+  if (!_easel_store_check_writable (self, error))
+    return FALSE;
+  locker = g_mutex_locker_new (&self->mutex);
+  if (!(row = _easel_store_get_generation_locked (self, id, error)))
+    return FALSE;
+  if (row->path == NULL)
+    {
+      g_set_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_INVALID,
+                   "Generation %" G_GINT64_FORMAT " has no image to pick", id);
+      return FALSE;
+    }
+  if (!_easel_store_exec (self->db, "BEGIN IMMEDIATE", "write to", error))
+    return FALSE;
+
+  if (row->turn_id > 0)
+    stmt = _easel_store_prepare (self, "UPDATE generations SET picked = (id = ?1) "
+                                       "WHERE turn_id = ?2 AND created = ?3", error);
+  else
+    stmt = _easel_store_prepare (self, "UPDATE generations SET picked = (id = ?1) "
+                                       "WHERE turn_id IS ?2 AND created = ?3 AND request_hash IS ?4 "
+                                       "AND conversation_id IS ?5", error);
+  if (stmt == NULL)
+    goto fail;
+  sqlite3_bind_int64 (stmt, 1, id);
+  if (row->turn_id > 0)
+    sqlite3_bind_int64 (stmt, 2, row->turn_id);
+  else
+    sqlite3_bind_null (stmt, 2);
+  sqlite3_bind_int64 (stmt, 3, row->created);
+  if (row->turn_id <= 0)
+    {
+      if (row->request_hash)
+        sqlite3_bind_text (stmt, 4, row->request_hash, -1, SQLITE_TRANSIENT);
+      else
+        sqlite3_bind_null (stmt, 4);
+      if (row->conversation_id > 0)
+        sqlite3_bind_int64 (stmt, 5, row->conversation_id);
+      else
+        sqlite3_bind_null (stmt, 5);
+    }
+  if ((rc = sqlite3_step (stmt)) != SQLITE_DONE)
+    {
+      _easel_store_set_sqlite_error (error, self->db, rc, "write to");
+      goto fail;
+    }
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  if (row->turn_id > 0)
+    {
+      if (!(stmt = _easel_store_prepare (self, "UPDATE turns SET generation_id = ?1 WHERE id = ?2", error)))
+        goto fail;
+      sqlite3_bind_int64 (stmt, 1, id);
+      sqlite3_bind_int64 (stmt, 2, row->turn_id);
+      if ((rc = sqlite3_step (stmt)) != SQLITE_DONE)
+        {
+          _easel_store_set_sqlite_error (error, self->db, rc, "write to");
+          goto fail;
+        }
+      g_clear_pointer (&stmt, sqlite3_finalize);
+    }
+
+  if (!_easel_store_exec (self->db, "COMMIT", "write to", error))
+    goto fail;
+  _easel_store_queue_changed (self);
+  return TRUE;
+
+fail:
+  g_clear_pointer (&stmt, sqlite3_finalize);
+  _easel_store_exec (self->db, "ROLLBACK", "write to", NULL);
+  return FALSE;
+}

@@ -263,6 +263,9 @@ EaselRequest    *easel_store_rebuild_request (EaselStore       *self,
                                               EaselGeneration  *generation,
                                               GError          **error);
 
+/* Marks @id the picked image of its n>1 answer (its siblings unpicked) and
+ * the image its turn shows. INVALID for a row without an image. */
+gboolean    easel_store_pick        (EaselStore *self, gint64 id, GError **error);
 gboolean    easel_store_set_starred (EaselStore *self, gint64 id, gboolean starred, GError **error);
 /* Soft delete (sets deleted_at) and its undo. */
 gboolean    easel_store_delete      (EaselStore *self, gint64 id, GError **error);
