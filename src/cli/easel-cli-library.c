@@ -479,6 +479,7 @@ spend_row_json (JsonBuilder *b, const EaselSpendRow *row)
   add_int (b, "failed", row->n_failed);
   add_int (b, "moderated", row->n_moderated);
   add_int (b, "cancelled", row->n_cancelled);
+  add_int (b, "incomplete", row->n_incomplete);
   add_int (b, "estimated_only", row->n_estimated);
   add_int (b, "input_tokens", row->input_tokens);
   add_int (b, "output_tokens", row->output_tokens);
@@ -488,8 +489,8 @@ spend_row_json (JsonBuilder *b, const EaselSpendRow *row)
 static void
 spend_row_print (const char *label, const EaselSpendRow *row)
 {
-  printf ("%-20s $%9.3f  %5u ok  %3u failed  %3u moderated  %3u cancelled%s\n",
-          label, row->usd, row->n_ok, row->n_failed, row->n_moderated, row->n_cancelled,
+  printf ("%-20s $%9.3f  %5u ok  %3u failed  %3u moderated  %3u cancelled  %3u incomplete%s\n",
+          label, row->usd, row->n_ok, row->n_failed, row->n_moderated, row->n_cancelled, row->n_incomplete,
           row->n_estimated ? "  (part estimated)" : "");
 }
 
