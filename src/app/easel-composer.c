@@ -33,6 +33,7 @@ struct _EaselComposer
   GtkToggleButton *images_toggle;
   GtkLabel *cost_label;
   GtkLabel *status_label;
+  char *target;            /* what Send will do, when it is not a plain send */
   GtkButton *send_button;
 };
 
@@ -43,6 +44,7 @@ enum {
   PROP_PARAMS,
   PROP_BUSY,
   PROP_STATUS,
+  PROP_TARGET,
   N_PROPS
 };
 
@@ -392,6 +394,7 @@ easel_composer_finalize (GObject *object)
 
   g_clear_pointer (&self->attachments, g_ptr_array_unref);
   g_clear_pointer (&self->status, g_free);
+  g_clear_pointer (&self->target, g_free);
 
   G_OBJECT_CLASS (easel_composer_parent_class)->finalize (object);
 }
@@ -409,8 +412,22 @@ easel_composer_get_property (GObject    *object,
     case PROP_PARAMS: g_value_set_object (value, self->params); break;
     case PROP_BUSY: g_value_set_boolean (value, self->busy); break;
     case PROP_STATUS: g_value_set_string (value, self->status); break;
+    case PROP_TARGET: g_value_set_string (value, self->target); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
+}
+
+/* While a request runs the label says how it is going; otherwise what
+ * Send will do, when that is more than a plain send ("Edit turn 1 · mask
+ * 12 %"). */
+static void
+update_status_label (EaselComposer *self)
+{
+  const char *text = self->status && *self->status ? self->status : self->target;
+
+  gtk_label_set_label (self->status_label, text ? text : "");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label), text && *text ? text : NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->status_label), text && *text);
 }
 
 static void
@@ -437,9 +454,13 @@ easel_composer_set_property (GObject      *object,
     case PROP_STATUS:
       g_free (self->status);
       self->status = g_value_dup_string (value);
-      gtk_label_set_label (self->status_label, self->status ? self->status : "");
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label), self->status && *self->status ? self->status : NULL);
-      gtk_widget_set_visible (GTK_WIDGET (self->status_label), self->status && *self->status);
+      update_status_label (self);
+      g_object_notify_by_pspec (object, pspec);
+      break;
+    case PROP_TARGET:
+      g_free (self->target);
+      self->target = g_value_dup_string (value);
+      update_status_label (self);
       g_object_notify_by_pspec (object, pspec);
       break;
     default:
@@ -464,6 +485,9 @@ easel_composer_class_init (EaselComposerClass *klass)
   properties[PROP_BUSY] =
     g_param_spec_boolean ("busy", NULL, NULL, FALSE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_TARGET] =
+    g_param_spec_string ("target", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_STATUS] =
     g_param_spec_string ("status", NULL, NULL, NULL,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);

@@ -21,7 +21,9 @@ struct _EaselWindow
   GSignalGroup *conversation_signals;
   GBindingGroup *conversation_bindings;
   GSignalGroup *selected_signals;
-  GSignalGroup *image_signals;   /* the ancestor whose image a frameless turn shows */
+  GSignalGroup *image_signals;
+  GSignalGroup *mask_signals;    /* the canvas's mask: what Send will do follows it */
+  guint target_idle;   /* the ancestor whose image a frameless turn shows */
   GtkSingleSelection *selection;
   gboolean restore_last;     /* reopen the newest conversation once the store is up */
   GCancellable *cancellable;

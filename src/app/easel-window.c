@@ -78,6 +78,55 @@ _easel_window_trim_images (EaselWindow *self)
                                easel_session_turn_find_image_turn (gtk_single_selection_get_selected_item (self->selection)));
 }
 
+/* What Send will do, shown by the composer before it is pressed: with a
+ * mask on the canvas, a masked edit of the turn whose image is shown. */
+static gboolean
+update_send_target (gpointer user_data)
+{
+  EaselWindow *self = user_data;
+  EaselSessionTurn *selected = gtk_single_selection_get_selected_item (self->selection);
+  EaselSessionTurn *shown = easel_session_turn_find_image_turn (selected);
+  EaselMask *mask = easel_canvas_get_mask (self->canvas);
+  g_autofree char *target = NULL;
+
+  self->target_idle = 0;
+  if (shown != NULL && mask != NULL && easel_canvas_has_mask_selection (self->canvas))
+    {
+      guint n = g_list_model_get_n_items (G_LIST_MODEL (self->conversation));
+      double area = (double) easel_mask_get_width (mask) * easel_mask_get_height (mask);
+      double percent = area > 0 ? 100.0 * (double) easel_mask_count_selected (mask) / area : 0;
+      guint number = 0;
+
+      for (guint i = 0; i < n && number == 0; i++)
+        {
+          g_autoptr(EaselSessionTurn) turn = g_list_model_get_item (G_LIST_MODEL (self->conversation), i);
+
+          if (turn == shown)
+            number = i + 1;
+        }
+      /* Translators: what Send will do; the first number is the turn, the
+       * second how much of its image the mask covers. */
+      target = g_strdup_printf (_("Edit turn %u · mask %.0f %%"), number, percent < 1 && percent > 0 ? 1 : percent);
+    }
+  g_object_set (self->composer, "target", target, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+queue_send_target (EaselWindow *self)
+{
+  /* Painting changes the mask many times a second: count it once. */
+  if (self->target_idle == 0)
+    self->target_idle = g_timeout_add_full (G_PRIORITY_LOW, 100, update_send_target, self, NULL);
+}
+
+static void
+canvas_mask_cb (EaselWindow *self)
+{
+  g_signal_group_set_target (self->mask_signals, easel_canvas_get_mask (self->canvas));
+  queue_send_target (self);
+}
+
 static void
 selection_changed_cb (EaselWindow *self)
 {
@@ -87,6 +136,7 @@ selection_changed_cb (EaselWindow *self)
   sync_canvas_texture (self);
   update_canvas_state (self);
   _easel_window_trim_images (self);
+  queue_send_target (self);
 }
 
 /* The newest turn grows while it runs (partials, the final image, text):
@@ -278,6 +328,8 @@ easel_window_dispose (GObject *object)
   gtk_widget_dispose_template (GTK_WIDGET (self), EASEL_TYPE_WINDOW);
   g_clear_object (&self->selected_signals);
   g_clear_object (&self->image_signals);
+  g_clear_object (&self->mask_signals);
+  g_clear_handle_id (&self->target_idle, g_source_remove);
   g_clear_object (&self->conversation_signals);
   g_clear_object (&self->conversation_bindings);
   g_clear_object (&self->selection);
@@ -390,6 +442,12 @@ easel_window_init (EaselWindow *self)
   gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (self->selection));
   g_signal_connect_object (self->selection, "notify::selected-item",
                            G_CALLBACK (selection_changed_cb), self, G_CONNECT_SWAPPED);
+
+  self->mask_signals = g_signal_group_new (EASEL_TYPE_MASK);
+  g_signal_group_connect_swapped (self->mask_signals, "changed", G_CALLBACK (queue_send_target), self);
+  g_signal_connect_object (self->canvas, "notify::mask", G_CALLBACK (canvas_mask_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->canvas, "notify::has-selection", G_CALLBACK (queue_send_target), self,
+                           G_CONNECT_SWAPPED);
 
   self->image_signals = g_signal_group_new (EASEL_TYPE_SESSION_TURN);
   g_signal_group_connect_swapped (self->image_signals, "notify::texture", G_CALLBACK (sync_canvas_texture), self);

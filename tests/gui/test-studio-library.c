@@ -454,6 +454,15 @@ paint_mask (Fixture *f)
 }
 
 static gboolean
+target_is_turn_one (Fixture *f)
+{
+  g_autofree char *target = NULL;
+
+  g_object_get (f->composer, "target", &target, NULL);
+  return g_strcmp0 (target, "Edit turn 1 · mask 25 %") == 0;
+}
+
+static gboolean
 three_turns_settled (Fixture *f)
 {
   return g_list_model_get_n_items (easel_session_get_all_turns (session (f))) == 3 && head_settled (f);
@@ -485,6 +494,8 @@ test_masked_edit_of_older_turn (Fixture       *f,
   g_object_set_data (G_OBJECT (f->window), "test-first", NULL);
 
   paint_mask (f);
+  /* The composer says what Send will do before it is pressed. */
+  g_assert_true (wait_for (target_is_turn_one, f, 5000));
   send_prompt (f, "add a leaf");
   /* The mask is encoded in a worker before the request goes. */
   g_assert_true (wait_for (three_turns_settled, f, 20000));
