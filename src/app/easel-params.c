@@ -339,6 +339,13 @@ easel_params_apply_json (EaselParams *self,
   object = json_node_get_object (root);
 
   g_object_freeze_notify (G_OBJECT (self));
+  /* The API the stored request went to, not the one in use now. */
+  if (json_object_has_member (object, "api"))
+    {
+      const char *api = json_object_get_string_member_with_default (object, "api", "");
+
+      g_object_set (self, "api-mode", g_strcmp0 (api, "responses") == 0 ? "responses" : "images", NULL);
+    }
   for (guint i = 1; i < N_PROPS; i++)
     {
       const char *key = g_param_spec_get_name (properties[i]);
@@ -346,7 +353,17 @@ easel_params_apply_json (EaselParams *self,
       const char *json_key = i == PROP_IMAGE_MODEL ? "model" : wire;
       JsonNode *node = json_object_get_member (object, json_key);
 
-      if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || i == PROP_API_MODE)
+      if (i == PROP_API_MODE)
+        continue;
+      /* A field the stored request did not set is not kept from the
+       * current parameters: it goes back to "leave unset" (the default). */
+      if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+        {
+          if (i != PROP_IMAGE_MODEL && i != PROP_RESPONSES_MODEL)
+            g_object_set_property (G_OBJECT (self), key, g_param_spec_get_default_value (properties[i]));
+          continue;
+        }
+      if (!JSON_NODE_HOLDS_VALUE (node))
         continue;
       if (string_field (self, i) && json_node_get_value_type (node) == G_TYPE_STRING)
         g_object_set (self, key, json_node_get_string (node), NULL);

@@ -293,9 +293,19 @@ static void
 gallery_reuse_cb (EaselWindow *self,
                   const char  *params_json)
 {
+  g_autoptr(JsonNode) root = params_json ? json_from_string (params_json, NULL) : NULL;
+  const char *prompt = NULL;
+
+  /* The API, every parameter the request set (the others back to their
+   * defaults) and the prompt: ready to send again or to change. */
   easel_params_apply_json (self->params, params_json);
+  if (root != NULL && JSON_NODE_HOLDS_OBJECT (root))
+    prompt = json_object_get_string_member_with_default (json_node_get_object (root), "prompt", NULL);
+  if (prompt != NULL)
+    easel_composer_set_text (self->composer, prompt);
   adw_view_stack_set_visible_child_name (self->view_stack, "studio");
-  easel_window_toast (self, _("Parameters reused"));
+  easel_composer_focus (self->composer);
+  easel_window_toast (self, _("Parameters and prompt reused"));
 }
 
 static void

@@ -18,6 +18,7 @@
 #include "easel-gallery.h"
 #include "easel-gallery-private.h"
 #include "easel-gallery-details.h"
+#include "easel-params.h"
 #include "easel-params-popover.h"
 #include "easel-session.h"
 #include "easel-turn-row.h"
@@ -575,6 +576,88 @@ test_new_conversation_clears_mask (Fixture       *f,
   g_assert_cmpstr (easel_canvas_get_drift_summary (f->canvas), ==, "");
 }
 
+/* ---- 6. Continue From Here shows the turn it continues from ---- */
+
+static gboolean
+canvas_shows_turn (gpointer data)
+{
+  Fixture *f = data;
+  EaselSessionTurn *turn = g_object_get_data (G_OBJECT (f->window), "test-turn");
+
+  return easel_session_turn_get_texture (turn) != NULL &&
+         easel_canvas_get_texture (f->canvas) == easel_session_turn_get_texture (turn);
+}
+
+static void
+test_continue_from_shows_turn (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autoptr(EaselSessionTurn) first = NULL;
+  EaselSessionTurn *selected;
+
+  send_and_settle (f, "a castle");
+  first = g_object_ref (head (f));
+  send_and_settle (f, "at night");
+  /* The newest turn is on the canvas. */
+  g_assert_true (easel_canvas_get_texture (f->canvas) == easel_session_turn_get_texture (head (f)));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.continue-from", "s",
+                                             easel_session_turn_get_id (first)));
+  g_assert_true (head (f) == first);
+  /* The later turn is hidden: its image is not left on the canvas. */
+  easel_session_turn_ensure_texture (first);
+  g_object_set_data (G_OBJECT (f->window), "test-turn", first);
+  g_assert_true (wait_for (canvas_shows_turn, f, 5000));
+  g_object_set_data (G_OBJECT (f->window), "test-turn", NULL);
+  selected = gtk_single_selection_get_selected_item (f->window->selection);
+  g_assert_true (selected == first);
+}
+
+/* ---- 7. Reuse Parameters takes the API, every field and the prompt ---- */
+
+static void
+test_reuse_parameters (Fixture       *f,
+                       gconstpointer  data)
+{
+  EaselParams *params = easel_composer_get_params (f->composer);
+  g_autoptr(EaselRequest) request = easel_request_new (EASEL_API_IMAGES_GENERATE);
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *json = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *quality = NULL;
+  g_autofree char *background = NULL;
+  g_autofree char *api_mode = NULL;
+  g_autofree char *model = NULL;
+  GtkWidget *gallery;
+
+  /* The studio is in Responses mode with a background set... */
+  g_object_set (params, "api-mode", "responses", "background", "transparent", "quality", "low", NULL);
+  g_assert_false (easel_params_is_images_api (params));
+
+  /* ...and the stored item is an Images API request without a background. */
+  request->model = g_strdup ("gpt-image-1");
+  request->prompt = g_strdup ("a kite over the sea");
+  request->quality = g_strdup ("high");
+  request->size = g_strdup ("1536x1024");
+  node = easel_request_params_to_json (request);
+  json = json_to_string (node, FALSE);
+
+  gallery = easel_window_get_gallery (f->window);
+  g_assert_nonnull (gallery);
+  g_signal_emit_by_name (gallery, "reuse-parameters", json);
+
+  g_object_get (params, "api-mode", &api_mode, "quality", &quality, "background", &background,
+                "image-model", &model, NULL);
+  g_assert_cmpstr (api_mode, ==, "images");
+  g_assert_cmpstr (quality, ==, "high");
+  g_assert_cmpstr (model, ==, "gpt-image-1");
+  /* Not kept from before: the stored request did not set it, so it is
+   * back to its default. */
+  g_assert_cmpstr (background, ==, "auto");
+  text = easel_composer_dup_text (f->composer);
+  g_assert_cmpstr (text, ==, "a kite over the sea");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -593,6 +676,8 @@ main (int argc, char *argv[])
   ADD ("/studio-library/interrupted-keeps-partial", test_interrupted_keeps_partial);
   ADD ("/studio-library/masked-edit-of-older-turn", test_masked_edit_of_older_turn);
   ADD ("/studio-library/new-conversation-clears-mask", test_new_conversation_clears_mask);
+  ADD ("/studio-library/continue-from-shows-turn", test_continue_from_shows_turn);
+  ADD ("/studio-library/reuse-parameters", test_reuse_parameters);
 #undef ADD
 
   return g_test_run ();
