@@ -55,7 +55,7 @@ struct _EaselPreferencesWindow
 {
   AdwPreferencesWindow parent_instance;
 
-  EaselApplication *app;
+  EaselAccount *account;  /* the key and the server: rows follow it */
   GSettings *settings;
   GCancellable *cancellable;
 
@@ -88,18 +88,17 @@ G_DEFINE_FINAL_TYPE (EaselPreferencesWindow, easel_preferences_window, ADW_TYPE_
 static char *
 current_base_url (EaselPreferencesWindow *self)
 {
-  return easel_application_dup_base_url (self->app);
+  return g_strdup (easel_account_get_base_url (self->account));
 }
 
 /* The URL requests really go to: the setting, OPENAI_BASE_URL, or OpenAI's. */
 static void
 update_server_status (EaselPreferencesWindow *self)
 {
-  g_autofree char *base_url = current_base_url (self);
+  const char *base_url = easel_account_get_base_url (self->account);
   g_autofree char *title = NULL;
-  const char *env = g_getenv ("OPENAI_BASE_URL");
 
-  if (env && *env)
+  if (easel_account_get_base_url_from_environment (self->account))
     title = g_strdup_printf (_("Using %s (from OPENAI_BASE_URL)"), base_url);
   else
     title = g_strdup_printf (_("Using %s"), base_url);
@@ -109,10 +108,11 @@ update_server_status (EaselPreferencesWindow *self)
 static void
 update_key_status (EaselPreferencesWindow *self)
 {
-  const char *error = easel_application_get_key_error (self->app);
+  const char *error = easel_account_get_key_error (self->account);
+  EaselKeySource source = easel_account_get_key_source (self->account);
   const char *subtitle;
 
-  switch (easel_application_get_key_source (self->app))
+  switch (source)
     {
     case EASEL_KEY_SOURCE_KEYRING:
       subtitle = _("A key is stored in your keyring");
@@ -128,10 +128,8 @@ update_key_status (EaselPreferencesWindow *self)
 
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->key_status_row),
                                  error ? error : subtitle);
-  gtk_widget_set_sensitive (self->remove_button,
-                            easel_application_get_key_source (self->app) == EASEL_KEY_SOURCE_KEYRING);
-  gtk_widget_set_sensitive (self->test_button,
-                            easel_application_get_key_source (self->app) != EASEL_KEY_SOURCE_NONE);
+  gtk_widget_set_sensitive (self->remove_button, source == EASEL_KEY_SOURCE_KEYRING);
+  gtk_widget_set_sensitive (self->test_button, easel_account_get_has_key (self->account));
 }
 
 static void
@@ -167,7 +165,7 @@ stored_cb (GObject      *object,
   gtk_editable_set_text (GTK_EDITABLE (self->key_row), "");
   adw_entry_row_set_show_apply_button (ADW_ENTRY_ROW (self->key_row), TRUE);
   toast (self, _("Key saved in the keyring"));
-  easel_application_reload_key (self->app);
+  easel_account_reload (self->account);
 }
 
 static void
@@ -215,7 +213,7 @@ static void
 test_key_cb (EaselPreferencesWindow *self)
 {
   gtk_widget_set_sensitive (self->test_button, FALSE);
-  easel_client_list_models_async (easel_application_get_client (self->app),
+  easel_client_list_models_async (easel_account_get_client (self->account),
                                   self->cancellable, models_cb, g_object_ref (self));
 }
 
@@ -264,7 +262,7 @@ cleared_cb (GObject      *object,
                                G_CONNECT_SWAPPED);
     }
   adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self), removed);
-  easel_application_reload_key (self->app);
+  easel_account_reload (self->account);
 }
 
 static void
@@ -307,7 +305,7 @@ restored_cb (GObject      *object,
       return;
     }
   toast (self, _("Key restored"));
-  easel_application_reload_key (self->app);
+  easel_account_reload (self->account);
 }
 
 static void
@@ -345,10 +343,10 @@ base_url_apply_cb (EaselPreferencesWindow *self)
 static void
 organization_apply_cb (EaselPreferencesWindow *self)
 {
+  /* The account follows the setting. */
   if (self->settings)
     g_settings_set_string (self->settings, "organization",
                            gtk_editable_get_text (GTK_EDITABLE (self->organization_row)));
-  easel_application_reload_key (self->app);
 }
 
 /* Default parameters */
@@ -536,7 +534,7 @@ easel_preferences_window_dispose (GObject *object)
   forget_removed_key (self);
   g_cancellable_cancel (self->cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self), EASEL_TYPE_PREFERENCES_WINDOW);
-  g_clear_object (&self->app);
+  g_clear_object (&self->account);
   g_clear_object (&self->params);
   g_clear_object (&self->settings);
   g_clear_object (&self->cancellable);
@@ -591,9 +589,8 @@ easel_preferences_window_new (EaselApplication *app,
                        "transient-for", parent,
                        "application", app,
                        NULL);
-  self->app = g_object_ref (app);
-  if (easel_application_get_settings (app))
-    self->settings = g_object_ref (easel_application_get_settings (app));
+  self->account = g_object_ref (easel_application_get_account (app));
+  g_set_object (&self->settings, easel_account_get_settings (self->account));
 
   self->params = easel_params_new (self->settings);
   if (self->settings)
@@ -605,18 +602,25 @@ easel_preferences_window_new (EaselApplication *app,
       gtk_editable_set_text (GTK_EDITABLE (self->organization_row), org);
     }
 
-  if (g_getenv ("OPENAI_BASE_URL"))
+  if (easel_account_get_base_url_from_environment (self->account))
     adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->base_url_row),
                                    _("Server URL (overridden by OPENAI_BASE_URL)"));
 
-  if (self->settings)
-    g_signal_connect_object (self->settings, "changed::base-url", G_CALLBACK (update_server_status), self,
-                             G_CONNECT_SWAPPED);
+  /* The account resolves the server and re-reads the key when the setting
+   * changes; these rows only follow it. */
+  g_signal_connect_object (self->account, "notify::base-url", G_CALLBACK (update_server_status), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->account, "notify::base-url-from-environment",
+                           G_CALLBACK (update_server_status), self, G_CONNECT_SWAPPED);
   update_server_status (self);
 
   connect_default_rows (self);
-  g_signal_connect_object (app, "notify::key-source", G_CALLBACK (update_key_status), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (app, "notify::key-error", G_CALLBACK (update_key_status), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->account, "notify::key-source", G_CALLBACK (update_key_status), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->account, "notify::has-key", G_CALLBACK (update_key_status), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->account, "notify::key-error", G_CALLBACK (update_key_status), self,
+                           G_CONNECT_SWAPPED);
   update_key_status (self);
 
   return self;

@@ -199,12 +199,14 @@ update_key_state (EaselWindow *self)
   const char *error = NULL;
   gboolean has_key = easel_client_has_api_key (self->client);
 
+  /* A window made without the application (tests) follows its client. */
   if (EASEL_IS_APPLICATION (app))
     {
-      error = easel_application_get_key_error (EASEL_APPLICATION (app));
+      EaselAccount *account = easel_application_get_account (EASEL_APPLICATION (app));
+
+      error = easel_account_get_key_error (account);
       /* Until the keyring answered, do not flash the welcome page. */
-      if (!easel_application_get_key_checked (EASEL_APPLICATION (app)))
-        has_key = TRUE;
+      has_key = !easel_account_get_checked (account) || easel_account_get_has_key (account);
     }
 
   gtk_stack_set_visible_child_name (self->studio_stack, has_key ? "studio" : "welcome");
@@ -479,6 +481,7 @@ EaselWindow *
 easel_window_new (EaselApplication *app)
 {
   EaselWindow *self;
+  EaselAccount *account;
 
   g_return_val_if_fail (EASEL_IS_APPLICATION (app), NULL);
 
@@ -496,8 +499,10 @@ easel_window_new (EaselApplication *app)
   self->restore_last = g_list_length (gtk_application_get_windows (GTK_APPLICATION (app))) <= 1;
   if (self->restore_last)
     _easel_window_library_restore_last (self);
-  g_signal_connect_object (app, "notify::key-source", G_CALLBACK (update_key_state), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (app, "notify::key-error", G_CALLBACK (update_key_state), self, G_CONNECT_SWAPPED);
+  account = easel_application_get_account (app);
+  g_signal_connect_object (account, "notify::checked", G_CALLBACK (update_key_state), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (account, "notify::has-key", G_CALLBACK (update_key_state), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (account, "notify::key-error", G_CALLBACK (update_key_state), self, G_CONNECT_SWAPPED);
   update_key_state (self);
   return self;
 }

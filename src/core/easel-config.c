@@ -16,6 +16,11 @@
 
 G_DEFINE_QUARK (easel-config-error-quark, easel_config_error)
 
+G_DEFINE_ENUM_TYPE (EaselKeySource, easel_key_source,
+                    G_DEFINE_ENUM_VALUE (EASEL_KEY_SOURCE_NONE, "none"),
+                    G_DEFINE_ENUM_VALUE (EASEL_KEY_SOURCE_KEYRING, "keyring"),
+                    G_DEFINE_ENUM_VALUE (EASEL_KEY_SOURCE_ENVIRONMENT, "environment"))
+
 /* Designated initialisers: SecretSchema has reserved fields that -Wextra
  * would otherwise complain about (TOOLCHAIN gotcha 4). */
 static const SecretSchema easel_secret_schema = {

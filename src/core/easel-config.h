@@ -29,6 +29,9 @@ typedef enum
   EASEL_KEY_SOURCE_ENVIRONMENT,
 } EaselKeySource;
 
+GType easel_key_source_get_type (void) G_GNUC_CONST;
+#define EASEL_TYPE_KEY_SOURCE (easel_key_source_get_type ())
+
 /* Picks the base URL: @explicit_url (a flag) wins, then OPENAI_BASE_URL, then
  * @setting, then the default. Returns a normalised URL without trailing
  * slash; http:// is refused unless the host is loopback. */

@@ -4,6 +4,7 @@
  */
 #pragma once
 
+#include "easel-account.h"
 #include "easel-client.h"
 #include "easel-config.h"
 #include "easel-cost.h"

@@ -495,7 +495,7 @@ keyring_lookup (Journey *j)
 static gboolean
 key_checked (Journey *j)
 {
-  return easel_application_get_key_checked (j->app);
+  return easel_account_get_checked (easel_application_get_account (j->app));
 }
 
 static gboolean
@@ -549,7 +549,7 @@ step_set_key (Journey *j)
 
   /* No key anywhere: once the keyring answered, the welcome page. */
   g_assert_true (wait_for (key_checked, j, TIMEOUT_MS));
-  g_assert_cmpint (easel_application_get_key_source (j->app), ==, EASEL_KEY_SOURCE_NONE);
+  g_assert_cmpint (easel_account_get_key_source (easel_application_get_account (j->app)), ==, EASEL_KEY_SOURCE_NONE);
   g_assert_false (studio_shown (j));
   g_assert_cmpstr (gtk_stack_get_visible_child_name (j->window->studio_stack), ==, "welcome");
 
@@ -572,7 +572,7 @@ step_set_key (Journey *j)
    * gone, and the row no longer holds the key's text. */
   g_assert_true (wait_for (key_in_keyring, j, TIMEOUT_MS));
   g_assert_true (wait_for (studio_shown, j, TIMEOUT_MS));
-  g_assert_cmpint (easel_application_get_key_source (j->app), ==, EASEL_KEY_SOURCE_KEYRING);
+  g_assert_cmpint (easel_account_get_key_source (easel_application_get_account (j->app)), ==, EASEL_KEY_SOURCE_KEYRING);
   g_assert_true (easel_client_has_api_key (easel_application_get_client (j->app)));
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (row)), ==, "");
 
@@ -831,7 +831,7 @@ second_run (Journey *j)
 
   /* The key is still there: no welcome page this time. */
   g_assert_true (wait_for (key_checked, j, TIMEOUT_MS));
-  g_assert_cmpint (easel_application_get_key_source (j->app), ==, EASEL_KEY_SOURCE_KEYRING);
+  g_assert_cmpint (easel_account_get_key_source (easel_application_get_account (j->app)), ==, EASEL_KEY_SOURCE_KEYRING);
   g_assert_true (studio_shown (j));
 
   /* The window reopens on the conversation we left, by itself. */

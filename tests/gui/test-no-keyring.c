@@ -32,7 +32,7 @@ typedef struct
 static gboolean
 key_checked (Run *run)
 {
-  return easel_application_get_key_checked (run->app);
+  return easel_account_get_checked (easel_application_get_account (run->app));
 }
 
 static const char *
@@ -51,7 +51,7 @@ steps_cb (gpointer user_data)
   if (run->with_env_key)
     {
       /* The environment is the way out: the studio opens on it. */
-      g_assert_cmpint (easel_application_get_key_source (run->app), ==, EASEL_KEY_SOURCE_ENVIRONMENT);
+      g_assert_cmpint (easel_account_get_key_source (easel_application_get_account (run->app)), ==, EASEL_KEY_SOURCE_ENVIRONMENT);
       g_assert_cmpstr (visible_page (run), ==, "studio");
     }
   else
@@ -59,7 +59,7 @@ steps_cb (gpointer user_data)
       const char *detail = gtk_label_get_label (run->window->welcome_detail);
 
       /* No key anywhere: the welcome page, saying why and what to do. */
-      g_assert_cmpint (easel_application_get_key_source (run->app), ==, EASEL_KEY_SOURCE_NONE);
+      g_assert_cmpint (easel_account_get_key_source (easel_application_get_account (run->app)), ==, EASEL_KEY_SOURCE_NONE);
       g_assert_cmpstr (visible_page (run), ==, "welcome");
       g_assert_true (gtk_widget_get_visible (GTK_WIDGET (run->window->welcome_detail)));
       g_assert_nonnull (strstr (detail, "keyring is not available"));

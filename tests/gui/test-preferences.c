@@ -350,7 +350,7 @@ test_server_in_use (Fixture       *f,
 static gboolean
 key_in_keyring (Fixture *f)
 {
-  return easel_application_get_key_source (f->app) == EASEL_KEY_SOURCE_KEYRING;
+  return easel_account_get_key_source (easel_application_get_account (f->app)) == EASEL_KEY_SOURCE_KEYRING;
 }
 
 /* Enter stores the key and empties the row; its apply button goes with it. */
@@ -430,13 +430,13 @@ test_remove_key_undo (Fixture       *f,
       g_test_skip ("OPENAI_API_KEY wins over the keyring");
       return;
     }
-  base_url = easel_application_dup_base_url (f->app);
+  base_url = g_strdup (easel_account_get_base_url (easel_application_get_account (f->app)));
   if (!easel_secret_store_sync (base_url, "sk-test-remove-and-undo", NULL, &error))
     {
       g_test_skip ("no usable keyring here");
       return;
     }
-  easel_application_reload_key (f->app);
+  easel_account_reload (easel_application_get_account (f->app));
   wait_for (key_in_keyring, f, 10000);
   g_assert_true (key_in_keyring (f));
 
@@ -483,7 +483,7 @@ test_test_key (Fixture       *f,
   g_assert_no_error (error);
   g_setenv ("OPENAI_BASE_URL", easel_fake_server_get_base_url (models_server), TRUE);
   g_setenv ("OPENAI_API_KEY", "sk-test-models", TRUE);
-  easel_application_reload_key (f->app);
+  easel_account_reload (easel_application_get_account (f->app));
 
   test = find_where (GTK_WIDGET (f->prefs), is_button_with_label, "_Test Key");
   g_assert_nonnull (test);
