@@ -47,6 +47,8 @@ struct _EaselSessionTurn
   GBytes *partial_bytes;        /* the last partial image received */
   guint picked;                 /* the candidate on show, in the server's order */
   EaselLibraryLink *library_link;  /* its rows in the library, once handed over */
+  char *server;                 /* the base URL the request went to */
+  double estimated_usd;         /* the estimate shown before it was sent, -1 = none */
   guint is_partial : 1;
 };
 
@@ -127,6 +129,7 @@ easel_session_turn_finalize (GObject *object)
   g_clear_pointer (&self->result, easel_result_free);
   g_clear_pointer (&self->partial_bytes, g_bytes_unref);
   g_clear_pointer (&self->library_link, easel_library_link_unref);
+  g_clear_pointer (&self->server, g_free);
   g_clear_pointer (&self->request, easel_request_free);
 
   G_OBJECT_CLASS (easel_session_turn_parent_class)->finalize (object);
@@ -229,6 +232,7 @@ easel_session_turn_init (EaselSessionTurn *self)
   self->n_siblings = 1;
   self->inputs = g_list_store_new (GDK_TYPE_TEXTURE);
   self->input_images = g_ptr_array_new_with_free_func ((GDestroyNotify)easel_input_image_free);
+  self->estimated_usd = -1;
   self->candidates = g_list_store_new (GDK_TYPE_TEXTURE);
   self->candidate_bytes = g_ptr_array_new_with_free_func ((GDestroyNotify)g_bytes_unref);
   self->candidate_index = g_array_new (FALSE, FALSE, sizeof (guint));
@@ -962,4 +966,29 @@ easel_session_turn_set_library_link (EaselSessionTurn *self,
     easel_library_link_ref (link);
   g_clear_pointer (&self->library_link, easel_library_link_unref);
   self->library_link = link;
+}
+
+const char *
+easel_session_turn_get_server (EaselSessionTurn *self)
+{
+  g_return_val_if_fail (EASEL_IS_SESSION_TURN (self), NULL);
+  return self->server;
+}
+
+double
+easel_session_turn_get_estimated_usd (EaselSessionTurn *self)
+{
+  g_return_val_if_fail (EASEL_IS_SESSION_TURN (self), -1);
+  return self->estimated_usd;
+}
+
+void
+easel_session_turn_set_sent (EaselSessionTurn *self,
+                             const char       *server,
+                             double            estimated_usd)
+{
+  g_return_if_fail (EASEL_IS_SESSION_TURN (self));
+  g_free (self->server);
+  self->server = g_strdup (server);
+  self->estimated_usd = estimated_usd;
 }

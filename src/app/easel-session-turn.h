@@ -113,4 +113,13 @@ guint              easel_session_turn_get_picked       (EaselSessionTurn *self);
 EaselLibraryLink  *easel_session_turn_get_library_link (EaselSessionTurn *self);
 void               easel_session_turn_set_library_link (EaselSessionTurn *self, EaselLibraryLink *link);
 
+/* Where the request went and what it was estimated to cost before it was
+ * sent (-1 = unknown): the library keys its cache on the one and records
+ * the other. */
+const char        *easel_session_turn_get_server        (EaselSessionTurn *self);
+double             easel_session_turn_get_estimated_usd (EaselSessionTurn *self);
+void               easel_session_turn_set_sent          (EaselSessionTurn *self,
+                                                         const char       *server,
+                                                         double            estimated_usd);
+
 G_END_DECLS

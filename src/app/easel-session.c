@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "easel-session.h"
+#include "easel-session-private.h"
 #include "easel-image-decoder.h"
 
 typedef struct _SendOp SendOp;
@@ -27,6 +28,7 @@ struct _EaselSession
   char *status;
   guint status_timeout;
   EaselLibraryLink *library_link;  /* the conversation's row in the library */
+  EaselLibrary *library;           /* where finished turns go (easel-session-library.c) */
 };
 
 /* One request in flight. Reference counted because decodes and the send
@@ -72,6 +74,8 @@ enum {
 
 enum {
   TURN_FINISHED,
+  TURN_STORED,
+  LIBRARY_ERROR,
   TURN_PARTIAL,
   N_SIGNALS
 };
@@ -302,6 +306,9 @@ finish_op (EaselSession *self,
       send_op_unref (op);
     }
 
+  /* The library first: what was paid for is recorded before anything
+   * else reacts to the turn. */
+  _easel_session_library_turn_finished (self, turn);
   g_signal_emit (self, signals[TURN_FINISHED], 0, turn);
 }
 
@@ -608,6 +615,7 @@ easel_session_finalize (GObject *object)
   g_clear_pointer (&self->stage, g_free);
   g_clear_pointer (&self->status, g_free);
   g_clear_pointer (&self->library_link, easel_library_link_unref);
+  g_clear_object (&self->library);
 
   G_OBJECT_CLASS (easel_session_parent_class)->finalize (object);
 }
@@ -653,6 +661,12 @@ easel_session_class_init (EaselSessionClass *klass)
   signals[TURN_FINISHED] =
     g_signal_new ("turn-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, EASEL_TYPE_SESSION_TURN);
+  signals[TURN_STORED] =
+    g_signal_new ("turn-stored", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, EASEL_TYPE_SESSION_TURN);
+  signals[LIBRARY_ERROR] =
+    g_signal_new ("library-error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
   signals[TURN_PARTIAL] =
     g_signal_new ("turn-partial", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 2, EASEL_TYPE_SESSION_TURN, G_TYPE_UINT);
@@ -665,6 +679,7 @@ easel_session_init (EaselSession *self)
   self->branch = g_list_store_new (EASEL_TYPE_SESSION_TURN);
   self->status = g_strdup ("");
   self->library_link = easel_library_link_new (0);
+  g_signal_connect (self->all_turns, "items-changed", G_CALLBACK (_easel_session_library_turns_added), self);
   g_signal_connect_object (self->branch, "items-changed",
                            G_CALLBACK (branch_items_changed_cb), self, G_CONNECT_SWAPPED);
 }
@@ -821,6 +836,8 @@ easel_session_send (EaselSession *self,
   op->model = g_strdup (request->model);
   op->quality = g_strdup (request->quality);
   easel_cost_estimate (request, &op->estimate);
+  easel_session_turn_set_sent (turn, easel_client_get_base_url (client),
+                               op->estimate.known ? op->estimate.usd : -1);
   op->retrying_id = g_signal_connect (client, "retrying", G_CALLBACK (retrying_cb), op);
   self->op = op;
 
@@ -949,4 +966,29 @@ easel_session_get_library_link (EaselSession *self)
 {
   g_return_val_if_fail (EASEL_IS_SESSION (self), NULL);
   return self->library_link;
+}
+
+EaselLibrary *
+_easel_session_peek_library (EaselSession *self)
+{
+  return self->library;
+}
+
+void
+_easel_session_take_library (EaselSession *self,
+                             EaselLibrary *library)
+{
+  g_set_object (&self->library, library);
+}
+
+void
+_easel_session_emit_library_signal (EaselSession     *self,
+                                    guint             which,
+                                    EaselSessionTurn *turn,
+                                    const char       *message)
+{
+  if (which == 0)
+    g_signal_emit (self, signals[TURN_STORED], 0, turn);
+  else
+    g_signal_emit (self, signals[LIBRARY_ERROR], 0, message);
 }

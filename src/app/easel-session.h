@@ -66,4 +66,16 @@ guint        easel_session_trim_images        (EaselSession *self,
  * written (a restored conversation has it from the start). */
 EaselLibraryLink *easel_session_get_library_link (EaselSession *self);
 
+/* easel-session-library.c: where finished turns go. With a library, the
+ * session hands it a row for each turn as it is sent, and the client's own
+ * answer once it finished (see EaselLibrary); turns made while the library
+ * opens are handed over once it is ready. Signals: "turn-stored"
+ * (EaselSessionTurn *turn or NULL): the library has it; "library-error"
+ * (const char *message): a write failed, the turn itself is kept. */
+void          easel_session_set_library      (EaselSession *self, EaselLibrary *library);
+EaselLibrary *easel_session_get_library      (EaselSession *self);
+/* A session rebuilt from a stored conversation: its turns, their rows,
+ * images (thumbnails load in the background), failures and Retry. */
+EaselSession *easel_session_new_for_stored   (EaselStoredConversation *stored);
+
 G_END_DECLS

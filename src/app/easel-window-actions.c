@@ -233,7 +233,7 @@ _easel_window_update_actions (EaselWindow *self)
 
 /* Finished turns: library, notification, errors */
 
-/* Recording into the library lives in easel-window-library.c. */
+/* The session hands the turn to the library itself (easel-session-library.c). */
 
 void
 _easel_window_turn_finished (EaselWindow      *self,
@@ -243,7 +243,6 @@ _easel_window_turn_finished (EaselWindow      *self,
   const GError *error = easel_session_turn_get_error (turn);
   GApplication *app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
 
-  _easel_window_library_turn_finished (self, turn);
   easel_canvas_studio_turn_finished (self, turn);
 
   /* A 404 for the previous response: resent at once with the image. */

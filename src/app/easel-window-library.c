@@ -29,220 +29,33 @@
 
 #define FORGOTTEN_KEY "easel-library-forgotten"
 
-/* Writes: the window hands turns to the library, which records them */
+/* The session hands its turns to the library; the window shows what
+ * happened. */
 
 static void
-library_write_failed (EaselWindow  *self,
-                      const GError *error)
+turn_stored_cb (EaselWindow      *self,
+                EaselSessionTurn *turn)
 {
-  g_autofree char *message = g_strdup_printf (_("Could not save to the library: %s"), error->message);
-
-  g_warning ("%s", message);
-  easel_window_toast (self, message);
-}
-
-static void
-turn_added_cb (GObject      *object,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  g_autoptr(EaselWindow) self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (easel_library_add_turn_finish (EASEL_LIBRARY (object), result, &error) == 0)
-    library_write_failed (self, error);
-}
-
-static void
-picked_cb (GObject      *object,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  g_autoptr(EaselWindow) self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (easel_library_pick_finish (EASEL_LIBRARY (object), result, &error) == 0)
-    library_write_failed (self, error);
-  else if (self->gallery && EASEL_IS_GALLERY (self->gallery))
+  /* A stored image may leave memory once it is off the canvas. */
+  _easel_window_trim_images (self);
+  if (self->gallery && EASEL_IS_GALLERY (self->gallery))
     easel_gallery_reload (EASEL_GALLERY (self->gallery));
 }
 
-/* Another image of an n>1 answer picked after it was recorded: the
- * library marks it, and the turn's row shows it from now on. */
 static void
-turn_picked_cb (EaselWindow      *self,
-                GParamSpec       *pspec,
-                EaselSessionTurn *turn)
+library_error_cb (EaselWindow *self,
+                  const char  *message)
 {
-  EaselLibraryLink *link = easel_session_turn_get_library_link (turn);
-
-  if (!_easel_window_library_ready (self) || link == NULL || self->conversation == NULL ||
-      !easel_session_turn_is_finished (turn))
-    return;
-  easel_library_pick_async (self->library, easel_session_get_library_link (self->conversation), link,
-                            easel_session_turn_get_picked (turn), picked_cb, g_object_ref (self));
-}
-
-/* New turns: a row as soon as the turn is sent */
-static void
-persist_new_turn (EaselWindow      *self,
-                  EaselSessionTurn *turn)
-{
-  const EaselRequest *request = easel_session_turn_get_request (turn);
-  EaselSessionTurn *parent = easel_session_turn_get_parent (turn);
-  g_autoptr(EaselLibraryLink) link = easel_library_link_new (0);
-
-  easel_session_turn_set_library_link (turn, link);
-  g_signal_connect_object (turn, "notify::picked", G_CALLBACK (turn_picked_cb), self, G_CONNECT_SWAPPED);
-  easel_library_add_turn_async (self->library,
-                                easel_session_get_library_link (self->conversation),
-                                link,
-                                parent ? easel_session_turn_get_library_link (parent) : NULL,
-                                easel_session_turn_get_prompt (turn),
-                                request ? request->previous_response_id : NULL,
-                                turn_added_cb, g_object_ref (self));
-}
-
-static void
-all_turns_changed_cb (EaselWindow *self,
-                      guint        position,
-                      guint        removed,
-                      guint        added,
-                      GListModel  *all_turns)
-{
-  if (!_easel_window_library_ready (self) || self->conversation == NULL ||
-      easel_session_get_all_turns (self->conversation) != all_turns)
-    return;
-
-  for (guint i = position; i < position + added; i++)
-    {
-      g_autoptr(EaselSessionTurn) turn = g_list_model_get_item (all_turns, i);
-
-      /* Turns restored from the library already have their row. */
-      if (easel_session_turn_get_library_link (turn) == NULL)
-        persist_new_turn (self, turn);
-    }
+  easel_window_toast (self, message);
 }
 
 void
 _easel_window_library_attach (EaselWindow  *self,
                               EaselSession *conversation)
 {
-  g_signal_connect_object (easel_session_get_all_turns (conversation), "items-changed",
-                           G_CALLBACK (all_turns_changed_cb), self, G_CONNECT_SWAPPED);
-}
-
-typedef struct
-{
-  EaselWindow *window;
-  GWeakRef turn;
-} FinishData;
-
-static void
-turn_recorded_cb (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  FinishData *data = user_data;
-  g_autoptr(EaselWindow) self = data->window;
-  g_autoptr(EaselSessionTurn) turn = g_weak_ref_get (&data->turn);
-  g_autoptr(GPtrArray) rows = NULL;
-  g_autoptr(GError) error = NULL;
-  EaselLibraryLink *link;
-  gint64 shown;
-
-  g_weak_ref_clear (&data->turn);
-  g_free (data);
-
-  rows = easel_library_finish_turn_finish (EASEL_LIBRARY (object), result, &error);
-  if (rows == NULL)
-    {
-      library_write_failed (self, error);
-      return;
-    }
-
-  link = turn ? easel_session_turn_get_library_link (turn) : NULL;
-  shown = link ? easel_library_link_get_generation_id (link) : 0;
-  for (guint i = 0; turn != NULL && shown != 0 && i < rows->len; i++)
-    {
-      EaselGeneration *row = g_ptr_array_index (rows, i);
-
-      /* The library has the image now: the turn may let go of its bytes
-       * and full texture once it is off the canvas. An incomplete turn
-       * keeps showing the partial it has. */
-      if (row->id == shown && row->path != NULL && row->status == EASEL_GENERATION_OK)
-        {
-          g_autoptr(GFile) file = g_file_new_for_path (row->path);
-
-          easel_session_turn_set_image_file (turn, file, NULL);
-          _easel_window_trim_images (self);
-        }
-    }
-
-  if (self->gallery && EASEL_IS_GALLERY (self->gallery))
-    easel_gallery_reload (EASEL_GALLERY (self->gallery));
-}
-
-/* Finished turns: the client's answer goes to the library as it came */
-void
-_easel_window_library_turn_finished (EaselWindow      *self,
-                                     EaselSessionTurn *turn)
-{
-  EaselSessionTurn *parent = easel_session_turn_get_parent (turn);
-  EaselTurnState state = easel_session_turn_get_state (turn);
-  g_autoptr(GError) cancelled = NULL;
-  EaselTurnOutcome outcome = { 0, };
-  FinishData *data;
-
-  if (!_easel_window_library_ready (self) || easel_session_turn_get_request (turn) == NULL)
-    return;
-
-  outcome.request = easel_session_turn_get_request (turn);
-  outcome.estimated_usd = -1;
-  outcome.base_url = self->client ? easel_client_get_base_url (self->client) : NULL;
-  outcome.assistant_text = easel_session_turn_get_assistant_text (turn);
-  outcome.response_id = easel_session_turn_get_response_id (turn);
-  outcome.image_call_id = easel_session_turn_get_image_call_id (turn);
-  outcome.picked = easel_session_turn_get_picked (turn);
-
-  switch (state)
-    {
-    case EASEL_TURN_DONE:
-      outcome.result = easel_session_turn_get_result (turn);
-      if (outcome.result == NULL)
-        return;
-      break;
-    case EASEL_TURN_CANCELLED:
-      cancelled = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled");
-      outcome.error = cancelled;
-      break;
-    case EASEL_TURN_INCOMPLETE:
-    case EASEL_TURN_FAILED:
-      outcome.error = easel_session_turn_get_error (turn);
-      if (outcome.error == NULL)
-        return;
-      /* The stream broke after a partial: the library keeps what the
-       * user saw, as an incomplete image. */
-      if (state == EASEL_TURN_INCOMPLETE)
-        {
-          outcome.partial = easel_session_turn_get_partial_bytes (turn);
-          outcome.partial_format = outcome.request->output_format;
-        }
-      break;
-    case EASEL_TURN_PENDING:
-    case EASEL_TURN_RUNNING:
-    default:
-      return;
-    }
-
-  data = g_new0 (FinishData, 1);
-  data->window = g_object_ref (self);
-  g_weak_ref_init (&data->turn, turn);
-  easel_library_finish_turn_async (self->library,
-                                   self->conversation ? easel_session_get_library_link (self->conversation) : NULL,
-                                   easel_session_turn_get_library_link (turn),
-                                   parent ? easel_session_turn_get_library_link (parent) : NULL,
-                                   &outcome, turn_recorded_cb, data);
+  easel_session_set_library (conversation, self->library);
+  g_signal_connect_object (conversation, "turn-stored", G_CALLBACK (turn_stored_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (conversation, "library-error", G_CALLBACK (library_error_cb), self, G_CONNECT_SWAPPED);
 }
 
 /* The server forgot the response a turn continued from */
@@ -380,44 +193,6 @@ _easel_window_library_handle_forgotten (EaselWindow      *self,
 
 /* Continuing a stored conversation */
 
-static void
-thumbnail_loaded_cb (GObject      *object,
-                     GAsyncResult *result,
-                     gpointer      user_data)
-{
-  g_autoptr(EaselSessionTurn) turn = user_data;
-  g_autoptr(GdkTexture) thumbnail = NULL;
-  g_autoptr(GError) error = NULL;
-
-  thumbnail = easel_thumbnailer_load_finish (EASEL_THUMBNAILER (object), result, &error);
-  if (thumbnail == NULL)
-    {
-      /* The turn's text still restores; say that its image is gone. */
-      g_autofree char *message = g_strdup_printf (_("The image of this turn could not be read: %s"),
-                                                  error->message);
-
-      g_message ("%s", message);
-      easel_session_turn_set_status (turn, message);
-      return;
-    }
-  if (easel_session_turn_get_thumbnail (turn) == NULL)
-    easel_session_turn_set_thumbnail (turn, thumbnail);
-}
-
-static void
-load_thumbnail (EaselSessionTurn *turn,
-                GFile            *file,
-                const char       *sha256)
-{
-  EaselThumbnailer *thumbnailer = easel_thumbnailer_get_default ();
-  GdkTexture *cached = sha256 ? easel_thumbnailer_lookup (thumbnailer, sha256) : NULL;
-
-  if (cached != NULL)
-    easel_session_turn_set_thumbnail (turn, cached);
-  else
-    easel_thumbnailer_load_async (thumbnailer, file, sha256, NULL, thumbnail_loaded_cb, g_object_ref (turn));
-}
-
 /* The window's conversation has at least one turn: a restore at start-up
  * must not replace it. */
 static gboolean
@@ -425,115 +200,6 @@ conversation_started (EaselWindow *self)
 {
   return self->conversation != NULL &&
          g_list_model_get_n_items (easel_session_get_all_turns (self->conversation)) > 0;
-}
-
-static void
-input_thumbnail_cb (GObject      *object,
-                    GAsyncResult *result,
-                    gpointer      user_data)
-{
-  g_autoptr(EaselSessionTurn) turn = user_data;
-  g_autoptr(GdkTexture) thumbnail = NULL;
-  g_autoptr(GError) error = NULL;
-
-  thumbnail = easel_image_decode_finish (result, &error);
-  if (thumbnail != NULL)
-    easel_session_turn_add_input (turn, thumbnail, NULL);
-  else
-    g_debug ("Could not show an input image of a restored turn: %s", error->message);
-}
-
-/* On the main thread: how the turn ended, and what Retry would send. */
-static void
-restore_turn_info (EaselSessionTurn    *turn,
-                   EaselStoredTurnInfo *info)
-{
-  EaselGeneration *generation = info->generation;
-
-  if (generation != NULL)
-    {
-      easel_session_turn_set_revised_prompt (turn, generation->revised_prompt);
-      easel_session_turn_set_action (turn, generation->action);
-      if (generation->input_tokens + generation->output_tokens > 0 || generation->actual_usd >= 0)
-        easel_session_turn_set_usage (turn, generation->input_tokens + generation->output_tokens,
-                                      easel_generation_get_cost (generation));
-      if (generation->path != NULL)
-        {
-          g_autoptr(GFile) file = g_file_new_for_path (generation->path);
-
-          easel_session_turn_set_image_file (turn, file, easel_image_mime_for_format (generation->format));
-          load_thumbnail (turn, file, generation->sha256);
-        }
-    }
-
-  for (guint j = 0; info->request != NULL && info->request->images != NULL && j < info->request->images->len; j++)
-    {
-      EaselInputImage *image = g_ptr_array_index (info->request->images, j);
-
-      if (image->bytes != NULL)
-        easel_image_decode_async (image->bytes, 96, NULL, input_thumbnail_cb, g_object_ref (turn));
-    }
-  if (info->request != NULL)
-    easel_session_turn_set_request (turn, info->request);
-  if (info->error != NULL)
-    easel_session_turn_set_error (turn, info->error);
-
-  switch (info->status)
-    {
-    case EASEL_GENERATION_CANCELLED:
-      easel_session_turn_set_state (turn, EASEL_TURN_CANCELLED);
-      break;
-    case EASEL_GENERATION_FAILED:
-    case EASEL_GENERATION_MODERATED:
-      easel_session_turn_set_state (turn, EASEL_TURN_FAILED);
-      break;
-    case EASEL_GENERATION_INCOMPLETE:
-      easel_session_turn_set_state (turn, EASEL_TURN_INCOMPLETE);
-      easel_session_turn_set_status (turn, _("Incomplete: the connection was lost"));
-      break;
-    case EASEL_GENERATION_OK:
-    default:
-      break;
-    }
-  if (info->interrupted)
-    easel_session_turn_set_status (turn, _("Interrupted: Easel was closed before this finished"));
-}
-
-static EaselSession *
-session_from_stored (EaselStoredConversation *loaded)
-{
-  g_autoptr(GHashTable) by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
-  EaselSession *session = easel_session_new ();
-  EaselSessionTurn *target = NULL;
-
-  easel_library_link_set_id (easel_session_get_library_link (session), loaded->conversation->id);
-
-  for (guint i = 0; i < loaded->turns->len; i++)
-    {
-      EaselTurn *stored = g_ptr_array_index (loaded->turns, i);
-      EaselStoredTurnInfo *info = g_ptr_array_index (loaded->infos, i);
-      EaselSessionTurn *parent = g_hash_table_lookup (by_id, &stored->parent_turn_id);
-      g_autoptr(EaselSessionTurn) turn = easel_session_turn_new (stored->user_text ? stored->user_text : "");
-      g_autoptr(EaselLibraryLink) link = easel_library_link_new (stored->id);
-
-      easel_library_link_set_generation_id (link, stored->generation_id);
-      easel_session_turn_set_library_link (turn, link);
-      if (stored->assistant_text)
-        easel_session_turn_set_assistant_text (turn, stored->assistant_text);
-      easel_session_turn_set_response_id (turn, stored->response_id);
-      easel_session_turn_set_image_call_id (turn, stored->image_call_id);
-      easel_session_turn_set_state (turn, EASEL_TURN_DONE);
-      restore_turn_info (turn, info);
-      easel_session_add_turn (session, parent, turn);
-      /* The session holds the turn; the table borrows it. */
-      g_hash_table_insert (by_id, &stored->id, turn);
-      if (stored->id == loaded->target_turn_id)
-        target = turn;
-    }
-
-  if (target != NULL)
-    easel_session_set_head (session, target);
-  return session;
 }
 
 typedef struct
@@ -573,7 +239,7 @@ loaded_cb (GObject      *object,
   if (gtk_widget_in_destruction (GTK_WIDGET (self)) || (restoring && conversation_started (self)))
     return;
 
-  session = session_from_stored (loaded);
+  session = easel_session_new_for_stored (loaded);
   _easel_window_set_conversation (self, session);
   adw_view_stack_set_visible_child_name (self->view_stack, "studio");
   easel_composer_focus (self->composer);
@@ -687,28 +353,6 @@ show_library_loading (EaselWindow *self)
   adw_bin_set_child (self->gallery_bin, page);
 }
 
-/* Turns sent before the library was open (or while it was broken) have no
- * rows yet: hand them over now, in order, so the conversation is not lost. */
-static void
-persist_pending_turns (EaselWindow *self)
-{
-  GListModel *all_turns;
-
-  if (self->conversation == NULL)
-    return;
-  all_turns = easel_session_get_all_turns (self->conversation);
-  for (guint i = 0; i < g_list_model_get_n_items (all_turns); i++)
-    {
-      g_autoptr(EaselSessionTurn) turn = g_list_model_get_item (all_turns, i);
-
-      if (easel_session_turn_get_library_link (turn) != NULL)
-        continue;
-      persist_new_turn (self, turn);
-      if (easel_session_turn_is_finished (turn))
-        _easel_window_library_turn_finished (self, turn);
-    }
-}
-
 static void
 ensure_gallery (EaselWindow *self)
 {
@@ -734,7 +378,6 @@ library_state_cb (EaselWindow  *self,
 
     case EASEL_LIBRARY_STATE_READY:
       ensure_gallery (self);
-      persist_pending_turns (self);
       if (self->restore_last)
         {
           self->restore_last = FALSE;

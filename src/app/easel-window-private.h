@@ -58,7 +58,6 @@ void _easel_window_trim_images        (EaselWindow *self);
 /* easel-window-library.c */
 void     _easel_window_library_init             (EaselWindow *self);
 void     _easel_window_library_attach           (EaselWindow *self, EaselSession *conversation);
-void     _easel_window_library_turn_finished    (EaselWindow *self, EaselSessionTurn *turn);
 gboolean _easel_window_library_handle_forgotten (EaselWindow *self, EaselSessionTurn *turn);
 /* Follows the library's state: loading page, gallery, pending turns, and
  * (when @restore_last) the conversation the user left. */
