@@ -257,6 +257,14 @@ easel_gallery_details_sync (EaselGalleryDetails *self)
       /* Translators: the cost was estimated, not reported by the API. */
       cost = g_strdup_printf (_("%s (estimated)"), formatted);
     }
+  if (gen->status == EASEL_GENERATION_INCOMPLETE)
+    {
+      g_autofree char *plain = g_steal_pointer (&cost);
+
+      /* Translators: %s is a cost ("Unknown" or "$0.04 (estimated)") of an
+       * image whose stream broke: what is kept is its last partial. */
+      cost = g_strdup_printf (_("%s · incomplete: the last partial image, the server may have billed it"), plain);
+    }
   adw_action_row_set_subtitle (self->cost_row, cost);
 
   if (gen->conversation_id != 0)

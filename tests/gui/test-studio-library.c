@@ -658,6 +658,83 @@ test_reuse_parameters (Fixture       *f,
   g_assert_cmpstr (text, ==, "a kite over the sea");
 }
 
+/* ---- 8. Restore acts on the guarded image; the turn follows it ---- */
+
+static void
+restored_flag_cb (EaselCanvas *canvas,
+                  GdkTexture  *texture,
+                  GBytes      *png,
+                  gboolean    *flag)
+{
+  *flag = TRUE;
+}
+
+static gboolean
+restored_row_exists (Fixture *f)
+{
+  g_autoptr(GPtrArray) rows = all_rows (f);
+
+  for (guint i = 0; i < rows->len; i++)
+    if (g_strcmp0 (((EaselGeneration *) g_ptr_array_index (rows, i))->action, "restore-protected") == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+flag_set (gboolean *flag)
+{
+  return *flag;
+}
+
+static void
+test_restore_follows_turn (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GBytes) before = NULL;
+  EaselSessionTurn *edit;
+  EaselGeneration *restored = NULL;
+  gint64 edited_generation;
+  gboolean done = FALSE;
+  gulong id;
+
+  send_and_settle (f, "a green field");
+  paint_mask (f);
+  send_prompt (f, "add a red barn");
+  g_assert_true (wait_for (two_turns_settled, f, 20000));
+  g_assert_true (wait_for (drift_reported, f, 20000));
+  edit = head (f);
+  wait_rows (f, 2);
+  edited_generation = easel_library_link_get_generation_id (easel_session_turn_get_library_link (edit));
+  g_assert_cmpint (edited_generation, >, 0);
+  before = g_bytes_ref (easel_session_turn_get_image_bytes (edit) ? easel_session_turn_get_image_bytes (edit)
+                                                                   : g_bytes_new (NULL, 0));
+
+  id = g_signal_connect (f->canvas, "restored", G_CALLBACK (restored_flag_cb), &done);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->canvas), "canvas.restore-protected", NULL));
+  g_assert_true (wait_for (flag_set, &done, 20000));
+  g_signal_handler_disconnect (f->canvas, id);
+
+  /* The library keeps the restored image as a new version of the edit. */
+  g_assert_true (wait_for (restored_row_exists, f, 20000));
+  easel_library_flush (f->library);
+  rows = all_rows (f);
+  for (guint i = 0; i < rows->len; i++)
+    if (g_strcmp0 (((EaselGeneration *) g_ptr_array_index (rows, i))->action, "restore-protected") == 0)
+      restored = g_ptr_array_index (rows, i);
+  g_assert_nonnull (restored);
+  g_assert_cmpint (restored->parent_generation_id, ==, edited_generation);
+  g_assert_null (restored->request_hash);
+
+  /* The turn shows the restored pixels: its bytes, and what a later edit
+   * of it builds on. */
+  easel_test_spin_ms (100);
+  g_assert_nonnull (easel_session_turn_get_image_bytes (edit));
+  g_assert_false (g_bytes_equal (easel_session_turn_get_image_bytes (edit), before));
+  g_assert_cmpint (easel_library_link_get_generation_id (easel_session_turn_get_library_link (edit)), ==,
+                   restored->id);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -678,6 +755,7 @@ main (int argc, char *argv[])
   ADD ("/studio-library/new-conversation-clears-mask", test_new_conversation_clears_mask);
   ADD ("/studio-library/continue-from-shows-turn", test_continue_from_shows_turn);
   ADD ("/studio-library/reuse-parameters", test_reuse_parameters);
+  ADD ("/studio-library/restore-follows-turn", test_restore_follows_turn);
 #undef ADD
 
   return g_test_run ();
