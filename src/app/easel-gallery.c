@@ -291,19 +291,12 @@ on_stop_search (EaselGallery *self)
   gtk_widget_grab_focus (GTK_WIDGET (self->grid_view));
 }
 
-static void
-list_conversations_thread (GTask        *task,
-                           gpointer      source_object,
-                           gpointer      task_data,
-                           GCancellable *cancellable)
+static gpointer
+list_conversations (EaselStore  *store,
+                    gpointer     data,
+                    GError     **error)
 {
-  GError *error = NULL;
-  GPtrArray *list = easel_store_list_conversations (EASEL_STORE (task_data), &error);
-
-  if (list == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, list, (GDestroyNotify) g_ptr_array_unref);
+  return easel_store_list_conversations (store, error);
 }
 
 static void
@@ -311,14 +304,14 @@ on_conversations_listed (GObject      *object,
                          GAsyncResult *result,
                          gpointer      user_data)
 {
-  EaselGallery *self = EASEL_GALLERY (object);
+  g_autoptr(EaselGallery) self = user_data;
   g_autoptr(GPtrArray) list = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) titles = NULL;
   gint64 current = 0;
   guint selected = 0;
 
-  list = g_task_propagate_pointer (G_TASK (result), &error);
+  list = easel_library_run_finish (EASEL_LIBRARY (object), result, &error);
   if (list == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -362,15 +355,11 @@ on_conversations_listed (GObject      *object,
 static void
 reload_conversations (EaselGallery *self)
 {
-  g_autoptr(GTask) task = NULL;
-
-  if (self->store == NULL)
+  if (self->store == NULL || self->library == NULL)
     return;
-
-  task = g_task_new (self, self->cancellable, on_conversations_listed, NULL);
-  g_task_set_source_tag (task, reload_conversations);
-  g_task_set_task_data (task, g_object_ref (self->store), g_object_unref);
-  g_task_run_in_thread (task, list_conversations_thread);
+  easel_library_run_async (self->library, list_conversations, NULL, NULL,
+                           (GDestroyNotify) g_ptr_array_unref, self->cancellable,
+                           on_conversations_listed, g_object_ref (self));
 }
 
 /* Store operations in worker threads */
