@@ -46,19 +46,6 @@ send_action (GtkWidget  *widget,
   if (easel_session_get_busy (self->conversation))
     return;
 
-  /* A masked edit applies to the image on the canvas, whichever turn it
-   * came from: it continues from that turn (as Continue From Here does). */
-  if (easel_canvas_has_mask_selection (self->canvas))
-    {
-      EaselSessionTurn *shown = easel_session_turn_find_image_turn (gtk_single_selection_get_selected_item (self->selection));
-
-      if (shown != NULL && shown != head)
-        {
-          easel_session_set_head (self->conversation, shown);
-          head = shown;
-        }
-    }
-
   if (prompt == NULL || *prompt == 0)
     {
       easel_window_toast (self, _("Describe what you want first"));
@@ -72,10 +59,25 @@ send_action (GtkWidget  *widget,
       return;
     }
 
+  /* An edit applies to the image on the canvas, whichever turn it came
+   * from (a masked edit, or an Images API edit): it continues from that
+   * turn, as Continue From Here does. */
+  g_object_get (self->params, "action", &action, NULL);
+  if (easel_canvas_has_mask_selection (self->canvas) ||
+      (easel_params_is_images_api (self->params) && g_strcmp0 (action, "edit") == 0 && attachments->len == 0))
+    {
+      EaselSessionTurn *shown = easel_session_turn_find_image_turn (gtk_single_selection_get_selected_item (self->selection));
+
+      if (shown != NULL && shown != head)
+        {
+          easel_session_set_head (self->conversation, shown);
+          head = shown;
+        }
+    }
+
   /* Editing the image on the canvas: the Images API needs it sent again;
    * the Responses API already has it through previous_response_id, unless
    * the turn has no response id (restored from the library). */
-  g_object_get (self->params, "action", &action, NULL);
   if (head != NULL && attachments->len == 0 &&
       ((easel_params_is_images_api (self->params) && g_strcmp0 (action, "edit") == 0) ||
        (!easel_params_is_images_api (self->params) && easel_session_turn_get_response_id (head) == NULL)))

@@ -90,11 +90,10 @@ update_send_target (gpointer user_data)
   g_autofree char *target = NULL;
 
   self->target_idle = 0;
-  if (shown != NULL && mask != NULL && easel_canvas_has_mask_selection (self->canvas))
+  if (shown != NULL)
     {
       guint n = g_list_model_get_n_items (G_LIST_MODEL (self->conversation));
-      double area = (double) easel_mask_get_width (mask) * easel_mask_get_height (mask);
-      double percent = area > 0 ? 100.0 * (double) easel_mask_count_selected (mask) / area : 0;
+      g_autofree char *action = NULL;
       guint number = 0;
 
       for (guint i = 0; i < n && number == 0; i++)
@@ -104,9 +103,23 @@ update_send_target (gpointer user_data)
           if (turn == shown)
             number = i + 1;
         }
-      /* Translators: what Send will do; the first number is the turn, the
-       * second how much of its image the mask covers. */
-      target = g_strdup_printf (_("Edit turn %u · mask %.0f %%"), number, percent < 1 && percent > 0 ? 1 : percent);
+      if (self->params != NULL)
+        g_object_get (self->params, "action", &action, NULL);
+
+      if (mask != NULL && easel_canvas_has_mask_selection (self->canvas))
+        {
+          double area = (double) easel_mask_get_width (mask) * easel_mask_get_height (mask);
+          double percent = area > 0 ? 100.0 * (double) easel_mask_count_selected (mask) / area : 0;
+
+          /* Translators: what Send will do; the first number is the turn,
+           * the second how much of its image the mask covers. */
+          target = g_strdup_printf (_("Edit turn %u · mask %.0f %%"), number, percent < 1 && percent > 0 ? 1 : percent);
+        }
+      else if (self->params != NULL && easel_params_is_images_api (self->params) &&
+               g_strcmp0 (action, "edit") == 0 &&
+               easel_composer_get_attachments (self->composer)->len == 0)
+        /* Translators: what Send will do: an edit of turn %u's image. */
+        target = g_strdup_printf (_("Edit turn %u"), number);
     }
   g_object_set (self->composer, "target", target, NULL);
   return G_SOURCE_REMOVE;
@@ -301,6 +314,9 @@ easel_window_constructed (GObject *object)
 
   self->params = easel_params_new (self->settings);
   easel_composer_set_params (self->composer, self->params);
+  g_signal_connect_object (self->params, "changed", G_CALLBACK (queue_send_target), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (easel_composer_get_thumbnails (self->composer), "items-changed",
+                           G_CALLBACK (queue_send_target), self, G_CONNECT_SWAPPED);
 
   if (self->settings)
     {

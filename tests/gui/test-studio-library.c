@@ -735,6 +735,46 @@ test_restore_follows_turn (Fixture       *f,
                    restored->id);
 }
 
+/* ---- 9. An Images API edit applies to the image on the canvas ---- */
+
+static gboolean
+target_is_edit_turn_one (Fixture *f)
+{
+  g_autofree char *target = NULL;
+
+  g_object_get (f->composer, "target", &target, NULL);
+  return g_strcmp0 (target, "Edit turn 1") == 0;
+}
+
+static void
+test_images_edit_of_older_turn (Fixture       *f,
+                                gconstpointer  data)
+{
+  g_autoptr(EaselSessionTurn) first = NULL;
+  EaselParams *params = easel_composer_get_params (f->composer);
+
+  set_images_mode (f, TRUE);
+  send_and_settle (f, "a violet vase");
+  first = g_object_ref (head (f));
+  send_and_settle (f, "a teal vase");
+
+  g_object_set_data (G_OBJECT (f->window), "test-turn", first);
+  gtk_single_selection_set_selected (f->window->selection, 0);
+  g_assert_true (wait_for (canvas_shows_turn, f, 5000));
+  g_object_set_data (G_OBJECT (f->window), "test-turn", NULL);
+
+  g_object_set (params, "action", "edit", NULL);
+  g_assert_true (wait_for (target_is_edit_turn_one, f, 5000));
+  send_prompt (f, "with flowers");
+  g_assert_true (wait_for (three_turns_settled, f, 20000));
+
+  g_assert_cmpstr (easel_fake_server_get_last_request (f->server)->path, ==, "/v1/images/edits");
+  g_assert_true (easel_session_turn_get_parent (head (f)) == first);
+  g_assert_cmpuint (easel_session_turn_get_request (head (f))->images->len, ==, 1);
+  g_assert_true (g_bytes_equal (((EaselInputImage *) g_ptr_array_index (easel_session_turn_get_request (head (f))->images, 0))->bytes,
+                                easel_session_turn_get_image_bytes (first)));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -756,6 +796,7 @@ main (int argc, char *argv[])
   ADD ("/studio-library/continue-from-shows-turn", test_continue_from_shows_turn);
   ADD ("/studio-library/reuse-parameters", test_reuse_parameters);
   ADD ("/studio-library/restore-follows-turn", test_restore_follows_turn);
+  ADD ("/studio-library/images-edit-of-older-turn", test_images_edit_of_older_turn);
 #undef ADD
 
   return g_test_run ();
