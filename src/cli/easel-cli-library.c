@@ -123,6 +123,8 @@ generation_to_json (JsonBuilder *b, EaselGeneration *g, gboolean full)
   add_usd (b, "actual_usd", g->actual_usd);
   json_builder_set_member_name (b, "starred");
   json_builder_add_boolean_value (b, g->starred);
+  json_builder_set_member_name (b, "picked");
+  json_builder_add_boolean_value (b, g->picked);
   if (full)
     {
       add_str (b, "api", g->api);
@@ -312,7 +314,11 @@ cmd_show (int argc, char **argv)
 
       printf ("id:          %" G_GINT64_FORMAT "%s%s\n", g->id, g->starred ? " ★" : "",
               g->deleted_at ? " (deleted)" : "");
-      printf ("status:      %s\n", easel_generation_status_to_string (g->status));
+      printf ("status:      %s%s\n", easel_generation_status_to_string (g->status),
+              g->status == EASEL_GENERATION_INCOMPLETE
+                ? " (the stream broke: this is the last partial image; the server may have billed it)" : "");
+      if (!g->picked)
+        printf ("picked:      no (another image of the same answer was picked)\n");
       printf ("created:     %s\n", date);
       printf ("model:       %s (%s)\n", g->model ? g->model : "?", g->api ? g->api : "?");
       printf ("prompt:      %s\n", g->prompt ? g->prompt : "");
