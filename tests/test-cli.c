@@ -767,6 +767,61 @@ test_write_failure_keeps_image (Fixture       *f,
   }
 }
 
+/* A stream that breaks after a partial image: the partial is kept in the
+ * library as an incomplete image (the server may have billed it), and the
+ * command says where. */
+static void
+test_broken_stream_keeps_partial (Fixture       *f,
+                                  gconstpointer  data)
+{
+  const char *args[] = { "generate", "--partial-images", "1", "a bridge in fog", NULL };
+  const char *list_args[] = { "library", "list", "--json", NULL };
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 16, 16);
+  g_autofree char *png = NULL;
+  g_autofree char *b64 = NULL;
+  g_autofree char *sse = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(JsonParser) parser = NULL;
+  g_auto(CliRun) run = { 0 };
+  g_auto(CliRun) list = { 0 };
+  EaselFakeReply *reply;
+  JsonObject *out, *item;
+  JsonArray *items;
+  gsize len = 0;
+
+  gdk_pixbuf_fill (pixbuf, 0x2266aaff);
+  g_assert_true (gdk_pixbuf_save_to_buffer (pixbuf, &png, &len, "png", NULL, NULL));
+  b64 = g_base64_encode ((const guchar *) png, len);
+  sse = g_strdup_printf ("event: image_generation.partial_image\n"
+                         "data: {\"type\":\"image_generation.partial_image\",\"b64_json\":\"%s\","
+                         "\"partial_image_index\":0,\"output_format\":\"png\"}\n\n", b64);
+  body = g_bytes_new (sse, strlen (sse));
+  reply = easel_fake_reply_new_sse (body);
+  /* The event goes out, then the connection drops. */
+  easel_fake_reply_set_event_delay (reply, 20);
+  easel_fake_reply_set_abort (reply, g_bytes_get_size (body));
+  easel_fake_server_queue_reply (f->server, "/v1/images/generations", reply);
+
+  run_cli (f, args, &run);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_test_message ("status %d\nstdout: %s\nstderr: %s", run.status, run.out, run.err);
+  g_assert_cmpint (run.status, !=, 0);
+  /* A broken stream is never sent again: it may have been billed. */
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
+  g_assert_nonnull (strstr (run.err, "kept in the library as"));
+  g_assert_nonnull (strstr (run.err, "incomplete"));
+
+  run_cli (f, list_args, &list);
+  g_assert_cmpint (list.status, ==, 0);
+  out = parse_json_output (list.out, &parser);
+  items = json_object_get_array_member (out, "items");
+  g_assert_cmpuint (json_array_get_length (items), ==, 1);
+  item = json_array_get_object_element (items, 0);
+  g_assert_cmpstr (json_object_get_string_member (item, "status"), ==, "incomplete");
+  assert_png_file (json_object_get_string_member (item, "path"));
+}
+
 typedef struct
 {
   GSubprocess *process;
@@ -1040,6 +1095,7 @@ main (int    argc,
   ADD ("/integration/cli/key-status-env", test_key_status_env);
   ADD ("/integration/cli/usage", test_usage);
   ADD ("/integration/cli/sigint", test_sigint);
+  ADD ("/integration/cli/broken-stream-keeps-partial", test_broken_stream_keeps_partial);
   ADD ("/integration/cli/write-failure-keeps-image", test_write_failure_keeps_image);
   ADD ("/integration/cli/parallel-output-names", test_parallel_output_names);
   ADD ("/integration/cli/cache-per-server", test_cache_per_server);

@@ -636,12 +636,25 @@ easel_cli_library_record (const EaselRequest *request,
                           double              estimated_usd,
                           gboolean            enabled)
 {
+  return easel_cli_library_record_full (request, result, error, base_url, estimated_usd, FALSE, enabled);
+}
+
+GPtrArray *
+easel_cli_library_record_full (const EaselRequest *request,
+                               const EaselResult  *result,
+                               const GError       *error,
+                               const char         *base_url,
+                               double              estimated_usd,
+                               gboolean            incomplete,
+                               gboolean            enabled)
+{
   g_autoptr(GError) local_error = NULL;
   g_autoptr(EaselStore) store = NULL;
   g_autoptr(GPtrArray) gens = NULL;
   EaselRecordOptions options = {
     .estimated_usd = estimated_usd,
     .base_url = base_url,
+    .incomplete = incomplete,
   };
 
   g_return_val_if_fail (request != NULL, NULL);

@@ -23,6 +23,15 @@ GPtrArray   *easel_cli_library_record        (const EaselRequest *request,
                                               const char         *base_url,
                                               double              estimated_usd,
                                               gboolean            enabled);
+/* As above; @incomplete: @result holds the last partial of a stream that
+ * broke (with @error), recorded as an "incomplete" image. */
+GPtrArray   *easel_cli_library_record_full   (const EaselRequest *request,
+                                              const EaselResult  *result,
+                                              const GError       *error,
+                                              const char         *base_url,
+                                              double              estimated_usd,
+                                              gboolean            incomplete,
+                                              gboolean            enabled);
 
 /* The identical-request cache: a previous result for exactly this request
  * sent to @base_url, or NULL. @out_generations (nullable) receives the rows

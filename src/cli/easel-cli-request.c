@@ -162,6 +162,9 @@ typedef struct
   EaselRetryPolicy  policy;
 
   char             *base_url;       /* the server in use: part of the cache key */
+  GBytes           *last_partial;   /* kept: a stream that breaks leaves it in the library */
+  char             *last_partial_format;
+  char             *response_id;    /* from response.created */
 
   EaselResult      *result;
   gboolean          cached;
@@ -196,6 +199,9 @@ run_free (Run *run)
   g_clear_pointer (&run->output, easel_cli_output_free);
   g_clear_pointer (&run->progress, easel_cli_progress_free);
   g_clear_pointer (&run->base_url, g_free);
+  g_clear_pointer (&run->last_partial, g_bytes_unref);
+  g_clear_pointer (&run->last_partial_format, g_free);
+  g_clear_pointer (&run->response_id, g_free);
   g_clear_pointer (&run->result, easel_result_free);
   g_clear_pointer (&run->generations, g_ptr_array_unref);
   g_clear_pointer (&run->image_paths, g_ptr_array_unref);
@@ -709,9 +715,19 @@ on_event (const EaselEvent *event,
 
   easel_cli_progress_event (run->progress, event);
 
+  if (event->kind == EASEL_EVENT_RESPONSE_CREATED && event->response_id != NULL)
+    {
+      g_free (run->response_id);
+      run->response_id = g_strdup (event->response_id);
+    }
+
   if (event->kind == EASEL_EVENT_PARTIAL_IMAGE && event->image != NULL)
     {
       run->n_partials++;
+      g_clear_pointer (&run->last_partial, g_bytes_unref);
+      run->last_partial = g_bytes_ref (event->image);
+      g_free (run->last_partial_format);
+      run->last_partial_format = g_strdup (event->output_format ? event->output_format : run->request->output_format);
 
       if (run->options->save_partials)
         {
@@ -770,12 +786,36 @@ sent_cb (GObject      *source,
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
-          /* The failure's row: recorded for the ledger, nothing more to do. */
+          /* The failure's row: recorded for the ledger. A stream that broke
+           * after a partial keeps that partial, as an incomplete image: the
+           * server may have billed it. */
           g_autoptr(GPtrArray) failed = NULL;
+          g_autoptr(EaselResult) partial = NULL;
 
-          failed = easel_cli_library_record (run->request, NULL, error, run->base_url,
-                                             run->estimate.usd > 0 ? run->estimate.usd : -1,
-                                             !run->options->no_library);
+          if (run->last_partial != NULL)
+            {
+              EaselImage *image = easel_image_new ();
+
+              partial = easel_result_new (run->request->api);
+              image->bytes = g_bytes_ref (run->last_partial);
+              image->output_format = g_strdup (run->last_partial_format);
+              g_ptr_array_add (partial->images, image);
+              partial->response_id = g_strdup (run->response_id);
+            }
+          failed = easel_cli_library_record_full (run->request, partial, error, run->base_url,
+                                                  run->estimate.usd > 0 ? run->estimate.usd : -1,
+                                                  partial != NULL, !run->options->no_library);
+          if (partial != NULL && failed != NULL && failed->len > 0 &&
+              ((EaselGeneration *) g_ptr_array_index (failed, 0))->status == EASEL_GENERATION_INCOMPLETE)
+            {
+              gint64 id = ((EaselGeneration *) g_ptr_array_index (failed, 0))->id;
+
+              easel_cli_progress_print (run->progress,
+                                        "easel: the stream broke after a partial image; it is kept in the library as %"
+                                        G_GINT64_FORMAT " (incomplete: the server may have billed it)\n"
+                                        "easel: get it with: easel library export %" G_GINT64_FORMAT " --output FILE",
+                                        id, id);
+            }
         }
       finish_with_error (run, error);
       return;
