@@ -20,7 +20,7 @@
 struct _EaselLibraryLink
 {
   gatomicrefcount ref;
-  gint64 id;               /* written by the worker, read anywhere: atomics */
+  gint64 id;               /* written by the worker, read anywhere: link_lock */
   gint64 generation_id;
 };
 
@@ -52,21 +52,35 @@ easel_library_link_unref (EaselLibraryLink *self)
     g_free (self);
 }
 
-/* gint64 atomics: GLib has none before 2.80, so a pointer-sized store on
- * 64-bit and a lock elsewhere would be needed; a global mutex is simple
- * and these are touched a few times per turn. */
+/* The worker writes the ids, anything may read them: a lock (GLib has no
+ * 64-bit atomics before 2.80), taken a few times per turn. */
 static GMutex link_lock;
+
+static gint64
+link_read (const gint64 *field)
+{
+  gint64 value;
+
+  g_mutex_lock (&link_lock);
+  value = *field;
+  g_mutex_unlock (&link_lock);
+  return value;
+}
+
+static void
+link_write (gint64 *field,
+            gint64  value)
+{
+  g_mutex_lock (&link_lock);
+  *field = value;
+  g_mutex_unlock (&link_lock);
+}
 
 gint64
 easel_library_link_get_id (EaselLibraryLink *self)
 {
-  gint64 id;
-
   g_return_val_if_fail (self != NULL, 0);
-  g_mutex_lock (&link_lock);
-  id = self->id;
-  g_mutex_unlock (&link_lock);
-  return id;
+  return link_read (&self->id);
 }
 
 void
@@ -74,21 +88,14 @@ easel_library_link_set_id (EaselLibraryLink *self,
                            gint64            id)
 {
   g_return_if_fail (self != NULL);
-  g_mutex_lock (&link_lock);
-  self->id = id;
-  g_mutex_unlock (&link_lock);
+  link_write (&self->id, id);
 }
 
 gint64
 easel_library_link_get_generation_id (EaselLibraryLink *self)
 {
-  gint64 id;
-
   g_return_val_if_fail (self != NULL, 0);
-  g_mutex_lock (&link_lock);
-  id = self->generation_id;
-  g_mutex_unlock (&link_lock);
-  return id;
+  return link_read (&self->generation_id);
 }
 
 void
@@ -96,9 +103,7 @@ easel_library_link_set_generation_id (EaselLibraryLink *self,
                                       gint64            id)
 {
   g_return_if_fail (self != NULL);
-  g_mutex_lock (&link_lock);
-  self->generation_id = id;
-  g_mutex_unlock (&link_lock);
+  link_write (&self->generation_id, id);
 }
 
 static gint64
