@@ -458,7 +458,7 @@ main (int   argc,
   g_autoptr(GThread) thread = NULL;
   g_autoptr(GSettings) settings = NULL;
   ServerThread st = { 0, };
-  g_autoptr(EaselStore) store = NULL;
+  g_autoptr(EaselLibrary) library = NULL;
   g_autofree char *store_dir = NULL;
   EaselWindow *window;
   EaselSession *session;
@@ -508,11 +508,13 @@ main (int   argc,
   if (!no_store)
     {
       store_dir = g_build_filename (g_get_user_data_dir (), "easel-bench-library", NULL);
-      store = easel_store_open (store_dir, &error);
+      g_autoptr(EaselStore) store = easel_store_open (store_dir, &error);
+
       if (store == NULL)
         g_error ("library: %s", error->message);
+      library = easel_library_new_for_store (store);
     }
-  window = g_object_new (EASEL_TYPE_WINDOW, "client", client, "store", store, NULL);
+  window = g_object_new (EASEL_TYPE_WINDOW, "client", client, "library", library, NULL);
   gtk_window_set_default_size (GTK_WINDOW (window), 1280, 900);
   gtk_window_present (GTK_WINDOW (window));
   session = easel_window_get_conversation (window);
@@ -529,7 +531,7 @@ main (int   argc,
   g_main_context_set_poll_func (NULL, timed_poll);
 
   g_print ("bench-studio: %d turns, %d×%d, %d partials per turn, %d ms between events, grain %d, %s, GSK_RENDERER=%s%s\n",
-           turns, width, height, n_partials, delay_ms, noise, store ? "library" : "no library",
+           turns, width, height, n_partials, delay_ms, noise, library ? "library" : "no library",
            g_getenv ("GSK_RENDERER") ?: "(default)", no_animations ? ", animations off" : "");
   report_memory (0);
   t0 = g_get_monotonic_time ();

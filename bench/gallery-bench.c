@@ -17,7 +17,7 @@
 
 #include "easel-gallery-model.h"
 #include "easel-gallery-private.h"
-#include "easel-store.h"
+#include "easel-library.h"
 
 static gint64 t_start;
 static gboolean stay;
@@ -192,14 +192,15 @@ static void
 activate (GtkApplication *app,
           const char     *dir)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(EaselStore) store = NULL;
+  g_autoptr(EaselLibrary) library = NULL;
   GtkWidget *header;
+  GtkWidget *box;
 
   g_print ("activate: %.1f ms\n", (g_get_monotonic_time () - t_start) / 1000.0);
-  store = easel_store_open (dir, &error);
-  g_print ("store opened: %.1f ms\n", (g_get_monotonic_time () - t_start) / 1000.0);
-  GtkWidget *box;
+  /* As EaselApplication does: the library opens in its worker, and the
+   * gallery follows its state. */
+  library = easel_library_new (dir);
+  easel_library_load (library);
 
   window = adw_application_window_new (app);
   gtk_window_set_default_size (GTK_WINDOW (window), 1200, 800);
@@ -209,12 +210,10 @@ activate (GtkApplication *app,
   adw_header_bar_set_title_widget (ADW_HEADER_BAR (header), adw_window_title_new ("Gallery", NULL));
   gtk_box_append (GTK_BOX (box), header);
 
-  gallery = EASEL_GALLERY (easel_gallery_new (store));
+  gallery = EASEL_GALLERY (easel_gallery_new (library));
   g_print ("gallery created: %.1f ms\n", (g_get_monotonic_time () - t_start) / 1000.0);
   g_signal_connect (_easel_gallery_get_model (gallery), "notify::loading", G_CALLBACK (on_loading), NULL);
   gtk_widget_set_vexpand (GTK_WIDGET (gallery), TRUE);
-  if (store == NULL)
-    easel_gallery_show_open_error (gallery, dir, error);
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (gallery));
   adw_application_window_set_content (ADW_APPLICATION_WINDOW (window), box);
 

@@ -149,6 +149,14 @@ turn_recorded_cb (GObject      *object,
       return;
     }
 
+  /* Recorded: the answer as it came (every image of it) and the last
+   * partial are in the library now, not held by the turn any more. */
+  if (turn != NULL)
+    {
+      easel_session_turn_set_result (turn, NULL);
+      easel_session_turn_set_partial_bytes (turn, NULL);
+    }
+
   link = turn ? easel_session_turn_get_library_link (turn) : NULL;
   shown = link ? easel_library_link_get_generation_id (link) : 0;
   for (guint i = 0; turn != NULL && shown != 0 && i < rows->len; i++)

@@ -532,6 +532,8 @@ send_cb (GObject      *object,
       double cost;
 
       easel_session_turn_set_result (op->turn, res);
+      /* Finished well: the partials were only previews. */
+      easel_session_turn_set_partial_bytes (op->turn, NULL);
 
       if (res->response_id)
         easel_session_turn_set_response_id (op->turn, res->response_id);
