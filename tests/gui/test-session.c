@@ -169,8 +169,12 @@ test_turns_recorded (Fixture       *f,
   g_assert_cmpint (a->conversation_id, ==, easel_library_link_get_id (easel_session_get_library_link (f->session)));
   g_assert_cmpint (easel_library_link_get_generation_id (easel_session_turn_get_library_link (first)), ==, a->id);
   g_assert_cmpint (easel_library_link_get_generation_id (easel_session_turn_get_library_link (second)), ==, b->id);
-  /* The stored image replaces the bytes the turn held. */
+  /* The stored image replaces the bytes the turn held, and the answer
+   * and last partial are not kept twice (memory over a long session). */
   g_assert_nonnull (easel_session_turn_get_image_file (first));
+  g_assert_null (easel_session_turn_get_result (first));
+  g_assert_null (easel_session_turn_get_partial_bytes (first));
+  g_assert_null (easel_session_turn_get_result (second));
 
   turns = easel_store_list_turns (easel_library_get_store (f->library), a->conversation_id, &error);
   g_assert_no_error (error);
