@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include "easel-json.h"
+
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 
@@ -156,7 +158,8 @@ fill_params (EaselGalleryDetails *self,
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->params_list))))
     gtk_list_box_remove (self->params_list, child);
 
-  if (params_json == NULL || !json_parser_load_from_data (parser, params_json, -1, NULL) ||
+  if (params_json == NULL || !easel_json_check_depth (params_json, -1, EASEL_JSON_MAX_DEPTH, NULL) ||
+      !json_parser_load_from_data (parser, params_json, -1, NULL) ||
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
       gtk_widget_set_visible (GTK_WIDGET (self->params_list), FALSE);

@@ -7,6 +7,8 @@
 
 #include "config.h"
 
+#include "easel-json.h"
+
 #include "easel-params.h"
 
 struct _EaselParams
@@ -334,7 +336,7 @@ easel_params_apply_json (EaselParams *self,
 
   g_return_if_fail (EASEL_IS_PARAMS (self));
 
-  if (params_json == NULL || !(root = json_from_string (params_json, NULL)) || !JSON_NODE_HOLDS_OBJECT (root))
+  if (params_json == NULL || !(root = easel_json_parse (params_json, -1, NULL)) || !JSON_NODE_HOLDS_OBJECT (root))
     return;
   object = json_node_get_object (root);
 

@@ -7,6 +7,8 @@
 
 #include "config.h"
 
+#include "easel-json.h"
+
 #include <glib/gi18n.h>
 
 #include "easel-canvas-studio.h"
@@ -294,7 +296,7 @@ static void
 gallery_reuse_cb (EaselWindow *self,
                   const char  *params_json)
 {
-  g_autoptr(JsonNode) root = params_json ? json_from_string (params_json, NULL) : NULL;
+  g_autoptr(JsonNode) root = params_json ? easel_json_parse (params_json, -1, NULL) : NULL;
   const char *prompt = NULL;
 
   /* The API, every parameter the request set (the others back to their

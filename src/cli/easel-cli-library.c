@@ -10,6 +10,8 @@
 
 #include "config.h"
 
+#include "easel-json.h"
+
 #include <errno.h>
 #include <locale.h>
 #include <stdio.h>
@@ -99,7 +101,8 @@ add_parsed (JsonBuilder *b, const char *name, const char *json)
   g_autoptr(JsonParser) parser = json_parser_new ();
 
   json_builder_set_member_name (b, name);
-  if (json && json_parser_load_from_data (parser, json, -1, NULL))
+  if (json && easel_json_check_depth (json, -1, EASEL_JSON_MAX_DEPTH, NULL) &&
+      json_parser_load_from_data (parser, json, -1, NULL))
     json_builder_add_value (b, json_node_copy (json_parser_get_root (parser)));
   else
     json_builder_add_null_value (b);

@@ -7,6 +7,8 @@
 
 #include "config.h"
 
+#include "easel-json.h"
+
 #include <string.h>
 
 #include "easel-client.h"
@@ -661,7 +663,8 @@ parse_json_body (GBytes  *body,
   gsize len;
   const char *data = g_bytes_get_data (body, &len);
 
-  if (!json_parser_load_from_data (parser, data ? data : "", len, &local_error))
+  if (!easel_json_check_depth (data, len, EASEL_JSON_MAX_DEPTH, &local_error) ||
+      !json_parser_load_from_data (parser, data ? data : "", len, &local_error))
     {
       g_set_error (error, EASEL_API_ERROR, EASEL_API_ERROR_BAD_RESPONSE,
                    "The server sent a response that is not valid JSON: %s",

@@ -20,4 +20,5 @@
 #include "easel-sse.h"
 #include "easel-store.h"
 #include "easel-library.h"
+#include "easel-json.h"
 #include "easel-usage.h"

@@ -7,6 +7,8 @@
 
 #include "config.h"
 
+#include "easel-json.h"
+
 #include <string.h>
 
 #include <libsoup/soup.h>
@@ -394,7 +396,8 @@ easel_api_error_from_http (guint        status,
       JsonNode *root;
 
       parser = json_parser_new ();
-      if (json_parser_load_from_data (parser, body, (gssize) body_len, NULL) &&
+      if (easel_json_check_depth (body, (gssize) body_len, EASEL_JSON_MAX_DEPTH, NULL) &&
+          json_parser_load_from_data (parser, body, (gssize) body_len, NULL) &&
           (root = json_parser_get_root (parser)) != NULL &&
           JSON_NODE_HOLDS_OBJECT (root))
         {

@@ -7,6 +7,8 @@
 
 #include "config.h"
 
+#include "easel-json.h"
+
 #include <string.h>
 
 #include "easel-error.h"
@@ -584,6 +586,7 @@ easel_event_parse (const char  *data,
       len = short_len;
     }
   if (len > G_MAXSSIZE ||
+      !easel_json_check_depth (data, (gssize) len, EASEL_JSON_MAX_DEPTH, &local_error) ||
       !json_parser_load_from_data (parser, data, (gssize) len, &local_error))
     {
       g_set_error (error, EASEL_API_ERROR, EASEL_API_ERROR_BAD_RESPONSE,

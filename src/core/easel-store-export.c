@@ -7,6 +7,8 @@
 
 #include "config.h"
 
+#include "easel-json.h"
+
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <json-glib/json-glib.h>
 
@@ -400,7 +402,8 @@ easel_store_import (EaselStore *self, GFile *png, GError **error)
       return NULL;
     }
   record = g_hash_table_lookup (meta, EASEL_RECORD_KEY);
-  if (record == NULL || !json_parser_load_from_data (parser, record, -1, NULL) ||
+  if (record == NULL || !easel_json_check_depth (record, -1, EASEL_JSON_MAX_DEPTH, NULL) ||
+      !json_parser_load_from_data (parser, record, -1, NULL) ||
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
       g_set_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_INVALID,

@@ -7,6 +7,8 @@
 
 #include "config.h"
 
+#include "easel-json.h"
+
 #include <string.h>
 
 #include <json-glib/json-glib.h>
@@ -108,7 +110,7 @@ easel_store_rebuild_request (EaselStore       *self,
   g_return_val_if_fail (EASEL_IS_GENERATION (generation), NULL);
 
   if (generation->params_json == NULL ||
-      !(root = json_from_string (generation->params_json, NULL)) ||
+      !(root = easel_json_parse (generation->params_json, -1, NULL)) ||
       !JSON_NODE_HOLDS_OBJECT (root))
     {
       g_set_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_INVALID,
