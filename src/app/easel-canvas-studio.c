@@ -187,9 +187,6 @@ saved_cb (GObject      *object,
     }
   else
     {
-      /* Later edits of this turn build on the restored image. */
-      if (turn != NULL && easel_session_turn_get_library_link (turn) != NULL)
-        easel_library_link_set_generation_id (easel_session_turn_get_library_link (turn), id);
       easel_window_toast (data->window, _("Protected pixels restored and saved as a new version"));
     }
   restore_data_free (data);
@@ -243,7 +240,9 @@ restored_cb (EaselWindow *window,
       return;
     }
 
-  easel_library_save_restored_async (library, link ? easel_library_link_get_generation_id (link) : 0,
+  easel_library_save_restored_async (library,
+                                     easel_session_get_library_link (easel_window_get_conversation (window)), link,
+                                     link ? easel_library_link_get_generation_id (link) : 0,
                                      request, png,
                                      gdk_texture_get_width (texture), gdk_texture_get_height (texture),
                                      saved_cb, restore_data_new (window, turn));

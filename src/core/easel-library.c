@@ -510,14 +510,22 @@ run_save_restored (EaselLibrary *self,
   generation->estimated_usd = 0;
   generation->actual_usd = 0;
   generation->parent_generation_id = job->parent_generation_id;
+  generation->conversation_id = link_id (job->conversation);
+  generation->turn_id = link_id (job->turn);
   generation->status = EASEL_GENERATION_OK;
   generation->picked = TRUE;
   /* No request hash: this row must never answer an identical-request lookup. */
 
-  if (easel_store_insert_generation (store, generation, job->partial, &error) == 0)
-    g_task_return_error (task, error);
-  else
-    g_task_return_int (task, generation->id);
+  if (easel_store_insert_generation (store, generation, job->partial, &error) == 0 ||
+      (generation->turn_id != 0 && !easel_store_set_turn_image (store, generation->turn_id, generation->id, &error)))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  /* A later edit of the turn builds on the restored image. */
+  if (job->turn != NULL)
+    easel_library_link_set_generation_id (job->turn, generation->id);
+  g_task_return_int (task, generation->id);
 }
 
 static void
@@ -1127,6 +1135,8 @@ easel_library_pick_finish (EaselLibrary  *self,
 
 void
 easel_library_save_restored_async (EaselLibrary        *self,
+                                   EaselLibraryLink    *conversation,
+                                   EaselLibraryLink    *turn,
                                    gint64               parent_generation_id,
                                    const EaselRequest  *request,
                                    GBytes              *png,
@@ -1142,6 +1152,8 @@ easel_library_save_restored_async (EaselLibrary        *self,
   g_return_if_fail (png != NULL);
 
   job = job_new (JOB_SAVE_RESTORED);
+  job->conversation = conversation ? easel_library_link_ref (conversation) : NULL;
+  job->turn = turn ? easel_library_link_ref (turn) : NULL;
   job->parent_generation_id = parent_generation_id;
   job->request = easel_request_copy (request);
   job->partial = g_bytes_ref (png);

@@ -178,9 +178,12 @@ gint64             easel_library_pick_finish  (EaselLibrary        *self,
                                                GError             **error);
 
 /* The protected pixels of a masked edit put back: a new row for @png, a
- * child of @parent_generation_id (the image that was edited). Its id
- * through _finish. */
+ * child of @parent_generation_id (the image that was edited), and the
+ * image @turn (nullable) shows from now on, in @conversation (nullable).
+ * Its id through _finish. */
 void               easel_library_save_restored_async  (EaselLibrary        *self,
+                                                       EaselLibraryLink    *conversation,
+                                                       EaselLibraryLink    *turn,
                                                        gint64               parent_generation_id,
                                                        const EaselRequest  *request,
                                                        GBytes              *png,

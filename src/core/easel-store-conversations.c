@@ -277,6 +277,27 @@ easel_store_update_turn (EaselStore *self, EaselTurn *turn, GError **error)
   return _easel_store_step_update_one (self, stmt, "turn", turn->id, error);
 }
 
+gboolean
+easel_store_set_turn_image (EaselStore  *self,
+                            gint64       turn_id,
+                            gint64       generation_id,
+                            GError     **error)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr(EaselStmt) stmt = NULL;
+
+  g_return_val_if_fail (EASEL_IS_STORE (self), FALSE);
+
+  if (!_easel_store_check_writable (self, error))
+    return FALSE;
+  locker = g_mutex_locker_new (&self->mutex);
+  if (!(stmt = _easel_store_prepare (self, "UPDATE turns SET generation_id = ?1 WHERE id = ?2", error)))
+    return FALSE;
+  bind_id (stmt, 1, generation_id);
+  sqlite3_bind_int64 (stmt, 2, turn_id);
+  return _easel_store_step_update_one (self, stmt, "turn", turn_id, error);
+}
+
 GPtrArray *
 easel_store_list_turns (EaselStore *self, gint64 conversation_id, GError **error)
 {

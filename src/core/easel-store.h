@@ -307,6 +307,8 @@ gint64             easel_store_add_turn            (EaselStore *self, EaselTurn 
 /* Updates assistant_text, response_id, image_call_id and generation_id of an
  * existing turn (e.g. once the response finished). */
 gboolean           easel_store_update_turn         (EaselStore *self, EaselTurn *turn, GError **error);
+/* Only the image the turn shows (e.g. its restored version). */
+gboolean           easel_store_set_turn_image      (EaselStore *self, gint64 turn_id, gint64 generation_id, GError **error);
 /* Every turn of the conversation, in id (creation) order. */
 GPtrArray         *easel_store_list_turns          (EaselStore *self, gint64 conversation_id, GError **error);
 /* The branch from the root down to @turn_id, root first. */

@@ -733,6 +733,20 @@ test_restore_follows_turn (Fixture       *f,
   g_assert_false (g_bytes_equal (easel_session_turn_get_image_bytes (edit), before));
   g_assert_cmpint (easel_library_link_get_generation_id (easel_session_turn_get_library_link (edit)), ==,
                    restored->id);
+
+  /* And so does the turn's row: after a restart it shows the restored image. */
+  {
+    g_autoptr(GPtrArray) turns = NULL;
+    g_autoptr(GError) error = NULL;
+    gint64 turn_id = easel_library_link_get_id (easel_session_turn_get_library_link (edit));
+
+    g_assert_cmpint (restored->turn_id, ==, turn_id);
+    turns = easel_store_list_turns (f->store, restored->conversation_id, &error);
+    g_assert_no_error (error);
+    for (guint i = 0; i < turns->len; i++)
+      if (((EaselTurn *) g_ptr_array_index (turns, i))->id == turn_id)
+        g_assert_cmpint (((EaselTurn *) g_ptr_array_index (turns, i))->generation_id, ==, restored->id);
+  }
 }
 
 /* ---- 9. An Images API edit applies to the image on the canvas ---- */
