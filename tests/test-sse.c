@@ -365,7 +365,7 @@ test_max_event_size (void)
   char chunk[1024];
 
   easel_sse_parser_set_max_event_size (parser, 4096);
-  easel_sse_parser_feed (parser, "data: small\n\n", 14);
+  easel_sse_parser_feed (parser, "data: small\n\n", 13);
   g_assert_cmpuint (events->len, ==, 1);
   g_assert_false (easel_sse_parser_is_too_large (parser));
 
@@ -383,7 +383,7 @@ test_max_event_size (void)
   for (guint i = 0; i < 5; i++)
     easel_sse_parser_feed (parser, chunk, sizeof chunk);
   g_assert_true (easel_sse_parser_is_too_large (parser));
-  easel_sse_parser_feed (parser, "\n\ndata: later\n\n", 17);
+  easel_sse_parser_feed (parser, "\n\ndata: later\n\n", 15);
   g_assert_cmpuint (events->len, ==, 2);
 
   /* Many empty data lines grow the event by their newlines: capped too. */
