@@ -945,6 +945,17 @@ network_error (Op           *op,
                       cause->message);
 }
 
+/* "128 MiB": plain ASCII, so the message can be matched and read in a log. */
+static char *
+format_limit (gsize bytes)
+{
+  if (bytes % (1024 * 1024) == 0)
+    return g_strdup_printf ("%" G_GSIZE_FORMAT " MiB", bytes / (1024 * 1024));
+  if (bytes % 1024 == 0)
+    return g_strdup_printf ("%" G_GSIZE_FORMAT " KiB", bytes / 1024);
+  return g_strdup_printf ("%" G_GSIZE_FORMAT " bytes", bytes);
+}
+
 static void
 op_disarm_idle (Op *op)
 {
@@ -1079,7 +1090,7 @@ on_read (GObject      *source,
       easel_sse_parser_feed (op->parser, data, len);
       if (easel_sse_parser_is_too_large (op->parser))
         {
-          g_autofree char *limit = g_format_size_full (op->client->max_event_size, G_FORMAT_SIZE_IEC_UNITS);
+          g_autofree char *limit = format_limit (op->client->max_event_size);
 
           op_return_error (op, g_error_new (EASEL_API_ERROR, EASEL_API_ERROR_BAD_RESPONSE,
                                             "The server sent a stream event larger than the %s limit; the stream was stopped",
@@ -1112,7 +1123,7 @@ on_read (GObject      *source,
     {
       if (g_bytes_get_size (bytes) > op->limit - MIN (op->buffer->len, op->limit))
         {
-          g_autofree char *limit = g_format_size_full (op->limit, G_FORMAT_SIZE_IEC_UNITS);
+          g_autofree char *limit = format_limit (op->limit);
 
           op_return_error (op, g_error_new (EASEL_API_ERROR, EASEL_API_ERROR_BAD_RESPONSE,
                                             "The server sent a response larger than the %s limit",
