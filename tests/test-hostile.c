@@ -290,6 +290,36 @@ test_redirect (void)
 }
 
 static void
+on_models (GObject      *source,
+           GAsyncResult *res,
+           gpointer      user_data)
+{
+  Run *run = user_data;
+  g_auto(GStrv) models = easel_client_list_models_finish (EASEL_CLIENT (source), res, &run->error);
+
+  run->done = TRUE;
+}
+
+/* libsoup would follow a GET's redirect on its own, key included. */
+static void
+test_redirect_get (void)
+{
+  g_autoptr(EaselHostileServer) server = server_new (EASEL_HOSTILE_REDIRECT);
+  g_autoptr(EaselClient) client = hostile_client (server);
+  g_auto(Run) run = { 0 };
+
+  easel_client_list_models_async (client, NULL, on_models, &run);
+  while (!run.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_error (run.error, EASEL_API_ERROR, EASEL_API_ERROR_BAD_RESPONSE);
+  assert_contains (run.error->message, "redirected to http://127.0.0.1:");
+  g_assert_null (strstr (run.error->message, "SECRETQUERY"));
+  g_assert_null (easel_hostile_server_get_leaked_authorization (server));
+  g_assert_cmpuint (easel_hostile_server_get_n_redirect_hits (server), ==, 0);
+  drain ();
+}
+
+static void
 test_gzip_bomb (void)
 {
   g_autoptr(EaselHostileServer) server = server_new (EASEL_HOSTILE_GZIP_BOMB);
@@ -572,6 +602,7 @@ main (int   argc,
   g_test_add_func ("/hostile/client/stall-stream", test_stall_stream);
   g_test_add_func ("/hostile/client/stall-body", test_stall_body);
   g_test_add_func ("/hostile/client/redirect", test_redirect);
+  g_test_add_func ("/hostile/client/redirect-get", test_redirect_get);
   g_test_add_func ("/hostile/client/gzip-bomb", test_gzip_bomb);
   g_test_add_func ("/hostile/client/endless-error-body", test_endless_error_body);
   g_test_add_func ("/hostile/client/control-chars", test_control_chars);

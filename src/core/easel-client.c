@@ -760,6 +760,13 @@ parse_json_body (GBytes  *body,
                    local_error->message);
       return NULL;
     }
+  if (json_parser_get_root (parser) == NULL)
+    {
+      /* An empty or all-whitespace body parses to no root at all. */
+      g_set_error_literal (error, EASEL_API_ERROR, EASEL_API_ERROR_BAD_RESPONSE,
+                           "The server sent an empty response");
+      return NULL;
+    }
   return json_node_ref (json_parser_get_root (parser));
 }
 
