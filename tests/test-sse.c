@@ -337,6 +337,67 @@ test_transcripts_shared (void)
   g_assert_cmpuint (check_dir (dir), >, 0);
 }
 
+/* A field name longer than the parser's 16-byte name buffer, split across
+ * feed() calls, once pointed past the buffer (UBSan: index 17 out of bounds
+ * for char[16]). Byte by byte is the worst split. */
+static void
+test_long_field_name_split (void)
+{
+  static const char input[] =
+    "a-field-name-much-longer-than-sixteen-bytes: ignored\n"
+    "datadatadatadatadata: not data either\n"
+    "data: kept\n"
+    "\n";
+  Run run = { 0 };
+
+  run_parser (input, strlen (input), 1, &run);
+  g_assert_cmpuint (run.events->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (run.events, 0), ==, "-|kept");
+  g_assert_false (run.truncated);
+  run_clear (&run);
+}
+
+static void
+test_max_event_size (void)
+{
+  g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(EaselSseParser) parser = easel_sse_parser_new (collect_cb, events);
+  char chunk[1024];
+
+  easel_sse_parser_set_max_event_size (parser, 4096);
+  easel_sse_parser_feed (parser, "data: small\n\n", 13);
+  g_assert_cmpuint (events->len, ==, 1);
+  g_assert_false (easel_sse_parser_is_too_large (parser));
+
+  /* Exactly at the cap is fine. */
+  memset (chunk, 'x', sizeof chunk);
+  easel_sse_parser_feed (parser, "data:", 5);
+  for (guint i = 0; i < 4; i++)
+    easel_sse_parser_feed (parser, chunk, sizeof chunk);
+  easel_sse_parser_feed (parser, "\n\n", 2);
+  g_assert_cmpuint (events->len, ==, 2);
+  g_assert_false (easel_sse_parser_is_too_large (parser));
+
+  /* One byte more is not, and nothing is dispatched after it. */
+  easel_sse_parser_feed (parser, "data:", 5);
+  for (guint i = 0; i < 5; i++)
+    easel_sse_parser_feed (parser, chunk, sizeof chunk);
+  g_assert_true (easel_sse_parser_is_too_large (parser));
+  easel_sse_parser_feed (parser, "\n\ndata: later\n\n", 15);
+  g_assert_cmpuint (events->len, ==, 2);
+
+  /* Many empty data lines grow the event by their newlines: capped too. */
+  {
+    g_autoptr(GPtrArray) more = g_ptr_array_new_with_free_func (g_free);
+    g_autoptr(EaselSseParser) p2 = easel_sse_parser_new (collect_cb, more);
+
+    easel_sse_parser_set_max_event_size (p2, 100);
+    for (guint i = 0; i < 200; i++)
+      easel_sse_parser_feed (p2, "data\n", 5);
+    g_assert_true (easel_sse_parser_is_too_large (p2));
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -349,6 +410,8 @@ main (int   argc,
   g_test_add_func ("/core/sse/linear", test_linear);
   g_test_add_func ("/core/sse/transcripts-embedded", test_transcripts_embedded);
   g_test_add_func ("/core/sse/transcripts-shared", test_transcripts_shared);
+  g_test_add_func ("/core/sse/long-field-name-split", test_long_field_name_split);
+  g_test_add_func ("/core/sse/max-event-size", test_max_event_size);
 
   return g_test_run ();
 }

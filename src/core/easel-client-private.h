@@ -15,4 +15,13 @@ GThread *_easel_client_get_last_parse_thread (void);
 /* How many parse jobs (events or bodies) ran on the main thread: should stay 0. */
 guint    _easel_client_get_n_main_thread_parses (void);
 
+/* Size caps in bytes (0: the default): one SSE event, a whole body, the
+ * part of an error body kept. The env vars EASEL_TEST_MAX_EVENT_SIZE,
+ * EASEL_TEST_MAX_BODY_SIZE, EASEL_TEST_MAX_ERROR_BODY_SIZE and
+ * EASEL_TEST_IDLE_TIMEOUT_S set the same for a spawned program. */
+void     _easel_client_set_limits (EaselClient *self,
+                                   gsize        max_event_size,
+                                   gsize        max_body_size,
+                                   gsize        max_error_body_size);
+
 G_END_DECLS

@@ -18,10 +18,26 @@
 #include "easel-models.h"
 #include "easel-sse.h"
 
-#define READ_CHUNK_SIZE     (64 * 1024)
-#define ERROR_BODY_LIMIT    (1024 * 1024)
-#define BODY_LIMIT          (512 * 1024 * 1024)
-#define SESSION_TIMEOUT_S   600
+/* Limits on what a server may send. All sizes count decoded bytes, after
+ * libsoup's SoupContentDecoder, so a gzip bomb meets the same caps.
+ * - One SSE event: a final 4096×4096 PNG in base64 is about 90 MB.
+ * - A non-streamed body: n images of that size.
+ * - An error body: an OpenAI error is a few hundred bytes.
+ * - Idle: no byte for this long once the headers arrived. The session
+ *   timeout still bounds connecting and waiting for the headers. */
+#define READ_CHUNK_SIZE        (64 * 1024)
+#define DEFAULT_MAX_EVENT      ((gsize) 128 * 1024 * 1024)
+#define DEFAULT_MAX_BODY       ((gsize) 512 * 1024 * 1024)
+#define DEFAULT_MAX_ERROR_BODY ((gsize) 1024 * 1024)
+#define DEFAULT_IDLE_TIMEOUT_S 60
+#define SESSION_TIMEOUT_S      600
+/* Parsed events waiting for the caller's context: reading pauses past it,
+ * so a fast server cannot queue events faster than they are handled. */
+#define MAX_PENDING_EVENTS     8
+/* partial_images allows 0-3; unset means the server's default. */
+#define MAX_PARTIALS_PER_IMAGE 3
+/* The Responses API has no `n`: a turn may call the image tool a few times. */
+#define MAX_RESPONSE_IMAGES    16
 
 struct _EaselClient
 {
@@ -34,6 +50,10 @@ struct _EaselClient
   char             *user_agent;
   EaselRetryPolicy  retry_policy;
   gboolean          debug;
+  guint             idle_timeout_s;
+  gsize             max_event_size;
+  gsize             max_body_size;
+  gsize             max_error_body_size;
 };
 
 G_DEFINE_FINAL_TYPE (EaselClient, easel_client, G_TYPE_OBJECT)
@@ -130,6 +150,8 @@ typedef struct
   int            attempt;
   SoupMessage   *msg;
   GInputStream  *stream;
+  GSource       *idle_source;
+  gboolean       read_paused;
   OpPhase        phase;
   GByteArray    *buffer;
   gsize          limit;
@@ -144,6 +166,8 @@ typedef struct
   GError         *stream_error;
   EaselResult    *result;
   guint           n_images_done;
+  guint           n_partials;        /* all partials of this stream */
+  guint           n_partials_since_done;
   gboolean        saw_completed;
 
   GMutex          mutex;
@@ -194,6 +218,9 @@ op_clear (gpointer data)
   if (op->retry_source != NULL)
     g_source_destroy (op->retry_source);
   g_clear_pointer (&op->retry_source, g_source_unref);
+  if (op->idle_source != NULL)
+    g_source_destroy (op->idle_source);
+  g_clear_pointer (&op->idle_source, g_source_unref);
   g_clear_pointer (&op->api_key, g_free);
   g_clear_pointer (&op->method, g_free);
   g_clear_pointer (&op->url, g_free);
@@ -266,6 +293,8 @@ op_mark_finished (Op *op)
     g_source_destroy (op->cancel_source);
   if (op->retry_source != NULL)
     g_source_destroy (op->retry_source);
+  if (op->idle_source != NULL)
+    g_source_destroy (op->idle_source);
   if (op->pool != NULL)
     {
       /* Drops queued work without waiting for a parse in progress: the
@@ -496,6 +525,49 @@ op_maybe_complete_stream (Op *op)
   op_return_pointer (op, result, (GDestroyNotify) easel_result_free);
 }
 
+/* A server that sends more images than asked for is broken or hostile:
+ * without this, a client saving partials writes files until the disk is
+ * full. Stops the stream (through op_return_error) and returns FALSE. */
+static gboolean
+op_check_counts (Op               *op,
+                 const EaselEvent *event)
+{
+  gboolean responses = op->request != NULL && op->request->api == EASEL_API_RESPONSES;
+  guint per_image = MAX_PARTIALS_PER_IMAGE;
+
+  if (op->request != NULL && op->request->partial_images >= 0)
+    per_image = (guint) op->request->partial_images;
+
+  if (event->kind == EASEL_EVENT_PARTIAL_IMAGE)
+    {
+      /* Images API: partials of the n images may interleave. Responses: one
+       * image call at a time. */
+      guint allowed = responses ? per_image : per_image * op->n_expected_images;
+      guint seen = responses ? op->n_partials_since_done : op->n_partials;
+
+      if (seen >= allowed)
+        {
+          op_return_error (op, g_error_new (EASEL_API_ERROR, EASEL_API_ERROR_BAD_RESPONSE,
+                                                    "The server sent more partial images than the %u requested; the stream was stopped",
+                                                    allowed));
+          return FALSE;
+        }
+    }
+  else if (event->kind == EASEL_EVENT_IMAGE_DONE)
+    {
+      guint allowed = responses ? MAX_RESPONSE_IMAGES : op->n_expected_images;
+
+      if (op->n_images_done >= allowed)
+        {
+          op_return_error (op, g_error_new (EASEL_API_ERROR, EASEL_API_ERROR_BAD_RESPONSE,
+                                                    "The server sent more final images than the %u %s; the stream was stopped",
+                                                    allowed, responses ? "allowed in one response" : "requested"));
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 static void
 op_deliver_event (Op         *op,
                   EaselEvent *event)
@@ -511,8 +583,19 @@ op_deliver_event (Op         *op,
       return;
     }
 
+  if (!op_check_counts (op, event))
+    return;
+
   if (event->kind == EASEL_EVENT_IMAGE_DONE)
-    op->n_images_done++;
+    {
+      op->n_images_done++;
+      op->n_partials_since_done = 0;
+    }
+  if (event->kind == EASEL_EVENT_PARTIAL_IMAGE)
+    {
+      op->n_partials++;
+      op->n_partials_since_done++;
+    }
   if (event->kind == EASEL_EVENT_RESPONSE_COMPLETED)
     op->saw_completed = TRUE;
 
@@ -550,6 +633,12 @@ on_events_ready (gpointer user_data)
             op_deliver_event (op, item->event);
         }
       parsed_item_free (item);
+    }
+
+  if (op->read_paused && !op_is_finished (op) && op->n_pending < MAX_PENDING_EVENTS)
+    {
+      op->read_paused = FALSE;
+      op_read_next (op);
     }
 
   op_maybe_complete_stream (op);
@@ -669,6 +758,13 @@ parse_json_body (GBytes  *body,
       g_set_error (error, EASEL_API_ERROR, EASEL_API_ERROR_BAD_RESPONSE,
                    "The server sent a response that is not valid JSON: %s",
                    local_error->message);
+      return NULL;
+    }
+  if (json_parser_get_root (parser) == NULL)
+    {
+      /* An empty or all-whitespace body parses to no root at all. */
+      g_set_error_literal (error, EASEL_API_ERROR, EASEL_API_ERROR_BAD_RESPONSE,
+                           "The server sent an empty response");
       return NULL;
     }
   return json_node_ref (json_parser_get_root (parser));
@@ -856,6 +952,77 @@ network_error (Op           *op,
                       cause->message);
 }
 
+/* "128 MiB": plain ASCII, so the message can be matched and read in a log. */
+static char *
+format_limit (gsize bytes)
+{
+  if (bytes % (1024 * 1024) == 0)
+    return g_strdup_printf ("%" G_GSIZE_FORMAT " MiB", bytes / (1024 * 1024));
+  if (bytes % 1024 == 0)
+    return g_strdup_printf ("%" G_GSIZE_FORMAT " KiB", bytes / 1024);
+  return g_strdup_printf ("%" G_GSIZE_FORMAT " bytes", bytes);
+}
+
+static void
+op_disarm_idle (Op *op)
+{
+  if (op->idle_source != NULL)
+    g_source_destroy (op->idle_source);
+  g_clear_pointer (&op->idle_source, g_source_unref);
+}
+
+static gboolean
+on_idle_timeout (gpointer user_data)
+{
+  Op *op = user_data;
+  guint seconds = op->client->idle_timeout_s;
+
+  g_clear_pointer (&op->idle_source, g_source_unref);
+  if (op_is_finished (op))
+    return G_SOURCE_REMOVE;
+
+  if (op->phase == PHASE_ERROR_BODY)
+    {
+      /* The answer is an error anyway: report what arrived, and let the
+       * retry policy judge the status as usual. */
+      g_clear_object (&op->stream);
+      g_cancellable_cancel (op->io_cancellable);
+      g_object_unref (op->io_cancellable);
+      op->io_cancellable = g_cancellable_new ();
+      op_finish_error_body (op);
+    }
+  else if (op->phase == PHASE_SSE && op->n_sse_events > 0)
+    {
+      op->stream_error = g_error_new (EASEL_API_ERROR, EASEL_API_ERROR_NETWORK,
+                                      "The server stopped sending for %u s; not retried because it may have been billed",
+                                      seconds);
+      op->eof = TRUE;
+      easel_sse_parser_finish (op->parser);
+      g_clear_object (&op->stream);
+      g_cancellable_cancel (op->io_cancellable);
+      op_maybe_complete_stream (op);
+    }
+  else
+    op_return_error (op, g_error_new (EASEL_API_ERROR, EASEL_API_ERROR_NETWORK,
+                                      "The server stopped sending for %u s; not retried because it may have been billed",
+                                      seconds));
+  return G_SOURCE_REMOVE;
+}
+
+/* Armed while a read is outstanding: a server that stops sending after
+ * its headers is cut after idle_timeout_s, not after the session's 600 s. */
+static void
+op_arm_idle (Op *op)
+{
+  op_disarm_idle (op);
+  if (op->client->idle_timeout_s == 0)
+    return;
+  op->idle_source = g_timeout_source_new_seconds (op->client->idle_timeout_s);
+  g_source_set_name (op->idle_source, "[easel] idle timeout");
+  g_source_set_callback (op->idle_source, on_idle_timeout, op_ref (op), op_unref);
+  g_source_attach (op->idle_source, op->context);
+}
+
 static void
 on_read (GObject      *source,
          GAsyncResult *res,
@@ -867,7 +1034,10 @@ on_read (GObject      *source,
 
   bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), res, &error);
 
-  if (op_is_finished (op))
+  op_disarm_idle (op);
+
+  /* The idle timeout gave up on this stream already. */
+  if (op_is_finished (op) || G_INPUT_STREAM (source) != op->stream)
     goto out;
 
   if (bytes == NULL)
@@ -881,6 +1051,15 @@ on_read (GObject      *source,
           op->eof = TRUE;
           easel_sse_parser_finish (op->parser);
           op_maybe_complete_stream (op);
+        }
+      else if (op->phase == PHASE_SSE || op->phase == PHASE_BODY)
+        {
+          /* The server accepted the request: re-sending could bill twice. */
+          g_autoptr(GError) net = network_error (op, error);
+
+          op_return_error (op, g_error_new (EASEL_API_ERROR, EASEL_API_ERROR_NETWORK,
+                                            "%s; not retried because it may have been billed",
+                                            net->message));
         }
       else
         op_retry_or_fail (op, 0, NULL, network_error (op, error));
@@ -916,21 +1095,46 @@ on_read (GObject      *source,
       const char *data = g_bytes_get_data (bytes, &len);
 
       easel_sse_parser_feed (op->parser, data, len);
+      if (easel_sse_parser_is_too_large (op->parser))
+        {
+          g_autofree char *limit = format_limit (op->client->max_event_size);
+
+          op_return_error (op, g_error_new (EASEL_API_ERROR, EASEL_API_ERROR_BAD_RESPONSE,
+                                            "The server sent a stream event larger than the %s limit; the stream was stopped",
+                                            limit));
+          goto out;
+        }
+      if (op->n_pending >= MAX_PENDING_EVENTS)
+        {
+          /* on_events_ready resumes once the caller caught up. */
+          op->read_paused = TRUE;
+          goto out;
+        }
     }
   else if (op->phase == PHASE_ERROR_BODY)
     {
-      /* Keep the start of an over-long error body; drain the rest. */
+      /* Keep the start of an over-long error body and stop there: what
+       * follows is never needed, and a server could send it forever. */
       gsize room = op->limit > op->buffer->len ? op->limit - op->buffer->len : 0;
       gsize len = MIN (room, g_bytes_get_size (bytes));
 
       g_byte_array_append (op->buffer, g_bytes_get_data (bytes, NULL), len);
+      if (op->buffer->len >= op->limit)
+        {
+          g_clear_object (&op->stream);
+          op_finish_error_body (op);
+          goto out;
+        }
     }
   else
     {
-      if (op->buffer->len + g_bytes_get_size (bytes) > op->limit)
+      if (g_bytes_get_size (bytes) > op->limit - MIN (op->buffer->len, op->limit))
         {
-          op_return_error (op, easel_api_error_new_literal (EASEL_API_ERROR_BAD_RESPONSE,
-                                                            "The server sent a response that is too large"));
+          g_autofree char *limit = format_limit (op->limit);
+
+          op_return_error (op, g_error_new (EASEL_API_ERROR, EASEL_API_ERROR_BAD_RESPONSE,
+                                            "The server sent a response larger than the %s limit",
+                                            limit));
           goto out;
         }
       g_byte_array_append (op->buffer, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
@@ -946,6 +1150,7 @@ out:
 static void
 op_read_next (Op *op)
 {
+  op_arm_idle (op);
   g_input_stream_read_bytes_async (op->stream, READ_CHUNK_SIZE, G_PRIORITY_DEFAULT,
                                    op->io_cancellable, on_read, op_ref (op));
 }
@@ -956,6 +1161,35 @@ is_event_stream (SoupMessage *msg)
   const char *ct = soup_message_headers_get_content_type (soup_message_get_response_headers (msg), NULL);
 
   return ct != NULL && g_ascii_strcasecmp (ct, "text/event-stream") == 0;
+}
+
+/* Following a redirect would send the Authorization header wherever the
+ * server points, so API calls never follow one; the error names the target
+ * without its query, which may carry tokens. */
+static GError *
+redirect_error (Op                 *op,
+                SoupMessageHeaders *headers)
+{
+  const char *location = soup_message_headers_get_one (headers, "Location");
+  g_autoptr(GUri) base = g_uri_parse (op->url, G_URI_FLAGS_NONE, NULL);
+  g_autoptr(GUri) target = NULL;
+  g_autofree char *shown = NULL;
+
+  if (location != NULL && base != NULL)
+    target = g_uri_parse_relative (base, location, G_URI_FLAGS_NONE, NULL);
+  if (target != NULL)
+    shown = g_uri_join (G_URI_FLAGS_NONE, g_uri_get_scheme (target), NULL,
+                        g_uri_get_host (target), g_uri_get_port (target),
+                        g_uri_get_path (target), NULL, NULL);
+  else if (location != NULL)
+    shown = g_strdup ("an address that is not a valid URL");
+  else
+    shown = g_strdup ("nowhere (no Location header)");
+
+  return g_error_new (EASEL_API_ERROR, EASEL_API_ERROR_BAD_RESPONSE,
+                      "The server answered %u and redirected to %s; API calls do not follow redirects, "
+                      "so the key is not sent elsewhere. Check the server address",
+                      op->status, shown);
 }
 
 static void
@@ -994,16 +1228,23 @@ on_sent (GObject      *source,
     g_byte_array_unref (op->buffer);
   op->buffer = g_byte_array_new ();
 
+  if (SOUP_STATUS_IS_REDIRECTION (op->status))
+    {
+      op_return_error (op, redirect_error (op, headers));
+      goto out;
+    }
+
   if (!SOUP_STATUS_IS_SUCCESSFUL (op->status))
     {
       op->phase = PHASE_ERROR_BODY;
-      op->limit = ERROR_BODY_LIMIT;
+      op->limit = op->client->max_error_body_size;
     }
   else if (op->streaming && is_event_stream (op->msg))
     {
       op->phase = PHASE_SSE;
       g_clear_pointer (&op->parser, easel_sse_parser_free);
       op->parser = easel_sse_parser_new (on_sse_event, op);
+      easel_sse_parser_set_max_event_size (op->parser, op->client->max_event_size);
       g_clear_pointer (&op->result, easel_result_free);
       op->result = easel_result_new (op->request->api);
     }
@@ -1011,7 +1252,7 @@ on_sent (GObject      *source,
     {
       /* A compatible server may ignore `stream` and answer JSON. */
       op->phase = PHASE_BODY;
-      op->limit = BODY_LIMIT;
+      op->limit = op->client->max_body_size;
     }
 
   op_read_next (op);
@@ -1033,6 +1274,11 @@ op_start_attempt (Op *op)
                                         "The server address “%s” is not a valid URL", op->url));
       return;
     }
+
+  /* Also keeps libsoup from resending the body and key to another host;
+   * a plain download without the key may follow a CDN's redirects. */
+  if (op->send_auth || op->kind != OP_FETCH)
+    soup_message_add_flags (op->msg, SOUP_MESSAGE_NO_REDIRECT);
 
   headers = soup_message_get_request_headers (op->msg);
   if (op->send_auth && op->api_key != NULL && op->api_key[0] != '\0')
@@ -1257,6 +1503,29 @@ easel_client_class_init (EaselClientClass *klass)
     main_thread = g_thread_self ();
 }
 
+static gsize
+parse_env_size (const char *name,
+                gsize       fallback)
+{
+  const char *value = g_getenv (name);
+  guint64 n;
+
+  if (value == NULL || !g_ascii_string_to_unsigned (value, 10, 1, G_MAXSIZE, &n, NULL))
+    return fallback;
+  return (gsize) n;
+}
+
+/* For tests of programs built on the client (the CLI): small limits
+ * without a debug flag. Not meant for users. */
+static void
+apply_test_overrides (EaselClient *self)
+{
+  self->idle_timeout_s = (guint) MIN (parse_env_size ("EASEL_TEST_IDLE_TIMEOUT_S", self->idle_timeout_s), G_MAXUINT);
+  self->max_event_size = parse_env_size ("EASEL_TEST_MAX_EVENT_SIZE", self->max_event_size);
+  self->max_body_size = parse_env_size ("EASEL_TEST_MAX_BODY_SIZE", self->max_body_size);
+  self->max_error_body_size = parse_env_size ("EASEL_TEST_MAX_ERROR_BODY_SIZE", self->max_error_body_size);
+}
+
 static void
 easel_client_init (EaselClient *self)
 {
@@ -1266,6 +1535,11 @@ easel_client_init (EaselClient *self)
   self->user_agent = g_strdup ("Easel/" PACKAGE_VERSION);
   soup_session_set_user_agent (self->session, self->user_agent);
   easel_retry_policy_init_default (&self->retry_policy);
+  self->idle_timeout_s = DEFAULT_IDLE_TIMEOUT_S;
+  self->max_event_size = DEFAULT_MAX_EVENT;
+  self->max_body_size = DEFAULT_MAX_BODY;
+  self->max_error_body_size = DEFAULT_MAX_ERROR_BODY;
+  apply_test_overrides (self);
   easel_client_update_proxy (self);
 }
 
@@ -1346,6 +1620,34 @@ easel_client_set_retry_policy (EaselClient            *self,
     self->retry_policy = *policy;
   else
     easel_retry_policy_init_default (&self->retry_policy);
+}
+
+void
+easel_client_set_idle_timeout (EaselClient *self,
+                               guint        seconds)
+{
+  g_return_if_fail (EASEL_IS_CLIENT (self));
+  self->idle_timeout_s = seconds;
+}
+
+guint
+easel_client_get_idle_timeout (EaselClient *self)
+{
+  g_return_val_if_fail (EASEL_IS_CLIENT (self), 0);
+  return self->idle_timeout_s;
+}
+
+void
+_easel_client_set_limits (EaselClient *self,
+                          gsize        max_event_size,
+                          gsize        max_body_size,
+                          gsize        max_error_body_size)
+{
+  g_return_if_fail (EASEL_IS_CLIENT (self));
+
+  self->max_event_size = max_event_size > 0 ? max_event_size : DEFAULT_MAX_EVENT;
+  self->max_body_size = max_body_size > 0 ? max_body_size : DEFAULT_MAX_BODY;
+  self->max_error_body_size = max_error_body_size > 0 ? max_error_body_size : DEFAULT_MAX_ERROR_BODY;
 }
 
 void

@@ -28,6 +28,14 @@ void         easel_client_set_api_key       (EaselClient *self, const char *api_
 gboolean     easel_client_has_api_key       (EaselClient *self);
 void         easel_client_set_organization  (EaselClient *self, const char *organization);
 void         easel_client_set_retry_policy  (EaselClient *self, const EaselRetryPolicy *policy);
+/* Fails a request whose server sends no byte for @seconds once the response
+ * headers arrived (default 60; 0: never). Such a request is not re-sent: it
+ * may have been billed. Connecting and waiting for the headers are bounded
+ * by the session's 600 s instead. The limits on sizes are fixed: 128 MiB per
+ * stream event, 512 MiB per body, 1 MiB kept of an error body, all counted
+ * after gzip decoding. API calls never follow redirects. */
+void         easel_client_set_idle_timeout  (EaselClient *self, guint seconds);
+guint        easel_client_get_idle_timeout  (EaselClient *self);
 /* Logs requests with g_debug, Authorization redacted (EASEL_DEBUG_HTTP=1 too). */
 void         easel_client_set_debug         (EaselClient *self, gboolean debug);
 

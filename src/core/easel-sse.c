@@ -19,6 +19,8 @@
  * never causes a rescan of what came before. */
 
 #define FIELD_NAME_MAX 16
+/* Event names are short ("image_generation.partial_image"); more is junk. */
+#define EVENT_NAME_MAX 256
 
 typedef enum
 {
@@ -55,6 +57,9 @@ struct _EaselSseParser
 
   guint       bom_pos;       /* bytes of a leading BOM matched so far */
   gboolean    bom_done;
+
+  gsize       max_event_size; /* 0: unlimited */
+  gboolean    too_large;     /* an event outgrew max_event_size: sticky */
 
   gboolean    saw_done;
   gboolean    in_dispatch;
@@ -112,6 +117,12 @@ dispatch_event (EaselSseParser *self)
   gsize len;
   guint8 *buf;
 
+  if (self->too_large)
+    {
+      reset_event (self);
+      return;
+    }
+
   if (!self->has_data)
     {
       /* An event with no data field is not dispatched (SSE spec). */
@@ -151,8 +162,13 @@ begin_value (EaselSseParser *self)
 
   if (self->field_len == 4 && memcmp (self->field, "data", 4) == 0)
     {
-      if (self->has_data)
-        g_byte_array_append (self->data, (const guint8 *) "\n", 1);
+      if (self->has_data && !self->too_large)
+        {
+          if (self->max_event_size > 0 && self->data->len >= self->max_event_size)
+            self->too_large = TRUE;
+          else
+            g_byte_array_append (self->data, (const guint8 *) "\n", 1);
+        }
       self->has_data = TRUE;
       self->pending = TRUE;
       self->dest = DEST_DATA;
@@ -211,11 +227,19 @@ append_value (EaselSseParser *self,
     {
     case DEST_DATA:
       self->bytes_scanned += n;
+      if (self->max_event_size > 0 && n > self->max_event_size - MIN (self->data->len, self->max_event_size))
+        {
+          /* Stop growing; the caller sees too_large and gives up. */
+          self->too_large = TRUE;
+          self->dest = DEST_NONE;
+          break;
+        }
       g_byte_array_append (self->data, (const guint8 *) p, n);
       break;
     case DEST_EVENT:
       self->bytes_scanned += n;
-      g_string_append_len (self->event_name, p, n);
+      if (self->event_name->len < EVENT_NAME_MAX)
+        g_string_append_len (self->event_name, p, MIN (n, EVENT_NAME_MAX - self->event_name->len));
       break;
     case DEST_NONE:
     default:
@@ -256,7 +280,10 @@ consume_span (EaselSseParser *self,
             self->bytes_scanned += colon != NULL ? name_len + 1 : n;
             gsize room = self->field_len < FIELD_NAME_MAX ? FIELD_NAME_MAX - self->field_len : 0;
 
-            memcpy (self->field + self->field_len, p, MIN (room, name_len));
+            /* Once the name is known to be too long, field + field_len
+             * points past the buffer: do not even form that pointer. */
+            if (room > 0)
+              memcpy (self->field + self->field_len, p, MIN (room, name_len));
             /* Saturating: a long name only needs to be known as too long. */
             self->field_len = MIN ((gsize) self->field_len + name_len, (gsize) FIELD_NAME_MAX + 1);
 
@@ -413,3 +440,20 @@ easel_sse_parser_get_bytes_scanned (EaselSseParser *self)
   return self->bytes_scanned;
 }
 
+
+void
+easel_sse_parser_set_max_event_size (EaselSseParser *self,
+                                     gsize           max_event_size)
+{
+  g_return_if_fail (self != NULL);
+
+  self->max_event_size = max_event_size;
+}
+
+gboolean
+easel_sse_parser_is_too_large (EaselSseParser *self)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  return self->too_large;
+}

@@ -34,6 +34,13 @@ void            easel_sse_parser_feed     (EaselSseParser   *self,
 gboolean        easel_sse_parser_finish   (EaselSseParser   *self);
 gboolean        easel_sse_parser_saw_done (EaselSseParser   *self);
 guint64         easel_sse_parser_get_n_events (EaselSseParser *self);
+/* Caps the joined data of one event at @max_event_size bytes (0, the
+ * default: no cap). Past it the parser stops storing and dispatching
+ * anything and easel_sse_parser_is_too_large() turns TRUE for good; the
+ * caller should stop feeding and fail. */
+void            easel_sse_parser_set_max_event_size (EaselSseParser *self,
+                                                     gsize           max_event_size);
+gboolean        easel_sse_parser_is_too_large       (EaselSseParser *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EaselSseParser, easel_sse_parser_free)
 
