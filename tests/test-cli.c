@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -1299,6 +1300,92 @@ test_mask_black_and_white (Fixture       *f,
   g_assert_cmpint (px[10 * stride + 50 * 4 + 3], ==, 255);
 }
 
+/* ---- no core files ------------------------------------------------------------- */
+
+static void
+test_no_core_dumps (Fixture       *f,
+                    gconstpointer  data)
+{
+  const char *args[] = { f->cli, "generate", "--partial-images", "2", "--save-partials",
+                         "--no-library", "a slow fox", NULL };
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *limits_path = NULL;
+  g_autofree char *proc_dir = NULL;
+  g_autofree char *limits = NULL;
+  g_auto(GStrv) lines = NULL;
+  struct rlimit core;
+  gboolean found = FALSE;
+
+  if (f->cli == NULL)
+    {
+      g_test_skip ("EASEL_CLI is not set: run through meson test");
+      return;
+    }
+
+  /* The child inherits our limit: make it as large as allowed, so only the
+   * CLI itself can bring it to 0. */
+  g_assert_cmpint (getrlimit (RLIMIT_CORE, &core), ==, 0);
+  if (core.rlim_max == 0)
+    {
+      g_test_skip ("the hard core-size limit is already 0");
+      return;
+    }
+  core.rlim_cur = core.rlim_max;
+  g_assert_cmpint (setrlimit (RLIMIT_CORE, &core), ==, 0);
+
+  easel_fake_server_set_event_delay_ms (f->server, 1500);
+  launcher = cli_launcher_new (f, TRUE, NULL);
+  process = g_subprocess_launcher_spawnv (launcher, args, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8_async (process, "", NULL, communicate_cb, &result);
+
+  /* Once the stream runs, the key has been read. */
+  while (result == NULL && !has_file_with_suffix (f->tmpdir, "-partial-1.png"))
+    g_main_context_iteration (NULL, FALSE), g_usleep (10 * 1000);
+  g_assert_null (result);
+
+  proc_dir = g_strdup_printf ("/proc/%s", g_subprocess_get_identifier (process));
+  limits_path = g_build_filename (proc_dir, "limits", NULL);
+  g_assert_true (g_file_get_contents (limits_path, &limits, NULL, NULL));
+  lines = g_strsplit (limits, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], "Max core file size"))
+      {
+        g_auto(GStrv) fields = g_strsplit_set (lines[i] + strlen ("Max core file size"), " ", -1);
+        guint n = 0;
+
+        for (guint k = 0; fields[k] != NULL; k++)
+          if (fields[k][0] != '\0')
+            {
+              /* Soft, then hard: both 0. */
+              if (n < 2)
+                g_assert_cmpstr (fields[k], ==, "0");
+              n++;
+            }
+        g_assert_cmpuint (n, >=, 2);
+        found = TRUE;
+      }
+  g_assert_true (found);
+
+  /* Non-dumpable: /proc/PID belongs to root. As root that says nothing, so
+   * dumpability is only checked for other users. */
+  if (getuid () != 0)
+    {
+      GStatBuf st;
+
+      g_assert_cmpint (g_stat (limits_path, &st), ==, 0);
+      g_assert_cmpuint (st.st_uid, ==, 0);
+    }
+
+  g_subprocess_send_signal (process, SIGINT);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_subprocess_wait (process, NULL, NULL);
+}
+
 typedef struct
 {
   const char *args[4];
@@ -1372,6 +1459,7 @@ main (int    argc,
   ADD ("/integration/cli/image-not-a-file", test_image_not_a_file);
   ADD ("/integration/cli/mask-other-size", test_mask_other_size);
   ADD ("/integration/cli/mask-black-and-white", test_mask_black_and_white);
+  ADD ("/integration/cli/no-core-dumps", test_no_core_dumps);
 #undef ADD
 
   return g_test_run ();
