@@ -10,6 +10,8 @@ G_BEGIN_DECLS
 
 /* How much server text a message shows; --debug-http logs the rest. */
 #define EASEL_TEXT_MAX_SHOWN 2000
+/* The longest prompt a model takes (gpt-image-1: 32,000 characters). */
+#define EASEL_TEXT_MAX_PROMPT 32000
 
 typedef enum
 {
