@@ -8,6 +8,9 @@
 #include "config.h"
 
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 #include <string.h>
 #include <gdk-pixbuf/gdk-pixbuf.h>
@@ -1034,6 +1037,355 @@ test_debug_http_json (Fixture       *f,
   g_assert_null (strstr (run.err, TEST_KEY));
 }
 
+
+/* ---- hostile server text ------------------------------------------------------ */
+
+static void
+assert_no_terminal_controls (const char *text)
+{
+  for (const char *p = text; *p; p++)
+    {
+      guchar c = (guchar) *p;
+
+      /* A line break is ours; ESC, BEL, CR and the rest are not. */
+      if (c == '\n')
+        continue;
+      g_assert_false (c < 0x20 || c == 0x7f);
+      /* C1 CSI/OSC as UTF-8 (U+009B, U+009D). */
+      g_assert_false (c == 0xc2 && ((guchar) p[1] == 0x9b || (guchar) p[1] == 0x9d));
+    }
+}
+
+static void
+test_hostile_error_controls (Fixture       *f,
+                             gconstpointer  data)
+{
+  const char *args[] = { "generate", "--no-stream", "--no-library", "a fox", NULL };
+  g_auto(CliRun) run = { 0 };
+
+  easel_fake_server_queue_reply (f->server, NULL,
+    easel_fake_reply_new_json (400,
+      "{\"error\":{\"message\":\"\\u001b[2J\\u001b[Hbad\\r\\u001b]0;pwned\\u0007\\n\\u009b32mSaved image.png\","
+      "\"type\":\"\\u001b[31mtype\",\"code\":\"code\\u0007\",\"param\":\"\\u001b]0;title\\u0007\"}}"));
+
+  run_cli (f, args, &run);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run.status, ==, 1);
+  assert_no_terminal_controls (run.err);
+  assert_no_terminal_controls (run.out);
+  g_assert_nonnull (strstr (run.err, "\\x1b[2J"));
+  g_assert_nonnull (strstr (run.err, "type: \\x1b[31mtype"));
+  g_assert_nonnull (strstr (run.err, "code: code\\x07"));
+}
+
+static void
+test_hostile_revised_prompt (Fixture       *f,
+                             gconstpointer  data)
+{
+  const char *args[] = { "generate", "--model", "dall-e-3", "--no-stream", "a fox \033]0;pwned\007\033[2J", NULL };
+  const char *list_args[] = { "library", "list", NULL };
+  g_auto(CliRun) run = { 0 };
+  g_auto(CliRun) list = { 0 };
+  g_auto(CliRun) show = { 0 };
+
+  /* The fake server's dall-e-3 revises the prompt into "A detailed picture
+   * of …", control sequences included. */
+  run_cli (f, args, &run);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.err, "revised prompt: A detailed picture of a fox \\x1b]0;pwned\\x07"));
+  assert_no_terminal_controls (run.err);
+  assert_no_terminal_controls (run.out);
+
+  run_cli (f, list_args, &list);
+  g_assert_cmpint (list.status, ==, 0);
+  assert_no_terminal_controls (list.out);
+
+  {
+    const char *show_args[] = { "library", "show", "1", NULL };
+
+    run_cli (f, show_args, &show);
+    g_assert_cmpint (show.status, ==, 0);
+    g_assert_nonnull (strstr (show.out, "revised:     A detailed picture of a fox \\x1b]0;pwned"));
+    assert_no_terminal_controls (show.out);
+  }
+}
+
+static void
+test_huge_error_message (Fixture       *f,
+                         gconstpointer  data)
+{
+  const char *args[] = { "generate", "--no-stream", "--no-library", "a fox", NULL };
+  const char *debug_args[] = { "generate", "--no-stream", "--no-library", "--debug-http", "a fox", NULL };
+  g_autofree char *huge = g_strnfill (900 * 1024, 'A');
+  g_auto(CliRun) run = { 0 };
+  g_auto(CliRun) debug = { 0 };
+
+  easel_fake_server_queue_reply (f->server, NULL,
+                                 easel_fake_reply_new_error (400, "invalid_request_error", "too_long", huge));
+  run_cli (f, args, &run);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_cmpuint (strlen (run.err), <, 8 * 1024);
+  g_assert_nonnull (strstr (run.err, "more characters)"));
+
+  /* --debug-http keeps the whole text, on stderr only. */
+  easel_fake_server_queue_reply (f->server, NULL,
+                                 easel_fake_reply_new_error (400, "invalid_request_error", "too_long", huge));
+  run_cli (f, debug_args, &debug);
+  g_assert_cmpint (debug.status, ==, 1);
+  g_assert_nonnull (strstr (debug.err, huge));
+  g_assert_null (strstr (debug.out, "AAAAAAAAAA"));
+}
+
+static void
+test_echoed_key_everywhere (Fixture       *f,
+                            gconstpointer  data)
+{
+  const char *args[] = { "generate", "--no-stream", "a fox", NULL };
+  const char *show_args[] = { "library", "show", "--json", "1", NULL };
+  g_auto(CliRun) run = { 0 };
+  g_auto(CliRun) show = { 0 };
+  EaselFakeReply *reply;
+
+  /* A hostile server puts the key in every field it controls. */
+  reply = easel_fake_reply_new_json (400,
+            "{\"error\":{\"message\":\"bad key " TEST_KEY "\",\"type\":\"" TEST_KEY "\","
+            "\"code\":\"" TEST_KEY "\",\"param\":\"" TEST_KEY "\"}}");
+  easel_fake_reply_add_header (reply, "x-request-id", TEST_KEY);
+  easel_fake_server_queue_reply (f->server, NULL, reply);
+
+  run_cli (f, args, &run);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "type: sk-…redacted"));
+  g_assert_null (strstr (run.err, "0123456789abcdefSECRET"));
+  g_assert_null (strstr (run.out, "0123456789abcdefSECRET"));
+
+  /* Nor is it stored in the library's error columns. */
+  run_cli (f, show_args, &show);
+  g_assert_cmpint (show.status, ==, 0);
+  g_assert_nonnull (strstr (show.out, "error_type"));
+  g_assert_null (strstr (show.out, "0123456789abcdefSECRET"));
+}
+
+/* ---- local files that are not files ------------------------------------------ */
+
+static void
+test_image_not_a_file (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autofree char *fifo = g_build_filename (f->tmpdir, "fifo.png", NULL);
+  g_autofree char *huge = g_build_filename (f->tmpdir, "huge.png", NULL);
+  const char *cases[][8] = {
+    { "edit", "--image", "fifo.png", "--no-library", "a hat", NULL },
+    { "edit", "--image", "/dev/zero", "--no-library", "a hat", NULL },
+    { "edit", "--image", "huge.png", "--no-library", "a hat", NULL },
+    { "edit", "--model", "dall-e-2", "--image", "big.png", "--no-library", "a hat", NULL },
+  };
+  g_autofree char *big = g_build_filename (f->tmpdir, "big.png", NULL);
+
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  g_assert_true (g_file_set_contents (huge, "", 0, NULL));
+  g_assert_cmpint (truncate (huge, (off_t) 3 * 1024 * 1024 * 1024), ==, 0);
+  /* 5 MB: over dall-e-2's 4 MB. */
+  g_assert_true (g_file_set_contents (big, "", 0, NULL));
+  g_assert_cmpint (truncate (big, (off_t) 5 * 1024 * 1024), ==, 0);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_auto(CliRun) run = { 0 };
+
+      /* A FIFO without a writer used to block until the test timed out. */
+      run_cli (f, cases[i], &run);
+      if (g_test_failed () || f->cli == NULL)
+        return;
+      g_assert_cmpint (run.status, !=, 0);
+      g_assert_true (strstr (run.err, "not a regular file") != NULL || strstr (run.err, "MB") != NULL);
+      g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 0);
+    }
+}
+
+/* ---- masks the API would refuse --------------------------------------------- */
+
+static void
+write_png_sized (const char *path,
+                 int         size,
+                 gboolean    alpha,
+                 guint32     rgba)
+{
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, alpha, 8, size, size);
+  g_autoptr(GError) error = NULL;
+
+  gdk_pixbuf_fill (pixbuf, rgba);
+  gdk_pixbuf_save (pixbuf, path, "png", &error, NULL);
+  g_assert_no_error (error);
+}
+
+static void
+test_mask_other_size (Fixture       *f,
+                      gconstpointer  data)
+{
+  const char *args[] = { "edit", "--image", "a.png", "--mask", "m.png", "--no-library", "a hat", NULL };
+  g_autofree char *a = g_build_filename (f->tmpdir, "a.png", NULL);
+  g_autofree char *m = g_build_filename (f->tmpdir, "m.png", NULL);
+  g_auto(CliRun) run = { 0 };
+
+  write_png_sized (a, 64, TRUE, 0x3366ffff);
+  write_png_sized (m, 32, TRUE, 0x00000000);
+
+  run_cli (f, args, &run);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run.status, !=, 0);
+  g_assert_nonnull (strstr (run.err, "32×32"));
+  g_assert_nonnull (strstr (run.err, "64×64"));
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 0);
+}
+
+static void
+test_mask_black_and_white (Fixture       *f,
+                           gconstpointer  data)
+{
+  const char *args[] = { "edit", "--image", "a.png", "--mask", "m.png", "--no-library", "a hat", NULL };
+  g_autofree char *a = g_build_filename (f->tmpdir, "a.png", NULL);
+  g_autofree char *m = g_build_filename (f->tmpdir, "m.png", NULL);
+  g_autoptr(GPtrArray) parts = NULL;
+  g_autoptr(GdkPixbufLoader) loader = gdk_pixbuf_loader_new ();
+  g_autoptr(GError) error = NULL;
+  g_auto(CliRun) run = { 0 };
+  const EaselFakeRequest *request;
+  EaselFakePart *mask;
+  GdkPixbuf *sent;
+  const guint8 *px;
+  int stride;
+
+  /* Left half white (edit), right half black (keep); no alpha channel. */
+  {
+    g_autoptr(GdkPixbuf) bw = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 64, 64);
+    g_autoptr(GdkPixbuf) right = NULL;
+
+    gdk_pixbuf_fill (bw, 0xffffffff);
+    right = gdk_pixbuf_new_subpixbuf (bw, 32, 0, 32, 64);
+    gdk_pixbuf_fill (right, 0x000000ff);
+    gdk_pixbuf_save (bw, m, "png", &error, NULL);
+    g_assert_no_error (error);
+  }
+  write_png_sized (a, 64, TRUE, 0x3366ffff);
+
+  run_cli (f, args, &run);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.err, "converted"));
+
+  request = easel_fake_server_get_last_request (f->server);
+  parts = easel_fake_request_parse_multipart (request);
+  mask = easel_fake_parts_find (parts, "mask");
+  g_assert_nonnull (mask);
+  gdk_pixbuf_loader_write_bytes (loader, mask->data, &error);
+  gdk_pixbuf_loader_close (loader, &error);
+  g_assert_no_error (error);
+  sent = gdk_pixbuf_loader_get_pixbuf (loader);
+  g_assert_true (gdk_pixbuf_get_has_alpha (sent));
+  g_assert_cmpint (gdk_pixbuf_get_width (sent), ==, 64);
+  px = gdk_pixbuf_read_pixels (sent);
+  stride = gdk_pixbuf_get_rowstride (sent);
+  /* White became transparent (edit); black stayed opaque (keep). */
+  g_assert_cmpint (px[10 * stride + 4 * 4 + 3], ==, 0);
+  g_assert_cmpint (px[10 * stride + 50 * 4 + 3], ==, 255);
+}
+
+/* ---- no core files ------------------------------------------------------------- */
+
+static void
+test_no_core_dumps (Fixture       *f,
+                    gconstpointer  data)
+{
+  const char *args[] = { f->cli, "generate", "--partial-images", "2", "--save-partials",
+                         "--no-library", "a slow fox", NULL };
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *limits_path = NULL;
+  g_autofree char *proc_dir = NULL;
+  g_autofree char *limits = NULL;
+  g_auto(GStrv) lines = NULL;
+  struct rlimit core;
+  gboolean found = FALSE;
+
+  if (f->cli == NULL)
+    {
+      g_test_skip ("EASEL_CLI is not set: run through meson test");
+      return;
+    }
+
+  /* The child inherits our limit: make it as large as allowed, so only the
+   * CLI itself can bring it to 0. */
+  g_assert_cmpint (getrlimit (RLIMIT_CORE, &core), ==, 0);
+  if (core.rlim_max == 0)
+    {
+      g_test_skip ("the hard core-size limit is already 0");
+      return;
+    }
+  core.rlim_cur = core.rlim_max;
+  g_assert_cmpint (setrlimit (RLIMIT_CORE, &core), ==, 0);
+
+  easel_fake_server_set_event_delay_ms (f->server, 1500);
+  launcher = cli_launcher_new (f, TRUE, NULL);
+  process = g_subprocess_launcher_spawnv (launcher, args, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8_async (process, "", NULL, communicate_cb, &result);
+
+  /* Once the stream runs, the key has been read. */
+  while (result == NULL && !has_file_with_suffix (f->tmpdir, "-partial-1.png"))
+    g_main_context_iteration (NULL, FALSE), g_usleep (10 * 1000);
+  g_assert_null (result);
+
+  proc_dir = g_strdup_printf ("/proc/%s", g_subprocess_get_identifier (process));
+  limits_path = g_build_filename (proc_dir, "limits", NULL);
+  g_assert_true (g_file_get_contents (limits_path, &limits, NULL, NULL));
+  lines = g_strsplit (limits, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], "Max core file size"))
+      {
+        g_auto(GStrv) fields = g_strsplit_set (lines[i] + strlen ("Max core file size"), " ", -1);
+        guint n = 0;
+
+        for (guint k = 0; fields[k] != NULL; k++)
+          if (fields[k][0] != '\0')
+            {
+              /* Soft, then hard: both 0. */
+              if (n < 2)
+                g_assert_cmpstr (fields[k], ==, "0");
+              n++;
+            }
+        g_assert_cmpuint (n, >=, 2);
+        found = TRUE;
+      }
+  g_assert_true (found);
+
+  /* Non-dumpable: /proc/PID belongs to root. As root that says nothing, so
+   * dumpability is only checked for other users. */
+  if (getuid () != 0)
+    {
+      GStatBuf st;
+
+      g_assert_cmpint (g_stat (limits_path, &st), ==, 0);
+      g_assert_cmpuint (st.st_uid, ==, 0);
+    }
+
+  g_subprocess_send_signal (process, SIGINT);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_subprocess_wait (process, NULL, NULL);
+}
+
 typedef struct
 {
   const char *args[4];
@@ -1100,6 +1452,14 @@ main (int    argc,
   ADD ("/integration/cli/parallel-output-names", test_parallel_output_names);
   ADD ("/integration/cli/cache-per-server", test_cache_per_server);
   ADD ("/integration/cli/debug-http-json", test_debug_http_json);
+  ADD ("/integration/cli/hostile-error-controls", test_hostile_error_controls);
+  ADD ("/integration/cli/hostile-revised-prompt", test_hostile_revised_prompt);
+  ADD ("/integration/cli/huge-error-message", test_huge_error_message);
+  ADD ("/integration/cli/echoed-key-everywhere", test_echoed_key_everywhere);
+  ADD ("/integration/cli/image-not-a-file", test_image_not_a_file);
+  ADD ("/integration/cli/mask-other-size", test_mask_other_size);
+  ADD ("/integration/cli/mask-black-and-white", test_mask_black_and_white);
+  ADD ("/integration/cli/no-core-dumps", test_no_core_dumps);
 #undef ADD
 
   return g_test_run ();

@@ -371,6 +371,33 @@ test_redact (void)
   g_assert_null (easel_redact (NULL, "x"));
 }
 
+/* A server that echoes the key in every field it controls. */
+static void
+test_redact_every_field (void)
+{
+  const char *key = "sk-proj-ECHOEDabcdef0123456789";
+  g_autofree char *body = g_strdup_printf ("{\"error\":{\"message\":\"m %s\",\"type\":\"%s\","
+                                           "\"code\":\"c %s\",\"param\":\"%s\","
+                                           "\"moderation_details\":{\"moderation_stage\":\"%s\","
+                                           "\"categories\":[\"%s\"]}}}",
+                                           key, key, key, key, key, key);
+  g_autoptr(GError) error = easel_api_error_from_http (400, "application/json", body, strlen (body),
+                                                        key, -1);
+  g_autoptr(GError) plain = easel_api_error_from_http (502, "text/html", "<html>", 6, key, -1);
+  const char * const *categories;
+
+  g_assert_null (strstr (error->message, "ECHOED"));
+  g_assert_cmpstr (easel_api_error_get_error_type (error), ==, "sk-…redacted");
+  g_assert_cmpstr (easel_api_error_get_error_code (error), ==, "c sk-…redacted");
+  g_assert_cmpstr (easel_api_error_get_param (error), ==, "sk-…redacted");
+  g_assert_cmpstr (easel_api_error_get_request_id (error), ==, "sk-…redacted");
+  g_assert_cmpstr (easel_api_error_get_moderation_stage (error), ==, "sk-…redacted");
+  categories = easel_api_error_get_categories (error);
+  g_assert_nonnull (categories);
+  g_assert_cmpstr (categories[0], ==, "sk-…redacted");
+  g_assert_cmpstr (easel_api_error_get_request_id (plain), ==, "sk-…redacted");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -382,6 +409,7 @@ main (int   argc,
   g_test_add_func ("/core/error/from-object", test_from_object);
   g_test_add_func ("/core/error/other-errors", test_getters_on_other_errors);
   g_test_add_func ("/core/error/redact", test_redact);
+  g_test_add_func ("/core/error/redact-every-field", test_redact_every_field);
 
   return g_test_run ();
 }

@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "easel-composer.h"
+#include "easel-local-file.h"
 #include "easel-image-decoder.h"
 #include "easel-params-popover.h"
 
@@ -216,13 +217,15 @@ file_loaded_cb (GObject      *object,
   g_autoptr(EaselComposer) self = user_data;
   GFile *file = G_FILE (object);
   g_autoptr(GError) error = NULL;
-  g_autofree char *contents = NULL;
+  g_autoptr(GBytes) bytes = NULL;
   g_autofree char *basename = NULL;
   g_autofree char *content_type = NULL;
   g_autofree char *mime = NULL;
+  const guchar *contents;
   gsize len = 0;
 
-  if (!g_file_load_contents_finish (file, result, &contents, &len, NULL, &error))
+  bytes = easel_local_file_load_finish (file, result, &error);
+  if (bytes == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         g_signal_emit (self, signals[TOAST], 0, error->message);
@@ -230,10 +233,10 @@ file_loaded_cb (GObject      *object,
     }
 
   basename = g_file_get_basename (file);
-  content_type = g_content_type_guess (basename, (const guchar *)contents, len, NULL);
+  contents = g_bytes_get_data (bytes, &len);
+  content_type = g_content_type_guess (basename, contents, len, NULL);
   mime = g_content_type_get_mime_type (content_type);
-  easel_composer_add_image_bytes (self,
-                                  g_bytes_new_take (g_steal_pointer (&contents), len),
+  easel_composer_add_image_bytes (self, bytes,
                                   basename, mime ? mime : "image/png");
 }
 
@@ -244,7 +247,10 @@ easel_composer_add_file (EaselComposer *self,
   g_return_if_fail (EASEL_IS_COMPOSER (self));
   g_return_if_fail (G_IS_FILE (file));
 
-  g_file_load_contents_async (file, self->cancellable, file_loaded_cb, g_object_ref (self));
+  /* Regular files of at most the largest limit any model takes: a FIFO or
+   * /dev/zero dropped on the composer is refused, not read for ever. */
+  easel_local_file_load_async (file, EASEL_LOCAL_FILE_MAX_IMAGE_BYTES, self->cancellable,
+                               file_loaded_cb, g_object_ref (self));
 }
 
 static void

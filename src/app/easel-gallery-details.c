@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include "easel-toast.h"
 #include "easel-json.h"
 
 #include <glib/gi18n.h>
@@ -136,9 +137,12 @@ add_param_row (EaselGalleryDetails *self,
                const char          *value)
 {
   GtkWidget *row = adw_action_row_new ();
+  g_autofree char *safe_name = easel_label_text_for (name, 200);
+  g_autofree char *safe_value = easel_label_text_for (value, 0);
 
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), name);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), value);
+  /* Stored parameters may come from an imported library. */
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), safe_name);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), safe_value);
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
   gtk_widget_add_css_class (row, "property");
   gtk_list_box_append (self->params_list, row);
@@ -195,6 +199,8 @@ easel_gallery_details_sync (EaselGalleryDetails *self)
   g_autofree char *cost = NULL;
   g_autofree char *conversation = NULL;
   g_autofree char *model = NULL;
+  g_autofree char *prompt = NULL;
+  g_autofree char *revised = NULL;
   double usd;
 
   g_cancellable_cancel (self->cancellable);
@@ -220,9 +226,12 @@ easel_gallery_details_sync (EaselGalleryDetails *self)
       g_task_run_in_thread (task, load_texture_thread);
     }
 
-  gtk_label_set_text (self->prompt_label, gen->prompt ? gen->prompt : "");
+  /* A record may be the server's words or an imported library's. */
+  prompt = easel_label_text_for (gen->prompt, EASEL_TEXT_MAX_PROMPT);
+  revised = easel_label_text_for (gen->revised_prompt, 0);
+  gtk_label_set_text (self->prompt_label, prompt);
   gtk_widget_set_visible (self->revised_group, gen->revised_prompt != NULL && *gen->revised_prompt != '\0');
-  gtk_label_set_text (self->revised_label, gen->revised_prompt ? gen->revised_prompt : "");
+  gtk_label_set_text (self->revised_label, revised);
 
   if (gen->size != NULL && gen->quality != NULL)
     model = g_strdup_printf ("%s · %s · %s", gen->model ? gen->model : "?", gen->size, gen->quality);

@@ -8,6 +8,7 @@
 
 #include <glib/gi18n.h>
 
+#include "easel-toast.h"
 #include "easel-export.h"
 #include "easel-gallery-private.h"
 #include "easel-gallery-cell.h"
@@ -108,7 +109,7 @@ static void
 show_toast (EaselGallery *self,
             const char   *message)
 {
-  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (message));
+  adw_toast_overlay_add_toast (self->toast_overlay, easel_toast_new_for_text (message));
 }
 
 /* Selection */

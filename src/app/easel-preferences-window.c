@@ -14,6 +14,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "easel-toast.h"
 #include "easel-params.h"
 #include "easel-params-popover.h"
 #include "easel-preferences-window.h"
@@ -136,7 +137,7 @@ static void
 toast (EaselPreferencesWindow *self,
        const char             *message)
 {
-  adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self), adw_toast_new (message));
+  adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self), easel_toast_new_for_text (message));
 }
 
 static void

@@ -9,6 +9,7 @@
 
 #include <glib/gi18n.h>
 
+#include "easel-toast.h"
 #include "easel-turn-row.h"
 
 struct _EaselTurnRow
@@ -68,13 +69,16 @@ static char *
 format_moderation (const GError *error)
 {
   const char * const *categories = easel_api_error_get_categories (error);
+  g_autofree char *message = easel_label_text_for (error->message, 0);
+  g_autofree char *raw = NULL;
   g_autofree char *joined = NULL;
 
   if (categories == NULL || categories[0] == NULL)
-    return g_strdup (error->message);
-  joined = g_strjoinv (", ", (char **)categories);
+    return g_steal_pointer (&message);
+  raw = g_strjoinv (", ", (char **)categories);
+  joined = easel_label_text_for (raw, 0);
   /* Translators: the first %s is the server's message, the second a list of categories */
-  return g_strdup_printf (_("%s\nBlocked by moderation: %s"), error->message, joined);
+  return g_strdup_printf (_("%s\nBlocked by moderation: %s"), message, joined);
 }
 
 static void
@@ -128,13 +132,17 @@ update (EaselTurnRow *self)
                           g_list_model_get_n_items (easel_session_turn_get_candidates (turn)) > 1);
 
   text = easel_session_turn_get_assistant_text (turn);
-  gtk_label_set_label (self->assistant_label, text);
+  {
+    g_autofree char *assistant = text ? easel_label_text_for (text, EASEL_TEXT_MAX_PROMPT) : NULL;
+    gtk_label_set_label (self->assistant_label, assistant);
+  }
   gtk_widget_set_visible (GTK_WIDGET (self->assistant_label), text && *text);
 
   text = easel_session_turn_get_revised_prompt (turn);
   if (text && *text)
     {
-      g_autofree char *label = g_strdup_printf (_("Revised prompt: %s"), text);
+      g_autofree char *revised = easel_label_text_for (text, 0);
+      g_autofree char *label = g_strdup_printf (_("Revised prompt: %s"), revised);
       gtk_label_set_label (self->revised_label, label);
     }
   gtk_widget_set_visible (GTK_WIDGET (self->revised_label), text && *text);
@@ -181,7 +189,7 @@ update (EaselTurnRow *self)
       if (g_error_matches (error, EASEL_API_ERROR, EASEL_API_ERROR_MODERATION))
         message = format_moderation (error);
       else
-        message = g_strdup (error->message);
+        message = easel_label_text_for (error->message, 0);
       gtk_label_set_label (self->error_label, message);
       gtk_widget_set_visible (self->keys_button,
                               g_error_matches (error, EASEL_API_ERROR, EASEL_API_ERROR_AUTHENTICATION) ||

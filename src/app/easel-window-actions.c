@@ -7,6 +7,7 @@
 
 #include "config.h"
 
+#include "easel-toast.h"
 #include "easel-json.h"
 
 #include <glib/gi18n.h>
@@ -255,7 +256,7 @@ _easel_window_turn_finished (EaselWindow      *self,
 
   if (state == EASEL_TURN_FAILED && error != NULL)
     {
-      AdwToast *toast = adw_toast_new (error->message);
+      AdwToast *toast = easel_toast_new_for_text (error->message);
 
       if (g_error_matches (error, EASEL_API_ERROR, EASEL_API_ERROR_AUTHENTICATION))
         {

@@ -12,6 +12,7 @@
 
 #include <glib/gi18n.h>
 
+#include "easel-toast.h"
 #include "easel-canvas-studio.h"
 #include "easel-turn-row.h"
 #include "easel-window-private.h"
@@ -249,7 +250,7 @@ easel_window_toast (EaselWindow *self,
                     const char  *message)
 {
   g_return_if_fail (EASEL_IS_WINDOW (self));
-  _easel_window_add_toast (self, adw_toast_new (message));
+  _easel_window_add_toast (self, easel_toast_new_for_text (message));
 }
 
 static void

@@ -11,6 +11,7 @@
 #include <locale.h>
 
 #include "easel-application.h"
+#include "easel-config.h"
 #include "easel-image-decoder.h"
 
 int
@@ -19,6 +20,8 @@ main (int   argc,
 {
   g_autoptr(EaselApplication) app = NULL;
 
+  /* Before anything reads the key: a crash must not leave it in a core file. */
+  easel_process_protect_secrets ();
   easel_image_tune_allocator ();
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);

@@ -68,6 +68,26 @@ format_cost (double usd)
 
 /* ---- JSON ---------------------------------------------------------------- */
 
+/* @text escaped and capped for the terminal, owned by @pool. */
+static const char *
+shown (GPtrArray  *pool,
+       const char *text)
+{
+  g_autofree char *redacted = easel_redact (text, NULL);
+
+  g_ptr_array_add (pool, easel_text_escape_untrusted (redacted, EASEL_TEXT_MAX_SHOWN));
+  return g_ptr_array_index (pool, pool->len - 1);
+}
+
+/* The user's own prompt: escaped, but whole (a prompt may be 32,000 characters). */
+static const char *
+shown_full (GPtrArray  *pool,
+            const char *text)
+{
+  g_ptr_array_add (pool, easel_text_escape_untrusted (text, 0));
+  return g_ptr_array_index (pool, pool->len - 1);
+}
+
 static void
 add_str (JsonBuilder *b, const char *name, const char *value)
 {
@@ -252,12 +272,11 @@ cmd_list (int argc, char **argv, gboolean search)
       EaselGeneration *g = rows->pdata[i];
       g_autofree char *date = format_date (g->created);
       g_autofree char *cost = format_cost (easel_generation_get_cost (g));
-      const char *prompt = g->prompt ? g->prompt : "";
-      g_autofree char *shortp = g_utf8_strlen (prompt, -1) > 60
-                                ? g_strdup_printf ("%.*s…", (int) (g_utf8_offset_to_pointer (prompt, 59) - prompt), prompt)
-                                : g_strdup (prompt);
+      /* A record may come from an imported library: show it escaped. */
+      g_autofree char *shortp = easel_text_escape_untrusted (g->prompt ? g->prompt : "", 60);
+      g_autofree char *model = easel_text_escape_untrusted (g->model ? g->model : "?", 60);
 
-      printf ("%6" G_GINT64_FORMAT "  %s  %-18s %8s %s%s%s\n", g->id, date, g->model ? g->model : "?",
+      printf ("%6" G_GINT64_FORMAT "  %s  %-18s %8s %s%s%s\n", g->id, date, model,
               cost, g->starred ? "★ " : "",
               g->status != EASEL_GENERATION_OK ? easel_generation_status_to_string (g->status) : "",
               g->status != EASEL_GENERATION_OK ? ": " : "");
@@ -315,6 +334,11 @@ cmd_show (int argc, char **argv)
       g_autofree char *est = format_cost (g->estimated_usd);
       g_autofree char *act = format_cost (g->actual_usd);
 
+      /* Every text here may be the server's (revised prompt, error) or an
+       * imported record's: escaped, capped, and the key redacted. */
+      g_autoptr(GPtrArray) pool = g_ptr_array_new_with_free_func (g_free);
+#define SHOW(text) shown (pool, (text))
+
       printf ("id:          %" G_GINT64_FORMAT "%s%s\n", g->id, g->starred ? " ★" : "",
               g->deleted_at ? " (deleted)" : "");
       printf ("status:      %s%s\n", easel_generation_status_to_string (g->status),
@@ -323,25 +347,27 @@ cmd_show (int argc, char **argv)
       if (!g->picked)
         printf ("picked:      no (another image of the same answer was picked)\n");
       printf ("created:     %s\n", date);
-      printf ("model:       %s (%s)\n", g->model ? g->model : "?", g->api ? g->api : "?");
-      printf ("prompt:      %s\n", g->prompt ? g->prompt : "");
+      printf ("model:       %s (%s)\n", SHOW (g->model ? g->model : "?"), SHOW (g->api ? g->api : "?"));
+      printf ("prompt:      %s\n", g->prompt ? shown_full (pool, g->prompt) : "");
       if (g->revised_prompt)
-        printf ("revised:     %s\n", g->revised_prompt);
+        printf ("revised:     %s\n", SHOW (g->revised_prompt));
       printf ("size:        %s  quality: %s  format: %s  background: %s\n",
-              g->size ? g->size : "-", g->quality ? g->quality : "-",
-              g->format ? g->format : "-", g->background ? g->background : "-");
+              SHOW (g->size ? g->size : "-"), SHOW (g->quality ? g->quality : "-"),
+              SHOW (g->format ? g->format : "-"), SHOW (g->background ? g->background : "-"));
       printf ("cost:        %s actual, %s estimated  (tokens in %" G_GINT64_FORMAT ", out %" G_GINT64_FORMAT ")\n",
               act, est, g->input_tokens, g->output_tokens);
       if (g->path)
-        printf ("file:        %s\n", g->path);
+        printf ("file:        %s\n", SHOW (g->path));
       if (g->params_json)
-        printf ("parameters:  %s\n", g->params_json);
+        printf ("parameters:  %s\n", SHOW (g->params_json));
       if (g->response_id)
-        printf ("response:    %s\n", g->response_id);
+        printf ("response:    %s\n", SHOW (g->response_id));
       if (g->conversation_id)
         printf ("conversation: %" G_GINT64_FORMAT ", turn %" G_GINT64_FORMAT "\n", g->conversation_id, g->turn_id);
       if (g->error_message)
-        printf ("error:       %s%s%s\n", g->error_message, g->error_code ? " — " : "", g->error_code ? g->error_code : "");
+        printf ("error:       %s%s%s\n", SHOW (g->error_message), g->error_code ? " — " : "",
+                g->error_code ? SHOW (g->error_code) : "");
+#undef SHOW
     }
   return EASEL_CLI_EXIT_OK;
 }

@@ -75,47 +75,75 @@ easel_cli_exit_code_for_error (const GError *error)
   return EASEL_CLI_EXIT_FAILED;
 }
 
+/* Server text on the terminal: the key redacted (the server may echo it in
+ * any field), control sequences made visible, and a length anyone can read. */
+char *
+easel_cli_safe_text (const char *text,
+                     const char *api_key)
+{
+  g_autofree char *redacted = easel_redact (text, api_key);
+
+  return easel_text_escape_untrusted (redacted, EASEL_TEXT_MAX_SHOWN);
+}
+
+static void
+print_field (const char *label,
+             const char *value,
+             const char *api_key)
+{
+  g_autofree char *safe = NULL;
+
+  if (value == NULL)
+    return;
+  safe = easel_cli_safe_text (value, api_key);
+  fprintf (stderr, "  %s: %s\n", label, safe);
+}
+
 void
 easel_cli_print_error (const GError *error,
-                       const char   *api_key)
+                       const char   *api_key,
+                       gboolean      debug_http)
 {
   g_autofree char *message = NULL;
 
   g_return_if_fail (error != NULL);
 
   /* A server may echo the key back (401 "Incorrect API key provided: sk-…"). */
-  message = easel_redact (error->message, api_key);
+  message = easel_cli_safe_text (error->message, api_key);
   fprintf (stderr, "easel: error: %s\n", message);
+
+  /* The whole message, still redacted and escaped, for whoever debugs. */
+  if (debug_http && g_utf8_strlen (error->message, -1) > EASEL_TEXT_MAX_SHOWN)
+    {
+      g_autofree char *redacted = easel_redact (error->message, api_key);
+      g_autofree char *full = easel_text_escape_untrusted (redacted, 0);
+
+      fprintf (stderr, "easel: debug: the whole error message: %s\n", full);
+    }
 
   if (error->domain == EASEL_API_ERROR)
     {
-      const char *type = easel_api_error_get_error_type (error);
-      const char *code = easel_api_error_get_error_code (error);
-      const char *param = easel_api_error_get_param (error);
       const char * const *categories = easel_api_error_get_categories (error);
       const char *stage = easel_api_error_get_moderation_stage (error);
-      const char *request_id = easel_api_error_get_request_id (error);
       guint status = easel_api_error_get_status (error);
 
-      if (type != NULL)
-        fprintf (stderr, "  type: %s\n", type);
-      if (code != NULL)
-        fprintf (stderr, "  code: %s\n", code);
-      if (param != NULL)
-        fprintf (stderr, "  param: %s\n", param);
+      print_field ("type", easel_api_error_get_error_type (error), api_key);
+      print_field ("code", easel_api_error_get_error_code (error), api_key);
+      print_field ("param", easel_api_error_get_param (error), api_key);
       if (categories != NULL && categories[0] != NULL)
         {
           g_autofree char *joined = g_strjoinv (", ", (char **) categories);
+          g_autofree char *safe_joined = easel_cli_safe_text (joined, api_key);
+          g_autofree char *safe_stage = easel_cli_safe_text (stage, api_key);
 
-          if (stage != NULL)
-            fprintf (stderr, "  moderation categories: %s (stage: %s)\n", joined, stage);
+          if (safe_stage != NULL)
+            fprintf (stderr, "  moderation categories: %s (stage: %s)\n", safe_joined, safe_stage);
           else
-            fprintf (stderr, "  moderation categories: %s\n", joined);
+            fprintf (stderr, "  moderation categories: %s\n", safe_joined);
         }
       if (status != 0)
         fprintf (stderr, "  HTTP status: %u\n", status);
-      if (request_id != NULL)
-        fprintf (stderr, "  request id: %s\n", request_id);
+      print_field ("request id", easel_api_error_get_request_id (error), api_key);
 
       if (g_error_matches (error, EASEL_API_ERROR, EASEL_API_ERROR_AUTHENTICATION))
         fprintf (stderr, "  hint: check the key with `easel key status`, or set a new one with `easel key set`\n");

@@ -23,7 +23,9 @@ int   easel_cli_key_main     (int argc, char **argv);
 /* Shared helpers (easel-cli-output.c). */
 char *easel_cli_mask_key            (const char *key);
 int   easel_cli_exit_code_for_error (const GError *error);
-void  easel_cli_print_error         (const GError *error, const char *api_key);
+void  easel_cli_print_error         (const GError *error, const char *api_key, gboolean debug_http);
+/* Untrusted text for the terminal: redacted, escaped, capped. */
+char *easel_cli_safe_text           (const char *text, const char *api_key);
 void  easel_cli_warn                (const char *format, ...) G_GNUC_PRINTF (1, 2);
 /* "png", "jpg", "webp": sniffed from @bytes when possible, else from @format. */
 const char *easel_cli_extension_for (GBytes *bytes, const char *format);

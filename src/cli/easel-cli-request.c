@@ -228,7 +228,7 @@ finish_with_error (Run          *run,
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     fprintf (stderr, "easel: cancelled\n");
   else
-    easel_cli_print_error (error, run->api_key);
+    easel_cli_print_error (error, run->api_key, run->options->debug_http);
 
   run->exit_code = easel_cli_exit_code_for_error (error);
   run->done = TRUE;
@@ -414,7 +414,12 @@ finish_success (Run *run)
   else
     {
       if (result->text != NULL && *result->text != '\0')
-        printf ("%s\n", result->text);
+        {
+          /* The model's answer: its lines are kept, its control sequences are not. */
+          g_autofree char *text = easel_text_escape_untrusted_full (result->text, -1, 0,
+                                                                    EASEL_TEXT_ESCAPE_KEEP_NEWLINES);
+          printf ("%s\n", text);
+        }
       for (guint i = 0; i < run->written_paths->len; i++)
         printf ("%s\n", (const char *) g_ptr_array_index (run->written_paths, i));
       fflush (stdout);
@@ -426,7 +431,10 @@ finish_success (Run *run)
               const EaselImage *image = g_ptr_array_index (result->images, i);
 
               if (image->revised_prompt != NULL)
-                fprintf (stderr, "easel: revised prompt: %s\n", image->revised_prompt);
+                {
+                  g_autofree char *revised = easel_cli_safe_text (image->revised_prompt, run->api_key);
+                  fprintf (stderr, "easel: revised prompt: %s\n", revised);
+                }
             }
 
           if (!run->cached)
@@ -447,8 +455,11 @@ finish_success (Run *run)
             }
 
           if (result->response_id != NULL)
-            fprintf (stderr, "easel: response %s (continue with: easel chat --continue %s …)\n",
-                     result->response_id, result->response_id);
+            {
+              g_autofree char *response_id = easel_cli_safe_text (result->response_id, run->api_key);
+              fprintf (stderr, "easel: response %s (continue with: easel chat --continue %s …)\n",
+                       response_id, response_id);
+            }
         }
     }
 
@@ -621,12 +632,14 @@ fetched_cb (GObject      *source,
   bytes = easel_client_fetch_url_finish (EASEL_CLIENT (source), result, &error);
   if (bytes == NULL)
     {
+      g_autofree char *url = easel_text_escape_untrusted (image->url, EASEL_TEXT_MAX_SHOWN);
+
       /* Keep going: the other images are paid for too. */
       easel_cli_progress_done (run->progress);
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        easel_cli_print_error (error, run->api_key);
+        easel_cli_print_error (error, run->api_key, run->options->debug_http);
       fprintf (stderr, "easel: could not download image %u; its URL (valid for about an hour): %s\n",
-               run->next_image + 1, image->url);
+               run->next_image + 1, url);
       run->n_failures++;
     }
   else
@@ -974,6 +987,7 @@ read_stdin_prompt (GError **error)
 
 static EaselInputImage *
 input_image_from_arg (const char  *arg,
+                      gsize        max_bytes,
                       GError     **error)
 {
   g_autoptr(GFile) file = NULL;
@@ -986,8 +1000,57 @@ input_image_from_arg (const char  *arg,
   if (g_str_has_prefix (arg, "file-") && !g_file_test (arg, G_FILE_TEST_EXISTS))
     return easel_input_image_new_file_id (arg);
 
+  /* A FIFO, a device or a file over the model's limit is refused before
+   * anything is read. */
   file = g_file_new_for_commandline_arg (arg);
-  return easel_input_image_new_from_file (file, error);
+  return easel_input_image_new_from_file_full (file, max_bytes, error);
+}
+
+/* The mask goes through the window's own check: a black-and-white mask is
+ * converted to alpha (white = edit), one of another size is refused here,
+ * before anything is sent. */
+static gboolean
+prepare_mask (EaselRequest          *request,
+              const EaselModelInfo  *info,
+              GError               **error)
+{
+  EaselInputImage *mask = request->mask;
+  EaselInputImage *image;
+  g_autoptr(GBytes) png = NULL;
+  gboolean converted = FALSE;
+
+  if (mask->kind != EASEL_INPUT_IMAGE_BYTES || request->images == NULL || request->images->len == 0)
+    return TRUE;
+  image = g_ptr_array_index (request->images, 0);
+  if (image->kind != EASEL_INPUT_IMAGE_BYTES)
+    return TRUE;   /* a URL or file id: the server checks it */
+
+  png = easel_mask_prepare_for_edit (image->bytes, mask->bytes,
+                                     info != NULL ? info->max_image_bytes : 0,
+                                     info != NULL && info->edit_needs_square_png &&
+                                     request->api == EASEL_API_IMAGES_EDIT,
+                                     &converted, error);
+  if (png == NULL)
+    {
+      g_prefix_error (error, "--mask: ");
+      return FALSE;
+    }
+
+  if (converted)
+    {
+      fprintf (stderr, "easel: the mask has no alpha channel; converted it to one (white = edit)\n");
+      g_bytes_unref (mask->bytes);
+      mask->bytes = g_steal_pointer (&png);
+      g_free (mask->mime_type);
+      mask->mime_type = g_strdup ("image/png");
+      if (mask->filename == NULL || !g_str_has_suffix (mask->filename, ".png"))
+        {
+          g_free (mask->filename);
+          mask->filename = g_strdup ("mask.png");
+        }
+    }
+
+  return TRUE;
 }
 
 static gboolean
@@ -997,6 +1060,7 @@ fill_request (EaselRequest  *request,
               GError       **error)
 {
   const EaselModelInfo *info;
+  gsize max_bytes;
 
   request->model = g_strdup (o->model ? o->model : easel_model_default (request->api));
   request->prompt = g_strdup (prompt);
@@ -1047,9 +1111,12 @@ fill_request (EaselRequest  *request,
       g_ptr_array_add (request->image_call_refs, g_strdup (o->refs[i]));
     }
 
+  max_bytes = info != NULL && info->max_image_bytes > 0 ? info->max_image_bytes
+                                                       : EASEL_LOCAL_FILE_MAX_IMAGE_BYTES;
+
   for (guint i = 0; o->images != NULL && o->images[i] != NULL; i++)
     {
-      EaselInputImage *image = input_image_from_arg (o->images[i], error);
+      EaselInputImage *image = input_image_from_arg (o->images[i], max_bytes, error);
 
       if (image == NULL)
         return FALSE;
@@ -1058,11 +1125,13 @@ fill_request (EaselRequest  *request,
 
   if (o->mask != NULL)
     {
-      EaselInputImage *mask = input_image_from_arg (o->mask, error);
+      EaselInputImage *mask = input_image_from_arg (o->mask, max_bytes, error);
 
       if (mask == NULL)
         return FALSE;
       easel_request_set_mask (request, mask);
+      if (!prepare_mask (request, info, error))
+        return FALSE;
     }
 
   return TRUE;

@@ -112,6 +112,9 @@ main (int    argc,
   char **sub_argv;
   int ret;
 
+  /* Before anything reads the key: a crash must not leave it in a core file. */
+  easel_process_protect_secrets ();
+
   setlocale (LC_ALL, "");
   g_set_application_name ("Easel");
   /* stdout is for results (paths, --json); log lines such as --debug-http's

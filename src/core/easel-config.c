@@ -7,12 +7,30 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/resource.h>
+#ifdef HAVE_PR_SET_DUMPABLE
+#include <sys/prctl.h>
+#endif
 
 #include <glib/gi18n-lib.h>
 #include <libsecret/secret.h>
 
 #include "easel-config.h"
+
+void
+easel_process_protect_secrets (void)
+{
+  struct rlimit no_core = { 0, 0 };
+
+  if (setrlimit (RLIMIT_CORE, &no_core) != 0)
+    g_debug ("setrlimit(RLIMIT_CORE, 0) failed: %s", g_strerror (errno));
+#ifdef HAVE_PR_SET_DUMPABLE
+  if (prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+    g_debug ("prctl(PR_SET_DUMPABLE, 0) failed: %s", g_strerror (errno));
+#endif
+}
 
 G_DEFINE_QUARK (easel-config-error-quark, easel_config_error)
 

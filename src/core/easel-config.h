@@ -35,6 +35,11 @@ GType easel_key_source_get_type (void) G_GNUC_CONST;
 /* Picks the base URL: @explicit_url (a flag) wins, then OPENAI_BASE_URL, then
  * @setting, then the default. Returns a normalised URL without trailing
  * slash; http:// is refused unless the host is loopback. */
+/* Call first in main (), before any key is read: no core file (RLIMIT_CORE
+ * 0) and, on Linux, not dumpable (no core, no ptrace by the same user, a
+ * /proc/PID owned by root), since memory holds the key. */
+void     easel_process_protect_secrets (void);
+
 char    *easel_config_resolve_base_url (const char *explicit_url,
                                         const char *setting,
                                         GError    **error);

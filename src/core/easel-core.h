@@ -22,3 +22,5 @@
 #include "easel-library.h"
 #include "easel-json.h"
 #include "easel-usage.h"
+#include "easel-text.h"
+#include "easel-local-file.h"

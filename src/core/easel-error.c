@@ -337,14 +337,22 @@ error_from_object_full (JsonObject        *error_object,
 
   error = g_error_new_literal (EASEL_API_ERROR, error_code, text);
   priv = easel_api_error_get_private (error);
-  priv->error_type = g_strdup (type);
-  priv->error_code = g_strdup (code);
-  priv->param = g_strdup (param);
+  /* Every string here came from the server: one that echoes the key in
+   * "type" or "code" must not get it shown or stored either. */
+  priv->error_type = easel_redact (type, NULL);
+  priv->error_code = easel_redact (code, NULL);
+  priv->param = easel_redact (param, NULL);
   priv->categories = g_steal_pointer (&categories);
-  priv->moderation_stage = g_strdup (stage);
+  for (guint i = 0; priv->categories != NULL && priv->categories[i] != NULL; i++)
+    {
+      char *redacted = easel_redact (priv->categories[i], NULL);
+      g_free (priv->categories[i]);
+      priv->categories[i] = redacted;
+    }
+  priv->moderation_stage = easel_redact (stage, NULL);
   priv->status = status;
   priv->retry_after_ms = retry_after_ms;
-  priv->request_id = g_strdup (request_id);
+  priv->request_id = easel_redact (request_id, NULL);
 
   return error;
 }
@@ -435,7 +443,7 @@ easel_api_error_from_http (guint        status,
   priv = easel_api_error_get_private (error);
   priv->status = status;
   priv->retry_after_ms = retry_after_ms;
-  priv->request_id = g_strdup (request_id);
+  priv->request_id = easel_redact (request_id, NULL);
 
   return error;
 }

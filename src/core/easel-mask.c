@@ -1328,3 +1328,52 @@ easel_restore_protected (GdkPixbuf    *original,
 
   return out;
 }
+
+GBytes *
+easel_mask_prepare_for_edit (GBytes    *image_bytes,
+                             GBytes    *mask_bytes,
+                             gsize      max_bytes,
+                             gboolean   needs_square_png,
+                             gboolean  *converted,
+                             GError   **error)
+{
+  g_autoptr(GdkPixbuf) image = NULL;
+  g_autoptr(GdkPixbuf) mask = NULL;
+  g_autoptr(GBytes) mask_png = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree guint8 *selection = NULL;
+
+  g_return_val_if_fail (image_bytes != NULL && mask_bytes != NULL, NULL);
+
+  if (converted != NULL)
+    *converted = FALSE;
+
+  mask_png = g_bytes_ref (mask_bytes);
+
+  /* A black-and-white mask (no alpha: white = edit) becomes the alpha mask
+   * the API wants, exactly as importing it into the canvas does. */
+  if ((image = load_pixbuf (image_bytes, &local_error)) != NULL &&
+      (mask = load_pixbuf (mask_bytes, NULL)) != NULL &&
+      !gdk_pixbuf_get_has_alpha (mask))
+    {
+      selection = easel_selection_from_pixbuf (mask,
+                                               gdk_pixbuf_get_width (image),
+                                               gdk_pixbuf_get_height (image),
+                                               error);
+      if (selection == NULL)
+        return NULL;
+
+      g_clear_pointer (&mask_png, g_bytes_unref);
+      mask_png = encode_selection_png (selection, gdk_pixbuf_get_width (image),
+                                       gdk_pixbuf_get_height (image), error);
+      if (mask_png == NULL)
+        return NULL;
+      if (converted != NULL)
+        *converted = TRUE;
+    }
+
+  if (!easel_mask_check_for_edit (image_bytes, mask_png, max_bytes, needs_square_png, error))
+    return NULL;
+
+  return g_steal_pointer (&mask_png);
+}

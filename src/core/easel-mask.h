@@ -99,6 +99,12 @@ guint8       *easel_selection_from_pixbuf (GdkPixbuf *mask_image, int expected_w
 gboolean      easel_mask_check_for_edit   (GBytes *image_bytes, GBytes *mask_png,
                                            gsize max_bytes, gboolean needs_square_png,
                                            GError **error);
+/* A mask file as the API wants it, checked as the window checks it: one
+ * without alpha (black and white, white = edit) is converted to an alpha PNG
+ * (*@converted set), then easel_mask_check_for_edit. Returns the PNG to send. */
+GBytes       *easel_mask_prepare_for_edit (GBytes *image_bytes, GBytes *mask_bytes,
+                                           gsize max_bytes, gboolean needs_square_png,
+                                           gboolean *converted, GError **error);
 
 /* The mask guard. */
 typedef struct

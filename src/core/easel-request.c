@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "easel-local-file.h"
 #include "easel-request.h"
 
 /* ---- EaselApi ------------------------------------------------------- */
@@ -161,12 +162,19 @@ EaselInputImage *
 easel_input_image_new_from_file (GFile   *file,
                                  GError **error)
 {
-  g_autofree char *contents = NULL;
+  return easel_input_image_new_from_file_full (file, EASEL_LOCAL_FILE_MAX_IMAGE_BYTES, error);
+}
+
+EaselInputImage *
+easel_input_image_new_from_file_full (GFile   *file,
+                                      gsize    max_bytes,
+                                      GError **error)
+{
+  const char *contents;
   g_autofree char *basename = NULL;
   g_autofree char *content_type = NULL;
   g_autofree char *guessed_mime = NULL;
   g_autoptr(GBytes) bytes = NULL;
-  g_autoptr(GError) local_error = NULL;
   const char *mime;
   gboolean uncertain = FALSE;
   gsize len = 0;
@@ -178,12 +186,12 @@ easel_input_image_new_from_file (GFile   *file,
   if (basename == NULL)
     basename = g_strdup ("image");
 
-  if (!g_file_load_contents (file, NULL, &contents, &len, NULL, &local_error))
-    {
-      g_set_error (error, local_error->domain, local_error->code,
-                   "Could not read “%s”: %s", basename, local_error->message);
-      return NULL;
-    }
+  /* Regular files only, and never more than the limit: not a FIFO that
+   * blocks for ever, nor /dev/zero read until memory runs out. */
+  bytes = easel_local_file_load (file, max_bytes, NULL, error);
+  if (bytes == NULL)
+    return NULL;
+  contents = g_bytes_get_data (bytes, &len);
 
   if (len == 0)
     {
@@ -211,7 +219,6 @@ easel_input_image_new_from_file (GFile   *file,
       return NULL;
     }
 
-  bytes = g_bytes_new_take (g_steal_pointer (&contents), len);
   return easel_input_image_new_bytes (bytes, basename, mime);
 }
 

@@ -44,6 +44,9 @@ EaselInputImage *easel_input_image_new_url       (const char *url);
 /* Loads the file and sniffs the type; fails with a clear message for
  * unreadable or non-image files. */
 EaselInputImage *easel_input_image_new_from_file (GFile *file, GError **error);
+/* The same with a size limit (the default is EASEL_LOCAL_FILE_MAX_IMAGE_BYTES);
+ * only regular files are read (easel_local_file_load). */
+EaselInputImage *easel_input_image_new_from_file_full (GFile *file, gsize max_bytes, GError **error);
 EaselInputImage *easel_input_image_copy          (const EaselInputImage *self);
 void             easel_input_image_free          (EaselInputImage *self);
 /* "data:image/png;base64,…" for BYTES, the URL for URL, NULL for FILE_ID. */

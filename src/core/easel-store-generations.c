@@ -73,6 +73,9 @@ _easel_store_insert_generation_row (EaselStore      *self,
                        GError         **error)
 {
   g_autoptr(EaselStmt) stmt = NULL;
+  g_autofree char *error_type = easel_redact (g->error_type, NULL);
+  g_autofree char *error_code = easel_redact (g->error_code, NULL);
+  g_autofree char *error_message = easel_redact (g->error_message, NULL);
   int rc;
 
   stmt = _easel_store_prepare (self,
@@ -114,9 +117,10 @@ _easel_store_insert_generation_row (EaselStore      *self,
   sqlite3_bind_int (stmt, 23, g->starred ? 1 : 0);
   bind_text (stmt, 24, g->request_hash);
   bind_text (stmt, 25, easel_generation_status_to_string (g->status));
-  bind_text (stmt, 26, g->error_type);
-  bind_text (stmt, 27, g->error_code);
-  bind_text (stmt, 28, g->error_message);
+  /* The server wrote these: a key it echoes is never stored. */
+  bind_text (stmt, 26, error_type);
+  bind_text (stmt, 27, error_code);
+  bind_text (stmt, 28, error_message);
   bind_text (stmt, 29, g->response_id);
   bind_text (stmt, 30, g->image_call_id);
   sqlite3_bind_int64 (stmt, 31, g->deleted_at);
@@ -371,8 +375,8 @@ easel_store_record (EaselStore               *self,
         {
           if (request_error->domain == EASEL_API_ERROR)
             {
-              g->error_type = g_strdup (easel_api_error_get_error_type (request_error));
-              g->error_code = g_strdup (easel_api_error_get_error_code (request_error));
+              g->error_type = easel_redact (easel_api_error_get_error_type (request_error), NULL);
+              g->error_code = easel_redact (easel_api_error_get_error_code (request_error), NULL);
             }
           g->error_message = easel_redact (request_error->message, NULL);
         }

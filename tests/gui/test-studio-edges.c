@@ -495,6 +495,37 @@ preferences_shown (Fixture *f)
   return find_preferences () != NULL;
 }
 
+/* A hostile server's error: terminal controls, markup and 900 KB of text.
+ * The row shows it escaped and capped, the toast shortened and as text. */
+static void
+test_hostile_error_text (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autofree char *filler = g_strnfill (900 * 1024, 'A');
+  g_autofree char *message = g_strconcat ("\033[2J\033]0;pwned\007<b>bold</b> & ", filler, NULL);
+  EaselTurnRow *row;
+  const char *label;
+
+  easel_fake_server_queue_reply (f->server, "/v1/responses",
+                                 easel_fake_reply_new_error (400, "invalid_request_error", "invalid_value",
+                                                             message));
+  send_prompt (f, "a lighthouse in a storm");
+  g_assert_true (wait_for (head_finished, f, 20000));
+  g_assert_true (wait_for (head_row_exists, f, 5000));
+  row = find_row (f, head (f));
+
+  label = row_label (row, "error_label");
+  g_assert_null (strchr (label, '\033'));
+  g_assert_null (strchr (label, '\007'));
+  g_assert_nonnull (strstr (label, "\\x1b[2J\\x1b]0;pwned\\x07<b>bold</b> & AAA"));
+  g_assert_nonnull (strstr (label, "more characters)"));
+  g_assert_cmpuint (strlen (label), <, 8 * 1024);
+
+  /* The toast's title is markup: the server's "<b>" must stay text. */
+  g_assert_true (toast_shows (f->window, "\\x1b[2J\\x1b]0;pwned\\x07&lt;b&gt;bold&lt;/b&gt; &amp; AAA"));
+  g_assert_false (toast_shows (f->window, "<b>"));
+}
+
 static void
 test_invalid_key (Fixture       *f,
                   gconstpointer  data)
@@ -1041,6 +1072,8 @@ main (int   argc,
     }
   adw_init ();
 
+  g_test_add ("/gui/studio-edges/hostile-error-text", Fixture, &quick,
+              fixture_setup, test_hostile_error_text, fixture_teardown);
   g_test_add ("/gui/studio-edges/error-then-retry", Fixture, &quick,
               fixture_setup, test_error_then_retry, fixture_teardown);
   g_test_add ("/gui/studio-edges/server-error-exhausted", Fixture, &quick,
