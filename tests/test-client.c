@@ -910,6 +910,35 @@ test_key_never_leaks (Fixture       *f,
   g_assert_null (strstr (run.error->message, "0123456789abcdefABCDEF"));
 }
 
+/* A key of any shape (not sk-…) echoed by the server in the error's
+ * type, code, param or request id is redacted in every field. */
+static void
+test_echoed_key_any_field (Fixture       *f,
+                           gconstpointer  data)
+{
+  const char *key = "proxy-token-7f3e9a1c2b4d";
+  g_autoptr(EaselRequest) request = generation_request (FALSE);
+  g_autofree char *body = NULL;
+  EaselFakeReply *reply;
+  g_auto(Run) run = { 0 };
+
+  easel_client_set_api_key (f->client, key);
+  body = g_strdup_printf ("{\"error\":{\"message\":\"bad key %s\",\"type\":\"t-%s\","
+                          "\"code\":\"c-%s\",\"param\":\"p-%s\"}}", key, key, key, key);
+  reply = easel_fake_reply_new_json (400, body);
+  easel_fake_reply_add_header (reply, "x-request-id", key);
+  easel_fake_server_queue_reply (f->server, "/v1/images/generations", reply);
+  run_request (f, request, &run);
+  g_assert_error (run.error, EASEL_API_ERROR, EASEL_API_ERROR_BAD_REQUEST);
+  g_assert_null (strstr (run.error->message, key));
+  g_assert_nonnull (easel_api_error_get_error_type (run.error));
+  g_assert_null (strstr (easel_api_error_get_error_type (run.error), key));
+  g_assert_null (strstr (easel_api_error_get_error_code (run.error), key));
+  g_assert_null (strstr (easel_api_error_get_param (run.error), key));
+  if (easel_api_error_get_request_id (run.error) != NULL)
+    g_assert_null (strstr (easel_api_error_get_request_id (run.error), key));
+}
+
 static void
 test_validation_sends_nothing (Fixture       *f,
                                gconstpointer  data)
@@ -1067,6 +1096,7 @@ main (int   argc,
   ADD ("error/truncated", test_truncated);
   ADD ("error/bad-stream-data", test_bad_stream_data);
   ADD ("error/key-never-leaks", test_key_never_leaks);
+  ADD ("error/echoed-key-any-field", test_echoed_key_any_field);
   ADD ("error/validation-sends-nothing", test_validation_sends_nothing);
   ADD ("cancel/mid-stream", test_cancel_mid_stream);
   ADD ("cancel/retry-wait", test_cancel_during_retry_wait);

@@ -272,13 +272,7 @@ client_debug_enabled (EaselClient *self)
 static void
 redact_error (GError *error, const char *api_key)
 {
-  char *redacted;
-
-  if (error == NULL || error->message == NULL)
-    return;
-  redacted = easel_redact (error->message, api_key);
-  g_free (error->message);
-  error->message = redacted;
+  easel_error_redact (error, api_key);
 }
 
 /* Stops all I/O and the worker; called once, before returning. */

@@ -447,3 +447,36 @@ easel_api_error_from_http (guint        status,
 
   return error;
 }
+
+static void
+redact_field (char       **field,
+              const char  *secret)
+{
+  char *redacted;
+
+  if (*field == NULL)
+    return;
+  redacted = easel_redact (*field, secret);
+  g_free (*field);
+  *field = redacted;
+}
+
+void
+easel_error_redact (GError     *error,
+                    const char *secret)
+{
+  EaselApiErrorPrivate *priv;
+
+  if (error == NULL)
+    return;
+  redact_field (&error->message, secret);
+  if ((priv = private_of (error)) == NULL)
+    return;
+  redact_field (&priv->error_type, secret);
+  redact_field (&priv->error_code, secret);
+  redact_field (&priv->param, secret);
+  redact_field (&priv->moderation_stage, secret);
+  redact_field (&priv->request_id, secret);
+  for (guint i = 0; priv->categories != NULL && priv->categories[i] != NULL; i++)
+    redact_field (&priv->categories[i], secret);
+}

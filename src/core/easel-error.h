@@ -62,5 +62,10 @@ GError *easel_api_error_new_literal (EaselApiErrorCode code,
  * an OpenAI key (sk-…) replaced by "sk-…redacted". Used for every message and
  * log line that could carry the key. */
 char   *easel_redact (const char *text, const char *secret);
+/* Redacts @secret (and sk-… keys) in place in the message and in every
+ * server-provided field of an EASEL_API_ERROR (type, code, param, stage,
+ * categories, request id): a server that echoes a key of any shape in any
+ * of them never gets it shown or stored. */
+void    easel_error_redact (GError *error, const char *secret);
 
 G_END_DECLS
