@@ -128,7 +128,11 @@ on_conversation_loaded (GObject      *object,
 
   self = EASEL_GALLERY_DETAILS (object);
   if (conversation->title != NULL && *conversation->title != '\0')
-    adw_action_row_set_subtitle (self->conversation_row, conversation->title);
+    {
+      g_autofree char *title = easel_label_text_for (conversation->title, 200);
+
+      adw_action_row_set_subtitle (self->conversation_row, title);
+    }
 }
 
 static void
@@ -237,7 +241,12 @@ easel_gallery_details_sync (EaselGalleryDetails *self)
     model = g_strdup_printf ("%s · %s · %s", gen->model ? gen->model : "?", gen->size, gen->quality);
   else
     model = g_strdup (gen->model ? gen->model : "?");
-  adw_action_row_set_subtitle (self->model_row, model);
+  {
+    /* The model and size may come from an imported library. */
+    g_autofree char *safe = easel_label_text_for (model, 200);
+
+    adw_action_row_set_subtitle (self->model_row, safe);
+  }
 
   if (gen->created > 0)
     {
@@ -412,6 +421,12 @@ static void
 easel_gallery_details_init (EaselGalleryDetails *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* Their subtitles are plain text from the library, never markup. */
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (self->model_row), FALSE);
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (self->created_row), FALSE);
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (self->tokens_row), FALSE);
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (self->cost_row), FALSE);
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (self->conversation_row), FALSE);
 
   self->item_signals = g_signal_group_new (EASEL_TYPE_GALLERY_ITEM);
   g_signal_group_connect_object (self->item_signals, "notify::generation",
