@@ -79,6 +79,22 @@ setup (void)
   atexit (remove_library);
 }
 
+/* A data: URL input is the image itself: the library does not keep it
+ * (easel_request_params_to_json), so such a request cannot rebuild. */
+static gboolean
+has_data_url (EaselRequest *request)
+{
+  for (guint i = 0; i < request->images->len; i++)
+    {
+      EaselInputImage *image = request->images->pdata[i];
+
+      if (image->kind == EASEL_INPUT_IMAGE_URL && g_str_has_prefix (image->url, "data:"))
+        return TRUE;
+    }
+  return request->mask != NULL && request->mask->kind == EASEL_INPUT_IMAGE_URL &&
+         g_str_has_prefix (request->mask->url, "data:");
+}
+
 static char *
 params_of (EaselRequest *request)
 {
@@ -86,6 +102,28 @@ params_of (EaselRequest *request)
 
   g_assert_true (JSON_NODE_HOLDS_OBJECT (params));
   return json_to_string (params, FALSE);
+}
+
+static void
+check_round_trip (EaselGeneration *g,
+                  EaselRequest    *request)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EaselGeneration) g2 = easel_generation_new ();
+  g_autoptr(EaselRequest) request2 = NULL;
+  g_autofree char *params = params_of (request);
+  g_autofree char *params2 = NULL;
+
+  g2->id = 2;
+  g2->api = g_strdup (g->api);
+  g2->prompt = g_strdup (g->prompt);
+  g2->params_json = g_strdup (params);
+  request2 = easel_store_rebuild_request (store, g2, &error);
+  if (request2 == NULL)
+    g_error ("Stored parameters do not rebuild: %s\n%s", error->message, params);
+  params2 = params_of (request2);
+  if (!g_str_equal (params, params2))
+    g_error ("Stored parameters change when rebuilt:\n%s\n%s", params, params2);
 }
 
 int
@@ -97,7 +135,6 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_autoptr(EaselRequest) request = NULL;
   g_autoptr(EaselRequest) copy = NULL;
   g_autofree char *key = NULL;
-  g_autofree char *params = NULL;
 
   if (store == NULL)
     setup ();
@@ -138,23 +175,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
     }
 
   /* Stored again, the parameters rebuild to themselves. */
-  params = params_of (request);
-  {
-    g_autoptr(EaselGeneration) g2 = easel_generation_new ();
-    g_autoptr(EaselRequest) request2 = NULL;
-    g_autofree char *params2 = NULL;
-
-    g2->id = 2;
-    g2->api = g_strdup (g->api);
-    g2->prompt = g_strdup (g->prompt);
-    g2->params_json = g_strdup (params);
-    request2 = easel_store_rebuild_request (store, g2, &error);
-    if (request2 == NULL)
-      g_error ("Stored parameters do not rebuild: %s\n%s", error->message, params);
-    params2 = params_of (request2);
-    if (!g_str_equal (params, params2))
-      g_error ("Stored parameters change when rebuilt:\n%s\n%s", params, params2);
-  }
+  if (!has_data_url (request))
+    check_round_trip (g, request);
 
   return 0;
 }
