@@ -186,10 +186,10 @@ easel_store_rebuild_request (EaselStore       *self,
 
       for (guint i = 0; i < json_array_get_length (refs); i++)
         {
-          const char *ref = json_array_get_string_element (refs, i);
+          JsonNode *ref = json_array_get_element (refs, i);
 
-          if (ref != NULL)
-            g_ptr_array_add (request->image_call_refs, g_strdup (ref));
+          if (JSON_NODE_HOLDS_VALUE (ref) && json_node_get_value_type (ref) == G_TYPE_STRING)
+            g_ptr_array_add (request->image_call_refs, g_strdup (json_node_get_string (ref)));
         }
     }
 
