@@ -2352,6 +2352,48 @@ test_import_minimal (void)
     }
 }
 
+/* An imported record's params_json whose "images" is not a list of
+ * objects: purge and the orphan sweep read every row's input images, and
+ * must not fail on it (fuzz-png-import found purge failing). */
+static void
+test_import_odd_images (void)
+{
+  static const char * const params[] = {
+    "{\\\"images\\\":\\\"edit\\\"}",
+    "{\\\"images\\\":[\\\"x\\\",1,null,{\\\"sha256\\\":5},{\\\"kind\\\":\\\"bytes\\\"}]}",
+    "{\\\"images\\\":{\\\"sha256\\\":\\\"x\\\"}}",
+  };
+  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *in_path = g_build_filename (dir, "in.png", NULL);
+  g_autoptr(GFile) in = g_file_new_for_path (in_path);
+  g_autoptr(EaselStore) store = open_store (dir);
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (params); i++)
+    {
+      g_autoptr(GBytes) png = make_png (20 + i);
+      g_autoptr(GBytes) bytes = NULL;
+      g_autoptr(EaselGeneration) g = NULL;
+      g_autofree char *record = g_strdup_printf ("{\"version\":1,\"generation\":{\"params_json\":\"%s\"}}", params[i]);
+      const char *pairs[] = { "easel:record", record, NULL };
+
+      bytes = easel_png_meta_write (png, pairs, &error);
+      g_assert_no_error (error);
+      g_assert_true (g_file_set_contents (in_path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), &error));
+      g = easel_store_import (store, in, &error);
+      g_assert_no_error (error);
+      g_assert_true (easel_store_delete (store, g->id, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_cmpint (easel_store_sweep_orphans (store, 0, &error), >=, 0);
+  g_assert_no_error (error);
+  g_assert_cmpint (easel_store_purge (store, 0, &error), ==, G_N_ELEMENTS (params));
+  g_assert_no_error (error);
+
+  g_clear_object (&store);
+  rm_rf (dir);
+}
+
 /* Several processes open (and so create) one new library at the same
  * moment: the test binary runs itself with --open-child. */
 #define N_CONCURRENT_OPENS 8
@@ -2497,6 +2539,7 @@ main (int argc, char *argv[])
       g_test_add_data_func (p, &hostile_import_cases[i], test_import_hostile);
     }
   g_test_add_func ("/core/store/import-minimal", test_import_minimal);
+  g_test_add_func ("/core/store/import-odd-images", test_import_odd_images);
   g_test_add_func ("/core/store/concurrent-open", test_concurrent_open);
 
   return g_test_run ();

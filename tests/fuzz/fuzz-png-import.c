@@ -79,8 +79,8 @@ forget (gint64 id)
   g_autoptr(GError) error = NULL;
 
   g_assert_true (easel_store_delete (store, id, &error));
-  g_assert_cmpint (easel_store_purge (store, 0, &error), >=, 0);
-  g_assert_no_error (error);
+  if (easel_store_purge (store, 0, &error) < 0)
+    g_error ("Purge failed: %s", error->message);
 }
 
 static void
