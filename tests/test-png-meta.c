@@ -135,6 +135,8 @@ static const BadInput bad_inputs[] = {
   { "not-png", 0, EASEL_PNG_META_ERROR_NOT_PNG },
   { "truncated", 1, EASEL_PNG_META_ERROR_CORRUPT },
   { "bad-crc", 2, EASEL_PNG_META_ERROR_CORRUPT },
+  /* Not letters: the message must not quote them (it would not be UTF-8). */
+  { "bad-chunk-type", 3, EASEL_PNG_META_ERROR_CORRUPT },
 };
 
 static void
@@ -155,16 +157,19 @@ test_bad_input (gconstpointer data)
     case 0: copy[1] = 'X'; break;
     case 1: len -= 7; break;
     case 2: copy[8 + 8 + 3] ^= 0x40; break; /* inside IHDR's data */
+    case 3: memcpy (copy + 8 + 4, "\xff\xfeD\x80", 4); break; /* IHDR's type */
     default: g_assert_not_reached ();
     }
   bad = g_bytes_new (copy, len);
 
   meta = easel_png_meta_read (bad, &error);
   g_assert_error (error, EASEL_PNG_META_ERROR, bi->code);
+  g_assert_true (g_utf8_validate (error->message, -1, NULL));
   g_assert_null (meta);
   g_clear_error (&error);
   out = easel_png_meta_write (bad, pairs, &error);
   g_assert_error (error, EASEL_PNG_META_ERROR, bi->code);
+  g_assert_true (g_utf8_validate (error->message, -1, NULL));
   g_assert_null (out);
 }
 

@@ -2182,6 +2182,218 @@ test_import_untrusted_hash (void)
   rm_rf (dir2);
 }
 
+/* Crafted records in an imported PNG: each is refused with INVALID, without
+ * a critical (criticals are fatal here), and nothing is written. A %s in
+ * the record is replaced by @fill bytes of "a". */
+typedef struct
+{
+  const char *name;
+  const char *record;
+  gsize       fill;
+} HostileImportCase;
+
+#define REC(gen) "{\"version\":1,\"generation\":{" gen "}}"
+
+static const HostileImportCase hostile_import_cases[] = {
+  { "blank", "", 0 },
+  { "whitespace", "  \n ", 0 },
+  { "array", "[{\"version\":1,\"generation\":{}}]", 0 },
+  { "string", "\"generation\"", 0 },
+  { "null", "null", 0 },
+  { "not-json", "{\"version\":1,", 0 },
+  { "no-version", "{\"generation\":{}}", 0 },
+  { "version-string", "{\"version\":\"1\",\"generation\":{}}", 0 },
+  { "no-generation", "{\"version\":1}", 0 },
+  { "generation-array", "{\"version\":1,\"generation\":[]}", 0 },
+  { "generation-null", "{\"version\":1,\"generation\":null}", 0 },
+  { "conversation-string", "{\"version\":1,\"generation\":{},\"conversation\":\"c\"}", 0 },
+  { "turns-object", "{\"version\":1,\"generation\":{},\"turns\":{}}", 0 },
+  { "turn-number", "{\"version\":1,\"generation\":{},\"turns\":[1]}", 0 },
+  { "turn-null", "{\"version\":1,\"generation\":{},\"turns\":[{},null]}", 0 },
+  { "prompt-number", REC ("\"prompt\":5"), 0 },
+  { "prompt-object", REC ("\"prompt\":{\"a\":1}"), 0 },
+  { "prompt-null", REC ("\"prompt\":null"), 0 },
+  { "model-array", REC ("\"model\":[\"gpt-image-1\"]"), 0 },
+  { "created-string", REC ("\"created\":\"1700000000\""), 0 },
+  { "created-double", REC ("\"created\":1.5"), 0 },
+  { "created-negative", REC ("\"created\":-5"), 0 },
+  { "created-huge", REC ("\"created\":9223372036854775807"), 0 },
+  { "tokens-negative", REC ("\"input_tokens\":-1"), 0 },
+  { "tokens-bool", REC ("\"output_tokens\":true"), 0 },
+  { "usd-string", REC ("\"estimated_usd\":\"0.04\""), 0 },
+  { "usd-huge", REC ("\"actual_usd\":1e300"), 0 },
+  { "usd-negative", REC ("\"actual_usd\":-0.5"), 0 },
+  { "picked-string", REC ("\"picked\":\"yes\""), 0 },
+  { "status-unknown", REC ("\"status\":\"exploded\""), 0 },
+  { "status-number", REC ("\"status\":0"), 0 },
+  { "sha256-short", REC ("\"mask_sha256\":\"abc\""), 0 },
+  { "params-not-json", REC ("\"params_json\":\"{\\\"model\\\":\""), 0 },
+  { "params-array", REC ("\"params_json\":\"[1]\""), 0 },
+  { "usage-number", REC ("\"usage_json\":\"5\""), 0 },
+  { "title-number", "{\"version\":1,\"generation\":{},\"conversation\":{\"title\":1},\"turns\":[{}]}", 0 },
+  { "this-image-string", "{\"version\":1,\"generation\":{},\"turns\":[{\"this_image\":\"true\"}]}", 0 },
+  { "turn-created-string", "{\"version\":1,\"generation\":{},\"turns\":[{\"created\":\"x\"}]}", 0 },
+  /* json-glib turns octal escapes into raw bytes. */
+  { "utf8-prompt", REC ("\"prompt\":\"a \\377 b\""), 0 },
+  { "utf8-model", REC ("\"model\":\"\\300\\200\""), 0 },
+  { "utf8-title", "{\"version\":1,\"generation\":{},\"conversation\":{\"title\":\"\\377\"},\"turns\":[{}]}", 0 },
+  { "utf8-user-text", "{\"version\":1,\"generation\":{},\"turns\":[{\"user_text\":\"\\376\"}]}", 0 },
+  { "utf8-params", REC ("\"params_json\":\"{\\\"prompt\\\":\\\"\\377\\\"}\""), 0 },
+  { "huge-prompt", REC ("\"prompt\":\"%s\""), 2 * 1024 * 1024 },
+  { "huge-model", REC ("\"model\":\"%s\""), 4096 },
+  { "huge-turn-text", "{\"version\":1,\"generation\":{},\"turns\":[{\"assistant_text\":\"%s\"}]}", 2 * 1024 * 1024 },
+};
+
+#undef REC
+
+static void
+test_import_hostile (gconstpointer data)
+{
+  const HostileImportCase *c = data;
+  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *dir2 = make_tmp_dir ();
+  g_autofree char *in_path = g_build_filename (dir2, "crafted.png", NULL);
+  g_autofree char *images = g_build_filename (dir, "images", NULL);
+  g_autoptr(GFile) in = g_file_new_for_path (in_path);
+  g_autoptr(EaselStore) store = open_store (dir);
+  g_autoptr(GBytes) png = make_png (3);
+  g_autoptr(GBytes) out = NULL;
+  g_autoptr(EaselGeneration) imported = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *record = NULL;
+
+  if (c->fill > 0)
+    {
+      g_autofree char *a = g_strnfill (c->fill, 'a');
+      g_auto(GStrv) parts = g_strsplit (c->record, "%s", 2);
+
+      record = g_strconcat (parts[0], a, parts[1], NULL);
+    }
+  else
+    record = g_strdup (c->record);
+
+  {
+    const char *pairs[] = { "easel:record", record, NULL };
+
+    out = easel_png_meta_write (png, pairs, &error);
+    g_assert_no_error (error);
+  }
+  g_assert_true (g_file_set_contents (in_path, g_bytes_get_data (out, NULL), g_bytes_get_size (out), &error));
+
+  imported = easel_store_import (store, in, &error);
+  g_assert_null (imported);
+  g_assert_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_INVALID);
+  g_assert_true (g_utf8_validate (error->message, -1, NULL));
+  g_assert_nonnull (strstr (error->message, "crafted.png"));
+
+  /* Nothing half-written: no row, no conversation, no image file. */
+  g_assert_cmpint (db_int (dir, "SELECT count(*) FROM generations"), ==, 0);
+  g_assert_cmpint (db_int (dir, "SELECT count(*) FROM conversations"), ==, 0);
+  g_assert_cmpint (db_int (dir, "SELECT count(*) FROM turns"), ==, 0);
+  g_assert_cmpuint (count_files (images, FALSE), ==, 0);
+
+  g_clear_object (&store);
+  rm_rf (dir);
+  rm_rf (dir2);
+}
+
+/* The smallest record Easel accepts, and one with every member, import
+ * and export again. */
+static void
+test_import_minimal (void)
+{
+  static const char * const records[] = {
+    "{\"version\":1,\"generation\":{}}",
+    "{\"version\":1,\"generation\":{\"sha256\":\"0000000000000000000000000000000000000000000000000000000000000000\","
+    "\"model\":\"gpt-image-1\",\"api\":\"generate\",\"params_json\":\"{\\\"prompt\\\":\\\"caf\\u00e9\\\"}\","
+    "\"prompt\":\"caf\\u00e9\",\"revised_prompt\":\"r\",\"action\":\"auto\",\"size\":\"1024x1024\",\"format\":\"png\","
+    "\"background\":\"auto\",\"quality\":\"high\",\"usage_json\":\"{}\",\"request_hash\":\"h\",\"response_id\":\"resp_1\","
+    "\"image_call_id\":\"ig_1\",\"input_tokens\":10,\"output_tokens\":20,\"estimated_usd\":0.04,\"actual_usd\":-1,"
+    "\"created\":1700000000,\"status\":\"incomplete\",\"picked\":false,\"future_member\":[1]},"
+    "\"conversation\":{\"title\":\"t\",\"created\":1700000000},"
+    "\"turns\":[{\"user_text\":\"u\",\"created\":1700000000},{\"assistant_text\":\"a\",\"this_image\":true}]}",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (records); i++)
+    {
+      g_autofree char *dir = make_tmp_dir ();
+      g_autofree char *in_path = g_build_filename (dir, "in.png", NULL);
+      g_autofree char *out_path = g_build_filename (dir, "out.png", NULL);
+      g_autoptr(GFile) in = g_file_new_for_path (in_path);
+      g_autoptr(GFile) out = g_file_new_for_path (out_path);
+      g_autoptr(EaselStore) store = open_store (dir);
+      g_autoptr(GBytes) png = make_png (4);
+      g_autoptr(GBytes) bytes = NULL;
+      g_autoptr(EaselGeneration) imported = NULL;
+      g_autoptr(GError) error = NULL;
+      const char *pairs[] = { "easel:record", records[i], NULL };
+
+      bytes = easel_png_meta_write (png, pairs, &error);
+      g_assert_no_error (error);
+      g_assert_true (g_file_set_contents (in_path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), &error));
+      imported = easel_store_import (store, in, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (imported);
+      g_assert_null (imported->request_hash);
+      if (i == 1)
+        {
+          g_assert_cmpstr (imported->prompt, ==, "café");
+          g_assert_cmpint (imported->status, ==, EASEL_GENERATION_INCOMPLETE);
+          g_assert_false (imported->picked);
+          g_assert_cmpfloat (imported->estimated_usd, ==, 0.04);
+          g_assert_cmpfloat (imported->actual_usd, ==, -1);
+          g_assert_cmpint (imported->conversation_id, >, 0);
+        }
+      g_assert_true (easel_store_export (store, imported->id, out, EASEL_EXPORT_PNG, -1, &error));
+      g_assert_no_error (error);
+
+      g_clear_object (&store);
+      rm_rf (dir);
+    }
+}
+
+/* An imported record's params_json whose "images" is not a list of
+ * objects: purge and the orphan sweep read every row's input images, and
+ * must not fail on it (fuzz-png-import found purge failing). */
+static void
+test_import_odd_images (void)
+{
+  static const char * const params[] = {
+    "{\\\"images\\\":\\\"edit\\\"}",
+    "{\\\"images\\\":[\\\"x\\\",1,null,{\\\"sha256\\\":5},{\\\"kind\\\":\\\"bytes\\\"}]}",
+    "{\\\"images\\\":{\\\"sha256\\\":\\\"x\\\"}}",
+  };
+  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *in_path = g_build_filename (dir, "in.png", NULL);
+  g_autoptr(GFile) in = g_file_new_for_path (in_path);
+  g_autoptr(EaselStore) store = open_store (dir);
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (params); i++)
+    {
+      g_autoptr(GBytes) png = make_png (20 + i);
+      g_autoptr(GBytes) bytes = NULL;
+      g_autoptr(EaselGeneration) g = NULL;
+      g_autofree char *record = g_strdup_printf ("{\"version\":1,\"generation\":{\"params_json\":\"%s\"}}", params[i]);
+      const char *pairs[] = { "easel:record", record, NULL };
+
+      bytes = easel_png_meta_write (png, pairs, &error);
+      g_assert_no_error (error);
+      g_assert_true (g_file_set_contents (in_path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), &error));
+      g = easel_store_import (store, in, &error);
+      g_assert_no_error (error);
+      g_assert_true (easel_store_delete (store, g->id, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_cmpint (easel_store_sweep_orphans (store, 0, &error), >=, 0);
+  g_assert_no_error (error);
+  g_assert_cmpint (easel_store_purge (store, 0, &error), ==, G_N_ELEMENTS (params));
+  g_assert_no_error (error);
+
+  g_clear_object (&store);
+  rm_rf (dir);
+}
+
 /* Several processes open (and so create) one new library at the same
  * moment: the test binary runs itself with --open-child. */
 #define N_CONCURRENT_OPENS 8
@@ -2321,6 +2533,13 @@ main (int argc, char *argv[])
   g_test_add_func ("/core/store/base-url", test_base_url);
   g_test_add_func ("/core/store/no-image", test_no_image);
   g_test_add_func ("/core/store/import-untrusted-hash", test_import_untrusted_hash);
+  for (guint i = 0; i < G_N_ELEMENTS (hostile_import_cases); i++)
+    {
+      g_autofree char *p = g_strdup_printf ("/core/store/import-hostile/%s", hostile_import_cases[i].name);
+      g_test_add_data_func (p, &hostile_import_cases[i], test_import_hostile);
+    }
+  g_test_add_func ("/core/store/import-minimal", test_import_minimal);
+  g_test_add_func ("/core/store/import-odd-images", test_import_odd_images);
   g_test_add_func ("/core/store/concurrent-open", test_concurrent_open);
 
   return g_test_run ();

@@ -189,7 +189,7 @@ nonempty_member (JsonObject *object,
     return NULL;
 
   const char *str = json_node_get_string (node);
-  return (str != NULL && str[0] != '\0') ? str : NULL;
+  return (str != NULL && str[0] != '\0' && g_utf8_validate (str, -1, NULL)) ? str : NULL;
 }
 
 static EaselApiErrorCode

@@ -74,6 +74,16 @@ parse_chunks (const guint8 *data, gsize len, GError **error)
       c.data = data + pos + 8;
       c.total = 12 + (gsize) c.length;
 
+      /* A chunk type is four ASCII letters; anything else is damage (and
+       * must not reach an error message, which is UTF-8). */
+      for (guint k = 0; k < 4; k++)
+        if (!g_ascii_isalpha (c.type[k]))
+          {
+            g_set_error_literal (error, EASEL_PNG_META_ERROR, EASEL_PNG_META_ERROR_CORRUPT,
+                                 "The PNG file has a damaged chunk");
+            return NULL;
+          }
+
       crc = crc32 (0L, c.type, 4 + c.length);
       if (crc != read_be32 (c.data + c.length))
         {

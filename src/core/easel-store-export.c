@@ -9,6 +9,8 @@
 
 #include "easel-json.h"
 
+#include <string.h>
+
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <json-glib/json-glib.h>
 
@@ -330,14 +332,235 @@ easel_store_export_finish (EaselStore *self, GAsyncResult *result, GError **erro
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+/* An imported record is checked against what build_record_json() writes
+ * before anything is read from it or written: every member Easel knows has
+ * its JSON type, strings are valid UTF-8 of sane length, numbers are in
+ * range. Unknown members are ignored. */
+
+#define MAX_RECORD_LEN  (16 * 1024 * 1024)
+#define MAX_ID_LEN      256              /* model, api, ids, status, … */
+#define MAX_TEXT_LEN    (1024 * 1024)    /* prompts, answers, titles, params and usage JSON */
+#define MAX_TURNS       10000
+#define MAX_TIMESTAMP   G_GINT64_CONSTANT (253402300799) /* 9999-12-31 */
+#define MAX_TOKENS      G_GINT64_CONSTANT (1000000000000)
+#define MAX_USD         1e9
+
+typedef enum
+{
+  MEMBER_ID,         /* short string */
+  MEMBER_TEXT,       /* long string */
+  MEMBER_JSON,       /* string holding a JSON object */
+  MEMBER_SHA256,     /* 64 lowercase hex digits */
+  MEMBER_STATUS,     /* a generation status name */
+  MEMBER_TIMESTAMP,  /* integer, 0 … MAX_TIMESTAMP */
+  MEMBER_COUNT,      /* integer, 0 … MAX_TOKENS */
+  MEMBER_USD,        /* number, -1 (unknown) or 0 … MAX_USD */
+  MEMBER_BOOLEAN,
+} MemberKind;
+
+typedef struct
+{
+  const char *name;
+  MemberKind  kind;
+} MemberSpec;
+
+static const MemberSpec generation_members[] = {
+  { "sha256", MEMBER_SHA256 },
+  { "model", MEMBER_ID },
+  { "api", MEMBER_ID },
+  { "params_json", MEMBER_JSON },
+  { "prompt", MEMBER_TEXT },
+  { "revised_prompt", MEMBER_TEXT },
+  { "action", MEMBER_ID },
+  { "size", MEMBER_ID },
+  { "format", MEMBER_ID },
+  { "background", MEMBER_ID },
+  { "quality", MEMBER_ID },
+  { "usage_json", MEMBER_JSON },
+  { "request_hash", MEMBER_ID },   /* checked, then ignored */
+  { "response_id", MEMBER_ID },
+  { "image_call_id", MEMBER_ID },
+  { "mask_sha256", MEMBER_SHA256 },
+  { "input_tokens", MEMBER_COUNT },
+  { "output_tokens", MEMBER_COUNT },
+  { "estimated_usd", MEMBER_USD },
+  { "actual_usd", MEMBER_USD },
+  { "created", MEMBER_TIMESTAMP },
+  { "status", MEMBER_STATUS },
+  { "picked", MEMBER_BOOLEAN },
+};
+
+static const MemberSpec conversation_members[] = {
+  { "title", MEMBER_TEXT },
+  { "created", MEMBER_TIMESTAMP },
+};
+
+static const MemberSpec turn_members[] = {
+  { "user_text", MEMBER_TEXT },
+  { "assistant_text", MEMBER_TEXT },
+  { "response_id", MEMBER_ID },
+  { "previous_response_id", MEMBER_ID },
+  { "image_call_id", MEMBER_ID },
+  { "created", MEMBER_TIMESTAMP },
+  { "this_image", MEMBER_BOOLEAN },
+};
+
+static gboolean
+check_member (JsonNode *node, MemberKind kind)
+{
+  GType type;
+
+  if (!JSON_NODE_HOLDS_VALUE (node))
+    return FALSE;
+  type = json_node_get_value_type (node);
+
+  switch (kind)
+    {
+    case MEMBER_ID:
+    case MEMBER_TEXT:
+    case MEMBER_JSON:
+    case MEMBER_SHA256:
+    case MEMBER_STATUS:
+      {
+        const char *str;
+        gsize len;
+
+        if (type != G_TYPE_STRING)
+          return FALSE;
+        str = json_node_get_string (node);
+        len = strlen (str);
+        if (len > (kind == MEMBER_TEXT || kind == MEMBER_JSON ? MAX_TEXT_LEN : MAX_ID_LEN) ||
+            !g_utf8_validate_len (str, len, NULL))
+          return FALSE;
+        if (kind == MEMBER_SHA256)
+          return len == 64 && strspn (str, "0123456789abcdef") == 64;
+        if (kind == MEMBER_STATUS)
+          return easel_generation_status_from_string (str, NULL);
+        if (kind == MEMBER_JSON)
+          {
+            g_autoptr(JsonNode) root = easel_json_parse (str, len, NULL);
+
+            return root != NULL && JSON_NODE_HOLDS_OBJECT (root);
+          }
+        return TRUE;
+      }
+
+    case MEMBER_TIMESTAMP:
+    case MEMBER_COUNT:
+      {
+        gint64 v;
+
+        if (type != G_TYPE_INT64)
+          return FALSE;
+        v = json_node_get_int (node);
+        return v >= 0 && v <= (kind == MEMBER_TIMESTAMP ? MAX_TIMESTAMP : MAX_TOKENS);
+      }
+
+    case MEMBER_USD:
+      {
+        double v;
+
+        if (type == G_TYPE_INT64)
+          v = (double) json_node_get_int (node);
+        else if (type == G_TYPE_DOUBLE)
+          v = json_node_get_double (node);
+        else
+          return FALSE;
+        return v == -1 || (v >= 0 && v <= MAX_USD);
+      }
+
+    case MEMBER_BOOLEAN:
+      return type == G_TYPE_BOOLEAN;
+
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static gboolean
+check_object (JsonNode *node, const MemberSpec *specs, guint n_specs, const char *what, GError **error)
+{
+  JsonObject *object;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_INVALID, "its %s is not an object", what);
+      return FALSE;
+    }
+  object = json_node_get_object (node);
+  for (guint i = 0; i < n_specs; i++)
+    {
+      JsonNode *member = json_object_get_member (object, specs[i].name);
+
+      if (member != NULL && !check_member (member, specs[i].kind))
+        {
+          g_set_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_INVALID,
+                       "its %s has an invalid “%s”", what, specs[i].name);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* The parsed record, or NULL with an error that names what is wrong. */
+static JsonObject *
+check_record (JsonNode *root, GError **error)
+{
+  JsonObject *object;
+  JsonNode *member;
+
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error_literal (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_INVALID, "its record is not an object");
+      return NULL;
+    }
+  object = json_node_get_object (root);
+
+  member = json_object_get_member (object, "version");
+  if (member == NULL || !JSON_NODE_HOLDS_VALUE (member) || json_node_get_value_type (member) != G_TYPE_INT64 ||
+      json_node_get_int (member) < 1)
+    {
+      g_set_error_literal (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_INVALID, "its record has no valid version");
+      return NULL;
+    }
+
+  if (!check_object (json_object_get_member (object, "generation"), generation_members,
+                     G_N_ELEMENTS (generation_members), "generation", error))
+    return NULL;
+
+  member = json_object_get_member (object, "conversation");
+  if (member != NULL &&
+      !check_object (member, conversation_members, G_N_ELEMENTS (conversation_members), "conversation", error))
+    return NULL;
+
+  member = json_object_get_member (object, "turns");
+  if (member != NULL)
+    {
+      JsonArray *turns;
+
+      if (!JSON_NODE_HOLDS_ARRAY (member) || json_array_get_length (json_node_get_array (member)) > MAX_TURNS)
+        {
+          g_set_error_literal (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_INVALID, "its turns are not a list");
+          return NULL;
+        }
+      turns = json_node_get_array (member);
+      for (guint i = 0; i < json_array_get_length (turns); i++)
+        if (!check_object (json_array_get_element (turns, i), turn_members, G_N_ELEMENTS (turn_members),
+                           "turn", error))
+          return NULL;
+    }
+
+  return object;
+}
+
+/* The readers below run on a checked record: a member is absent or has its
+ * type. */
 static char *
 member_string (JsonObject *o, const char *name)
 {
   JsonNode *n = o ? json_object_get_member (o, name) : NULL;
 
-  if (n == NULL || json_node_get_value_type (n) != G_TYPE_STRING)
-    return NULL;
-  return g_strdup (json_node_get_string (n));
+  return n ? g_strdup (json_node_get_string (n)) : NULL;
 }
 
 static gint64
@@ -345,9 +568,7 @@ member_int (JsonObject *o, const char *name, gint64 fallback)
 {
   JsonNode *n = o ? json_object_get_member (o, name) : NULL;
 
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n))
-    return fallback;
-  return json_node_get_int (n);
+  return n ? json_node_get_int (n) : fallback;
 }
 
 static double
@@ -355,9 +576,7 @@ member_double (JsonObject *o, const char *name)
 {
   JsonNode *n = o ? json_object_get_member (o, name) : NULL;
 
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n))
-    return -1;
-  return json_node_get_double (n);
+  return n ? json_node_get_double (n) : -1;
 }
 
 static gboolean
@@ -365,9 +584,7 @@ member_boolean (JsonObject *o, const char *name, gboolean fallback)
 {
   JsonNode *n = o ? json_object_get_member (o, name) : NULL;
 
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_BOOLEAN)
-    return fallback;
-  return json_node_get_boolean (n);
+  return n ? json_node_get_boolean (n) : fallback;
 }
 
 EaselGeneration *
@@ -375,12 +592,13 @@ easel_store_import (EaselStore *self, GFile *png, GError **error)
 {
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(GHashTable) meta = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonNode) root_node = NULL;
   g_autoptr(EaselGeneration) g = easel_generation_new ();
   g_autoptr(GError) local_error = NULL;
   g_autofree char *rel = NULL;
-  JsonObject *root, *go, *co;
+  JsonObject *root = NULL, *go, *co;
   JsonArray *turns;
+  JsonNode *member;
   const char *record;
 
   g_return_val_if_fail (EASEL_IS_STORE (self), NULL);
@@ -402,25 +620,31 @@ easel_store_import (EaselStore *self, GFile *png, GError **error)
       return NULL;
     }
   record = g_hash_table_lookup (meta, EASEL_RECORD_KEY);
-  if (record == NULL || !easel_json_check_depth (record, -1, EASEL_JSON_MAX_DEPTH, NULL) ||
-      !json_parser_load_from_data (parser, record, -1, NULL) ||
-      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  if (record == NULL)
     {
       g_set_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_INVALID,
                    "“%s” is not an image exported by Easel", g_file_peek_path (png));
       return NULL;
     }
-
-  root = json_node_get_object (json_parser_get_root (parser));
-  go = json_object_has_member (root, "generation") ? json_object_get_object_member (root, "generation") : NULL;
-  co = json_object_has_member (root, "conversation") ? json_object_get_object_member (root, "conversation") : NULL;
-  turns = json_object_has_member (root, "turns") ? json_object_get_array_member (root, "turns") : NULL;
-  if (go == NULL)
+  /* The parser's message may quote the record: it is not repeated. */
+  if (strlen (record) > MAX_RECORD_LEN)
+    g_set_error_literal (&local_error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_INVALID, "its record is too long");
+  else if (!(root_node = easel_json_parse (record, -1, NULL)))
+    g_set_error_literal (&local_error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_INVALID, "its record is not JSON");
+  else
+    root = check_record (root_node, &local_error);
+  if (root == NULL)
     {
       g_set_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_INVALID,
-                   "“%s” has damaged Easel metadata", g_file_peek_path (png));
+                   "“%s” has damaged Easel metadata: %s", g_file_peek_path (png), local_error->message);
       return NULL;
     }
+
+  go = json_object_get_object_member (root, "generation");
+  member = json_object_get_member (root, "conversation");
+  co = member ? json_node_get_object (member) : NULL;
+  member = json_object_get_member (root, "turns");
+  turns = member ? json_node_get_array (member) : NULL;
 
   g->model = member_string (go, "model");
   g->api = member_string (go, "api");
@@ -447,7 +671,7 @@ easel_store_import (EaselStore *self, GFile *png, GError **error)
   {
     g_autofree char *status = member_string (go, "status");
 
-    if (!easel_generation_status_from_string (status, &g->status) ||
+    if (status == NULL || !easel_generation_status_from_string (status, &g->status) ||
         g->status != EASEL_GENERATION_INCOMPLETE)
       g->status = EASEL_GENERATION_OK;
   }
@@ -487,10 +711,6 @@ easel_store_import (EaselStore *self, GFile *png, GError **error)
           {
             JsonObject *to = json_array_get_object_element (turns, i);
             g_autoptr(EaselTurn) t = easel_turn_new ();
-            JsonNode *this_image;
-
-            if (to == NULL)
-              continue;
             t->conversation_id = conv_id;
             t->parent_turn_id = parent_turn;
             t->user_text = member_string (to, "user_text");
@@ -502,8 +722,7 @@ easel_store_import (EaselStore *self, GFile *png, GError **error)
             if (!_easel_store_add_turn_locked (self, t, error))
               goto fail;
             parent_turn = t->id;
-            this_image = json_object_get_member (to, "this_image");
-            if (this_image && JSON_NODE_HOLDS_VALUE (this_image) && json_node_get_boolean (this_image))
+            if (member_boolean (to, "this_image", FALSE))
               g_set_object (&image_turn, t);
           }
       }

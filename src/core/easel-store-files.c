@@ -196,11 +196,15 @@ pid_is_alive (int pid)
 }
 
 /* The input images of every row, from params_json: images[].sha256 of
- * kind "bytes". A row whose params_json is not JSON contributes nothing. */
+ * kind "bytes". A row whose params_json is not JSON, or whose images are
+ * not a list of objects, contributes nothing: json_extract() on a scalar
+ * is "malformed JSON", which would fail the whole query. (CASE evaluates
+ * lazily; AND need not.) */
 #define INPUT_SHA_JOIN \
-  "generations gi, json_each(CASE WHEN json_valid(gi.params_json) THEN gi.params_json ELSE '{}' END, " \
-  "'$.images') ji"
-#define INPUT_SHA_COLUMN "json_extract(ji.value, '$.sha256')"
+  "generations gi, json_each(CASE WHEN json_valid(gi.params_json) THEN " \
+  "CASE WHEN json_type(gi.params_json, '$.images') = 'array' THEN gi.params_json ELSE '{}' END " \
+  "ELSE '{}' END, '$.images') ji"
+#define INPUT_SHA_COLUMN "CASE WHEN ji.type = 'object' THEN json_extract(ji.value, '$.sha256') END"
 
 /* Called with the mutex held. */
 int
@@ -224,8 +228,10 @@ _easel_store_sweep_locked (EaselStore *self, gint64 grace_seconds, GError **erro
                         "UNION SELECT " INPUT_SHA_COLUMN " FROM " INPUT_SHA_JOIN, error);
   if (stmt == NULL)
     goto fail;
+  /* An input image without a sha256 gives NULL. */
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_hash_table_add (refs, col_text (stmt, 0));
+    if (sqlite3_column_type (stmt, 0) == SQLITE_TEXT)
+      g_hash_table_add (refs, col_text (stmt, 0));
   if (rc != SQLITE_DONE)
     {
       _easel_store_set_sqlite_error (error, self->db, rc, "read");

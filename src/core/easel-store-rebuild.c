@@ -23,7 +23,10 @@ json_string_member (JsonObject *object, const char *name)
 {
   JsonNode *node = json_object_get_member (object, name);
 
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+  /* json-glib turns octal escapes into raw bytes: a string that is not
+   * UTF-8 is as good as absent. */
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING ||
+      !g_utf8_validate (json_node_get_string (node), -1, NULL))
     return NULL;
   return json_node_get_string (node);
 }
@@ -186,10 +189,11 @@ easel_store_rebuild_request (EaselStore       *self,
 
       for (guint i = 0; i < json_array_get_length (refs); i++)
         {
-          const char *ref = json_array_get_string_element (refs, i);
+          JsonNode *ref = json_array_get_element (refs, i);
 
-          if (ref != NULL)
-            g_ptr_array_add (request->image_call_refs, g_strdup (ref));
+          if (JSON_NODE_HOLDS_VALUE (ref) && json_node_get_value_type (ref) == G_TYPE_STRING &&
+              g_utf8_validate (json_node_get_string (ref), -1, NULL))
+            g_ptr_array_add (request->image_call_refs, g_strdup (json_node_get_string (ref)));
         }
     }
 
