@@ -157,7 +157,7 @@ test_bad_input (gconstpointer data)
     case 0: copy[1] = 'X'; break;
     case 1: len -= 7; break;
     case 2: copy[8 + 8 + 3] ^= 0x40; break; /* inside IHDR's data */
-    case 3: memcpy (copy + 8 + 4, "\xff\xfeD\x80", 4); break; /* IHDR's type */
+    case 3: memcpy (copy + 8 + 4, "\xff\xfe" "D\x80", 4); break; /* IHDR's type */
     default: g_assert_not_reached ();
     }
   bad = g_bytes_new (copy, len);
