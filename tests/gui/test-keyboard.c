@@ -184,12 +184,21 @@ test_ctrl_enter_sends (Fixture       *f,
   g_assert_cmpstr (easel_session_turn_get_prompt (head (f)), ==, "and ducks");
 }
 
+static gboolean
+server_has_request (Fixture *f)
+{
+  return easel_fake_server_get_n_requests (f->server) >= 1;
+}
+
 static void
 test_escape_cancels (Fixture       *f,
                      gconstpointer  data)
 {
   type_and_send (f, "a slow one");
   g_assert_true (wait_for (head_running, f, 20000));
+  /* Cancel a request the server has: on a loaded machine the turn runs
+   * before the POST has reached it. */
+  g_assert_true (wait_for (server_has_request, f, 20000));
   press (f, "Escape");
   g_assert_true (wait_for (head_cancelled, f, 5000));
   g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
