@@ -398,6 +398,18 @@ test_redact_every_field (void)
   g_assert_cmpstr (easel_api_error_get_request_id (plain), ==, "sk-…redacted");
 }
 
+/* Text that is not UTF-8 (from a server or a file) is still redacted and
+ * never turns into NULL. */
+static void
+test_redact_invalid_utf8 (void)
+{
+  g_autofree char *out = easel_redact ("bad \377 byte sk-proj-abcdefghijklmnopqrstuvwxyz012345", NULL);
+
+  g_assert_nonnull (out);
+  g_assert_true (g_utf8_validate (out, -1, NULL));
+  g_assert_null (strstr (out, "abcdefghijklmnop"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -411,5 +423,6 @@ main (int   argc,
   g_test_add_func ("/core/error/redact", test_redact);
   g_test_add_func ("/core/error/redact-every-field", test_redact_every_field);
 
+  g_test_add_func ("/core/error/redact-invalid-utf8", test_redact_invalid_utf8);
   return g_test_run ();
 }

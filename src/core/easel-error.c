@@ -172,6 +172,16 @@ easel_redact (const char *text,
   else
     without_secret = g_strdup (text);
 
+  /* The regex works on UTF-8 only (it returns NULL otherwise): text from a
+   * server or a file may not be, so make it valid first. */
+  if (!g_utf8_validate (without_secret, -1, NULL))
+    {
+      char *valid = g_utf8_make_valid (without_secret, -1);
+
+      g_free (without_secret);
+      without_secret = valid;
+    }
+
   /* Do not rewrite our own marker ("sk-…redacted" has a non-ASCII ellipsis
    * right after "sk-", so the pattern cannot match it). */
   return g_regex_replace_literal (key_regex (), without_secret, -1, 0,
