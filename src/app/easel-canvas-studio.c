@@ -174,21 +174,16 @@ saved_cb (GObject      *object,
           gpointer      user_data)
 {
   RestoreData *data = user_data;
-  g_autoptr(EaselSessionTurn) turn = g_weak_ref_get (&data->turn);
   g_autoptr(GError) error = NULL;
-  gint64 id;
 
-  id = easel_library_save_restored_finish (EASEL_LIBRARY (object), result, &error);
-  if (id == 0)
+  if (easel_library_save_restored_finish (EASEL_LIBRARY (object), result, &error) == 0)
     {
       g_autofree char *message = g_strdup_printf (_("Could not save to the library: %s"), error->message);
 
       easel_window_toast (data->window, message);
     }
   else
-    {
-      easel_window_toast (data->window, _("Protected pixels restored and saved as a new version"));
-    }
+    easel_window_toast (data->window, _("Protected pixels restored and saved as a new version"));
   restore_data_free (data);
 }
 

@@ -271,6 +271,28 @@ job_new (JobKind kind)
   return job;
 }
 
+/* The rows a job writes under; each link may be NULL. */
+static void
+job_set_links (Job              *job,
+               EaselLibraryLink *conversation,
+               EaselLibraryLink *turn,
+               EaselLibraryLink *parent)
+{
+  job->conversation = conversation ? easel_library_link_ref (conversation) : NULL;
+  job->turn = turn ? easel_library_link_ref (turn) : NULL;
+  job->parent = parent ? easel_library_link_ref (parent) : NULL;
+}
+
+/* The row id a job returned (add_turn, pick, save_restored); 0 on error. */
+static gint64
+finish_id (EaselLibrary  *self,
+           GAsyncResult  *result,
+           GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), 0);
+  return (gint64) g_task_propagate_int (G_TASK (result), error);
+}
+
 static EaselStore *
 worker_store (EaselLibrary  *self,
               GError       **error)
@@ -1045,9 +1067,7 @@ easel_library_add_turn_async (EaselLibrary        *self,
   g_return_if_fail (turn != NULL);
 
   job = job_new (JOB_ADD_TURN);
-  job->conversation = easel_library_link_ref (conversation);
-  job->turn = easel_library_link_ref (turn);
-  job->parent = parent ? easel_library_link_ref (parent) : NULL;
+  job_set_links (job, conversation, turn, parent);
   job->user_text = g_strdup (user_text);
   job->previous_response_id = g_strdup (previous_response_id);
   queue (self, job, NULL, easel_library_add_turn_async, callback, user_data);
@@ -1058,8 +1078,7 @@ easel_library_add_turn_finish (EaselLibrary  *self,
                                GAsyncResult  *result,
                                GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), 0);
-  return (gint64) g_task_propagate_int (G_TASK (result), error);
+  return finish_id (self, result, error);
 }
 
 void
@@ -1077,9 +1096,7 @@ easel_library_finish_turn_async (EaselLibrary           *self,
   g_return_if_fail (outcome != NULL);
 
   job = job_new (JOB_FINISH_TURN);
-  job->conversation = conversation ? easel_library_link_ref (conversation) : NULL;
-  job->turn = turn ? easel_library_link_ref (turn) : NULL;
-  job->parent = parent ? easel_library_link_ref (parent) : NULL;
+  job_set_links (job, conversation, turn, parent);
   job->request = outcome->request ? easel_request_copy (outcome->request) : NULL;
   job->result = outcome->result ? easel_result_copy (outcome->result) : NULL;
   job->request_error = outcome->error ? g_error_copy (outcome->error) : NULL;
@@ -1118,8 +1135,7 @@ easel_library_pick_async (EaselLibrary        *self,
   g_return_if_fail (turn != NULL);
 
   job = job_new (JOB_PICK);
-  job->conversation = easel_library_link_ref (conversation);
-  job->turn = easel_library_link_ref (turn);
+  job_set_links (job, conversation, turn, NULL);
   job->picked = position;
   queue (self, job, NULL, easel_library_pick_async, callback, user_data);
 }
@@ -1129,8 +1145,7 @@ easel_library_pick_finish (EaselLibrary  *self,
                            GAsyncResult  *result,
                            GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), 0);
-  return (gint64) g_task_propagate_int (G_TASK (result), error);
+  return finish_id (self, result, error);
 }
 
 void
@@ -1152,8 +1167,7 @@ easel_library_save_restored_async (EaselLibrary        *self,
   g_return_if_fail (png != NULL);
 
   job = job_new (JOB_SAVE_RESTORED);
-  job->conversation = conversation ? easel_library_link_ref (conversation) : NULL;
-  job->turn = turn ? easel_library_link_ref (turn) : NULL;
+  job_set_links (job, conversation, turn, NULL);
   job->parent_generation_id = parent_generation_id;
   job->request = easel_request_copy (request);
   job->partial = g_bytes_ref (png);
@@ -1167,8 +1181,7 @@ easel_library_save_restored_finish (EaselLibrary  *self,
                                     GAsyncResult  *result,
                                     GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), 0);
-  return (gint64) g_task_propagate_int (G_TASK (result), error);
+  return finish_id (self, result, error);
 }
 
 void
