@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "easel-canvas-private.h"
+#include "easel-image-size.h"
 
 #define DRIFT_THRESHOLD 16
 
@@ -46,8 +47,12 @@ guard_job_free (GuardJob *job)
 static GdkPixbuf *
 decode_bytes (GBytes *bytes, GError **error)
 {
-  g_autoptr(GdkPixbufLoader) loader = gdk_pixbuf_loader_new ();
+  g_autoptr(GdkPixbufLoader) loader = NULL;
 
+  if (!easel_image_check_size (bytes, NULL, NULL, error))
+    return NULL;
+
+  loader = gdk_pixbuf_loader_new ();
   if (!gdk_pixbuf_loader_write_bytes (loader, bytes, error) || !gdk_pixbuf_loader_close (loader, error))
     return NULL;
   return g_object_ref (gdk_pixbuf_loader_get_pixbuf (loader));

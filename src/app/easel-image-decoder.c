@@ -12,6 +12,7 @@
 #endif
 
 #include "easel-image-decoder.h"
+#include "easel-image-size.h"
 
 typedef struct
 {
@@ -62,6 +63,11 @@ decode_native (GBytes      *bytes,
   g_autoptr(GdkTexture) decoded = NULL;
   cairo_surface_t *full;
   int width, height;
+
+  /* Bytes from a server or a file: refuse a decompression bomb from its
+   * header, before GdkTexture allocates its pixels. */
+  if (!easel_image_check_size (bytes, NULL, NULL, error))
+    return FALSE;
 
   decoded = gdk_texture_new_from_bytes (bytes, error);
   if (decoded == NULL)

@@ -9,6 +9,7 @@
 #include <gdk-pixbuf/gdk-pixbuf.h>
 
 #include "easel-thumbnailer.h"
+#include "easel-image-size.h"
 
 /* Decoding a 1536 px PNG costs ~10 MB for a moment; a handful of threads
  * would make scrolling spike memory, so at most this many run at once. */
@@ -223,6 +224,10 @@ make_thumbnail (GFile         *image,
 
   bytes = g_file_load_bytes (image, cancellable, NULL, error);
   if (bytes == NULL)
+    return NULL;
+  /* A library file came from a server or an import: check its header
+   * before the loader allocates the full-size pixels it scales down. */
+  if (!easel_image_check_size (bytes, NULL, NULL, error))
     return NULL;
 
   g_signal_connect (loader, "size-prepared", G_CALLBACK (on_size_prepared),

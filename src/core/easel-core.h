@@ -24,3 +24,4 @@
 #include "easel-usage.h"
 #include "easel-text.h"
 #include "easel-local-file.h"
+#include "easel-image-size.h"

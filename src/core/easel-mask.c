@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "easel-mask.h"
+#include "easel-image-size.h"
 
 G_DEFINE_QUARK (easel-mask-error-quark, easel_mask_error)
 
@@ -993,9 +994,20 @@ easel_mask_encode_png_finish (EaselMask *self, GAsyncResult *result, GError **er
 static GdkPixbuf *
 load_pixbuf (GBytes *bytes, GError **error)
 {
-  g_autoptr(GdkPixbufLoader) loader = gdk_pixbuf_loader_new ();
+  g_autoptr(GdkPixbufLoader) loader = NULL;
+  g_autoptr(GError) size_error = NULL;
   GdkPixbuf *pixbuf;
 
+  if (!easel_image_check_size (bytes, NULL, NULL, &size_error))
+    {
+      g_set_error_literal (error, EASEL_MASK_ERROR,
+                           g_error_matches (size_error, EASEL_IMAGE_ERROR, EASEL_IMAGE_ERROR_TOO_LARGE)
+                             ? EASEL_MASK_ERROR_TOO_LARGE : EASEL_MASK_ERROR_NOT_IMAGE,
+                           size_error->message);
+      return NULL;
+    }
+
+  loader = gdk_pixbuf_loader_new ();
   if (!gdk_pixbuf_loader_write_bytes (loader, bytes, error) ||
       !gdk_pixbuf_loader_close (loader, error))
     return NULL;
@@ -1055,15 +1067,23 @@ easel_mask_check_for_edit (GBytes    *image_bytes,
 
   if (!(image = load_pixbuf (image_bytes, &local_error)))
     {
-      g_set_error (error, EASEL_MASK_ERROR, EASEL_MASK_ERROR_NOT_IMAGE,
-                   "The image cannot be read: %s", local_error->message);
+      if (g_error_matches (local_error, EASEL_MASK_ERROR, EASEL_MASK_ERROR_TOO_LARGE))
+        g_set_error (error, EASEL_MASK_ERROR, EASEL_MASK_ERROR_TOO_LARGE,
+                     "The image is too large: %s", local_error->message);
+      else
+        g_set_error (error, EASEL_MASK_ERROR, EASEL_MASK_ERROR_NOT_IMAGE,
+                     "The image cannot be read: %s", local_error->message);
       return FALSE;
     }
 
   if (!(mask = load_pixbuf (mask_png, &local_error)))
     {
-      g_set_error (error, EASEL_MASK_ERROR, EASEL_MASK_ERROR_NOT_IMAGE,
-                   "The mask cannot be read: %s", local_error->message);
+      if (g_error_matches (local_error, EASEL_MASK_ERROR, EASEL_MASK_ERROR_TOO_LARGE))
+        g_set_error (error, EASEL_MASK_ERROR, EASEL_MASK_ERROR_TOO_LARGE,
+                     "The mask is too large: %s", local_error->message);
+      else
+        g_set_error (error, EASEL_MASK_ERROR, EASEL_MASK_ERROR_NOT_IMAGE,
+                     "The mask cannot be read: %s", local_error->message);
       return FALSE;
     }
 

@@ -15,9 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gdk-pixbuf/gdk-pixbuf.h>
-
 #include "easel-models.h"
+#include "easel-image-size.h"
 
 G_DEFINE_QUARK (easel-validation-error-quark, easel_validation_error)
 
@@ -456,64 +455,12 @@ png_header (GBytes   *bytes,
   return TRUE;
 }
 
-static void
-on_size_prepared (GdkPixbufLoader *loader,
-                  int              width,
-                  int              height,
-                  gpointer         user_data)
-{
-  int *size = user_data;
-
-  size[0] = width;
-  size[1] = height;
-}
-
-/* The pixel size of any image GdkPixbuf reads, stopping as soon as the
- * header has been parsed (size-prepared), so a 50 MB photo is not decoded. */
-static gboolean
-image_dimensions (GBytes  *bytes,
-                  int     *width,
-                  int     *height,
-                  GError **error)
-{
-  g_autoptr(GdkPixbufLoader) loader = gdk_pixbuf_loader_new ();
-  g_autoptr(GError) local_error = NULL;
-  int size[2] = { -1, -1 };
-  gsize len, pos = 0;
-  const guint8 *data = g_bytes_get_data (bytes, &len);
-  const gsize chunk = 4096;
-
-  g_signal_connect (loader, "size-prepared", G_CALLBACK (on_size_prepared), size);
-
-  while (pos < len && size[0] < 0)
-    {
-      gsize n = MIN (chunk, len - pos);
-
-      if (!gdk_pixbuf_loader_write (loader, data + pos, n, &local_error))
-        break;
-      pos += n;
-    }
-  /* Closing an unfinished load reports an error we do not care about. */
-  gdk_pixbuf_loader_close (loader, NULL);
-
-  if (size[0] <= 0 || size[1] <= 0)
-    {
-      g_set_error (error, EASEL_VALIDATION_ERROR, EASEL_VALIDATION_ERROR_INVALID_VALUE,
-                   "The image could not be read%s%s",
-                   local_error ? ": " : "", local_error ? local_error->message : "");
-      return FALSE;
-    }
-
-  *width = size[0];
-  *height = size[1];
-  return TRUE;
-}
-
 gboolean
 easel_validate_mask_matches_image (GBytes  *image,
                                    GBytes  *mask,
                                    GError **error)
 {
+  g_autoptr(GError) local_error = NULL;
   int iw, ih, mw, mh;
   gboolean has_alpha = FALSE;
 
@@ -529,8 +476,12 @@ easel_validate_mask_matches_image (GBytes  *image,
                            "The mask must be a PNG image");
       return FALSE;
     }
-  if (!image_dimensions (image, &iw, &ih, error))
-    return FALSE;
+  if (!easel_image_get_size (image, &iw, &ih, &local_error))
+    {
+      g_set_error_literal (error, EASEL_VALIDATION_ERROR, EASEL_VALIDATION_ERROR_INVALID_VALUE,
+                           local_error->message);
+      return FALSE;
+    }
 
   if (iw != mw || ih != mh)
     {

@@ -14,6 +14,7 @@
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <json-glib/json-glib.h>
 
+#include "easel-image-size.h"
 #include "easel-png-meta.h"
 #include "easel-store-private.h"
 
@@ -133,6 +134,34 @@ build_record_json (EaselGeneration *g, EaselConversation *conv, GPtrArray *turns
   return json_to_string (root, FALSE);
 }
 
+/* Decodes a stored image for transcoding. The file came from a server or an
+ * import, so its header is checked before any pixels are allocated. */
+static GdkPixbuf *
+decode_source (GBytes *source, GError **error)
+{
+  g_autoptr(GdkPixbufLoader) loader = NULL;
+  GdkPixbuf *pixbuf;
+  GError *local_error = NULL;
+
+  if (!easel_image_check_size (source, NULL, NULL, &local_error))
+    {
+      g_set_error_literal (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_INVALID, local_error->message);
+      g_error_free (local_error);
+      return NULL;
+    }
+
+  loader = gdk_pixbuf_loader_new ();
+  if (!gdk_pixbuf_loader_write_bytes (loader, source, error) ||
+      !gdk_pixbuf_loader_close (loader, error))
+    return NULL;
+  if ((pixbuf = gdk_pixbuf_loader_get_pixbuf (loader)) == NULL)
+    {
+      g_set_error_literal (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_INVALID, "Not an image");
+      return NULL;
+    }
+  return g_object_ref (pixbuf);
+}
+
 static GBytes *
 encode_pixbuf (GdkPixbuf *pixbuf, const char *type, int quality, GError **error)
 {
@@ -223,11 +252,9 @@ easel_store_export (EaselStore        *self,
         png = g_bytes_ref (source);
       else
         {
-          g_autoptr(GdkPixbufLoader) loader = gdk_pixbuf_loader_new ();
+          g_autoptr(GdkPixbuf) pixbuf = decode_source (source, error);
 
-          if (!gdk_pixbuf_loader_write_bytes (loader, source, error) ||
-              !gdk_pixbuf_loader_close (loader, error) ||
-              !(png = encode_pixbuf (gdk_pixbuf_loader_get_pixbuf (loader), "png", 0, error)))
+          if (pixbuf == NULL || !(png = encode_pixbuf (pixbuf, "png", 0, error)))
             return FALSE;
         }
 
@@ -253,12 +280,10 @@ easel_store_export (EaselStore        *self,
     }
   else
     {
-      g_autoptr(GdkPixbufLoader) loader = gdk_pixbuf_loader_new ();
+      g_autoptr(GdkPixbuf) pixbuf = decode_source (source, error);
 
-      if (!gdk_pixbuf_loader_write_bytes (loader, source, error) ||
-          !gdk_pixbuf_loader_close (loader, error) ||
-          !(out = encode_pixbuf (gdk_pixbuf_loader_get_pixbuf (loader),
-                                 format == EASEL_EXPORT_JPEG ? "jpeg" : "webp", quality, error)))
+      if (pixbuf == NULL ||
+          !(out = encode_pixbuf (pixbuf, format == EASEL_EXPORT_JPEG ? "jpeg" : "webp", quality, error)))
         return FALSE;
     }
 
