@@ -14,6 +14,7 @@
 #include <libsoup/soup.h>
 
 #include "easel-error.h"
+#include "easel-text.h"
 
 typedef struct
 {
@@ -124,6 +125,19 @@ easel_api_error_get_request_id (const GError *error)
 {
   EaselApiErrorPrivate *priv = private_of (error);
   return priv ? priv->request_id : NULL;
+}
+
+/* A string from the server as Easel keeps it: the key redacted, control
+ * characters, bidi overrides and invalid UTF-8 escaped, so that whatever
+ * shows or stores it (a terminal, a label, the library's error columns)
+ * cannot be made to clear a screen or forge a line. Nothing is cut:
+ * display caps are the caller's, and --debug-http logs the raw body. */
+static char *
+server_text (const char *text)
+{
+  g_autofree char *redacted = easel_redact (text, NULL);
+
+  return easel_text_escape_untrusted (redacted, 0);
 }
 
 GError *
@@ -338,7 +352,7 @@ error_from_object_full (JsonObject        *error_object,
     categories = categories_from_message (message);
 
   if (message != NULL)
-    text = easel_redact (message, NULL);
+    text = server_text (message);
   else if (error_code == EASEL_API_ERROR_PERMISSION)
     text = g_strdup ("Access denied (HTTP 403). New GPT image models need a verified "
                      "organisation: verify it in the OpenAI platform settings.");
@@ -349,20 +363,20 @@ error_from_object_full (JsonObject        *error_object,
   priv = easel_api_error_get_private (error);
   /* Every string here came from the server: one that echoes the key in
    * "type" or "code" must not get it shown or stored either. */
-  priv->error_type = easel_redact (type, NULL);
-  priv->error_code = easel_redact (code, NULL);
-  priv->param = easel_redact (param, NULL);
+  priv->error_type = server_text (type);
+  priv->error_code = server_text (code);
+  priv->param = server_text (param);
   priv->categories = g_steal_pointer (&categories);
   for (guint i = 0; priv->categories != NULL && priv->categories[i] != NULL; i++)
     {
-      char *redacted = easel_redact (priv->categories[i], NULL);
+      char *redacted = server_text (priv->categories[i]);
       g_free (priv->categories[i]);
       priv->categories[i] = redacted;
     }
-  priv->moderation_stage = easel_redact (stage, NULL);
+  priv->moderation_stage = server_text (stage);
   priv->status = status;
   priv->retry_after_ms = retry_after_ms;
-  priv->request_id = easel_redact (request_id, NULL);
+  priv->request_id = server_text (request_id);
 
   return error;
 }
@@ -453,7 +467,7 @@ easel_api_error_from_http (guint        status,
   priv = easel_api_error_get_private (error);
   priv->status = status;
   priv->retry_after_ms = retry_after_ms;
-  priv->request_id = easel_redact (request_id, NULL);
+  priv->request_id = server_text (request_id);
 
   return error;
 }
