@@ -78,8 +78,11 @@ char         *_easel_store_store_image_file  (EaselStore   *self,
                                               const char   *format,
                                               char        **out_sha256,
                                               GError      **error);
-int           _easel_store_sweep_locked      (EaselStore   *self,
+/* With self->mutex held when @db is self->db. */
+int           _easel_store_sweep             (EaselStore   *self,
+                                              sqlite3      *db,
                                               gint64        grace_seconds,
+                                              gint64        since,
                                               GError      **error);
 
 /* easel-store-generations.c */
