@@ -33,6 +33,12 @@ struct _EaselStore
   gboolean      read_only;      /* opened read-only: every write fails with READ_ONLY */
 };
 
+/* The gallery's rows, and the rest, as the partial indexes of schema 4
+ * spell them: a query must use the same text for SQLite to use the index.
+ * deleted_at is 0 or a time; status is NOT NULL. */
+#define GALLERY_FILTER "deleted_at = 0 AND status IN ('ok', 'incomplete')"
+#define HIDDEN_FILTER  "deleted_at <> 0 OR status NOT IN ('ok', 'incomplete')"
+
 /* The columns generation_from_row() reads, in its order; "g" is generations. */
 #define GEN_COLUMNS \
   "g.id, g.sha256, g.path, g.model, g.api, g.params_json, g.prompt, g.revised_prompt, " \

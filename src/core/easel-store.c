@@ -32,6 +32,11 @@
 
 #include "easel-store-private.h"
 
+/* SQLite's default page cache is 2 MB: a search or count over a 100,000-row
+ * library then rereads most pages from the OS on every query. The cache
+ * only grows as pages are read. */
+#define STORE_CACHE_PRAGMA "PRAGMA cache_size = -32768"
+
 /* 'Esl1' in PRAGMA application_id: tells our database from a foreign one. */
 #define EASEL_APPLICATION_ID 1165192241
 
@@ -198,15 +203,19 @@ static const char * const schema_steps[] = {
   "  INSERT INTO generations_fts(rowid, prompt, revised_prompt) VALUES (new.id, new.prompt, new.revised_prompt);\n"
   "END;\n"
   "INSERT INTO generations_fts(generations_fts) VALUES ('rebuild');\n",
-  /* 3 → 4: when maintenance last ran (store_meta), and the gallery's
-   * filter as a partial index, so counting it and its first page read the
-   * index instead of the table. */
+  /* 3 → 4: when maintenance last ran (store_meta); the gallery's filter as
+   * a partial index that also holds the filtered columns, so counting the
+   * gallery reads only the index, never the table; and the few rows the
+   * gallery hides, so a search counts its hidden matches without reading
+   * every match's row. */
   "CREATE TABLE store_meta (\n"
   "  key TEXT PRIMARY KEY,\n"
   "  value INTEGER NOT NULL\n"
   ") WITHOUT ROWID;\n"
-  "CREATE INDEX generations_gallery ON generations(created)\n"
-  "  WHERE deleted_at = 0 AND status IN ('ok', 'incomplete');\n",
+  "CREATE INDEX generations_gallery ON generations(created, deleted_at, status)\n"
+  "  WHERE " GALLERY_FILTER ";\n"
+  "CREATE INDEX generations_hidden ON generations(deleted_at, status)\n"
+  "  WHERE " HIDDEN_FILTER ";\n",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (schema_steps) == EASEL_STORE_SCHEMA_VERSION);
@@ -720,7 +729,8 @@ store_open_internal (const char *dir, GMainContext *context, GError **error)
     {
       /* Listed, searched and exported; never migrated, swept or written. */
       self->read_only = TRUE;
-      if (!open_read_only (self, &version, error))
+      if (!open_read_only (self, &version, error) ||
+          !_easel_store_exec (self->db, STORE_CACHE_PRAGMA, "open", error))
         return NULL;
       if (version < EASEL_STORE_SCHEMA_VERSION)
         {
@@ -759,6 +769,7 @@ store_open_internal (const char *dir, GMainContext *context, GError **error)
    * migrating: a step may rebuild a table other tables point at. */
   if (!set_wal_mode (self->db, error) ||
       !_easel_store_exec (self->db, "PRAGMA synchronous = FULL", "open", error) ||
+      !_easel_store_exec (self->db, STORE_CACHE_PRAGMA, "open", error) ||
       !_easel_store_exec (self->db, "PRAGMA foreign_keys = OFF", "open", error) ||
       (version < EASEL_STORE_SCHEMA_VERSION && !migrate (self->db, self->db_path, error)) ||
       !_easel_store_exec (self->db, "PRAGMA foreign_keys = ON", "open", error))
