@@ -398,66 +398,6 @@ test_max_event_size (void)
   }
 }
 
-static gpointer
-unref_bytes_thread (gpointer data)
-{
-  g_bytes_unref (data);
-  return NULL;
-}
-
-static void
-keep_cb (const char *event_name,
-         GBytes     *data,
-         gpointer    user_data)
-{
-  g_ptr_array_add (user_data, g_bytes_ref (data));
-}
-
-/* Buffers come back once the caller drops an event, also on another
- * thread and after the parser is gone; an event still held is never
- * written to. */
-static void
-test_buffer_reuse (void)
-{
-  g_autoptr(GPtrArray) held = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  EaselSseParser *parser = easel_sse_parser_new (keep_cb, held);
-  g_autofree char *big = g_strnfill (1 << 20, 'A');
-  g_autofree char *event = g_strdup_printf ("data: %s\n\n", big);
-  const guint8 *first;
-  GBytes *kept;
-  GThread *thread;
-
-  easel_sse_parser_feed (parser, event, strlen (event));
-  g_assert_cmpuint (held->len, ==, 1);
-  first = g_bytes_get_data (held->pdata[0], NULL);
-
-  /* Still held: the next event gets another buffer, the first is intact. */
-  easel_sse_parser_feed (parser, "data: second\n\n", 14);
-  g_assert_cmpuint (held->len, ==, 2);
-  g_assert_true (g_bytes_get_data (held->pdata[1], NULL) != (gconstpointer) first);
-  g_assert_cmpmem (g_bytes_get_data (held->pdata[0], NULL), g_bytes_get_size (held->pdata[0]), big, 1 << 20);
-
-  /* Dropped (from another thread, as the client's worker does): it is the
-   * spare now, taken up when the event being read is dispatched, so the
-   * one after that is read into it. */
-  kept = g_ptr_array_steal_index (held, 0);
-  thread = g_thread_new ("drop", unref_bytes_thread, kept);
-  g_thread_join (thread);
-  easel_sse_parser_feed (parser, "data: third\n\n", 13);
-  easel_sse_parser_feed (parser, "data: fourth\n\n", 14);
-  g_assert_cmpuint (held->len, ==, 3);
-  g_assert_true (g_bytes_get_data (held->pdata[1], NULL) != (gconstpointer) first);
-  g_assert_true (g_bytes_get_data (held->pdata[2], NULL) == (gconstpointer) first);
-  g_assert_cmpmem (g_bytes_get_data (held->pdata[0], NULL), g_bytes_get_size (held->pdata[0]), "second", 6);
-  g_assert_cmpmem (g_bytes_get_data (held->pdata[1], NULL), g_bytes_get_size (held->pdata[1]), "third", 5);
-  g_assert_cmpmem (g_bytes_get_data (held->pdata[2], NULL), g_bytes_get_size (held->pdata[2]), "fourth", 6);
-
-  /* Events outlive the parser. */
-  easel_sse_parser_free (parser);
-  g_assert_cmpmem (g_bytes_get_data (held->pdata[2], NULL), g_bytes_get_size (held->pdata[2]), "fourth", 6);
-  g_ptr_array_set_size (held, 0);
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -472,7 +412,6 @@ main (int   argc,
   g_test_add_func ("/core/sse/transcripts-shared", test_transcripts_shared);
   g_test_add_func ("/core/sse/long-field-name-split", test_long_field_name_split);
   g_test_add_func ("/core/sse/max-event-size", test_max_event_size);
-  g_test_add_func ("/core/sse/buffer-reuse", test_buffer_reuse);
 
   return g_test_run ();
 }

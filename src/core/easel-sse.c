@@ -22,80 +22,6 @@
 /* Event names are short ("image_generation.partial_image"); more is junk. */
 #define EVENT_NAME_MAX 256
 
-/* Each event's buffer goes to the callback as a GBytes, and from there
- * usually to a worker thread. When its last reference drops, the buffer
- * comes back here for a later event, capacity and all: a multi-megabyte
- * event then reuses memory that is already mapped instead of a fresh
- * allocation that faults in every page. One spare is kept; the pool
- * outlives the parser while any event is still held. */
-typedef struct
-{
-  gatomicrefcount  ref;
-  GMutex           lock;
-  GByteArray      *spare;
-} BufferPool;
-
-typedef struct
-{
-  BufferPool *pool;
-  GByteArray *array;
-} Loan;
-
-static BufferPool *
-buffer_pool_new (void)
-{
-  BufferPool *pool = g_new0 (BufferPool, 1);
-
-  g_atomic_ref_count_init (&pool->ref);
-  g_mutex_init (&pool->lock);
-  return pool;
-}
-
-static BufferPool *
-buffer_pool_ref (BufferPool *pool)
-{
-  g_atomic_ref_count_inc (&pool->ref);
-  return pool;
-}
-
-static void
-buffer_pool_unref (BufferPool *pool)
-{
-  if (!g_atomic_ref_count_dec (&pool->ref))
-    return;
-  g_clear_pointer (&pool->spare, g_byte_array_unref);
-  g_mutex_clear (&pool->lock);
-  g_free (pool);
-}
-
-/* An empty buffer: the spare if there is one. */
-static GByteArray *
-buffer_pool_take (BufferPool *pool)
-{
-  GByteArray *array;
-
-  g_mutex_lock (&pool->lock);
-  array = g_steal_pointer (&pool->spare);
-  g_mutex_unlock (&pool->lock);
-  return array != NULL ? array : g_byte_array_new ();
-}
-
-/* The GBytes free function: any thread. */
-static void
-loan_return (gpointer data)
-{
-  Loan *loan = data;
-
-  g_byte_array_set_size (loan->array, 0);
-  g_mutex_lock (&loan->pool->lock);
-  if (loan->pool->spare == NULL)
-    loan->pool->spare = g_steal_pointer (&loan->array);
-  g_mutex_unlock (&loan->pool->lock);
-  g_clear_pointer (&loan->array, g_byte_array_unref);
-  buffer_pool_unref (loan->pool);
-  g_free (loan);
-}
-
 typedef enum
 {
   LINE_FIELD,   /* reading the field name, before any ':' */
@@ -116,7 +42,6 @@ struct _EaselSseParser
   gpointer          user_data;
 
   GByteArray *data;          /* the joined data lines of the current event */
-  BufferPool *pool;          /* where dispatched buffers come back to */
   GString    *event_name;    /* the last `event:` value of the current event */
   gboolean    has_data;      /* a data field was seen: the event dispatches */
   gboolean    has_event;     /* an event field was seen */
@@ -155,7 +80,6 @@ easel_sse_parser_new (EaselSseEventFunc func,
   self = g_new0 (EaselSseParser, 1);
   self->func = func;
   self->user_data = user_data;
-  self->pool = buffer_pool_new ();
   self->data = g_byte_array_new ();
   self->event_name = g_string_new (NULL);
   self->line_state = LINE_FIELD;
@@ -171,7 +95,6 @@ easel_sse_parser_free (EaselSseParser *self)
     return;
 
   g_clear_pointer (&self->data, g_byte_array_unref);
-  g_clear_pointer (&self->pool, buffer_pool_unref);
   if (self->event_name != NULL)
     g_string_free (self->event_name, TRUE);
   g_free (self);
@@ -192,7 +115,7 @@ dispatch_event (EaselSseParser *self)
 {
   g_autoptr(GBytes) bytes = NULL;
   gsize len;
-  Loan *loan;
+  guint8 *buf;
 
   if (self->too_large)
     {
@@ -218,11 +141,9 @@ dispatch_event (EaselSseParser *self)
   /* Hand the buffer over without copying it, NUL-terminated for callers
    * that want a string; the NUL is not part of the GBytes. */
   g_byte_array_append (self->data, (const guint8 *) "", 1);
-  loan = g_new (Loan, 1);
-  loan->pool = buffer_pool_ref (self->pool);
-  loan->array = g_steal_pointer (&self->data);
-  bytes = g_bytes_new_with_free_func (loan->array->data, len, loan_return, loan);
-  self->data = buffer_pool_take (self->pool);
+  buf = g_byte_array_free (g_steal_pointer (&self->data), FALSE);
+  bytes = g_bytes_new_with_free_func (buf, len, g_free, buf);
+  self->data = g_byte_array_new ();
 
   self->n_events++;
   self->in_dispatch = TRUE;
