@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
+#include <utime.h>
 #include <string.h>
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
@@ -1427,6 +1428,58 @@ test_usage (Fixture       *f,
   g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 0);
 }
 
+/* `easel library check`: opening does not sweep; check does, daily, and
+ * --force does it again. */
+static void
+test_library_check (Fixture       *f,
+                    gconstpointer  data)
+{
+  const char *check[] = { "library", "check", NULL };
+  const char *force[] = { "library", "check", "--force", NULL };
+  const char *list[] = { "library", "list", NULL };
+  g_autofree char *subdir = g_build_filename (f->data_home, "easel", "images", "ab", NULL);
+  g_autofree char *orphan = g_build_filename (subdir, "abababababababababababababababababababababababababababababababab.png", NULL);
+  struct utimbuf old = { 0 };
+
+  {
+    g_auto(CliRun) run = { 0 };
+
+    run_cli (f, check, &run);
+    if (g_test_failed () || f->cli == NULL)
+      return;
+    g_assert_cmpint (run.status, ==, 0);
+    g_assert_cmpstr (run.out, ==, "ok\n");
+  }
+
+  /* An hour-old orphan (past the grace period) survives opening, and a
+   * check done today. */
+  g_assert_cmpint (g_mkdir_with_parents (subdir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (orphan, "\x89PNG orphan", -1, NULL));
+  old.actime = old.modtime = time (NULL) - 3600;
+  g_assert_cmpint (utime (orphan, &old), ==, 0);
+  {
+    g_auto(CliRun) run = { 0 };
+
+    run_cli (f, list, &run);
+    g_assert_cmpint (run.status, ==, 0);
+    g_assert_true (g_file_test (orphan, G_FILE_TEST_EXISTS));
+  }
+  {
+    g_auto(CliRun) run = { 0 };
+
+    run_cli (f, check, &run);
+    g_assert_cmpint (run.status, ==, 0);
+    g_assert_true (g_file_test (orphan, G_FILE_TEST_EXISTS));
+  }
+  {
+    g_auto(CliRun) run = { 0 };
+
+    run_cli (f, force, &run);
+    g_assert_cmpint (run.status, ==, 0);
+    g_assert_false (g_file_test (orphan, G_FILE_TEST_EXISTS));
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1460,6 +1513,7 @@ main (int    argc,
   ADD ("/integration/cli/mask-other-size", test_mask_other_size);
   ADD ("/integration/cli/mask-black-and-white", test_mask_black_and_white);
   ADD ("/integration/cli/no-core-dumps", test_no_core_dumps);
+  ADD ("/integration/cli/library-check", test_library_check);
 #undef ADD
 
   return g_test_run ();

@@ -11,6 +11,7 @@
 
 #include "easel-error.h"
 #include "easel-event.h"
+#include "easel-event-private.h"
 #include "easel-result.h"
 #include "easel-sse.h"
 
@@ -488,6 +489,185 @@ test_base64_roundtrip (void)
     }
 }
 
+/* The check and decode that the single-pass decoder replaced (e98f3cc): the
+ * oracle for what must be accepted and what it decodes to. */
+static gboolean
+reference_decode (const char *in,
+                  gsize       len,
+                  guint8     *out,
+                  gsize      *out_len)
+{
+  const guchar *s = (const guchar *) in;
+  gsize body;
+  gint state = 0;
+  guint save = 0;
+
+  if (len == 0 || len % 4 != 0)
+    return FALSE;
+
+  body = len;
+  if (s[len - 1] == '=')
+    body -= s[len - 2] == '=' ? 2 : 1;
+
+  for (gsize i = 0; i < body; i++)
+    if (!g_ascii_isalnum (s[i]) && s[i] != '+' && s[i] != '/')
+      return FALSE;
+
+  *out_len = g_base64_decode_step (in, len, out, &state, &save);
+  return TRUE;
+}
+
+static void
+check_against_reference (const char *in,
+                         gsize       len)
+{
+  guint8 got[64], want[64];
+  gsize got_len = 0, want_len = 0;
+  gboolean got_ok, want_ok;
+
+  g_assert_cmpuint (len, <=, 64);
+  memset (got, 0xAA, sizeof got);
+  got_ok = _easel_base64_decode_strict (in, len, got, &got_len);
+  want_ok = reference_decode (in, len, want, &want_len);
+  if (got_ok != want_ok)
+    g_error ("\"%.*s\" (%" G_GSIZE_FORMAT "): decoder says %d, reference %d",
+             (int) len, in, len, got_ok, want_ok);
+  if (want_ok)
+    g_assert_cmpmem (got, got_len, want, want_len);
+  /* Nothing written past the decoded length. */
+  for (gsize i = got_ok ? got_len : (len / 4) * 3; i < sizeof got; i++)
+    g_assert_cmpuint (got[i], ==, 0xAA);
+}
+
+/* Fixed cases: the policy spelled out. */
+static void
+test_base64_strict_cases (void)
+{
+  static const struct {
+    const char *in;
+    const char *out;  /* NULL: rejected */
+  } cases[] = {
+    { "", NULL },
+    { "QQ", NULL },                 /* no padding: length not a multiple of 4 */
+    { "QUI", NULL },
+    { "QQ==", "A" },
+    { "QUI=", "AB" },
+    { "QUJD", "ABC" },
+    { "QUJDRA==", "ABCD" },
+    { "QR==", "A" },                /* unused bits set: accepted, as before */
+    { "QUJ=", "AB" },
+    { "Q===", NULL },
+    { "====", NULL },
+    { "=QQQ", NULL },
+    { "Q=Q=", NULL },
+    { "QQ=Q", NULL },
+    { "QQ==QUJD", NULL },           /* padding only at the very end */
+    { "QUJD====", NULL },
+    { "QUJ\n", NULL },              /* no whitespace anywhere */
+    { " QUJD", NULL },
+    { "QUJD ", NULL },
+    { "QU D", NULL },
+    { "QUJD\r\nQQ==", NULL },
+    { "QU-D", NULL },               /* URL-safe alphabet is not accepted */
+    { "QU_D", NULL },
+    { "QU.D", NULL },
+    { "+/+/", "\xfb\xff\xbf" },
+    { "QUFB", "AAA" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      gsize len = strlen (cases[i].in);
+      guint8 out[16];
+      gsize out_len = 0;
+      gboolean ok = _easel_base64_decode_strict (cases[i].in, len, out, &out_len);
+
+      g_test_message ("case %u: \"%s\"", i, cases[i].in);
+      g_assert_cmpint (ok, ==, cases[i].out != NULL);
+      if (ok)
+        g_assert_cmpmem (out, out_len, cases[i].out, strlen (cases[i].out));
+      check_against_reference (cases[i].in, len);
+    }
+
+  /* A NUL inside the buffer is a bad character, not the end. */
+  check_against_reference ("QU\0D", 4);
+  g_assert_false (_easel_base64_decode_strict ("QU\0D", 4, (guint8[4]) { 0 }, &(gsize) { 0 }));
+}
+
+/* Every string of length 0..8 over a small alphabet that has alphabet
+ * characters at both ends of the table, '=', whitespace, a bad ASCII
+ * character and a high byte; then longer random strings and every byte
+ * value in every position of a valid 8-character text. */
+static void
+test_base64_strict_exhaustive (void)
+{
+  static const char sym[] = { 'A', 'z', '/', '=', ' ', '\n', '-', (char) 0xC3 };
+  char buf[64];
+  GRand *rand = g_rand_new_with_seed (14);
+
+  for (gsize len = 0; len <= 8; len++)
+    {
+      guint64 n = 1;
+
+      for (gsize i = 0; i < len; i++)
+        n *= G_N_ELEMENTS (sym);
+      for (guint64 k = 0; k < n; k++)
+        {
+          guint64 v = k;
+
+          for (gsize i = 0; i < len; i++, v /= G_N_ELEMENTS (sym))
+            buf[i] = sym[v % G_N_ELEMENTS (sym)];
+          check_against_reference (buf, len);
+        }
+    }
+
+  for (guint round = 0; round < 20000; round++)
+    {
+      gsize len = g_rand_int_range (rand, 0, 17) * 4 - (round % 7 == 0 ? 1 : 0);
+      gsize n_pad = g_rand_int_range (rand, 0, 3);
+      g_autofree guchar *raw = NULL;
+      g_autofree char *b64 = NULL;
+
+      if (len > 64)
+        len = 64;
+      for (gsize i = 0; i < len; i++)
+        buf[i] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[g_rand_int_range (rand, 0, 64)];
+      for (gsize i = 0; i < n_pad && i < len; i++)
+        buf[len - 1 - i] = '=';
+      if (round % 3 == 0 && len > 0)
+        buf[g_rand_int_range (rand, 0, len)] = (char) g_rand_int_range (rand, 0, 256);
+      check_against_reference (buf, len);
+
+      /* Valid text of every decoded length from 0 to 40 bytes. */
+      raw = g_malloc (round % 41 + 1);
+      for (gsize i = 0; i < round % 41; i++)
+        raw[i] = g_rand_int_range (rand, 0, 256);
+      b64 = g_base64_encode (raw, round % 41);
+      check_against_reference (b64, strlen (b64));
+      if (round % 41 > 0)
+        {
+          guint8 out[64];
+          gsize out_len = 0;
+
+          g_assert_true (_easel_base64_decode_strict (b64, strlen (b64), out, &out_len));
+          g_assert_cmpmem (out, out_len, raw, round % 41);
+        }
+    }
+
+  memcpy (buf, "QUJDRA==", 8);
+  for (gsize pos = 0; pos < 8; pos++)
+    for (guint c = 0; c < 256; c++)
+      {
+        char saved = buf[pos];
+
+        buf[pos] = (char) c;
+        check_against_reference (buf, 8);
+        buf[pos] = saved;
+      }
+
+  g_rand_free (rand);
+}
+
 /* Events over the lifting threshold: images decoded straight from the
  * buffer, long text restored, escapes still handled by json-glib. */
 static void
@@ -769,6 +949,8 @@ main (int   argc,
   g_test_add_func ("/core/event/response-failed", test_response_failed);
   g_test_add_func ("/core/event/image-formats", test_image_formats);
   g_test_add_func ("/core/event/base64-roundtrip", test_base64_roundtrip);
+  g_test_add_func ("/core/event/base64-strict-cases", test_base64_strict_cases);
+  g_test_add_func ("/core/event/base64-strict-exhaustive", test_base64_strict_exhaustive);
   g_test_add_func ("/core/event/big-events", test_big_events);
   g_test_add_func ("/core/result/images-json", test_result_images_json);
   g_test_add_func ("/core/result/response-json", test_result_response_json);

@@ -596,6 +596,34 @@ cmd_spend (int argc, char **argv)
   return EASEL_CLI_EXIT_OK;
 }
 
+static int
+cmd_check (int argc, char **argv)
+{
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("- check the library and remove orphaned image files");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EaselStore) store = NULL;
+  gboolean force = FALSE;
+  GOptionEntry entries[] = {
+    { "force", 'f', 0, G_OPTION_ARG_NONE, &force, "Check and sweep every image folder even if done today", NULL },
+    { NULL }
+  };
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      fprintf (stderr, "easel library check: %s\n", error->message);
+      return EASEL_CLI_EXIT_USAGE;
+    }
+  /* Opening no longer checks or sweeps (the app does, daily, in the
+   * background): this is the way to do it without the app. */
+  if (!(store = open_default_store (&error)) ||
+      !easel_store_maintain (store, force, &error))
+    return store_error (error);
+
+  printf ("ok\n");
+  return EASEL_CLI_EXIT_OK;
+}
+
 /* ---- main ----------------------------------------------------------------- */
 
 static void
@@ -610,7 +638,8 @@ usage (FILE *out)
            "  export ID… --output PATH|DIR [--format png|jpeg|webp] [--quality Q]\n"
            "  delete ID…          (undo with: undelete ID…)\n"
            "  star ID… [--unset]\n"
-           "  spend [--days N] [--json]\n");
+           "  spend [--days N] [--json]\n"
+           "  check [--force]     (integrity check and orphan sweep; at most daily without --force)\n");
 }
 
 int
@@ -649,6 +678,8 @@ easel_cli_library_main (int argc, char **argv)
     }
   if (g_str_equal (cmd, "spend"))
     return cmd_spend (argc, argv);
+  if (g_str_equal (cmd, "check"))
+    return cmd_check (argc, argv);
 
   fprintf (stderr, "easel library: unknown command '%s'\n", cmd);
   usage (stderr);

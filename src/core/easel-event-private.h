@@ -18,6 +18,10 @@ JsonArray  *_easel_json_get_array  (JsonObject *object, const char *name);
 /* Strict base64 (alphabet, padding, length) and a PNG/JPEG/WebP/GIF/SVG
  * signature check; EASEL_API_ERROR_BAD_RESPONSE otherwise. */
 GBytes     *_easel_decode_image    (const char *b64, gssize len, GError **error);
+/* One strict pass; @out holds at least (@len / 4) * 3 bytes. FALSE on a bad
+ * character, bad padding or a length that is 0 or not a multiple of 4. */
+gboolean    _easel_base64_decode_strict (const char *in, gsize len,
+                                         guint8 *out, gsize *out_len);
 
 char       *_easel_message_item_text (JsonObject *item);
 /* TRUE if the image_generation_call @item carries its final image; else

@@ -840,6 +840,17 @@ set_state (EaselLibrary      *self,
 }
 
 static void
+maintained_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!easel_store_maintain_finish (EASEL_STORE (object), result, &error))
+    g_message ("Library maintenance failed: %s", error->message);
+}
+
+static void
 opened_cb (GObject      *object,
            GAsyncResult *result,
            gpointer      user_data)
@@ -850,7 +861,11 @@ opened_cb (GObject      *object,
 
   store = g_task_propagate_pointer (G_TASK (result), &error);
   if (store != NULL)
-    set_state (self, EASEL_LIBRARY_STATE_READY, store, NULL);
+    {
+      set_state (self, EASEL_LIBRARY_STATE_READY, store, NULL);
+      /* The check and the sweep, at most daily, once the library is shown. */
+      easel_store_maintain_async (store, FALSE, NULL, maintained_cb, NULL);
+    }
   else
     {
       g_message ("The library could not be opened: %s", error->message);

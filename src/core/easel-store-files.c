@@ -206,49 +206,84 @@ pid_is_alive (int pid)
   "ELSE '{}' END, '$.images') ji"
 #define INPUT_SHA_COLUMN "CASE WHEN ji.type = 'object' THEN json_extract(ji.value, '$.sha256') END"
 
-/* Called with the mutex held. */
+/* Subdirectories of images/ whose mtime is at least @since (0: all). A file
+ * created, renamed in or removed from a directory moves its mtime. */
+static GPtrArray *
+subdirs_changed_since (const char *images_dir,
+                       gint64      since)
+{
+  g_autoptr(GPtrArray) subdirs = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GDir) images = g_dir_open (images_dir, 0, NULL);
+  const char *sub;
+
+  while (images != NULL && (sub = g_dir_read_name (images)))
+    {
+      g_autofree char *subdir = NULL;
+      struct stat st;
+
+      if (strlen (sub) != 2)
+        continue;
+      subdir = g_build_filename (images_dir, sub, NULL);
+      if (lstat (subdir, &st) != 0 || !S_ISDIR (st.st_mode))
+        continue;
+      if (since > 0 && (gint64) st.st_mtime < since)
+        continue;
+      g_ptr_array_add (subdirs, g_steal_pointer (&subdir));
+    }
+
+  return g_steal_pointer (&subdirs);
+}
+
+/* @db is the store's connection (mutex held) or a maintenance connection of
+ * its own. Only subdirectories changed since @since are looked at. */
 int
-_easel_store_sweep_locked (EaselStore *self, gint64 grace_seconds, GError **error)
+_easel_store_sweep (EaselStore  *self,
+                    sqlite3     *db,
+                    gint64       grace_seconds,
+                    gint64       since,
+                    GError     **error)
 {
   g_autoptr(GHashTable) refs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr(GDir) images = NULL;
+  g_autoptr(GPtrArray) subdirs = NULL;
   g_autoptr(EaselStmt) stmt = NULL;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-  const char *sub;
   int removed = 0;
   int rc;
 
   /* Hold the write lock so no other process commits a row for a file while
    * we decide it is an orphan. */
-  if (!_easel_store_exec (self->db, "BEGIN IMMEDIATE", "lock", error))
+  if (!_easel_store_exec (db, "BEGIN IMMEDIATE", "lock", error))
     return -1;
 
-  stmt = _easel_store_prepare (self, "SELECT sha256 FROM generations WHERE sha256 IS NOT NULL "
-                        "UNION SELECT mask_sha256 FROM generations WHERE mask_sha256 IS NOT NULL "
-                        "UNION SELECT " INPUT_SHA_COLUMN " FROM " INPUT_SHA_JOIN, error);
-  if (stmt == NULL)
-    goto fail;
+  subdirs = subdirs_changed_since (self->images_dir, since);
+  if (subdirs->len == 0)
+    goto out;
+
+  rc = sqlite3_prepare_v2 (db, "SELECT sha256 FROM generations WHERE sha256 IS NOT NULL "
+                           "UNION SELECT mask_sha256 FROM generations WHERE mask_sha256 IS NOT NULL "
+                           "UNION SELECT " INPUT_SHA_COLUMN " FROM " INPUT_SHA_JOIN, -1, &stmt, NULL);
+  if (rc != SQLITE_OK)
+    {
+      _easel_store_set_sqlite_error (error, db, rc, "read");
+      goto fail;
+    }
   /* An input image without a sha256 gives NULL. */
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     if (sqlite3_column_type (stmt, 0) == SQLITE_TEXT)
       g_hash_table_add (refs, col_text (stmt, 0));
   if (rc != SQLITE_DONE)
     {
-      _easel_store_set_sqlite_error (error, self->db, rc, "read");
+      _easel_store_set_sqlite_error (error, db, rc, "read");
       goto fail;
     }
 
-  images = g_dir_open (self->images_dir, 0, NULL);
-  while (images != NULL && (sub = g_dir_read_name (images)))
+  for (guint i = 0; i < subdirs->len; i++)
     {
-      g_autofree char *subdir = g_build_filename (self->images_dir, sub, NULL);
-      g_autoptr(GDir) d = NULL;
+      const char *subdir = g_ptr_array_index (subdirs, i);
+      g_autoptr(GDir) d = g_dir_open (subdir, 0, NULL);
       const char *name;
 
-      if (strlen (sub) != 2 || !(d = g_dir_open (subdir, 0, NULL)))
-        continue;
-
-      while ((name = g_dir_read_name (d)))
+      while (d != NULL && (name = g_dir_read_name (d)))
         {
           g_autofree char *path = g_build_filename (subdir, name, NULL);
           g_autofree char *sha = NULL;
@@ -279,11 +314,12 @@ _easel_store_sweep_locked (EaselStore *self, gint64 grace_seconds, GError **erro
         }
     }
 
-  _easel_store_exec (self->db, "ROLLBACK", "unlock", NULL);
+out:
+  _easel_store_exec (db, "ROLLBACK", "unlock", NULL);
   return removed;
 
 fail:
-  _easel_store_exec (self->db, "ROLLBACK", "unlock", NULL);
+  _easel_store_exec (db, "ROLLBACK", "unlock", NULL);
   return -1;
 }
 
@@ -297,7 +333,7 @@ easel_store_sweep_orphans (EaselStore *self, gint64 grace_seconds, GError **erro
   if (!_easel_store_check_writable (self, error))
     return -1;
   locker = g_mutex_locker_new (&self->mutex);
-  return _easel_store_sweep_locked (self, grace_seconds, error);
+  return _easel_store_sweep (self, self->db, grace_seconds, 0, error);
 }
 
 int

@@ -33,6 +33,12 @@ struct _EaselStore
   gboolean      read_only;      /* opened read-only: every write fails with READ_ONLY */
 };
 
+/* The gallery's rows, and the rest, as the partial indexes of schema 4
+ * spell them: a query must use the same text for SQLite to use the index.
+ * deleted_at is 0 or a time; status is NOT NULL. */
+#define GALLERY_FILTER "deleted_at = 0 AND status IN ('ok', 'incomplete')"
+#define HIDDEN_FILTER  "deleted_at <> 0 OR status NOT IN ('ok', 'incomplete')"
+
 /* The columns generation_from_row() reads, in its order; "g" is generations. */
 #define GEN_COLUMNS \
   "g.id, g.sha256, g.path, g.model, g.api, g.params_json, g.prompt, g.revised_prompt, " \
@@ -78,8 +84,11 @@ char         *_easel_store_store_image_file  (EaselStore   *self,
                                               const char   *format,
                                               char        **out_sha256,
                                               GError      **error);
-int           _easel_store_sweep_locked      (EaselStore   *self,
+/* With self->mutex held when @db is self->db. */
+int           _easel_store_sweep             (EaselStore   *self,
+                                              sqlite3      *db,
                                               gint64        grace_seconds,
+                                              gint64        since,
                                               GError      **error);
 
 /* easel-store-generations.c */

@@ -136,6 +136,43 @@ bind_query (sqlite3_stmt *stmt, const EaselStoreQuery *q, const char *fts)
     sqlite3_bind_int64 (stmt, i, q->offset);
 }
 
+/* Searches with more FTS matches than this page through the gallery's index
+ * instead of sorting every match. Below it, looking each match up is
+ * cheaper than walking an index of the whole gallery. */
+#define FTS_WALK_INDEX_MIN 2000
+
+/* Text search in what the gallery shows by default: nothing but the text
+ * narrows it, and deleted and failed generations are left out. */
+static gboolean
+is_plain_gallery_search (const EaselStoreQuery *q)
+{
+  return !q->deleted_only && !q->include_failed && q->model == NULL && q->since == 0 &&
+         q->until == 0 && q->conversation_id == 0 && !q->starred_only;
+}
+
+static gboolean
+count_fts_matches (EaselStore  *self,
+                   const char  *fts,
+                   const char  *sql,
+                   gint64      *count,
+                   GError     **error)
+{
+  g_autoptr(EaselStmt) stmt = NULL;
+  int rc;
+
+  if (!(stmt = _easel_store_prepare (self, sql, error)))
+    return FALSE;
+  sqlite3_bind_text (stmt, sqlite3_bind_parameter_index (stmt, ":fts"), fts, -1, SQLITE_TRANSIENT);
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW)
+    {
+      _easel_store_set_sqlite_error (error, self->db, rc, "read");
+      return FALSE;
+    }
+  *count = sqlite3_column_int64 (stmt, 0);
+  return TRUE;
+}
+
 GPtrArray *
 easel_store_query (EaselStore            *self,
                    const EaselStoreQuery *query,
@@ -169,6 +206,55 @@ easel_store_query (EaselStore            *self,
     }
 
   locker = g_mutex_locker_new (&self->mutex);
+
+  if (fts != NULL && is_plain_gallery_search (query))
+    {
+      /* A common word matches tens of thousands of rows; joining each to
+       * its row and sorting them all was most of a search. Count the
+       * matches in the FTS index alone and subtract the hidden ones (a
+       * small partial index); page by walking the gallery's index in
+       * order until enough matches came by, when there are many. */
+      gint64 n_matches = 0;
+
+      if (!count_fts_matches (self, fts, "SELECT count(*) FROM generations_fts WHERE generations_fts MATCH :fts",
+                              &n_matches, error))
+        return NULL;
+
+      if (n_matches >= FTS_WALK_INDEX_MIN && query->sort != EASEL_STORE_SORT_COST)
+        {
+          const char *inner_order = query->sort == EASEL_STORE_SORT_OLDEST
+                                    ? "g2.created ASC, g2.id ASC" : "g2.created DESC, g2.id DESC";
+
+          sql = g_strdup_printf ("SELECT " GEN_COLUMNS " FROM generations g WHERE g.id IN "
+                                 "(SELECT g2.id FROM generations g2 INDEXED BY generations_gallery "
+                                 "WHERE g2.id IN (SELECT rowid FROM generations_fts WHERE generations_fts MATCH :fts) "
+                                 "AND g2.deleted_at = 0 AND g2.status IN ('ok', 'incomplete') ORDER BY %s LIMIT :limit OFFSET :offset) "
+                                 "ORDER BY %s", inner_order, order);
+        }
+      else
+        sql = g_strdup_printf ("SELECT " GEN_COLUMNS " FROM generations g%s ORDER BY %s LIMIT :limit OFFSET :offset",
+                               where, order);
+      if (!(stmt = _easel_store_prepare (self, sql, error)))
+        return NULL;
+      bind_query (stmt, query, fts);
+      if (!(rows = _easel_store_collect_generations (self, stmt, error)))
+        return NULL;
+
+      if (total_count != NULL)
+        {
+          gint64 n_hidden = 0;
+
+          if (!count_fts_matches (self, fts,
+                                  "SELECT count(*) FROM generations g INDEXED BY generations_hidden "
+                                  "WHERE (" HIDDEN_FILTER ") AND g.id IN "
+                                  "(SELECT rowid FROM generations_fts WHERE generations_fts MATCH :fts)",
+                                  &n_hidden, error))
+            return NULL;
+          *total_count = (guint) (n_matches - n_hidden);
+        }
+
+      return g_steal_pointer (&rows);
+    }
 
   sql = g_strdup_printf ("SELECT " GEN_COLUMNS " FROM generations g%s ORDER BY %s LIMIT :limit OFFSET :offset",
                          where, order);

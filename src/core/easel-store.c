@@ -6,9 +6,10 @@
  * directory, fsynced, renamed into place and the directory fsynced BEFORE
  * the row pointing at it is committed. So a crash at any point leaves either
  * no row, or a row whose file is complete. What a crash can leave behind is
- * an orphan (a complete file with no row) or a temp file; the sweep on open
- * removes both. The database runs in WAL mode with synchronous=FULL so a
- * committed row also survives power loss, not just a process kill.
+ * an orphan (a complete file with no row) or a temp file; the orphan sweep
+ * (easel_store_maintain(), daily and off the open path) removes both. The
+ * database runs in WAL mode with synchronous=FULL so a committed row also
+ * survives power loss, not just a process kill.
  *
  * This file: the EaselStore object, opening (validation, migration),
  * reset_with_backup, the "changed" signal and the helpers every part shares
@@ -30,6 +31,11 @@
 #include <glib/gstdio.h>
 
 #include "easel-store-private.h"
+
+/* SQLite's default page cache is 2 MB: a search or count over a 100,000-row
+ * library then rereads most pages from the OS on every query. The cache
+ * only grows as pages are read. */
+#define STORE_CACHE_PRAGMA "PRAGMA cache_size = -32768"
 
 /* 'Esl1' in PRAGMA application_id: tells our database from a foreign one. */
 #define EASEL_APPLICATION_ID 1165192241
@@ -197,6 +203,19 @@ static const char * const schema_steps[] = {
   "  INSERT INTO generations_fts(rowid, prompt, revised_prompt) VALUES (new.id, new.prompt, new.revised_prompt);\n"
   "END;\n"
   "INSERT INTO generations_fts(generations_fts) VALUES ('rebuild');\n",
+  /* 3 → 4: when maintenance last ran (store_meta); the gallery's filter as
+   * a partial index that also holds the filtered columns, so counting the
+   * gallery reads only the index, never the table; and the few rows the
+   * gallery hides, so a search counts its hidden matches without reading
+   * every match's row. */
+  "CREATE TABLE store_meta (\n"
+  "  key TEXT PRIMARY KEY,\n"
+  "  value INTEGER NOT NULL\n"
+  ") WITHOUT ROWID;\n"
+  "CREATE INDEX generations_gallery ON generations(created, deleted_at, status)\n"
+  "  WHERE " GALLERY_FILTER ";\n"
+  "CREATE INDEX generations_hidden ON generations(deleted_at, status)\n"
+  "  WHERE " HIDDEN_FILTER ";\n",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (schema_steps) == EASEL_STORE_SCHEMA_VERSION);
@@ -475,6 +494,38 @@ set_corrupt_error (GError **error, const char *db_path, const char *why)
                "you can move it aside and start a new library.", db_path, why);
 }
 
+/* The integrity check: it reads every page, so it runs in maintenance,
+ * not on open. */
+static gboolean
+quick_check (sqlite3 *db, const char *db_path, GError **error)
+{
+  g_autoptr(EaselStmt) stmt = NULL;
+  const char *res;
+  int rc;
+
+  rc = sqlite3_prepare_v2 (db, "PRAGMA quick_check", -1, &stmt, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW)
+    {
+      if ((rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT)
+        set_corrupt_error (error, db_path, "is damaged");
+      else
+        _easel_store_set_sqlite_error (error, db, rc, "check");
+      return FALSE;
+    }
+  res = (const char *) sqlite3_column_text (stmt, 0);
+  if (g_strcmp0 (res, "ok") != 0)
+    {
+      /* quick_check lists every bad page; the first line is enough. */
+      g_autofree char *first = g_strndup (res ? res : "?", strcspn (res ? res : "?", "\n"));
+      g_autofree char *why = g_strdup_printf ("is damaged (%s)", first);
+      set_corrupt_error (error, db_path, why);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* Checks a database we did not create in this call, before anything writes to it. */
 static gboolean
 validate_db (sqlite3 *db, const char *db_path, gint64 *version, GError **error)
@@ -514,32 +565,6 @@ validate_db (sqlite3 *db, const char *db_path, gint64 *version, GError **error)
                    db_path, *version);
       return FALSE;
     }
-
-  {
-    g_autoptr(EaselStmt) stmt = NULL;
-    const char *res;
-
-    rc = sqlite3_prepare_v2 (db, "PRAGMA quick_check", -1, &stmt, NULL);
-    if (rc == SQLITE_OK)
-      rc = sqlite3_step (stmt);
-    if (rc != SQLITE_ROW)
-      {
-        if ((rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT)
-          set_corrupt_error (error, db_path, "is damaged");
-        else
-          _easel_store_set_sqlite_error (error, db, rc, "check");
-        return FALSE;
-      }
-    res = (const char *) sqlite3_column_text (stmt, 0);
-    if (g_strcmp0 (res, "ok") != 0)
-      {
-        /* quick_check lists every bad page; the first line is enough. */
-        g_autofree char *first = g_strndup (res ? res : "?", strcspn (res ? res : "?", "\n"));
-        g_autofree char *why = g_strdup_printf ("is damaged (%s)", first);
-        set_corrupt_error (error, db_path, why);
-        return FALSE;
-      }
-  }
 
   return TRUE;
 }
@@ -692,7 +717,6 @@ static EaselStore *
 store_open_internal (const char *dir, GMainContext *context, GError **error)
 {
   g_autoptr(EaselStore) self = g_object_new (EASEL_TYPE_STORE, NULL);
-  g_autoptr(GError) sweep_error = NULL;
   gint64 version = 0;
   int rc;
 
@@ -705,7 +729,8 @@ store_open_internal (const char *dir, GMainContext *context, GError **error)
     {
       /* Listed, searched and exported; never migrated, swept or written. */
       self->read_only = TRUE;
-      if (!open_read_only (self, &version, error))
+      if (!open_read_only (self, &version, error) ||
+          !_easel_store_exec (self->db, STORE_CACHE_PRAGMA, "open", error))
         return NULL;
       if (version < EASEL_STORE_SCHEMA_VERSION)
         {
@@ -744,13 +769,11 @@ store_open_internal (const char *dir, GMainContext *context, GError **error)
    * migrating: a step may rebuild a table other tables point at. */
   if (!set_wal_mode (self->db, error) ||
       !_easel_store_exec (self->db, "PRAGMA synchronous = FULL", "open", error) ||
+      !_easel_store_exec (self->db, STORE_CACHE_PRAGMA, "open", error) ||
       !_easel_store_exec (self->db, "PRAGMA foreign_keys = OFF", "open", error) ||
       (version < EASEL_STORE_SCHEMA_VERSION && !migrate (self->db, self->db_path, error)) ||
       !_easel_store_exec (self->db, "PRAGMA foreign_keys = ON", "open", error))
     return NULL;
-
-  if (_easel_store_sweep_locked (self, ORPHAN_GRACE_SECONDS, &sweep_error) < 0)
-    g_warning ("Could not clean up the library: %s", sweep_error->message);
 
   return g_steal_pointer (&self);
 }
@@ -799,6 +822,156 @@ easel_store_open_finish (GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Maintenance: the integrity check and the orphan sweep. Both read the whole
+ * library, so they are off the open path and run at most daily, on a
+ * connection of their own so the store stays usable meanwhile. */
+
+static gboolean
+meta_get (sqlite3 *db, const char *key, gint64 *value, GError **error)
+{
+  g_autoptr(EaselStmt) stmt = NULL;
+  int rc = sqlite3_prepare_v2 (db, "SELECT value FROM store_meta WHERE key = ?", -1, &stmt, NULL);
+
+  if (rc == SQLITE_OK)
+    {
+      bind_text (stmt, 1, key);
+      rc = sqlite3_step (stmt);
+    }
+  if (rc == SQLITE_ROW)
+    *value = sqlite3_column_int64 (stmt, 0);
+  else if (rc == SQLITE_DONE)
+    *value = 0;
+  else
+    {
+      _easel_store_set_sqlite_error (error, db, rc, "read");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+meta_set (sqlite3 *db, const char *key, gint64 value, GError **error)
+{
+  g_autoptr(EaselStmt) stmt = NULL;
+  int rc = sqlite3_prepare_v2 (db, "INSERT OR REPLACE INTO store_meta (key, value) VALUES (?, ?)",
+                               -1, &stmt, NULL);
+
+  if (rc == SQLITE_OK)
+    {
+      bind_text (stmt, 1, key);
+      sqlite3_bind_int64 (stmt, 2, value);
+      rc = sqlite3_step (stmt);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      _easel_store_set_sqlite_error (error, db, rc, "write to");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+easel_store_maintain (EaselStore  *self,
+                      gboolean     force,
+                      GError     **error)
+{
+  sqlite3 *db = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  gint64 last_check = 0, last_sweep = 0, last_full_sweep = 0;
+  gboolean ok = FALSE;
+  int rc;
+
+  g_return_val_if_fail (EASEL_IS_STORE (self), FALSE);
+
+  /* Nothing may be written, not even a removed orphan. */
+  if (self->read_only)
+    return TRUE;
+
+  rc = sqlite3_open_v2 (self->db_path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL);
+  if (rc != SQLITE_OK)
+    {
+      _easel_store_set_sqlite_error (error, db, rc, "open");
+      goto out;
+    }
+  sqlite3_busy_timeout (db, BUSY_TIMEOUT_MS);
+  sqlite3_extended_result_codes (db, 1);
+
+  if (!meta_get (db, "last_check", &last_check, error) ||
+      !meta_get (db, "last_sweep", &last_sweep, error) ||
+      !meta_get (db, "last_full_sweep", &last_full_sweep, error))
+    goto out;
+
+  if (force || now - last_check >= EASEL_STORE_MAINTENANCE_INTERVAL)
+    {
+      /* A damaged library is not written to: no time is recorded. */
+      if (!quick_check (db, self->db_path, error) ||
+          !meta_set (db, "last_check", now, error))
+        goto out;
+    }
+
+  if (force || now - last_sweep >= EASEL_STORE_MAINTENANCE_INTERVAL)
+    {
+      /* Files in directories unchanged since the last sweep were looked at
+       * then, unless they were still in their grace period. A row deleted
+       * without its file (a purge cut short) leaves an orphan in an old
+       * directory: a full sweep once a week catches those. */
+      gboolean full = force || now - last_full_sweep >= EASEL_STORE_FULL_SWEEP_INTERVAL;
+      gint64 since = full ? 0 : MAX (last_sweep - ORPHAN_GRACE_SECONDS, 1);
+
+      if (_easel_store_sweep (self, db, ORPHAN_GRACE_SECONDS, since, error) < 0 ||
+          !meta_set (db, "last_sweep", now, error) ||
+          (full && !meta_set (db, "last_full_sweep", now, error)))
+        goto out;
+    }
+
+  ok = TRUE;
+
+out:
+  sqlite3_close_v2 (db);
+  return ok;
+}
+
+static void
+maintain_thread (GTask        *task,
+                 gpointer      source_object,
+                 gpointer      task_data,
+                 GCancellable *cancellable)
+{
+  GError *error = NULL;
+
+  if (easel_store_maintain (source_object, GPOINTER_TO_INT (task_data), &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+easel_store_maintain_async (EaselStore          *self,
+                            gboolean             force,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (EASEL_IS_STORE (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, easel_store_maintain_async);
+  g_task_set_task_data (task, GINT_TO_POINTER (!!force), NULL);
+  g_task_run_in_thread (task, maintain_thread);
+}
+
+gboolean
+easel_store_maintain_finish (EaselStore    *self,
+                             GAsyncResult  *result,
+                             GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 gboolean

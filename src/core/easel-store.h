@@ -34,7 +34,7 @@
 G_BEGIN_DECLS
 
 /* PRAGMA user_version of the schema this build writes. */
-#define EASEL_STORE_SCHEMA_VERSION 3
+#define EASEL_STORE_SCHEMA_VERSION 4
 
 #define EASEL_STORE_ERROR (easel_store_error_quark ())
 
@@ -151,8 +151,8 @@ gboolean easel_export_format_from_string (const char *str, EaselExportFormat *fo
 G_DECLARE_FINAL_TYPE (EaselStore, easel_store, EASEL, STORE, GObject)
 
 /* Opens (creating, migrating) the library in @dir, or in
- * $XDG_DATA_HOME/easel when @dir is NULL. Also sweeps orphans: temp files
- * and image files no row points to (older than a grace period).
+ * $XDG_DATA_HOME/easel when @dir is NULL. The integrity check and the
+ * orphan sweep are not part of opening: see easel_store_maintain().
  * A corrupt or foreign library.db fails with EASEL_STORE_ERROR_CORRUPT and is
  * never modified. Safe when several processes open (even create) the same
  * library at once. An existing library that cannot be written opens
@@ -178,6 +178,27 @@ EaselStore *easel_store_open_finish (GAsyncResult        *result,
 gboolean    easel_store_reset_with_backup (const char  *dir,
                                            char       **backup_path,
                                            GError     **error);
+
+/* Maintenance, at most once a day unless @force: PRAGMA quick_check, then
+ * the orphan sweep (temp files and image files no row points to, older
+ * than a grace period; only image folders changed since the last sweep,
+ * all of them once a week or when @force). Runs on its own connection, so
+ * the store stays usable meanwhile; call the async version from a main
+ * loop. A damaged library fails with EASEL_STORE_ERROR_CORRUPT and is not
+ * written to. A read-only library is left alone (TRUE). */
+#define EASEL_STORE_MAINTENANCE_INTERVAL (24 * 60 * 60)
+#define EASEL_STORE_FULL_SWEEP_INTERVAL  (7 * 24 * 60 * 60)
+gboolean    easel_store_maintain        (EaselStore          *self,
+                                         gboolean             force,
+                                         GError             **error);
+void        easel_store_maintain_async  (EaselStore          *self,
+                                         gboolean             force,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data);
+gboolean    easel_store_maintain_finish (EaselStore          *self,
+                                         GAsyncResult        *result,
+                                         GError             **error);
 
 /* Runs the orphan sweep again; files younger than @grace_seconds are kept
  * (another process may be about to commit their row). Returns the number of
