@@ -113,6 +113,7 @@ typedef enum
   OP_UPLOAD,
   OP_MODELS,
   OP_FETCH,
+  OP_JSON,
 } OpKind;
 
 typedef enum
@@ -840,6 +841,14 @@ parse_body_thread (GTask        *task,
       }
       break;
 
+    case OP_JSON:
+      if (!JSON_NODE_HOLDS_OBJECT (root))
+        g_task_return_new_error (task, EASEL_API_ERROR, EASEL_API_ERROR_BAD_RESPONSE,
+                                 "The server did not return a JSON object");
+      else
+        g_task_return_pointer (task, g_steal_pointer (&root), (GDestroyNotify) json_node_unref);
+      break;
+
     case OP_FETCH:
     default:
       g_assert_not_reached ();
@@ -866,6 +875,8 @@ on_body_parsed (GObject      *source,
             easel_result_free (value);
           else if (op->kind == OP_UPLOAD)
             g_free (value);
+          else if (op->kind == OP_JSON)
+            json_node_unref (value);
           else
             g_strfreev (value);
         }
@@ -882,6 +893,8 @@ on_body_parsed (GObject      *source,
     }
   else if (op->kind == OP_UPLOAD)
     op_return_pointer (op, value, g_free);
+  else if (op->kind == OP_JSON)
+    op_return_pointer (op, value, (GDestroyNotify) json_node_unref);
   else
     op_return_pointer (op, value, (GDestroyNotify) g_strfreev);
 
@@ -1835,6 +1848,106 @@ GBytes *
 easel_client_fetch_url_finish (EaselClient   *self,
                                GAsyncResult  *result,
                                GError       **error)
+{
+  g_return_val_if_fail (EASEL_IS_CLIENT (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+easel_client_call_json_async (EaselClient         *self,
+                              const char          *method,
+                              const char          *path,
+                              JsonNode            *body,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Op *op;
+
+  g_return_if_fail (EASEL_IS_CLIENT (self));
+  g_return_if_fail (method != NULL);
+  g_return_if_fail (path != NULL && path[0] == '/');
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, easel_client_call_json_async);
+
+  op = op_new (self, OP_JSON, task, method, path, FALSE);
+  if (body != NULL)
+    {
+      char *json = json_to_string (body, FALSE);
+
+      op->body = g_bytes_new_take (json, strlen (json));
+      op->content_type = g_strdup ("application/json");
+    }
+  if (!op_is_finished (op))
+    op_start_attempt (op);
+  op_unref (op);
+}
+
+JsonNode *
+easel_client_call_json_finish (EaselClient   *self,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  g_return_val_if_fail (EASEL_IS_CLIENT (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+gboolean
+easel_client_is_safe_id (const char *id)
+{
+  gsize len;
+
+  if (id == NULL || (len = strlen (id)) == 0 || len > 128)
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isalnum (id[i]) && id[i] != '-' && id[i] != '_')
+      return FALSE;
+  return TRUE;
+}
+
+void
+easel_client_download_file_async (EaselClient         *self,
+                                  const char          *file_id,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autofree char *path = NULL;
+  Op *op;
+
+  g_return_if_fail (EASEL_IS_CLIENT (self));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, easel_client_download_file_async);
+
+  /* The id usually comes from the server: it never picks the path. */
+  if (!easel_client_is_safe_id (file_id))
+    {
+      g_task_return_new_error (task, EASEL_API_ERROR, EASEL_API_ERROR_BAD_RESPONSE,
+                               "The server named a file with an invalid id");
+      return;
+    }
+
+  path = g_strdup_printf ("/files/%s/content", file_id);
+  op = op_new (self, OP_FETCH, task, "GET", path, FALSE);
+  if (!op_is_finished (op))
+    op_start_attempt (op);
+  op_unref (op);
+}
+
+GBytes *
+easel_client_download_file_finish (EaselClient   *self,
+                                   GAsyncResult  *result,
+                                   GError       **error)
 {
   g_return_val_if_fail (EASEL_IS_CLIENT (self), NULL);
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);

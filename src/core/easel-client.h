@@ -86,4 +86,33 @@ GBytes      *easel_client_fetch_url_finish   (EaselClient   *self,
                                               GAsyncResult  *result,
                                               GError       **error);
 
+/* Any other JSON call (the Batch API): @method @path (e.g. "/batches") with
+ * @body (nullable) as JSON. Retries, redaction and size caps as above.
+ * Returns the JSON object the server answered (transfer full). */
+void         easel_client_call_json_async    (EaselClient         *self,
+                                              const char          *method,
+                                              const char          *path,
+                                              JsonNode            *body,
+                                              GCancellable        *cancellable,
+                                              GAsyncReadyCallback  callback,
+                                              gpointer             user_data);
+JsonNode    *easel_client_call_json_finish   (EaselClient   *self,
+                                              GAsyncResult  *result,
+                                              GError       **error);
+
+/* GET /files/{id}/content with the key. @file_id must pass
+ * easel_client_is_safe_id() (it often comes from the server). Bounded by
+ * the body limit (512 MiB). */
+void         easel_client_download_file_async  (EaselClient         *self,
+                                                const char          *file_id,
+                                                GCancellable        *cancellable,
+                                                GAsyncReadyCallback  callback,
+                                                gpointer             user_data);
+GBytes      *easel_client_download_file_finish (EaselClient   *self,
+                                                GAsyncResult  *result,
+                                                GError       **error);
+
+/* An id fit for a URL path: 1-128 of [A-Za-z0-9_-]. */
+gboolean     easel_client_is_safe_id          (const char *id);
+
 G_END_DECLS
