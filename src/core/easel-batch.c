@@ -762,7 +762,8 @@ static void
 import_bytes (GTask *task)
 {
   FetchData *d = g_task_get_task_data (task);
-  g_autoptr(GTask) worker = g_task_new (NULL, g_task_get_cancellable (task), imported_cb, task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  g_autoptr(GTask) worker = g_task_new (NULL, cancellable, imported_cb, task);
 
   g_task_set_source_tag (worker, import_bytes);
   g_task_set_task_data (worker, d, NULL);
@@ -803,10 +804,12 @@ downloaded_cb (GObject      *source,
 }
 
 static void
-fetch_next (GTask *task)
+fetch_next (GTask *task_in)
 {
+  g_autoptr(GTask) task = task_in;
   FetchData *d = g_task_get_task_data (task);
   EaselClient *client = g_task_get_source_object (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
   g_autoptr(GError) error = NULL;
   const char *file_id;
   g_autofree char *path = NULL;
@@ -849,7 +852,7 @@ fetch_next (GTask *task)
       return;
     }
 
-  easel_client_download_file_async (client, file_id, g_task_get_cancellable (task),
+  easel_client_download_file_async (client, file_id, cancellable,
                                     downloaded_cb, g_steal_pointer (&task));
 }
 
