@@ -47,6 +47,8 @@ struct _EaselFakeServer
   GPtrArray    *batch_order;   /* ids, creation order */
   char         *batch_outcome; /* NULL (complete), "fail", "expire", "cancel" */
   gssize        content_abort; /* the next content download drops at this offset; -1: none */
+  gsize         content_chunk; /* content downloads in pieces of this size (0: at once) */
+  guint         content_delay_ms;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -1790,6 +1792,8 @@ default_file_get (EaselFakeServer        *self,
     }
 
   reply = easel_fake_reply_new (200, "application/octet-stream", file->bytes);
+  if (self->content_chunk > 0)
+    easel_fake_reply_set_chunking (reply, self->content_chunk, self->content_delay_ms);
   if (self->content_abort >= 0)
     {
       easel_fake_reply_set_abort (reply, (gsize) self->content_abort);
@@ -2157,4 +2161,13 @@ easel_fake_server_count_requests (EaselFakeServer *self,
         n++;
     }
   return n;
+}
+
+void
+easel_fake_server_set_content_chunking (EaselFakeServer *self,
+                                        gsize            chunk_size,
+                                        guint            delay_ms)
+{
+  self->content_chunk = chunk_size;
+  self->content_delay_ms = delay_ms;
 }

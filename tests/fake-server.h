@@ -116,6 +116,8 @@ void  easel_fake_server_set_batch_outcome (EaselFakeServer *self, const char *ou
 /* The next /files/{id}/content download drops the connection after
  * @offset bytes (-1: none). One-shot. */
 void  easel_fake_server_set_content_abort (EaselFakeServer *self, gssize offset);
+/* Every content download comes in pieces of @chunk_size bytes, @delay_ms apart. */
+void  easel_fake_server_set_content_chunking (EaselFakeServer *self, gsize chunk_size, guint delay_ms);
 /* Requests so far whose method is @method (NULL: any) and whose path starts with @path_prefix. */
 guint easel_fake_server_count_requests    (EaselFakeServer *self, const char *method, const char *path_prefix);
 

@@ -877,6 +877,13 @@ job_loaded_cb (GObject      *source,
                                "Batch %s is %s: nothing to fetch yet", d->batch_id, d->job->status);
       return;
     }
+  /* Fetched before: nothing is downloaded again. */
+  if (d->job->fetched)
+    {
+      d->stats.n_skipped = d->job->n_lines_ok + d->job->n_lines_failed;
+      g_task_return_pointer (task, g_memdup2 (&d->stats, sizeof d->stats), g_free);
+      return;
+    }
   fetch_next (g_steal_pointer (&task));
 }
 
