@@ -669,10 +669,17 @@ import_line (FetchData  *d,
     {
       JsonNode *body = json_object_get_member (response, "body");
 
-      result = easel_result_new_from_json (EASEL_API_IMAGES_GENERATE, body, &line_error);
+      result = body ? easel_result_new_from_json (EASEL_API_IMAGES_GENERATE, body, &line_error) : NULL;
       if (result == NULL && line_error == NULL)
         line_error = easel_api_error_new_literal (EASEL_API_ERROR_BAD_RESPONSE,
                                                   "The server's answer for this line could not be read");
+      /* A line asks for at most 10 images; more is not an answer to it. */
+      if (result != NULL && result->images->len > 10)
+        {
+          g_clear_pointer (&result, easel_result_free);
+          line_error = easel_api_error_new_literal (EASEL_API_ERROR_BAD_RESPONSE,
+                                                    "The server answered this line with too many images");
+        }
     }
   else
     {
@@ -694,7 +701,10 @@ import_line (FetchData  *d,
   recorded = easel_store_record_batch_line (d->store, d->job->id, custom_id,
                                             line_error ? NULL : result, line_error, &error);
   if (recorded < 0)
-    g_warning ("Could not record line %s of %s: %s", custom_id, d->batch_id, error->message);
+    {
+      g_autofree char *safe = easel_text_escape_untrusted (custom_id, 64);
+      g_warning ("Could not record line %s of %s: %s", safe, d->batch_id, error->message);
+    }
   else if (recorded == 0)
     d->stats.n_skipped++;
   else if (line_error != NULL)
