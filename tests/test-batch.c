@@ -528,12 +528,31 @@ test_fetch_killed (Fixture       *f,
 
   /* The download crawls: 64 bytes every 20 ms. */
   easel_fake_server_set_content_chunking (f->server, 64, 20);
+
+  /* Ctrl-C first: a clean stop that says how to resume. */
+  {
+    const char *args[] = { "batch", "wait", id, NULL };
+    g_autoptr(GSubprocess) interrupted = spawn_cli (f, args);
+    g_auto(CliRun) run = { 0 };
+
+    while (easel_fake_server_count_requests (f->server, "GET", "/v1/files/") == 0)
+      g_main_context_iteration (NULL, TRUE);
+    g_subprocess_send_signal (interrupted, SIGINT);
+    wait_cli (interrupted, NULL, &run);
+    g_assert_cmpint (run.status, ==, 130);
+    g_assert_nonnull (strstr (run.err, "run the same command again to resume"));
+  }
+
+  /* Then killed outright. */
   {
     const char *args[] = { "batch", "wait", id, NULL };
     g_autoptr(GAsyncResult) result = NULL;
+    guint before;
 
     process = spawn_cli (f, args);
-    while (easel_fake_server_count_requests (f->server, "GET", "/v1/files/") == 0)
+    before = easel_fake_server_count_requests (f->server, "GET", "/v1/files/");
+
+    while (easel_fake_server_count_requests (f->server, "GET", "/v1/files/") == before)
       g_main_context_iteration (NULL, TRUE);
     /* Let a few pieces through, then kill it outright. */
     for (guint i = 0; i < 5; i++)

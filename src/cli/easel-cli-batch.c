@@ -81,6 +81,7 @@ typedef struct
   int           exit_code;
   EaselClient  *client;
   EaselStore   *store;
+  EaselLibrary *library;
   char         *api_key;
   char         *base_url;
   GCancellable *cancellable;
@@ -101,6 +102,7 @@ ctx_clear (Ctx *ctx)
   g_clear_handle_id (&ctx->sigint_id, g_source_remove);
   g_clear_pointer (&ctx->loop, g_main_loop_unref);
   g_clear_object (&ctx->client);
+  g_clear_object (&ctx->library);
   g_clear_object (&ctx->store);
   if (ctx->api_key != NULL)
     {
@@ -307,7 +309,9 @@ fetched_cb (GObject      *source,
 static void
 start_fetch (Ctx *ctx)
 {
-  easel_batch_fetch_async (ctx->client, ctx->store, ctx->batch_id, ctx->cancellable, fetched_cb, ctx);
+  if (ctx->library == NULL)
+    ctx->library = easel_library_new_for_store (ctx->store);
+  easel_batch_fetch_async (ctx->client, ctx->library, ctx->batch_id, ctx->cancellable, fetched_cb, ctx);
 }
 
 /* ---- status, wait, cancel --------------------------------------------- */

@@ -595,29 +595,43 @@ easel_batch_cancel_finish (EaselClient   *client,
 }
 
 /* ------------------------------------------------------------------------ */
-/* Fetch: download (or reuse) each file, then import it in a worker */
+/* Fetch: every store step is a job of the library's worker, in order with
+ * its other writes; only the downloads run on the caller's context. */
+
+#define NEED_DOWNLOAD GINT_TO_POINTER (2)
+#define DONE GINT_TO_POINTER (1)
 
 typedef struct
 {
-  EaselStore           *store;
+  EaselLibrary         *library;
+  GCancellable         *cancellable;
   EaselBatchJob        *job;
   char                 *batch_id;
+  char                 *dir;         /* the library's, for the kept files */
   guint                 step;        /* 0: output file, 1: error file, 2: done */
-  GBytes               *bytes;       /* the file being imported */
+  GBytes               *bytes;       /* a file just downloaded, to keep and import */
   EaselBatchFetchStats  stats;
 } FetchData;
 
 static void
 fetch_data_free (FetchData *d)
 {
-  g_clear_object (&d->store);
+  g_clear_object (&d->library);
+  g_clear_object (&d->cancellable);
   g_clear_pointer (&d->job, easel_batch_job_free);
   g_free (d->batch_id);
+  g_free (d->dir);
   g_clear_pointer (&d->bytes, g_bytes_unref);
   g_free (d);
 }
 
 static void fetch_next (GTask *task);
+
+static const char *
+current_file_id (FetchData *d)
+{
+  return d->step == 0 ? d->job->output_file_id : d->job->error_file_id;
+}
 
 static char *
 cache_path (FetchData  *d,
@@ -625,13 +639,14 @@ cache_path (FetchData  *d,
 {
   g_autofree char *name = g_strdup_printf ("%s.jsonl", file_id);
 
-  return g_build_filename (easel_store_get_dir (d->store), "batches", name, NULL);
+  return g_build_filename (d->dir, "batches", name, NULL);
 }
 
 /* One line of an output or error file: {"custom_id", "response":
  * {"status_code", "body"}, "error"}. */
 static void
 import_line (FetchData  *d,
+             EaselStore *store,
              const char *line,
              gsize       len)
 {
@@ -698,7 +713,7 @@ import_line (FetchData  *d,
                                   "The line failed (status %" G_GINT64_FORMAT ")", status);
     }
 
-  recorded = easel_store_record_batch_line (d->store, d->job->id, custom_id,
+  recorded = easel_store_record_batch_line (store, d->job->id, custom_id,
                                             line_error ? NULL : result, line_error, &error);
   if (recorded < 0)
     {
@@ -713,41 +728,66 @@ import_line (FetchData  *d,
     d->stats.n_images += result->images->len;
 }
 
-static void
-import_thread (GTask        *task,
-               gpointer      source_object,
-               gpointer      task_data,
-               GCancellable *cancellable)
+/* On the library's worker: keeps a file just downloaded (an import killed
+ * half way then resumes without downloading again), or reads the kept one,
+ * and records every line not recorded yet. */
+static gpointer
+import_func (EaselStore  *store,
+             gpointer     data,
+             GError     **error)
 {
-  FetchData *d = task_data;
+  FetchData *d = data;
+  g_autofree char *path = cache_path (d, current_file_id (d));
+  g_autoptr(GBytes) bytes = g_steal_pointer (&d->bytes);
+  const char *p, *end;
   gsize len;
-  const char *data = g_bytes_get_data (d->bytes, &len);
-  const char *p = data, *end = data + len;
   guint n = 0;
 
+  if (bytes != NULL)
+    {
+      g_autofree char *dir = g_path_get_dirname (path);
+      g_autoptr(GError) local_error = NULL;
+
+      if (g_mkdir_with_parents (dir, 0700) != 0 ||
+          !g_file_set_contents (path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), &local_error))
+        g_debug ("Could not keep %s: %s", path, local_error ? local_error->message : g_strerror (errno));
+    }
+  else
+    {
+      char *contents = NULL;
+
+      if (!g_file_get_contents (path, &contents, &len, NULL))
+        return NEED_DOWNLOAD;
+      bytes = g_bytes_new_take (contents, len);
+    }
+
+  p = g_bytes_get_data (bytes, &len);
+  end = p + len;
   while (p != NULL && p < end)
     {
       const char *nl = memchr (p, '\n', end - p);
       const char *line_end = nl ? nl : end;
 
       /* Stopping between lines is safe: each line is one transaction. */
-      if (g_cancellable_is_cancelled (cancellable))
-        {
-          g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled");
-          return;
-        }
+      if (g_cancellable_set_error_if_cancelled (d->cancellable, error))
+        return NULL;
       if (++n > MAX_OUTPUT_LINES)
         {
           d->stats.n_bad++;
           break;
         }
       if (line_end > p)
-        import_line (d, p, line_end - p);
+        import_line (d, store, p, line_end - p);
       p = nl ? nl + 1 : end;
     }
 
-  g_task_return_boolean (task, TRUE);
+  return DONE;
 }
+
+static void
+downloaded_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data);
 
 static void
 imported_cb (GObject      *source,
@@ -757,27 +797,32 @@ imported_cb (GObject      *source,
   g_autoptr(GTask) task = user_data;
   FetchData *d = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
+  gpointer ret = easel_library_run_finish (EASEL_LIBRARY (source), result, &error);
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
+  if (ret == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else if (ret == NEED_DOWNLOAD)
     {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
+      EaselClient *client = g_task_get_source_object (task);
+      GCancellable *cancellable = g_task_get_cancellable (task);
+
+      easel_client_download_file_async (client, current_file_id (d), cancellable,
+                                        downloaded_cb, g_steal_pointer (&task));
     }
-  g_clear_pointer (&d->bytes, g_bytes_unref);
-  d->step++;
-  fetch_next (g_steal_pointer (&task));
+  else
+    {
+      d->step++;
+      fetch_next (g_steal_pointer (&task));
+    }
 }
 
 static void
-import_bytes (GTask *task)
+run_import (GTask *task)
 {
   FetchData *d = g_task_get_task_data (task);
-  GCancellable *cancellable = g_task_get_cancellable (task);
-  g_autoptr(GTask) worker = g_task_new (NULL, cancellable, imported_cb, task);
 
-  g_task_set_source_tag (worker, import_bytes);
-  g_task_set_task_data (worker, d, NULL);
-  g_task_run_in_thread (worker, import_thread);
+  easel_library_run_async (d->library, import_func, d, NULL, NULL, d->cancellable,
+                           imported_cb, task);
 }
 
 static void
@@ -788,82 +833,78 @@ downloaded_cb (GObject      *source,
   g_autoptr(GTask) task = user_data;
   FetchData *d = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) bytes = easel_client_download_file_finish (EASEL_CLIENT (source), result, &error);
-  const char *file_id = d->step == 0 ? d->job->output_file_id : d->job->error_file_id;
-  g_autofree char *path = NULL;
-  g_autofree char *dir = NULL;
 
-  if (bytes == NULL)
+  d->bytes = easel_client_download_file_finish (EASEL_CLIENT (source), result, &error);
+  if (d->bytes == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
+  run_import (g_steal_pointer (&task));
+}
 
-  /* Kept once complete: an import killed half way resumes from the file. */
-  path = cache_path (d, file_id);
-  dir = g_path_get_dirname (path);
-  if (g_mkdir_with_parents (dir, 0700) != 0 ||
-      !g_file_set_contents (path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), &error))
+/* Every line is in: the kept files are not needed any more. */
+static gpointer
+finish_func (EaselStore  *store,
+             gpointer     data,
+             GError     **error)
+{
+  FetchData *d = data;
+
+  for (guint i = 0; i < 2; i++)
     {
-      g_debug ("Could not keep %s: %s", path, error ? error->message : g_strerror (errno));
-      g_clear_error (&error);
-    }
+      const char *id = i == 0 ? d->job->output_file_id : d->job->error_file_id;
 
-  d->bytes = g_steal_pointer (&bytes);
-  import_bytes (g_steal_pointer (&task));
+      if (id != NULL)
+        {
+          g_autofree char *kept = cache_path (d, id);
+          g_unlink (kept);
+        }
+    }
+  if (!easel_store_set_batch_fetched (store, d->job->id, error))
+    return NULL;
+  return DONE;
 }
 
 static void
-fetch_next (GTask *task_in)
+finished_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
 {
-  g_autoptr(GTask) task = task_in;
+  g_autoptr(GTask) task = user_data;
   FetchData *d = g_task_get_task_data (task);
-  EaselClient *client = g_task_get_source_object (task);
-  GCancellable *cancellable = g_task_get_cancellable (task);
   g_autoptr(GError) error = NULL;
-  const char *file_id;
-  g_autofree char *path = NULL;
-  char *contents = NULL;
-  gsize len = 0;
 
-  while (d->step < 2)
-    {
-      file_id = d->step == 0 ? d->job->output_file_id : d->job->error_file_id;
-      if (file_id != NULL)
-        break;
-      d->step++;
-    }
+  if (easel_library_run_finish (EASEL_LIBRARY (source), result, &error) == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, g_memdup2 (&d->stats, sizeof d->stats), g_free);
+}
+
+static void
+fetch_next (GTask *task)
+{
+  FetchData *d = g_task_get_task_data (task);
+
+  while (d->step < 2 && current_file_id (d) == NULL)
+    d->step++;
 
   if (d->step >= 2)
-    {
-      /* Every line is in; the kept files are not needed any more. */
-      for (guint i = 0; i < 2; i++)
-        {
-          const char *id = i == 0 ? d->job->output_file_id : d->job->error_file_id;
+    easel_library_run_async (d->library, finish_func, d, NULL, NULL, NULL, finished_cb, task);
+  else
+    run_import (task);
+}
 
-          if (id != NULL)
-            {
-              g_autofree char *kept = cache_path (d, id);
-              g_unlink (kept);
-            }
-        }
-      if (!easel_store_set_batch_fetched (d->store, d->job->id, &error))
-        g_task_return_error (task, g_steal_pointer (&error));
-      else
-        g_task_return_pointer (task, g_memdup2 (&d->stats, sizeof d->stats), g_free);
-      return;
-    }
+static gpointer
+load_job_func (EaselStore  *store,
+               gpointer     data,
+               GError     **error)
+{
+  FetchData *d = data;
 
-  path = cache_path (d, file_id);
-  if (g_file_get_contents (path, &contents, &len, NULL))
-    {
-      d->bytes = g_bytes_new_take (contents, len);
-      import_bytes (g_steal_pointer (&task));
-      return;
-    }
-
-  easel_client_download_file_async (client, file_id, cancellable,
-                                    downloaded_cb, g_steal_pointer (&task));
+  g_free (d->dir);
+  d->dir = g_strdup (easel_store_get_dir (store));
+  return easel_store_get_batch (store, d->batch_id, error);
 }
 
 static void
@@ -875,7 +916,7 @@ job_loaded_cb (GObject      *source,
   FetchData *d = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
 
-  d->job = g_task_propagate_pointer (G_TASK (result), &error);
+  d->job = easel_library_run_finish (EASEL_LIBRARY (source), result, &error);
   if (d->job == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
@@ -897,49 +938,32 @@ job_loaded_cb (GObject      *source,
   fetch_next (g_steal_pointer (&task));
 }
 
-static void
-load_job_thread (GTask        *task,
-                 gpointer      source_object,
-                 gpointer      task_data,
-                 GCancellable *cancellable)
-{
-  FetchData *d = task_data;
-  GError *error = NULL;
-  EaselBatchJob *job = easel_store_get_batch (d->store, d->batch_id, &error);
-
-  if (job == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, job, (GDestroyNotify) easel_batch_job_free);
-}
-
 void
 easel_batch_fetch_async (EaselClient         *client,
-                         EaselStore          *store,
+                         EaselLibrary        *library,
                          const char          *batch_id,
                          GCancellable        *cancellable,
                          GAsyncReadyCallback  callback,
                          gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GTask) worker = NULL;
   FetchData *d;
 
   g_return_if_fail (EASEL_IS_CLIENT (client));
-  g_return_if_fail (EASEL_IS_STORE (store));
+  g_return_if_fail (EASEL_IS_LIBRARY (library));
   g_return_if_fail (batch_id != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
   task = g_task_new (client, cancellable, callback, user_data);
   g_task_set_source_tag (task, easel_batch_fetch_async);
   d = g_new0 (FetchData, 1);
-  d->store = g_object_ref (store);
+  d->library = g_object_ref (library);
+  d->cancellable = cancellable ? g_object_ref (cancellable) : NULL;
   d->batch_id = g_strdup (batch_id);
   g_task_set_task_data (task, d, (GDestroyNotify) fetch_data_free);
 
-  worker = g_task_new (NULL, cancellable, job_loaded_cb, g_steal_pointer (&task));
-  g_task_set_source_tag (worker, load_job_thread);
-  g_task_set_task_data (worker, d, NULL);
-  g_task_run_in_thread (worker, load_job_thread);
+  easel_library_run_async (library, load_job_func, d, NULL, (GDestroyNotify) easel_batch_job_free,
+                           cancellable, job_loaded_cb, g_steal_pointer (&task));
 }
 
 EaselBatchFetchStats *

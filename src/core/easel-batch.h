@@ -23,6 +23,7 @@
 #include <json-glib/json-glib.h>
 #include "easel-client.h"
 #include "easel-store.h"
+#include "easel-library.h"
 
 G_BEGIN_DECLS
 
@@ -130,7 +131,8 @@ EaselBatchInfo *easel_batch_cancel_finish      (EaselClient          *client,
                                                 GError              **error);
 
 /* ---------------------------------------------------------------------------
- * The job in the library
+ * The job in the library. The store functions block: the window calls them
+ * through easel_library_run_async(), the CLI from its own thread.
  */
 typedef struct
 {
@@ -218,10 +220,12 @@ typedef struct
 
 /* Downloads the job's output and error files (kept under
  * <library>/batches/ once complete, so an interrupted import never downloads
- * them again) and records every line not recorded yet. The job must be in
- * the library and its server status terminal. Marks it fetched when done. */
+ * them again) and records every line not recorded yet, on @library's worker
+ * (its one writer). The job must be in the library and its server status
+ * terminal (else G_IO_ERROR_PENDING). Marks it fetched when done; a job
+ * fetched before is not downloaded again. Cancelling stops between lines. */
 void                  easel_batch_fetch_async  (EaselClient          *client,
-                                                EaselStore           *store,
+                                                EaselLibrary         *library,
                                                 const char           *batch_id,
                                                 GCancellable         *cancellable,
                                                 GAsyncReadyCallback   callback,
