@@ -665,6 +665,39 @@ test_restart_in_the_middle (Fixture       *f,
   g_assert_cmpint (db_int (f, sql), ==, 6);
 }
 
+/* The connection drops in the middle of the download: the client's retry
+ * gets the whole file, every line lands once. */
+static void
+test_content_dropped (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autofree char *input = make_input (5, NULL);
+  g_autofree char *id = submit (f, input);
+  g_autofree char *sql = NULL;
+  g_auto(CliRun) run = { 0 };
+
+  if (id == NULL)
+    return;
+  easel_fake_server_set_content_abort (f->server, 300);
+  {
+    const char *args[] = { "batch", "wait", id, NULL };
+    run_cli (f, NULL, args, &run);
+  }
+  if (run.status != 0)
+    {
+      /* Without a retry the rerun must still complete. */
+      g_auto(CliRun) again = { 0 };
+      const char *args[] = { "batch", "fetch", id, NULL };
+
+      run_cli (f, NULL, args, &again);
+      g_assert_cmpint (again.status, ==, 0);
+    }
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "GET", "/v1/files/"), ==, 2);
+  sql = g_strdup_printf ("SELECT count(*) FROM generations g JOIN batches b ON g.batch = b.id "
+                         "WHERE b.batch_id = '%s' AND g.status = 'ok'", id);
+  g_assert_cmpint (db_int (f, sql), ==, 5);
+}
+
 static void
 check_half_done (Fixture    *f,
                  const char *id,
@@ -773,6 +806,7 @@ main (int    argc,
   ADD ("/integration/batch/bad-line-nothing-sent", test_bad_line_nothing_sent);
   ADD ("/integration/batch/fetch-killed", test_fetch_killed);
   ADD ("/integration/batch/restart-in-the-middle", test_restart_in_the_middle);
+  ADD ("/integration/batch/content-dropped", test_content_dropped);
   ADD ("/integration/batch/cancel", test_cancel);
   ADD ("/integration/batch/expire", test_expire);
   ADD ("/integration/batch/failed-job", test_failed_job);
