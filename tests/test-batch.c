@@ -698,6 +698,50 @@ test_content_dropped (Fixture       *f,
   g_assert_cmpint (db_int (f, sql), ==, 5);
 }
 
+/* Lines far longer than one read (photo-like images, base64): each is put
+ * back together whole. */
+static void
+test_big_lines (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autofree char *input = make_input (3, NULL);
+  g_autofree char *id = NULL;
+  g_autoptr(EaselStore) store = NULL;
+  g_autoptr(EaselBatchJob) job = NULL;
+  g_autoptr(GPtrArray) images = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(CliRun) run = { 0 };
+
+  easel_fake_server_set_image_size (f->server, 384, 384);
+  easel_fake_server_set_image_noise (f->server, 200);
+  if (!(id = submit (f, input)))
+    return;
+  {
+    const char *args[] = { "batch", "wait", id, NULL };
+    run_cli (f, NULL, args, &run);
+  }
+  g_assert_cmpint (run.status, ==, 0);
+
+  store = open_store (f);
+  job = easel_store_get_batch (store, id, &error);
+  g_assert_no_error (error);
+  images = easel_store_list_batch_images (store, job->id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (images->len, ==, 3);
+  for (guint i = 0; i < images->len; i++)
+    {
+      EaselBatchImage *image = images->pdata[i];
+      g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new_from_file (image->path, &error);
+      GStatBuf st;
+
+      g_assert_no_error (error);
+      g_assert_cmpint (gdk_pixbuf_get_width (pixbuf), ==, 384);
+      g_assert_cmpint (g_stat (image->path, &st), ==, 0);
+      /* Bigger than a read: the line spanned several. */
+      g_assert_cmpint (st.st_size * 4 / 3, >, 256 * 1024);
+    }
+}
+
 static void
 check_half_done (Fixture    *f,
                  const char *id,
@@ -807,6 +851,7 @@ main (int    argc,
   ADD ("/integration/batch/fetch-killed", test_fetch_killed);
   ADD ("/integration/batch/restart-in-the-middle", test_restart_in_the_middle);
   ADD ("/integration/batch/content-dropped", test_content_dropped);
+  ADD ("/integration/batch/big-lines", test_big_lines);
   ADD ("/integration/batch/cancel", test_cancel);
   ADD ("/integration/batch/expire", test_expire);
   ADD ("/integration/batch/failed-job", test_failed_job);

@@ -609,7 +609,6 @@ typedef struct
   char                 *batch_id;
   char                 *dir;         /* the library's, for the kept files */
   guint                 step;        /* 0: output file, 1: error file, 2: done */
-  GBytes               *bytes;       /* a file just downloaded, to keep and import */
   EaselBatchFetchStats  stats;
 } FetchData;
 
@@ -621,7 +620,6 @@ fetch_data_free (FetchData *d)
   g_clear_pointer (&d->job, easel_batch_job_free);
   g_free (d->batch_id);
   g_free (d->dir);
-  g_clear_pointer (&d->bytes, g_bytes_unref);
   g_free (d);
 }
 
@@ -728,9 +726,12 @@ import_line (FetchData  *d,
     d->stats.n_images += result->images->len;
 }
 
-/* On the library's worker: keeps a file just downloaded (an import killed
- * half way then resumes without downloading again), or reads the kept one,
- * and records every line not recorded yet. */
+/* One line of a result file holds a whole answer (up to 10 base64 images). */
+#define MAX_OUTPUT_LINE_BYTES ((gsize) 512 * 1024 * 1024)
+
+/* On the library's worker: reads the downloaded file line by line (never
+ * whole: it may hold thousands of images) and records every line not
+ * recorded yet. NEED_DOWNLOAD when the file is not here yet. */
 static gpointer
 import_func (EaselStore  *store,
              gpointer     data,
@@ -738,47 +739,70 @@ import_func (EaselStore  *store,
 {
   FetchData *d = data;
   g_autofree char *path = cache_path (d, current_file_id (d));
-  g_autoptr(GBytes) bytes = g_steal_pointer (&d->bytes);
-  const char *p, *end;
-  gsize len;
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFileInputStream) in = NULL;
+  g_autoptr(GByteArray) line = g_byte_array_new ();
+  g_autofree guint8 *chunk = g_malloc (256 * 1024);
+  g_autoptr(GError) local_error = NULL;
+  gboolean too_long = FALSE;
   guint n = 0;
 
-  if (bytes != NULL)
+  if (!(in = g_file_read (file, NULL, &local_error)))
     {
-      g_autofree char *dir = g_path_get_dirname (path);
-      g_autoptr(GError) local_error = NULL;
-
-      if (g_mkdir_with_parents (dir, 0700) != 0 ||
-          !g_file_set_contents (path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), &local_error))
-        g_debug ("Could not keep %s: %s", path, local_error ? local_error->message : g_strerror (errno));
-    }
-  else
-    {
-      char *contents = NULL;
-
-      if (!g_file_get_contents (path, &contents, &len, NULL))
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
         return NEED_DOWNLOAD;
-      bytes = g_bytes_new_take (contents, len);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
     }
 
-  p = g_bytes_get_data (bytes, &len);
-  end = p + len;
-  while (p != NULL && p < end)
+  for (;;)
     {
-      const char *nl = memchr (p, '\n', end - p);
-      const char *line_end = nl ? nl : end;
+      gssize got = g_input_stream_read (G_INPUT_STREAM (in), chunk, 256 * 1024, NULL, error);
+      gsize pos = 0;
 
-      /* Stopping between lines is safe: each line is one transaction. */
-      if (g_cancellable_set_error_if_cancelled (d->cancellable, error))
+      if (got < 0)
         return NULL;
-      if (++n > MAX_OUTPUT_LINES)
+      if (got == 0 && line->len == 0)
+        break;
+
+      while (pos < (gsize) got || (got == 0 && line->len > 0))
         {
-          d->stats.n_bad++;
-          break;
+          const guint8 *nl = got > 0 ? memchr (chunk + pos, '\n', got - pos) : NULL;
+          gsize take = nl ? (gsize) (nl - (chunk + pos)) : (gsize) got - pos;
+
+          if (!too_long)
+            {
+              if (line->len + take > MAX_OUTPUT_LINE_BYTES)
+                too_long = TRUE;
+              else
+                g_byte_array_append (line, chunk + pos, take);
+            }
+          pos += take;
+
+          if (nl == NULL && got > 0)
+            break;   /* the line goes on in the next chunk */
+          if (nl != NULL)
+            pos++;
+
+          /* Stopping between lines is safe: each line is one transaction. */
+          if (g_cancellable_set_error_if_cancelled (d->cancellable, error))
+            return NULL;
+          if (++n > MAX_OUTPUT_LINES)
+            {
+              d->stats.n_bad++;
+              return DONE;
+            }
+          if (too_long)
+            d->stats.n_bad++;
+          else if (line->len > 0)
+            import_line (d, store, (const char *) line->data, line->len);
+          g_byte_array_set_size (line, 0);
+          too_long = FALSE;
+          if (got == 0)
+            break;
         }
-      if (line_end > p)
-        import_line (d, store, p, line_end - p);
-      p = nl ? nl + 1 : end;
+      if (got == 0)
+        break;
     }
 
   return DONE;
@@ -805,9 +829,21 @@ imported_cb (GObject      *source,
     {
       EaselClient *client = g_task_get_source_object (task);
       GCancellable *cancellable = g_task_get_cancellable (task);
+      g_autofree char *path = cache_path (d, current_file_id (d));
+      g_autofree char *dir = g_path_get_dirname (path);
+      g_autoptr(GFile) dest = g_file_new_for_path (path);
 
-      easel_client_download_file_async (client, current_file_id (d), cancellable,
-                                        downloaded_cb, g_steal_pointer (&task));
+      /* Kept once complete: an import stopped half way resumes from the
+       * file, without downloading it again. */
+      if (g_mkdir_with_parents (dir, 0700) != 0)
+        {
+          int err = errno;
+          g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (err),
+                                   "Cannot create %s: %s", dir, g_strerror (err));
+          return;
+        }
+      easel_client_download_file_to_async (client, current_file_id (d), dest, cancellable,
+                                           downloaded_cb, g_steal_pointer (&task));
     }
   else
     {
@@ -831,11 +867,9 @@ downloaded_cb (GObject      *source,
                gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  FetchData *d = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
 
-  d->bytes = easel_client_download_file_finish (EASEL_CLIENT (source), result, &error);
-  if (d->bytes == NULL)
+  if (!easel_client_download_file_to_finish (EASEL_CLIENT (source), result, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;

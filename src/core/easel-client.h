@@ -112,6 +112,20 @@ GBytes      *easel_client_download_file_finish (EaselClient   *self,
                                                 GAsyncResult  *result,
                                                 GError       **error);
 
+/* The same, streamed to the local file @dest: written as "@dest.part" and
+ * renamed to @dest once complete, so @dest is never a partial file (a
+ * process killed mid-way leaves only the .part, which the next download
+ * replaces). For files beyond the body limit: up to 64 GiB. */
+void         easel_client_download_file_to_async  (EaselClient         *self,
+                                                   const char          *file_id,
+                                                   GFile               *dest,
+                                                   GCancellable        *cancellable,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+gboolean     easel_client_download_file_to_finish (EaselClient   *self,
+                                                   GAsyncResult  *result,
+                                                   GError       **error);
+
 /* An id fit for a URL path: 1-128 of [A-Za-z0-9_-]. */
 gboolean     easel_client_is_safe_id          (const char *id);
 
