@@ -137,7 +137,7 @@ main (int argc, char *argv[])
     info = easel_batch_submit_finish (client, wait_result (&result), &error);
     g_assert_no_error (error);
   }
-  g_assert_cmpint (easel_store_add_batch (store, info, NULL, entries, usd, full, &error), >, 0);
+  g_assert_cmpint (easel_store_add_batch (store, info, NULL, NULL, entries, usd, full, &error), >, 0);
   g_assert_no_error (error);
   printf ("upload + create + record       %9.1f ms\n", ms_since (start));
 

@@ -743,6 +743,114 @@ test_big_lines (Fixture       *f,
 }
 
 static void
+done_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+/* A submit killed after its create was sent: the job is in the library
+ * without a batch id, and `batch list` finds its batch by the file. */
+static void
+test_interrupted_submit (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autofree char *input = make_input (4, NULL);
+  g_autoptr(EaselRequest) defaults = easel_request_new (EASEL_API_IMAGES_GENERATE);
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GBytes) jsonl = NULL;
+  g_autoptr(EaselClient) client = NULL;
+  g_autoptr(EaselStore) store = NULL;
+  g_autoptr(EaselBatchInfo) info = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *file_id = NULL;
+  g_auto(CliRun) list = { 0 };
+  g_auto(CliRun) wait = { 0 };
+  gint64 row;
+
+  if (f->cli == NULL)
+    {
+      g_test_skip ("EASEL_CLI is not set: run through meson test");
+      return;
+    }
+  defaults->model = g_strdup ("gpt-image-1");
+  defaults->quality = g_strdup ("low");
+  defaults->size = g_strdup ("1024x1024");
+  entries = easel_batch_parse_input (input, strlen (input), defaults, &error);
+  g_assert_no_error (error);
+  jsonl = easel_batch_build_jsonl (entries, &error);
+  g_assert_no_error (error);
+  client = easel_client_new (easel_fake_server_get_base_url (f->server), TEST_KEY);
+  store = open_store (f);
+
+  {
+    g_autoptr(GAsyncResult) result = NULL;
+
+    easel_batch_upload_async (client, jsonl, NULL, done_cb, &result);
+    while (result == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    file_id = easel_batch_upload_finish (client, result, &error);
+    g_assert_no_error (error);
+  }
+  row = easel_store_add_batch (store, NULL, file_id, NULL, entries, 0.01, 0.02, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (row, >, 0);
+  {
+    g_autoptr(GAsyncResult) result = NULL;
+
+    easel_batch_create_async (client, file_id, NULL, done_cb, &result);
+    while (result == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    info = easel_batch_create_finish (client, result, &error);
+    g_assert_no_error (error);
+  }
+  /* … and the process died here. */
+  g_clear_object (&store);
+
+  {
+    const char *args[] = { "batch", "list", NULL };
+    run_cli (f, NULL, args, &list);
+  }
+  g_assert_cmpint (list.status, ==, 0);
+  g_assert_nonnull (strstr (list.err, "the batch of an interrupted submit"));
+  g_assert_nonnull (strstr (list.out, info->id));
+  {
+    const char *args[] = { "batch", "wait", info->id, NULL };
+    run_cli (f, NULL, args, &wait);
+  }
+  g_assert_cmpint (wait.status, ==, 0);
+  g_assert_nonnull (strstr (wait.err, "4 new images"));
+}
+
+/* A create the server refuses leaves no job behind. */
+static void
+test_create_refused (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autofree char *path = g_build_filename (f->tmpdir, "prompts.txt", NULL);
+  const char *args[] = { "batch", "submit", "--model", "gpt-image-1", path, NULL };
+  g_auto(CliRun) run = { 0 };
+  g_auto(CliRun) list = { 0 };
+
+  g_assert_true (g_file_set_contents (path, "a red fox\n", -1, NULL));
+  easel_fake_server_queue_reply (f->server, "/v1/batches",
+                                 easel_fake_reply_new_error (400, "invalid_request_error", NULL,
+                                                             "Enqueued token limit reached (fake)."));
+  if (!run_cli (f, NULL, args, &run))
+    return;
+  g_assert_cmpint (run.status, !=, 0);
+  g_assert_nonnull (strstr (run.err, "Enqueued token limit reached"));
+  {
+    const char *list_args[] = { "batch", "list", NULL };
+    run_cli (f, NULL, list_args, &list);
+  }
+  g_assert_cmpint (list.status, ==, 0);
+  g_assert_cmpstr (list.out, ==, "");
+  g_assert_nonnull (strstr (list.err, "no batch jobs yet"));
+}
+
+static void
 check_half_done (Fixture    *f,
                  const char *id,
                  const char *status,
@@ -852,6 +960,8 @@ main (int    argc,
   ADD ("/integration/batch/restart-in-the-middle", test_restart_in_the_middle);
   ADD ("/integration/batch/content-dropped", test_content_dropped);
   ADD ("/integration/batch/big-lines", test_big_lines);
+  ADD ("/integration/batch/interrupted-submit", test_interrupted_submit);
+  ADD ("/integration/batch/create-refused", test_create_refused);
   ADD ("/integration/batch/cancel", test_cancel);
   ADD ("/integration/batch/expire", test_expire);
   ADD ("/integration/batch/failed-job", test_failed_job);

@@ -494,6 +494,12 @@ on_batch (GObject      *source,
     o->info = easel_batch_retrieve_finish (EASEL_CLIENT (source), res, &o->error);
   else if (g_task_get_source_tag (task) == easel_batch_cancel_async)
     o->info = easel_batch_cancel_finish (EASEL_CLIENT (source), res, &o->error);
+  else if (g_task_get_source_tag (task) == easel_batch_list_async)
+    {
+      GPtrArray *list = easel_batch_list_finish (EASEL_CLIENT (source), res, &o->error);
+
+      g_clear_pointer (&list, g_ptr_array_unref);
+    }
   else
     o->bytes = easel_client_download_file_finish (EASEL_CLIENT (source), res, &o->error);
   o->done = TRUE;
@@ -562,6 +568,12 @@ test_batches (void)
 
     easel_batch_cancel_async (contract.client, "batch_abc123", NULL, on_batch, &o);
     check_batch_outcome ("batch cancel", &o);
+  }
+  {
+    BatchOutcome o = { 0 };
+
+    easel_batch_list_async (contract.client, NULL, on_batch, &o);
+    check_batch_outcome ("batch list", &o);
   }
   {
     BatchOutcome o = { 0 };

@@ -87,6 +87,7 @@ typedef struct
   GCancellable *cancellable;
   char         *batch_id;
   GPtrArray    *entries;
+  gint64        job_row;        /* submit: the "submitting" row */
   double        batch_usd;
   double        full_usd;
   guint         poll_ms;
@@ -160,7 +161,7 @@ print_job_line (const EaselBatchJob *job)
   /* batch_id and status were checked on the way in (safe id, known status). */
   printf ("%-32s %-11s %4" G_GINT64_FORMAT " done %4" G_GINT64_FORMAT " failed of %4" G_GINT64_FORMAT
           "  est %-8s actual %-8s%s\n",
-          job->batch_id, job->status, job->n_completed, job->n_failed, job->n_total,
+          job->batch_id ? job->batch_id : "(not created yet)", job->status, job->n_completed, job->n_failed, job->n_total,
           est, actual, job->fetched ? "  fetched" : "");
 }
 
@@ -417,24 +418,33 @@ cancelled_cb (GObject      *source,
 /* ---- submit ----------------------------------------------------------- */
 
 static void
-submitted_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
+created_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
 {
   Ctx *ctx = user_data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(EaselBatchInfo) info = easel_batch_submit_finish (EASEL_CLIENT (source), result, &error);
+  g_autoptr(GError) store_error = NULL;
+  g_autoptr(EaselBatchInfo) info = easel_batch_create_finish (EASEL_CLIENT (source), result, &error);
 
   if (info == NULL)
     {
+      /* Refused for sure: forget the job. A network error may hide a batch
+       * that was created: keep it for `easel batch list` to find. */
+      if (error->domain == EASEL_API_ERROR && easel_api_error_get_status (error) >= 400 &&
+          easel_api_error_get_status (error) < 500 && ctx->job_row > 0)
+        easel_store_delete_batch (ctx->store, ctx->job_row, NULL);
+      else if (ctx->job_row > 0)
+        easel_cli_warn ("the batch may have been created; `easel batch list` will look for it");
       finish (ctx, error);
       return;
     }
 
-  if (easel_store_add_batch (ctx->store, info, ctx->base_url, ctx->entries,
-                             ctx->batch_usd, ctx->full_usd, &error) == 0)
+  if (ctx->job_row > 0 &&
+      (!easel_store_set_batch_created (ctx->store, ctx->job_row, info, &store_error) ||
+       !easel_store_update_batch (ctx->store, info, &store_error)))
     easel_cli_warn ("the batch was created but the library could not record it (%s); "
-                    "keep its id: %s", error->message, info->id);
+                    "keep its id: %s", store_error->message, info->id);
 
   if (ctx->options->json)
     print_info (ctx, info);
@@ -443,6 +453,102 @@ submitted_cb (GObject      *source,
   if (!ctx->options->quiet)
     fprintf (stderr, "easel: submitted %u requests; see `easel batch wait %s`\n", ctx->entries->len, info->id);
   finish (ctx, NULL);
+}
+
+static void
+uploaded_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  Ctx *ctx = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *file_id = easel_batch_upload_finish (EASEL_CLIENT (source), result, &error);
+
+  if (file_id == NULL)
+    {
+      finish (ctx, error);
+      return;
+    }
+
+  /* Recorded before the create: a run killed in between leaves a job that
+   * `easel batch list` can find on the server by its file. */
+  ctx->job_row = easel_store_add_batch (ctx->store, NULL, file_id, ctx->base_url, ctx->entries,
+                                        ctx->batch_usd, ctx->full_usd, &error);
+  if (ctx->job_row == 0)
+    {
+      g_prefix_error (&error, "nothing was submitted: ");
+      finish (ctx, error);
+      return;
+    }
+  easel_batch_create_async (ctx->client, file_id, ctx->cancellable, created_cb, ctx);
+}
+
+/* `batch list` finds the batches of submits interrupted after the create. */
+static void
+recovered_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Ctx *ctx = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) infos = easel_batch_list_finish (EASEL_CLIENT (source), result, &error);
+  g_autoptr(GPtrArray) jobs = NULL;
+
+  if (infos == NULL)
+    easel_cli_warn ("could not look for interrupted submits: %s", error->message);
+  else if ((jobs = easel_store_list_batches (ctx->store, &error)) != NULL)
+    for (guint i = 0; i < jobs->len; i++)
+      {
+        EaselBatchJob *job = jobs->pdata[i];
+
+        if (job->batch_id != NULL || job->input_file_id == NULL)
+          continue;
+        for (guint k = 0; k < infos->len; k++)
+          {
+            EaselBatchInfo *info = infos->pdata[k];
+            g_autoptr(GError) store_error = NULL;
+
+            if (g_strcmp0 (info->input_file_id, job->input_file_id) != 0)
+              continue;
+            if (easel_store_set_batch_created (ctx->store, job->id, info, &store_error) &&
+                easel_store_update_batch (ctx->store, info, &store_error))
+              fprintf (stderr, "easel: found %s, the batch of an interrupted submit\n", info->id);
+            else
+              easel_cli_warn ("could not record %s: %s", info->id, store_error->message);
+            break;
+          }
+      }
+  finish (ctx, NULL);
+}
+
+static int
+list_jobs (Ctx        *ctx,
+           const char *prgname)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) jobs = easel_store_list_batches (ctx->store, &error);
+
+  if (jobs == NULL)
+    {
+      fprintf (stderr, "%s: %s\n", prgname, error->message);
+      return EASEL_CLI_EXIT_FAILED;
+    }
+  if (jobs->len == 0 && !ctx->options->quiet)
+    fprintf (stderr, "easel: no batch jobs yet (see `easel batch submit --help`)\n");
+  for (guint i = 0; i < jobs->len; i++)
+    print_job_line (jobs->pdata[i]);
+  return EASEL_CLI_EXIT_OK;
+}
+
+static gboolean
+has_pending_submit (Ctx *ctx)
+{
+  g_autoptr(GPtrArray) jobs = easel_store_list_batches (ctx->store, NULL);
+
+  for (guint i = 0; jobs != NULL && i < jobs->len; i++)
+    if (((EaselBatchJob *) jobs->pdata[i])->batch_id == NULL)
+      return TRUE;
+  return FALSE;
 }
 
 static GBytes *
@@ -704,21 +810,9 @@ easel_cli_batch_main (int    argc,
       return EASEL_CLI_EXIT_FAILED;
     }
 
-  if (ctx.command == CMD_LIST)
-    {
-      g_autoptr(GPtrArray) jobs = easel_store_list_batches (ctx.store, &error);
-
-      if (jobs == NULL)
-        {
-          fprintf (stderr, "%s: %s\n", prgname, error->message);
-          return EASEL_CLI_EXIT_FAILED;
-        }
-      if (jobs->len == 0 && !options.quiet)
-        fprintf (stderr, "easel: no batch jobs yet (see `easel batch submit --help`)\n");
-      for (guint i = 0; i < jobs->len; i++)
-        print_job_line (jobs->pdata[i]);
-      return EASEL_CLI_EXIT_OK;
-    }
+  /* Only an interrupted submit makes `list` talk to the server. */
+  if (ctx.command == CMD_LIST && !has_pending_submit (&ctx))
+    return list_jobs (&ctx, prgname);
 
   if (ctx.command == CMD_FETCH || ctx.command == CMD_WAIT)
     {
@@ -740,6 +834,8 @@ easel_cli_batch_main (int    argc,
       return EASEL_CLI_EXIT_USAGE;
     }
   ctx.api_key = easel_config_get_api_key_sync (ctx.base_url, &source, &error);
+  if ((ctx.api_key == NULL || *ctx.api_key == '\0') && ctx.command == CMD_LIST)
+    return list_jobs (&ctx, prgname);
   if (ctx.api_key == NULL || *ctx.api_key == '\0')
     {
       fprintf (stderr, "%s: %s\n", prgname, error ? error->message : "No API key is set");
@@ -768,7 +864,10 @@ easel_cli_batch_main (int    argc,
   switch (ctx.command)
     {
     case CMD_SUBMIT:
-      easel_batch_submit_async (ctx.client, jsonl, ctx.cancellable, submitted_cb, &ctx);
+      easel_batch_upload_async (ctx.client, jsonl, ctx.cancellable, uploaded_cb, &ctx);
+      break;
+    case CMD_LIST:
+      easel_batch_list_async (ctx.client, ctx.cancellable, recovered_cb, &ctx);
       break;
     case CMD_STATUS:
     case CMD_WAIT:
@@ -788,11 +887,12 @@ easel_cli_batch_main (int    argc,
     case CMD_CANCEL:
       easel_batch_cancel_async (ctx.client, ctx.batch_id, ctx.cancellable, cancelled_cb, &ctx);
       break;
-    case CMD_LIST:
     default:
       g_assert_not_reached ();
     }
 
   g_main_loop_run (ctx.loop);
+  if (ctx.command == CMD_LIST && ctx.exit_code == EASEL_CLI_EXIT_OK)
+    return list_jobs (&ctx, prgname);
   return ctx.exit_code;
 }

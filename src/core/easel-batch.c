@@ -461,30 +461,11 @@ batch_json_cb (GObject      *source,
     g_task_return_pointer (task, info, (GDestroyNotify) easel_batch_info_free);
 }
 
-static void
-uploaded_cb (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
+static JsonNode *
+create_body (const char *file_id)
 {
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *file_id = easel_client_upload_file_finish (EASEL_CLIENT (source), result, &error);
-  g_autoptr(JsonBuilder) builder = NULL;
-  g_autoptr(JsonNode) body = NULL;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
 
-  if (file_id == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  if (!easel_client_is_safe_id (file_id))
-    {
-      g_task_return_new_error (task, EASEL_API_ERROR, EASEL_API_ERROR_BAD_RESPONSE,
-                               "The server returned an invalid file id");
-      return;
-    }
-
-  builder = json_builder_new ();
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "input_file_id");
   json_builder_add_string_value (builder, file_id);
@@ -493,8 +474,103 @@ uploaded_cb (GObject      *source,
   json_builder_set_member_name (builder, "completion_window");
   json_builder_add_string_value (builder, "24h");
   json_builder_end_object (builder);
-  body = json_builder_get_root (builder);
+  return json_builder_get_root (builder);
+}
 
+static void
+upload_only_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *file_id = easel_client_upload_file_finish (EASEL_CLIENT (source), result, &error);
+
+  if (file_id == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else if (!easel_client_is_safe_id (file_id))
+    g_task_return_new_error (task, EASEL_API_ERROR, EASEL_API_ERROR_BAD_RESPONSE,
+                             "The server returned an invalid file id");
+  else
+    g_task_return_pointer (task, g_steal_pointer (&file_id), g_free);
+}
+
+void
+easel_batch_upload_async (EaselClient         *client,
+                          GBytes              *jsonl,
+                          GCancellable        *cancellable,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (EASEL_IS_CLIENT (client));
+  g_return_if_fail (jsonl != NULL);
+
+  task = g_task_new (client, cancellable, callback, user_data);
+  g_task_set_source_tag (task, easel_batch_upload_async);
+  easel_client_upload_file_async (client, jsonl, "easel-batch.jsonl", "application/jsonl", "batch",
+                                  cancellable, upload_only_cb, g_steal_pointer (&task));
+}
+
+char *
+easel_batch_upload_finish (EaselClient   *client,
+                           GAsyncResult  *result,
+                           GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, client), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+easel_batch_create_async (EaselClient         *client,
+                          const char          *input_file_id,
+                          GCancellable        *cancellable,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(JsonNode) body = NULL;
+
+  g_return_if_fail (EASEL_IS_CLIENT (client));
+
+  task = g_task_new (client, cancellable, callback, user_data);
+  g_task_set_source_tag (task, easel_batch_create_async);
+  if (!easel_client_is_safe_id (input_file_id))
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "Not a file id");
+      return;
+    }
+  body = create_body (input_file_id);
+  easel_client_call_json_async (client, "POST", "/batches", body, cancellable,
+                                batch_json_cb, g_steal_pointer (&task));
+}
+
+EaselBatchInfo *
+easel_batch_create_finish (EaselClient   *client,
+                           GAsyncResult  *result,
+                           GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, client), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+uploaded_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *file_id = easel_batch_upload_finish (EASEL_CLIENT (source), result, &error);
+  g_autoptr(JsonNode) body = NULL;
+
+  if (file_id == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  body = create_body (file_id);
   easel_client_call_json_async (EASEL_CLIENT (source), "POST", "/batches", body,
                                 g_task_get_cancellable (task), batch_json_cb,
                                 g_object_ref (task));
@@ -514,14 +590,72 @@ easel_batch_submit_async (EaselClient         *client,
 
   task = g_task_new (client, cancellable, callback, user_data);
   g_task_set_source_tag (task, easel_batch_submit_async);
-  easel_client_upload_file_async (client, jsonl, "easel-batch.jsonl", "application/jsonl", "batch",
-                                  cancellable, uploaded_cb, g_steal_pointer (&task));
+  easel_batch_upload_async (client, jsonl, cancellable, uploaded_cb, g_steal_pointer (&task));
 }
 
 EaselBatchInfo *
 easel_batch_submit_finish (EaselClient   *client,
                            GAsyncResult  *result,
                            GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, client), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+listed_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = easel_client_call_json_finish (EASEL_CLIENT (source), result, &error);
+  g_autoptr(GPtrArray) infos = g_ptr_array_new_with_free_func ((GDestroyNotify) easel_batch_info_free);
+  JsonNode *data;
+
+  if (node == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  data = json_object_get_member (json_node_get_object (node), "data");
+  if (data == NULL || !JSON_NODE_HOLDS_ARRAY (data))
+    {
+      g_task_return_new_error (task, EASEL_API_ERROR, EASEL_API_ERROR_BAD_RESPONSE,
+                               "The server did not return a list of batches");
+      return;
+    }
+  /* Bounded: we asked for 100. Entries that are not batches are left out. */
+  for (guint i = 0; i < MIN (json_array_get_length (json_node_get_array (data)), 100); i++)
+    {
+      EaselBatchInfo *info = easel_batch_info_new_from_json (json_array_get_element (json_node_get_array (data), i),
+                                                             NULL);
+      if (info != NULL)
+        g_ptr_array_add (infos, info);
+    }
+  g_task_return_pointer (task, g_steal_pointer (&infos), (GDestroyNotify) g_ptr_array_unref);
+}
+
+void
+easel_batch_list_async (EaselClient         *client,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (EASEL_IS_CLIENT (client));
+
+  task = g_task_new (client, cancellable, callback, user_data);
+  g_task_set_source_tag (task, easel_batch_list_async);
+  easel_client_call_json_async (client, "GET", "/batches?limit=100", NULL, cancellable,
+                                listed_cb, g_steal_pointer (&task));
+}
+
+GPtrArray *
+easel_batch_list_finish (EaselClient   *client,
+                         GAsyncResult  *result,
+                         GError       **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, client), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);

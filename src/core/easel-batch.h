@@ -111,6 +111,33 @@ void            easel_batch_submit_async       (EaselClient          *client,
 EaselBatchInfo *easel_batch_submit_finish      (EaselClient          *client,
                                                 GAsyncResult         *result,
                                                 GError              **error);
+/* The two halves of submit, so the job can be recorded in between:
+ * POST /files (purpose "batch") returns the file id; POST /batches. */
+void            easel_batch_upload_async       (EaselClient          *client,
+                                                GBytes               *jsonl,
+                                                GCancellable         *cancellable,
+                                                GAsyncReadyCallback   callback,
+                                                gpointer              user_data);
+char           *easel_batch_upload_finish      (EaselClient          *client,
+                                                GAsyncResult         *result,
+                                                GError              **error);
+void            easel_batch_create_async       (EaselClient          *client,
+                                                const char           *input_file_id,
+                                                GCancellable         *cancellable,
+                                                GAsyncReadyCallback   callback,
+                                                gpointer              user_data);
+EaselBatchInfo *easel_batch_create_finish      (EaselClient          *client,
+                                                GAsyncResult         *result,
+                                                GError              **error);
+/* GET /batches (the newest 100): EaselBatchInfo*. Finds the batch of a job
+ * whose submit was interrupted after the create was sent. */
+void            easel_batch_list_async         (EaselClient          *client,
+                                                GCancellable         *cancellable,
+                                                GAsyncReadyCallback   callback,
+                                                gpointer              user_data);
+GPtrArray      *easel_batch_list_finish        (EaselClient          *client,
+                                                GAsyncResult         *result,
+                                                GError              **error);
 /* GET /batches/{id}. */
 void            easel_batch_retrieve_async     (EaselClient          *client,
                                                 const char           *batch_id,
@@ -137,7 +164,7 @@ EaselBatchInfo *easel_batch_cancel_finish      (EaselClient          *client,
 typedef struct
 {
   gint64  id;              /* the library's row */
-  char   *batch_id;
+  char   *batch_id;        /* NULL while "submitting" */
   char   *base_url;
   char   *status;
   char   *input_file_id;
@@ -160,13 +187,26 @@ typedef struct
 
 void           easel_batch_job_free        (EaselBatchJob *self);
 
-/* Records a job the server accepted, with its lines. Returns the row id. */
+/* Records a job with its lines: one the server created (@info), or one
+ * whose file is uploaded but whose batch is not created yet (@info NULL,
+ * @input_file_id set: status "submitting", no batch_id until
+ * easel_store_set_batch_created()). Returns the row id. */
 gint64         easel_store_add_batch       (EaselStore           *self,
                                             const EaselBatchInfo *info,
+                                            const char           *input_file_id,
                                             const char           *base_url,
                                             GPtrArray            *entries,
                                             double                estimated_usd,
                                             double                full_usd,
+                                            GError              **error);
+/* The batch of "submitting" job @id was created (@info). */
+gboolean       easel_store_set_batch_created (EaselStore         *self,
+                                            gint64                id,
+                                            const EaselBatchInfo *info,
+                                            GError              **error);
+/* Forgets a "submitting" job whose create was refused. */
+gboolean       easel_store_delete_batch    (EaselStore           *self,
+                                            gint64                id,
                                             GError              **error);
 /* Status, counts and file ids from the server. */
 gboolean       easel_store_update_batch    (EaselStore           *self,

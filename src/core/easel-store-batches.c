@@ -48,6 +48,7 @@ rollback (EaselStore *self)
 gint64
 easel_store_add_batch (EaselStore           *self,
                        const EaselBatchInfo *info,
+                       const char           *input_file_id,
                        const char           *base_url,
                        GPtrArray            *entries,
                        double                estimated_usd,
@@ -61,7 +62,7 @@ easel_store_add_batch (EaselStore           *self,
   int rc;
 
   g_return_val_if_fail (EASEL_IS_STORE (self), 0);
-  g_return_val_if_fail (info != NULL && info->id != NULL, 0);
+  g_return_val_if_fail (info != NULL || input_file_id != NULL, 0);
   g_return_val_if_fail (entries != NULL, 0);
 
   if (!_easel_store_check_writable (self, error))
@@ -81,19 +82,19 @@ easel_store_add_batch (EaselStore           *self,
       rollback (self);
       return 0;
     }
-  bind_text (stmt, 1, info->id);
+  bind_text (stmt, 1, info ? info->id : NULL);
   bind_text (stmt, 2, base_url);
   bind_text (stmt, 3, EASEL_BATCH_ENDPOINT);
-  bind_text (stmt, 4, info->status);
-  bind_text (stmt, 5, info->input_file_id);
-  bind_text (stmt, 6, info->output_file_id);
-  bind_text (stmt, 7, info->error_file_id);
-  sqlite3_bind_int64 (stmt, 8, MAX (info->n_total, (gint64) entries->len));
-  sqlite3_bind_int64 (stmt, 9, info->n_completed);
-  sqlite3_bind_int64 (stmt, 10, info->n_failed);
+  bind_text (stmt, 4, info ? info->status : "submitting");
+  bind_text (stmt, 5, info ? info->input_file_id : input_file_id);
+  bind_text (stmt, 6, info ? info->output_file_id : NULL);
+  bind_text (stmt, 7, info ? info->error_file_id : NULL);
+  sqlite3_bind_int64 (stmt, 8, MAX (info ? info->n_total : 0, (gint64) entries->len));
+  sqlite3_bind_int64 (stmt, 9, info ? info->n_completed : 0);
+  sqlite3_bind_int64 (stmt, 10, info ? info->n_failed : 0);
   bind_usd (stmt, 11, estimated_usd);
   bind_usd (stmt, 12, full_usd);
-  bind_text (stmt, 13, info->error_message);
+  bind_text (stmt, 13, info ? info->error_message : NULL);
   sqlite3_bind_int64 (stmt, 14, now);
   if ((rc = sqlite3_step (stmt)) != SQLITE_DONE)
     {
@@ -141,6 +142,54 @@ easel_store_add_batch (EaselStore           *self,
     }
   _easel_store_queue_changed (self);
   return id;
+}
+
+gboolean
+easel_store_set_batch_created (EaselStore           *self,
+                               gint64                id,
+                               const EaselBatchInfo *info,
+                               GError              **error)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr(EaselStmt) stmt = NULL;
+
+  g_return_val_if_fail (EASEL_IS_STORE (self), FALSE);
+  g_return_val_if_fail (info != NULL && info->id != NULL, FALSE);
+
+  if (!_easel_store_check_writable (self, error))
+    return FALSE;
+  locker = g_mutex_locker_new (&self->mutex);
+  stmt = _easel_store_prepare (self,
+                               "UPDATE batches SET batch_id = ?2, status = ?3, updated = ?4 "
+                               "WHERE id = ?1 AND batch_id IS NULL", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  bind_text (stmt, 2, info->id);
+  bind_text (stmt, 3, info->status);
+  sqlite3_bind_int64 (stmt, 4, g_get_real_time () / G_USEC_PER_SEC);
+  return _easel_store_step_update_one (self, stmt, "batch", id, error);
+}
+
+gboolean
+easel_store_delete_batch (EaselStore  *self,
+                          gint64       id,
+                          GError     **error)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr(EaselStmt) stmt = NULL;
+
+  g_return_val_if_fail (EASEL_IS_STORE (self), FALSE);
+
+  if (!_easel_store_check_writable (self, error))
+    return FALSE;
+  locker = g_mutex_locker_new (&self->mutex);
+  /* Only a job that never got a batch: one that did has images to keep. */
+  stmt = _easel_store_prepare (self, "DELETE FROM batches WHERE id = ?1 AND batch_id IS NULL", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  return _easel_store_step_update_one (self, stmt, "batch", id, error);
 }
 
 gboolean

@@ -198,12 +198,14 @@ static const char * const schema_steps[] = {
   "END;\n"
   "INSERT INTO generations_fts(generations_fts) VALUES ('rebuild');\n",
 
-  /* 3 → 4: Batch API jobs and their lines. A line's images carry the job
-   * and custom_id; the unique index is what makes a re-run fetch record
-   * each image once. */
+  /* 3 → 4: Batch API jobs and their lines. A job is recorded once its
+   * file is uploaded (batch_id NULL, status "submitting") and gets its id
+   * when the batch is created. A line's images carry the job and
+   * custom_id; the unique index is what makes a re-run fetch record each
+   * image once. */
   "CREATE TABLE batches (\n"
   "  id INTEGER PRIMARY KEY,\n"
-  "  batch_id TEXT NOT NULL UNIQUE,\n"
+  "  batch_id TEXT UNIQUE,\n"
   "  base_url TEXT,\n"
   "  endpoint TEXT NOT NULL,\n"
   "  status TEXT NOT NULL,\n"
