@@ -451,7 +451,7 @@ test_submit_wait_fetch (Fixture       *f,
   g_clear_pointer (&sql, g_free);
   sql = g_strdup_printf ("SELECT count(*) FROM generations WHERE batch = %" G_GINT64_FORMAT
                          " AND status != 'ok' AND error_code = 'moderation_blocked' AND prompt LIKE 'FAIL%%'"
-                         " AND custom_id IN ('line-4', 'line-11', 'line-19')", job->id);
+                         " AND custom_id IN ('line-4', 'line-11', 'line-19') AND actual_usd = 0", job->id);
   g_assert_cmpint (db_int (f, sql), ==, 3);
 
   /* The batch price is half what the same request costs one at a time. */

@@ -501,6 +501,10 @@ easel_store_record_batch_line (EaselStore         *self,
       /* At the batch price: the line's estimate already is; usage is not. */
       if (g->actual_usd >= 0)
         g->actual_usd *= EASEL_BATCH_DISCOUNT;
+      /* A failed line of a batch is not billed: without this the ledger
+       * would count its estimate as spent. */
+      else if (line_error != NULL)
+        g->actual_usd = 0;
       if (!_easel_store_insert_generation_row (self, g, rels->pdata[i], error))
         goto fail;
       sqlite3_reset (stmt);
