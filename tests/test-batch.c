@@ -850,6 +850,29 @@ test_create_refused (Fixture       *f,
   g_assert_nonnull (strstr (list.err, "no batch jobs yet"));
 }
 
+/* The connection drops before the create is answered: it may have been
+ * created, so it is not sent again (a second batch would be billed too). */
+static void
+test_create_not_retried (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autofree char *path = g_build_filename (f->tmpdir, "prompts.txt", NULL);
+  const char *args[] = { "batch", "submit", "--model", "gpt-image-1", path, NULL };
+  g_auto(CliRun) run = { 0 };
+  EaselFakeReply *dropped = easel_fake_reply_new_json (200, "{}");
+
+  g_assert_true (g_file_set_contents (path, "a red fox\n", -1, NULL));
+  easel_fake_reply_set_abort (dropped, 0);
+  easel_fake_server_queue_reply (f->server, "/v1/batches", dropped);
+  if (!run_cli (f, NULL, args, &run))
+    return;
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/batches"), ==, 1);
+  g_assert_nonnull (strstr (run.err, "may have been created"));
+  /* The job waits in the library for `batch list` to find its batch. */
+  g_assert_cmpint (db_int (f, "SELECT count(*) FROM batches WHERE batch_id IS NULL AND status = 'submitting'"), ==, 1);
+}
+
 static void
 check_half_done (Fixture    *f,
                  const char *id,
@@ -962,6 +985,7 @@ main (int    argc,
   ADD ("/integration/batch/big-lines", test_big_lines);
   ADD ("/integration/batch/interrupted-submit", test_interrupted_submit);
   ADD ("/integration/batch/create-refused", test_create_refused);
+  ADD ("/integration/batch/create-not-retried", test_create_not_retried);
   ADD ("/integration/batch/cancel", test_cancel);
   ADD ("/integration/batch/expire", test_expire);
   ADD ("/integration/batch/failed-job", test_failed_job);

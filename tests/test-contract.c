@@ -591,7 +591,8 @@ test_batches (void)
     g_autoptr(JsonNode) answer = NULL;
     g_autoptr(GError) local_error = NULL;
 
-    easel_client_call_json_async (contract.client, "POST", "/batches", bad, NULL, on_json, &result);
+    easel_client_call_json_async (contract.client, "POST", "/batches", bad, EASEL_CALL_DEFAULT, NULL,
+                                  on_json, &result);
     while (result == NULL)
       g_main_context_iteration (NULL, TRUE);
     answer = easel_client_call_json_finish (contract.client, result, &local_error);

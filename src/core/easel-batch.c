@@ -542,7 +542,7 @@ easel_batch_create_async (EaselClient         *client,
       return;
     }
   body = create_body (input_file_id);
-  easel_client_call_json_async (client, "POST", "/batches", body, cancellable,
+  easel_client_call_json_async (client, "POST", "/batches", body, EASEL_CALL_NOT_IDEMPOTENT, cancellable,
                                 batch_json_cb, g_steal_pointer (&task));
 }
 
@@ -571,7 +571,7 @@ uploaded_cb (GObject      *source,
       return;
     }
   body = create_body (file_id);
-  easel_client_call_json_async (EASEL_CLIENT (source), "POST", "/batches", body,
+  easel_client_call_json_async (EASEL_CLIENT (source), "POST", "/batches", body, EASEL_CALL_NOT_IDEMPOTENT,
                                 g_task_get_cancellable (task), batch_json_cb,
                                 g_object_ref (task));
 }
@@ -648,7 +648,7 @@ easel_batch_list_async (EaselClient         *client,
 
   task = g_task_new (client, cancellable, callback, user_data);
   g_task_set_source_tag (task, easel_batch_list_async);
-  easel_client_call_json_async (client, "GET", "/batches?limit=100", NULL, cancellable,
+  easel_client_call_json_async (client, "GET", "/batches?limit=100", NULL, EASEL_CALL_DEFAULT, cancellable,
                                 listed_cb, g_steal_pointer (&task));
 }
 
@@ -682,7 +682,7 @@ batch_call (EaselClient         *client,
       return;
     }
   path = g_strdup_printf ("/batches/%s%s", batch_id, suffix);
-  easel_client_call_json_async (client, method, path, NULL, cancellable,
+  easel_client_call_json_async (client, method, path, NULL, EASEL_CALL_DEFAULT, cancellable,
                                 batch_json_cb, g_steal_pointer (&task));
 }
 

@@ -144,6 +144,7 @@ typedef struct
   char         *content_type;
   gboolean      send_auth;
   gboolean      streaming;
+  gboolean      no_network_retry;  /* EASEL_CALL_NOT_IDEMPOTENT */
   EaselRequest *request;
   guint         n_expected_images;
 
@@ -443,6 +444,14 @@ op_retry_or_fail (Op                 *op,
   /* Once an event was parsed the user has seen output: a retry would
    * replay it (and bill twice). */
   if (op->n_sse_events > 0)
+    {
+      op_return_error (op, error);
+      return;
+    }
+
+  /* No answer at all: the server may have acted on a call that must not
+   * happen twice (creating a batch). The caller finds out instead. */
+  if (status == 0 && op->no_network_retry)
     {
       op_return_error (op, error);
       return;
@@ -1934,6 +1943,7 @@ easel_client_call_json_async (EaselClient         *self,
                               const char          *method,
                               const char          *path,
                               JsonNode            *body,
+                              EaselCallFlags       flags,
                               GCancellable        *cancellable,
                               GAsyncReadyCallback  callback,
                               gpointer             user_data)
@@ -1950,6 +1960,7 @@ easel_client_call_json_async (EaselClient         *self,
   g_task_set_source_tag (task, easel_client_call_json_async);
 
   op = op_new (self, OP_JSON, task, method, path, FALSE);
+  op->no_network_retry = (flags & EASEL_CALL_NOT_IDEMPOTENT) != 0;
   if (body != NULL)
     {
       char *json = json_to_string (body, FALSE);

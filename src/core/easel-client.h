@@ -86,6 +86,15 @@ GBytes      *easel_client_fetch_url_finish   (EaselClient   *self,
                                               GAsyncResult  *result,
                                               GError       **error);
 
+typedef enum
+{
+  EASEL_CALL_DEFAULT        = 0,
+  /* A call that must not happen twice (creating a batch): a network error,
+   * where the server may have acted without answering, is not retried.
+   * Answers such as 429 and 5xx still are. */
+  EASEL_CALL_NOT_IDEMPOTENT = 1 << 0,
+} EaselCallFlags;
+
 /* Any other JSON call (the Batch API): @method @path (e.g. "/batches") with
  * @body (nullable) as JSON. Retries, redaction and size caps as above.
  * Returns the JSON object the server answered (transfer full). */
@@ -93,6 +102,7 @@ void         easel_client_call_json_async    (EaselClient         *self,
                                               const char          *method,
                                               const char          *path,
                                               JsonNode            *body,
+                                              EaselCallFlags       flags,
                                               GCancellable        *cancellable,
                                               GAsyncReadyCallback  callback,
                                               gpointer             user_data);
