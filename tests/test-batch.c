@@ -873,6 +873,93 @@ test_create_not_retried (Fixture       *f,
   g_assert_cmpint (db_int (f, "SELECT count(*) FROM batches WHERE batch_id IS NULL AND status = 'submitting'"), ==, 1);
 }
 
+/* An output file written by a hostile server: junk, unknown and repeated
+ * custom_ids, answers that are not answers, the key echoed back. */
+static void
+test_hostile_output (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autofree char *input = make_input (5, NULL);
+  g_autofree char *id = NULL;
+  g_autofree char *png_b64 = NULL;
+  g_autofree char *eleven = NULL;
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_autofree char *sql = NULL;
+  g_auto(CliRun) fetch = { 0 };
+
+  if (!(id = submit (f, input)))
+    return;
+  /* validating → in_progress → finalizing → completed */
+  for (guint i = 0; i < 3; i++)
+    {
+      g_auto(CliRun) status = { 0 };
+      const char *args[] = { "batch", "status", id, NULL };
+
+      run_cli (f, NULL, args, &status);
+      g_assert_cmpint (status.status, ==, 0);
+    }
+
+  {
+    g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 8, 8);
+    char *buffer = NULL;
+    gsize len = 0;
+    GString *many = g_string_new (NULL);
+
+    gdk_pixbuf_fill (pixbuf, 0x336699ff);
+    g_assert_true (gdk_pixbuf_save_to_buffer (pixbuf, &buffer, &len, "png", NULL, NULL));
+    png_b64 = g_base64_encode ((guchar *) buffer, len);
+    g_free (buffer);
+    for (guint i = 0; i < 11; i++)
+      g_string_append_printf (many, "%s{\"b64_json\":\"%s\"}", i ? "," : "", png_b64);
+    eleven = g_string_free (many, FALSE);
+  }
+#define OK_LINE(cid) \
+  g_string_append_printf (out, "{\"custom_id\":\"%s\",\"response\":{\"status_code\":200,\"body\":" \
+                          "{\"created\":1,\"data\":[{\"b64_json\":\"%s\"}],\"usage\":{\"input_tokens\":5," \
+                          "\"output_tokens\":272,\"total_tokens\":277}}},\"error\":null}\n", cid, png_b64)
+  OK_LINE ("line-1");
+  OK_LINE ("line-1");                                         /* repeated */
+  OK_LINE ("line-2\\u001b[31m");                              /* no such line */
+  g_string_append (out, "this is not json\n");
+  g_string_append (out, "{\"custom_id\":\"line-3\",\"response\":{\"status_code\":200,\"body\":[1,2]}}\n");
+  g_string_append_printf (out, "{\"custom_id\":\"line-4\",\"response\":{\"status_code\":200,\"body\":"
+                          "{\"created\":1,\"data\":[%s]}}}\n", eleven);
+  g_string_append (out, "{\"custom_id\":\"line-5\",\"response\":{\"status_code\":400,\"body\":{\"error\":"
+                   "{\"message\":\"bad key " TEST_KEY " \\u001b]0;pwned\\u0007\",\"type\":\"invalid_request_error\","
+                   "\"code\":\"x\"}}}}\n");
+#undef OK_LINE
+  /* The job is completed in the library: fetch goes straight to the download. */
+  {
+    g_autoptr(GBytes) body = g_string_free_to_bytes (g_steal_pointer (&out));
+    easel_fake_server_queue_reply (f->server, NULL, easel_fake_reply_new (200, "application/octet-stream", body));
+  }
+  {
+    const char *args[] = { "batch", "fetch", id, NULL };
+    run_cli (f, NULL, args, &fetch);
+  }
+  g_assert_cmpint (fetch.status, ==, 0);
+  g_assert_null (strchr (fetch.err, '\033'));
+  g_assert_nonnull (strstr (fetch.err, "1 new images, 3 new failed lines"));
+  g_assert_nonnull (strstr (fetch.err, "could not be read"));
+
+  g_assert_nonnull (strstr (fetch.err, "no result for 1 lines"));
+  sql = g_strdup_printf ("SELECT count(*) FROM generations g JOIN batches b ON g.batch = b.id "
+                         "WHERE b.batch_id = '%s'", id);
+  g_assert_cmpint (db_int (f, sql), ==, 5);
+  g_clear_pointer (&sql, g_free);
+  sql = g_strdup_printf ("SELECT count(*) FROM generations g JOIN batches b ON g.batch = b.id "
+                         "WHERE b.batch_id = '%s' AND g.custom_id = 'line-2' AND g.status = 'failed' "
+                         "AND g.error_message LIKE '%%no result%%' AND g.actual_usd = 0", id);
+  g_assert_cmpint (db_int (f, sql), ==, 1);
+  g_clear_pointer (&sql, g_free);
+  sql = g_strdup_printf ("SELECT count(*) FROM generations g JOIN batches b ON g.batch = b.id "
+                         "WHERE b.batch_id = '%s' AND g.status = 'ok' AND g.custom_id = 'line-1'", id);
+  g_assert_cmpint (db_int (f, sql), ==, 1);
+  g_assert_cmpint (db_int (f, "SELECT count(*) FROM generations WHERE error_message LIKE '%SECRET%'"), ==, 0);
+  g_assert_cmpint (db_int (f, "SELECT count(*) FROM generations WHERE custom_id = 'line-5' "
+                              "AND error_message LIKE 'bad key sk-%'"), ==, 1);
+}
+
 static void
 check_half_done (Fixture    *f,
                  const char *id,
@@ -986,6 +1073,7 @@ main (int    argc,
   ADD ("/integration/batch/interrupted-submit", test_interrupted_submit);
   ADD ("/integration/batch/create-refused", test_create_refused);
   ADD ("/integration/batch/create-not-retried", test_create_not_retried);
+  ADD ("/integration/batch/hostile-output", test_hostile_output);
   ADD ("/integration/batch/cancel", test_cancel);
   ADD ("/integration/batch/expire", test_expire);
   ADD ("/integration/batch/failed-job", test_failed_job);

@@ -298,6 +298,9 @@ fetched_cb (GObject      *source,
       fprintf (stderr, "easel: %u new images, %u new failed lines, %u already in the library%s\n",
                stats->n_images, stats->n_failed, stats->n_skipped,
                stats->n_bad > 0 ? "; some output lines could not be read" : "");
+      if (stats->n_missing > 0)
+        fprintf (stderr, "easel: the job gave no result for %u lines; they are recorded as failed\n",
+                 stats->n_missing);
       fprintf (stderr, "easel: %s: %u of %u lines in the library (%u failed), cost %s at the batch price\n",
                job->batch_id, job->n_lines_ok + job->n_lines_failed, job->n_lines,
                job->n_lines_failed, actual);

@@ -1018,6 +1018,21 @@ finish_func (EaselStore  *store,
              GError     **error)
 {
   FetchData *d = data;
+  g_auto(GStrv) pending = NULL;
+
+  /* A finished job that gave no result for a line will not give one:
+   * the library says so instead of waiting for it. */
+  if (!(pending = easel_store_list_pending_batch_lines (store, d->job->id, error)))
+    return NULL;
+  for (guint i = 0; pending[i] != NULL; i++)
+    {
+      g_autoptr(GError) missing = easel_api_error_new_literal (EASEL_API_ERROR_BAD_RESPONSE,
+                                                              "The batch returned no result for this line");
+
+      if (easel_store_record_batch_line (store, d->job->id, pending[i], NULL, missing, error) < 0)
+        return NULL;
+      d->stats.n_missing++;
+    }
 
   for (guint i = 0; i < 2; i++)
     {

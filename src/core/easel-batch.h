@@ -233,6 +233,11 @@ int            easel_store_record_batch_line (EaselStore         *self,
                                             const GError         *line_error,
                                             GError              **error);
 
+/* The custom_ids of job @id's lines not recorded yet, in line order. */
+GStrv          easel_store_list_pending_batch_lines (EaselStore  *self,
+                                            gint64                id,
+                                            GError              **error);
+
 typedef struct
 {
   char   *custom_id;
@@ -255,7 +260,8 @@ typedef struct
   guint n_images;     /* recorded by this call */
   guint n_failed;     /* failed lines recorded by this call */
   guint n_skipped;    /* lines that were already in the library */
-  guint n_bad;        /* output lines that could not be read or named no line of the job */
+  guint n_bad;        /* output lines that could not be read */
+  guint n_missing;    /* lines the finished job gave no result for: recorded as failed */
 } EaselBatchFetchStats;
 
 /* Downloads the job's output and error files (kept under

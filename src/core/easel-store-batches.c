@@ -582,3 +582,32 @@ easel_store_list_batch_images (EaselStore  *self,
     }
   return g_steal_pointer (&images);
 }
+
+GStrv
+easel_store_list_pending_batch_lines (EaselStore  *self,
+                                      gint64       id,
+                                      GError     **error)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr(EaselStmt) stmt = NULL;
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  int rc;
+
+  g_return_val_if_fail (EASEL_IS_STORE (self), NULL);
+
+  locker = g_mutex_locker_new (&self->mutex);
+  stmt = _easel_store_prepare (self,
+                               "SELECT custom_id FROM batch_lines WHERE batch = ?1 AND state = 'pending' "
+                               "ORDER BY line_no", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, id);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_strv_builder_add (builder, (const char *) sqlite3_column_text (stmt, 0));
+  if (rc != SQLITE_DONE)
+    {
+      _easel_store_set_sqlite_error (error, self->db, rc, "read");
+      return NULL;
+    }
+  return g_strv_builder_end (builder);
+}
