@@ -479,6 +479,17 @@ test_submit_wait_fetch (Fixture       *f,
   g_assert_cmpfloat (full_cost, >, 0);
   g_assert_cmpfloat_with_epsilon (batch_cost, full_cost * EASEL_BATCH_DISCOUNT, 1e-9);
 
+  /* status adds what the library holds */
+  {
+    g_auto(CliRun) status = { 0 };
+    const char *args[] = { "batch", "status", id, NULL };
+
+    run_cli (f, NULL, args, &status);
+    g_assert_cmpint (status.status, ==, 0);
+    g_assert_nonnull (strstr (status.out, "completed: 17 done, 3 failed of 20"));
+    g_assert_nonnull (strstr (status.out, "library: 20 of 20 lines recorded (3 failed), fetched"));
+  }
+
   /* list shows it */
   {
     g_auto(CliRun) list = { 0 };

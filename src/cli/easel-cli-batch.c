@@ -350,7 +350,19 @@ retrieved_cb (GObject      *source,
 
   if (ctx->command == CMD_STATUS)
     {
+      g_autoptr(EaselBatchJob) job = easel_store_get_batch (ctx->store, info->id, NULL);
+
       print_info (ctx, info);
+      if (job != NULL && !ctx->options->json)
+        {
+          g_autofree char *est = format_usd (job->estimated_usd);
+          g_autofree char *full = format_usd (job->full_usd);
+          g_autofree char *actual = format_usd (job->actual_usd);
+
+          printf ("  library: %u of %u lines recorded (%u failed)%s; estimate %s (full price %s), cost so far %s\n",
+                  job->n_lines_ok + job->n_lines_failed, job->n_lines, job->n_lines_failed,
+                  job->fetched ? ", fetched" : "", est, full, actual);
+        }
       finish (ctx, NULL);
       return;
     }
