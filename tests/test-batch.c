@@ -332,6 +332,13 @@ test_bad_lines (void)
   g_autoptr(EaselRequest) defaults = easel_request_new (EASEL_API_IMAGES_GENERATE);
 
   defaults->model = g_strdup ("gpt-image-1");
+  {
+    static const char nul[] = "a red fox\0 and the rest\n";
+    g_autoptr(GError) error = NULL;
+
+    g_assert_null (easel_batch_parse_input (nul, sizeof nul - 1, defaults, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  }
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autoptr(GError) error = NULL;

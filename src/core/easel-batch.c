@@ -191,9 +191,11 @@ easel_batch_parse_input (const char          *text,
 
   g_return_val_if_fail (text != NULL || length == 0, NULL);
 
+  /* Also refuses NUL bytes, which would cut a prompt short. */
   if (!g_utf8_validate_len (text, length, NULL))
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "the input is not UTF-8 text");
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                           "the input is not UTF-8 text (or holds NUL bytes)");
       return NULL;
     }
 
@@ -217,8 +219,6 @@ easel_batch_parse_input (const char          *text,
       p = nl ? nl + 1 : end;
       g_strstrip (line);
       if (line[0] == '\0')
-        continue;
-      if (strchr (line, '\0') != line + strlen (line))
         continue;
 
       if (entries->len >= EASEL_BATCH_MAX_LINES)
