@@ -15,7 +15,11 @@
  * into a URL, counts and sizes are bounded, text is stored redacted.
  *
  * Threading: the _async functions run on the caller's thread-default main
- * context; parsing and the store work run in worker threads.
+ * context; the fetch's store work (reading the downloaded file, recording)
+ * runs as jobs of the EaselLibrary's worker. The easel_store_* functions
+ * below block.
+ *
+ * Not done yet: batch edits (/v1/images/edits with file ids).
  */
 #pragma once
 
@@ -259,7 +263,7 @@ typedef struct
 {
   guint n_images;     /* recorded by this call */
   guint n_failed;     /* failed lines recorded by this call */
-  guint n_skipped;    /* lines that were already in the library */
+  guint n_skipped;    /* lines already in the library, or naming no line of the job */
   guint n_bad;        /* output lines that could not be read */
   guint n_missing;    /* lines the finished job gave no result for: recorded as failed */
 } EaselBatchFetchStats;
