@@ -36,12 +36,16 @@ main (int   argc,
   int fail_first = 0;
   gboolean verbose = FALSE;
   g_autofree char *image_size = NULL;
+  g_autofree char *batch_outcome = NULL;
+  int content_abort = -1;
   const GOptionEntry entries[] = {
     { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Port on 127.0.0.1 (default: any free port)", "PORT" },
     { "event-delay-ms", 0, 0, G_OPTION_ARG_INT, &event_delay_ms, "Delay between SSE events", "MS" },
     { "chunk-size", 0, 0, G_OPTION_ARG_INT, &chunk_size, "Send SSE bodies in chunks of this many bytes", "BYTES" },
     { "fail-first", 0, 0, G_OPTION_ARG_INT, &fail_first, "Answer the first N requests with 429 (retry-after: 1)", "N" },
     { "image-size", 0, 0, G_OPTION_ARG_STRING, &image_size, "Generate images of this size whatever was asked", "WxH" },
+    { "batch-outcome", 0, 0, G_OPTION_ARG_STRING, &batch_outcome, "Batches: complete (default), fail, expire or cancel", "OUTCOME" },
+    { "batch-content-abort", 0, 0, G_OPTION_ARG_INT, &content_abort, "Drop the first file content download after this many bytes", "BYTES" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log requests on stderr", NULL },
     { NULL }
   };
@@ -71,6 +75,17 @@ main (int   argc,
   easel_fake_server_set_chunk_size (server, (gsize) chunk_size);
   easel_fake_server_set_fail_first (server, (guint) fail_first);
   easel_fake_server_set_verbose (server, verbose);
+  if (batch_outcome != NULL && g_strcmp0 (batch_outcome, "complete") != 0)
+    {
+      if (g_strcmp0 (batch_outcome, "fail") != 0 && g_strcmp0 (batch_outcome, "expire") != 0 &&
+          g_strcmp0 (batch_outcome, "cancel") != 0)
+        {
+          g_printerr ("Invalid --batch-outcome “%s”: complete, fail, expire or cancel\n", batch_outcome);
+          return 2;
+        }
+      easel_fake_server_set_batch_outcome (server, batch_outcome);
+    }
+  easel_fake_server_set_content_abort (server, content_abort);
   if (image_size != NULL)
     {
       int w = 0, h = 0;

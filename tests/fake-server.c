@@ -42,6 +42,13 @@ struct _EaselFakeServer
   guint         image_noise;
   gboolean      verbose;
   guint64       counter;
+  GHashTable   *files;         /* id → FakeFile */
+  GHashTable   *batches;       /* id → FakeBatch */
+  GPtrArray    *batch_order;   /* ids, creation order */
+  char         *batch_outcome; /* NULL (complete), "fail", "expire", "cancel" */
+  gssize        content_abort; /* the next content download drops at this offset; -1: none */
+  gsize         content_chunk; /* content downloads in pieces of this size (0: at once) */
+  guint         content_delay_ms;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -1342,6 +1349,459 @@ default_responses (EaselFakeServer        *self,
   return reply;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Files and batches: a compressed clock, one step per retrieve */
+
+typedef struct
+{
+  char   *id;
+  char   *filename;
+  char   *purpose;
+  GBytes *bytes;
+  gint64  created_at;
+} FakeFile;
+
+static void
+fake_file_free (gpointer data)
+{
+  FakeFile *f = data;
+
+  g_free (f->id);
+  g_free (f->filename);
+  g_free (f->purpose);
+  g_bytes_unref (f->bytes);
+  g_free (f);
+}
+
+typedef struct
+{
+  char   *id;
+  char   *input_file_id;
+  char   *output_file_id;
+  char   *error_file_id;
+  char   *status;
+  char   *endpoint;
+  char   *completion_window;
+  char   *error_message;
+  gint64  n_total;
+  gint64  n_completed;
+  gint64  n_failed;
+  gint64  created_at;
+} FakeBatch;
+
+static void
+fake_batch_free (gpointer data)
+{
+  FakeBatch *b = data;
+
+  g_free (b->id);
+  g_free (b->input_file_id);
+  g_free (b->output_file_id);
+  g_free (b->error_file_id);
+  g_free (b->status);
+  g_free (b->endpoint);
+  g_free (b->completion_window);
+  g_free (b->error_message);
+  g_free (b);
+}
+
+static FakeFile *
+add_file (EaselFakeServer *self,
+          const char      *filename,
+          const char      *purpose,
+          GBytes          *bytes)
+{
+  FakeFile *f = g_new0 (FakeFile, 1);
+
+  f->id = random_id (self, "file-", 22);
+  f->filename = g_strdup (filename ? filename : "upload");
+  f->purpose = g_strdup (purpose ? purpose : "vision");
+  f->bytes = g_bytes_ref (bytes);
+  f->created_at = g_get_real_time () / G_USEC_PER_SEC;
+  g_hash_table_insert (self->files, f->id, f);
+  return f;
+}
+
+static char *
+file_json (const FakeFile *f)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  add_string (b, "id", f->id);
+  add_string (b, "object", "file");
+  add_int (b, "bytes", g_bytes_get_size (f->bytes));
+  add_int (b, "created_at", f->created_at);
+  add_string (b, "filename", f->filename);
+  add_string (b, "purpose", f->purpose);
+  add_string (b, "status", "processed");
+  json_builder_end_object (b);
+  return builder_to_string (b);
+}
+
+static void
+add_batch_object (JsonBuilder     *b,
+                  const FakeBatch *batch)
+{
+  json_builder_begin_object (b);
+  add_string (b, "id", batch->id);
+  add_string (b, "object", "batch");
+  add_string (b, "endpoint", batch->endpoint);
+  json_builder_set_member_name (b, "errors");
+  if (batch->error_message != NULL)
+    {
+      json_builder_begin_object (b);
+      add_string (b, "object", "list");
+      json_builder_set_member_name (b, "data");
+      json_builder_begin_array (b);
+      json_builder_begin_object (b);
+      add_string (b, "code", "invalid_request");
+      add_string (b, "message", batch->error_message);
+      json_builder_end_object (b);
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+    }
+  else
+    json_builder_add_null_value (b);
+  add_string (b, "input_file_id", batch->input_file_id);
+  add_string (b, "completion_window", batch->completion_window);
+  add_string (b, "status", batch->status);
+  add_string (b, "output_file_id", batch->output_file_id);
+  add_string (b, "error_file_id", batch->error_file_id);
+  add_int (b, "created_at", batch->created_at);
+  add_int (b, "expires_at", batch->created_at + 24 * 3600);
+  json_builder_set_member_name (b, "request_counts");
+  json_builder_begin_object (b);
+  add_int (b, "total", batch->n_total);
+  add_int (b, "completed", batch->n_completed);
+  add_int (b, "failed", batch->n_failed);
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "metadata");
+  json_builder_add_null_value (b);
+  json_builder_end_object (b);
+}
+
+static EaselFakeReply *
+batch_reply (const FakeBatch *batch)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autofree char *json = NULL;
+
+  add_batch_object (b, batch);
+  json = builder_to_string (b);
+  return easel_fake_reply_new_json (200, json);
+}
+
+/* One output or error line in the shape of the spec's BatchRequestOutput. */
+static void
+append_output_line (EaselFakeServer *self,
+                    GString         *out,
+                    const char      *custom_id,
+                    guint            status,
+                    GBytes          *body)
+{
+  g_autofree char *req_id = random_id (self, "batch_req_", 24);
+  g_autofree char *request_id = random_id (self, "req_", 24);
+
+  g_string_append_printf (out, "{\"id\":\"%s\",\"custom_id\":", req_id);
+  {
+    g_autoptr(JsonNode) node = json_node_init_string (json_node_alloc (), custom_id ? custom_id : "");
+    g_autofree char *quoted = json_to_string (node, FALSE);
+    g_string_append (out, quoted);
+  }
+  g_string_append_printf (out, ",\"response\":{\"status_code\":%u,\"request_id\":\"%s\",\"body\":", status, request_id);
+  g_string_append_len (out, g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+  g_string_append (out, "},\"error\":null}\n");
+}
+
+/* Runs every line of the input: prompts containing "FAIL" fail with a 400;
+ * with @upto < total only the first @upto lines run, the rest are
+ * reported with @rest_code. */
+static void
+run_batch (EaselFakeServer *self,
+           FakeBatch       *batch,
+           gint64           upto,
+           const char      *rest_code)
+{
+  FakeFile *input = g_hash_table_lookup (self->files, batch->input_file_id);
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr(GString) err = g_string_new (NULL);
+  g_auto(GStrv) lines = NULL;
+  gint64 k = 0;
+
+  if (input == NULL)
+    return;
+  {
+    g_autofree char *text = g_strndup (g_bytes_get_data (input->bytes, NULL), g_bytes_get_size (input->bytes));
+    lines = g_strsplit (text, "\n", -1);
+  }
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_autoptr(JsonNode) root = NULL;
+      JsonObject *obj;
+      JsonNode *body;
+      const char *custom_id;
+
+      if (lines[i][0] == '\0')
+        continue;
+      root = json_from_string (lines[i], NULL);
+      if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+        continue;
+      obj = json_node_get_object (root);
+      custom_id = obj_string (obj, "custom_id");
+      body = json_object_get_member (obj, "body");
+
+      if (k++ >= upto)
+        {
+          g_autofree char *json = g_strdup_printf ("{\"error\":{\"message\":\"This request could not be executed "
+                                                   "before the batch %s.\",\"type\":\"invalid_request_error\","
+                                                   "\"param\":null,\"code\":\"%s\"}}",
+                                                   g_strcmp0 (rest_code, "batch_expired") == 0 ? "expired" : "was cancelled",
+                                                   rest_code);
+          g_autoptr(GBytes) bytes = g_bytes_new (json, strlen (json));
+
+          append_output_line (self, err, custom_id, 400, bytes);
+          batch->n_failed++;
+          continue;
+        }
+
+      {
+        g_autofree char *body_json = body ? json_to_string (body, FALSE) : g_strdup ("{}");
+        const char *prompt = body && JSON_NODE_HOLDS_OBJECT (body) ? obj_string (json_node_get_object (body), "prompt") : NULL;
+
+        if (prompt != NULL && strstr (prompt, "FAIL") != NULL)
+          {
+            const char *json = "{\"error\":{\"message\":\"Your request was rejected by the safety system (fake).\","
+                               "\"type\":\"image_generation_user_error\",\"param\":null,\"code\":\"moderation_blocked\"}}";
+            g_autoptr(GBytes) bytes = g_bytes_new_static (json, strlen (json));
+
+            append_output_line (self, err, custom_id, 400, bytes);
+            batch->n_failed++;
+          }
+        else
+          {
+            EaselFakeRequest req = { 0 };
+            EaselFakeReply *reply;
+
+            req.method = (char *) "POST";
+            req.path = (char *) "/v1/images/generations";
+            req.content_type = (char *) "application/json";
+            req.body = g_bytes_new (body_json, strlen (body_json));
+            reply = default_images (self, &req, FALSE);
+            append_output_line (self, out, custom_id, reply->status, reply->body);
+            easel_fake_reply_free (reply);
+            g_bytes_unref (req.body);
+            batch->n_completed++;
+          }
+      }
+    }
+
+  if (out->len > 0)
+    {
+      g_autoptr(GBytes) bytes = g_bytes_new (out->str, out->len);
+      batch->output_file_id = g_strdup (add_file (self, "batch_output.jsonl", "batch_output", bytes)->id);
+    }
+  if (err->len > 0)
+    {
+      g_autoptr(GBytes) bytes = g_bytes_new (err->str, err->len);
+      batch->error_file_id = g_strdup (add_file (self, "batch_errors.jsonl", "batch_output", bytes)->id);
+    }
+}
+
+static gboolean
+fake_status_is_terminal (const char *status)
+{
+  return g_strcmp0 (status, "completed") == 0 || g_strcmp0 (status, "failed") == 0 ||
+         g_strcmp0 (status, "expired") == 0 || g_strcmp0 (status, "cancelled") == 0;
+}
+
+static void
+set_status (FakeBatch  *batch,
+            const char *status)
+{
+  g_free (batch->status);
+  batch->status = g_strdup (status);
+}
+
+/* The compressed clock: every retrieve moves the job one step on. */
+static void
+advance_batch (EaselFakeServer *self,
+               FakeBatch       *batch)
+{
+  const char *outcome = self->batch_outcome;
+
+  if (g_strcmp0 (batch->status, "validating") == 0)
+    {
+      if (g_strcmp0 (outcome, "fail") == 0)
+        {
+          set_status (batch, "failed");
+          batch->error_message = g_strdup ("The input file is not valid (fake).");
+        }
+      else
+        set_status (batch, "in_progress");
+    }
+  else if (g_strcmp0 (batch->status, "in_progress") == 0)
+    {
+      if (g_strcmp0 (outcome, "expire") == 0)
+        {
+          run_batch (self, batch, batch->n_total / 2, "batch_expired");
+          set_status (batch, "expired");
+        }
+      else if (g_strcmp0 (outcome, "cancel") == 0)
+        {
+          set_status (batch, "cancelling");
+        }
+      else
+        set_status (batch, "finalizing");
+    }
+  else if (g_strcmp0 (batch->status, "finalizing") == 0)
+    {
+      run_batch (self, batch, G_MAXINT64, NULL);
+      set_status (batch, "completed");
+    }
+  else if (g_strcmp0 (batch->status, "cancelling") == 0)
+    {
+      run_batch (self, batch, batch->n_total / 2, "batch_cancelled");
+      set_status (batch, "cancelled");
+    }
+}
+
+static EaselFakeReply *
+default_batches (EaselFakeServer        *self,
+                 const EaselFakeRequest *req)
+{
+  const char *rest = req->path + strlen ("/v1/batches");
+  FakeBatch *batch;
+
+  if (g_strcmp0 (req->method, "POST") == 0 && *rest == '\0')
+    {
+      g_autoptr(JsonNode) root = easel_fake_request_parse_json (req);
+      JsonObject *obj = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+      const char *input = obj_string (obj, "input_file_id");
+      const char *endpoint = obj_string (obj, "endpoint");
+      const char *window = obj_string (obj, "completion_window");
+      FakeFile *file = input ? g_hash_table_lookup (self->files, input) : NULL;
+
+      if (file == NULL || g_strcmp0 (file->purpose, "batch") != 0)
+        return easel_fake_reply_new_error (400, "invalid_request_error", "invalid_file",
+                                           "The input file does not exist or was not uploaded with purpose batch.");
+      if (endpoint == NULL || g_strcmp0 (window, "24h") != 0)
+        return easel_fake_reply_new_error (400, "invalid_request_error", NULL,
+                                           "endpoint and completion_window=24h are required.");
+
+      batch = g_new0 (FakeBatch, 1);
+      batch->id = random_id (self, "batch_", 24);
+      batch->input_file_id = g_strdup (input);
+      batch->endpoint = g_strdup (endpoint);
+      batch->completion_window = g_strdup (window);
+      batch->status = g_strdup ("validating");
+      batch->created_at = g_get_real_time () / G_USEC_PER_SEC;
+      {
+        gsize len;
+        const char *data = g_bytes_get_data (file->bytes, &len);
+
+        for (gsize i = 0; i < len; i++)
+          if (data[i] == '\n' || (i + 1 == len && data[i] != '\n'))
+            batch->n_total++;
+      }
+      g_hash_table_insert (self->batches, batch->id, batch);
+      g_ptr_array_add (self->batch_order, g_strdup (batch->id));
+      return batch_reply (batch);
+    }
+
+  if (g_strcmp0 (req->method, "GET") == 0 && *rest == '\0')
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autofree char *json = NULL;
+
+      json_builder_begin_object (b);
+      add_string (b, "object", "list");
+      json_builder_set_member_name (b, "data");
+      json_builder_begin_array (b);
+      for (guint i = self->batch_order->len; i > 0; i--)
+        add_batch_object (b, g_hash_table_lookup (self->batches, self->batch_order->pdata[i - 1]));
+      json_builder_end_array (b);
+      json_builder_set_member_name (b, "has_more");
+      json_builder_add_boolean_value (b, FALSE);
+      json_builder_end_object (b);
+      json = builder_to_string (b);
+      return easel_fake_reply_new_json (200, json);
+    }
+
+  if (*rest == '/')
+    {
+      g_autofree char *id = g_strdup (rest + 1);
+      char *slash = strchr (id, '/');
+      gboolean cancel = FALSE;
+
+      if (slash != NULL)
+        {
+          cancel = g_strcmp0 (slash, "/cancel") == 0;
+          *slash = '\0';
+          if (!cancel)
+            goto unknown;
+        }
+      batch = g_hash_table_lookup (self->batches, id);
+      if (batch == NULL)
+        return easel_fake_reply_new_error (404, "invalid_request_error", NULL, "No batch found with that id.");
+
+      if (cancel && g_strcmp0 (req->method, "POST") == 0)
+        {
+          if (!fake_status_is_terminal (batch->status))
+            set_status (batch, "cancelling");
+          return batch_reply (batch);
+        }
+      if (!cancel && g_strcmp0 (req->method, "GET") == 0)
+        {
+          advance_batch (self, batch);
+          return batch_reply (batch);
+        }
+    }
+
+unknown:
+  return easel_fake_reply_new_error (404, "invalid_request_error", "unknown_url",
+                                     "Unknown request URL. Please check the URL for typos.");
+}
+
+static EaselFakeReply *
+default_file_get (EaselFakeServer        *self,
+                  const EaselFakeRequest *req)
+{
+  g_autofree char *id = g_strdup (req->path + strlen ("/v1/files/"));
+  char *slash = strchr (id, '/');
+  gboolean content = FALSE;
+  FakeFile *file;
+  EaselFakeReply *reply;
+
+  if (slash != NULL)
+    {
+      if (g_strcmp0 (slash, "/content") != 0)
+        return easel_fake_reply_new_error (404, "invalid_request_error", "unknown_url", "Unknown request URL.");
+      content = TRUE;
+      *slash = '\0';
+    }
+  file = g_hash_table_lookup (self->files, id);
+  if (file == NULL)
+    return easel_fake_reply_new_error (404, "invalid_request_error", NULL, "No such File object.");
+
+  if (!content)
+    {
+      g_autofree char *json = file_json (file);
+      return easel_fake_reply_new_json (200, json);
+    }
+
+  reply = easel_fake_reply_new (200, "application/octet-stream", file->bytes);
+  if (self->content_chunk > 0)
+    easel_fake_reply_set_chunking (reply, self->content_chunk, self->content_delay_ms);
+  if (self->content_abort >= 0)
+    {
+      easel_fake_reply_set_abort (reply, (gsize) self->content_abort);
+      self->content_abort = -1;
+    }
+  return reply;
+}
+
 static EaselFakeReply *
 default_files (EaselFakeServer        *self,
                const EaselFakeRequest *req)
@@ -1349,29 +1809,19 @@ default_files (EaselFakeServer        *self,
   g_autoptr(GPtrArray) parts = easel_fake_request_parse_multipart (req);
   EaselFakePart *file = easel_fake_parts_find (parts, "file");
   EaselFakePart *purpose = easel_fake_parts_find (parts, "purpose");
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autofree char *id = NULL;
   g_autofree char *purpose_str = NULL;
   g_autofree char *json = NULL;
+  FakeFile *f;
 
   if (file == NULL)
     return easel_fake_reply_new_error (400, "invalid_request_error", NULL,
                                        "Missing required parameter: 'file'.");
 
-  id = random_id (self, "file-", 22);
   purpose_str = purpose ? g_strndup (g_bytes_get_data (purpose->data, NULL),
                                      g_bytes_get_size (purpose->data))
                         : g_strdup ("vision");
-  json_builder_begin_object (b);
-  add_string (b, "id", id);
-  add_string (b, "object", "file");
-  add_int (b, "bytes", g_bytes_get_size (file->data));
-  add_int (b, "created_at", g_get_real_time () / G_USEC_PER_SEC);
-  add_string (b, "filename", file->filename);
-  add_string (b, "purpose", purpose_str);
-  add_string (b, "status", "processed");
-  json_builder_end_object (b);
-  json = builder_to_string (b);
+  f = add_file (self, file->filename, purpose_str, file->data);
+  json = file_json (f);
   return easel_fake_reply_new_json (200, json);
 }
 
@@ -1429,6 +1879,10 @@ default_reply (EaselFakeServer        *self,
     return default_files (self, req);
   if (g_strcmp0 (req->method, "GET") == 0 && g_strcmp0 (req->path, "/v1/models") == 0)
     return default_models ();
+  if (g_strcmp0 (req->method, "GET") == 0 && g_str_has_prefix (req->path, "/v1/files/"))
+    return default_file_get (self, req);
+  if (g_strcmp0 (req->path, "/v1/batches") == 0 || g_str_has_prefix (req->path, "/v1/batches/"))
+    return default_batches (self, req);
 
   return easel_fake_reply_new_error (404, "invalid_request_error", "unknown_url",
                                      "Unknown request URL. Please check the URL for typos.");
@@ -1499,6 +1953,10 @@ easel_fake_server_new_on_port (guint    port,
   g_queue_init (&self->any_queue);
   self->requests = g_ptr_array_new_with_free_func (fake_request_free);
   self->active = g_ptr_array_new_with_free_func ((GDestroyNotify) playback_free);
+  self->files = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, fake_file_free);
+  self->batches = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, fake_batch_free);
+  self->batch_order = g_ptr_array_new_with_free_func (g_free);
+  self->content_abort = -1;
 
   soup_server_add_handler (self->server, NULL, server_callback, self, NULL);
 
@@ -1540,6 +1998,10 @@ easel_fake_server_free (EaselFakeServer *self)
   g_clear_pointer (&self->queues, g_hash_table_unref);
   g_queue_clear_full (&self->any_queue, (GDestroyNotify) easel_fake_reply_free);
   g_ptr_array_unref (self->requests);
+  g_clear_pointer (&self->batches, g_hash_table_unref);
+  g_clear_pointer (&self->files, g_hash_table_unref);
+  g_clear_pointer (&self->batch_order, g_ptr_array_unref);
+  g_free (self->batch_outcome);
   g_free (self->base_url);
   g_free (self);
 }
@@ -1666,4 +2128,46 @@ guint
 easel_fake_server_get_n_active (EaselFakeServer *self)
 {
   return self->active->len;
+}
+
+void
+easel_fake_server_set_batch_outcome (EaselFakeServer *self,
+                                     const char      *outcome)
+{
+  g_free (self->batch_outcome);
+  self->batch_outcome = g_strdup (outcome);
+}
+
+void
+easel_fake_server_set_content_abort (EaselFakeServer *self,
+                                     gssize           offset)
+{
+  self->content_abort = offset;
+}
+
+guint
+easel_fake_server_count_requests (EaselFakeServer *self,
+                                  const char      *method,
+                                  const char      *path_prefix)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < self->requests->len; i++)
+    {
+      EaselFakeRequest *req = self->requests->pdata[i];
+
+      if ((method == NULL || g_strcmp0 (req->method, method) == 0) &&
+          g_str_has_prefix (req->path, path_prefix))
+        n++;
+    }
+  return n;
+}
+
+void
+easel_fake_server_set_content_chunking (EaselFakeServer *self,
+                                        gsize            chunk_size,
+                                        guint            delay_ms)
+{
+  self->content_chunk = chunk_size;
+  self->content_delay_ms = delay_ms;
 }

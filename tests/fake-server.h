@@ -108,6 +108,19 @@ void easel_fake_server_set_image_noise    (EaselFakeServer *self, guint amplitud
 /* Echo debug lines about every request on stderr. */
 void easel_fake_server_set_verbose        (EaselFakeServer *self, gboolean verbose);
 
+/* Batches: every retrieve moves a job one step (validating → in_progress →
+ * finalizing → completed). Prompts containing "FAIL" fail with a 400 in the
+ * error file. @outcome: NULL (complete), "fail" (at validation), "expire"
+ * or "cancel" (half the lines run, the rest go to the error file). */
+void  easel_fake_server_set_batch_outcome (EaselFakeServer *self, const char *outcome);
+/* The next /files/{id}/content download drops the connection after
+ * @offset bytes (-1: none). One-shot. */
+void  easel_fake_server_set_content_abort (EaselFakeServer *self, gssize offset);
+/* Every content download comes in pieces of @chunk_size bytes, @delay_ms apart. */
+void  easel_fake_server_set_content_chunking (EaselFakeServer *self, gsize chunk_size, guint delay_ms);
+/* Requests so far whose method is @method (NULL: any) and whose path starts with @path_prefix. */
+guint easel_fake_server_count_requests    (EaselFakeServer *self, const char *method, const char *path_prefix);
+
 guint                   easel_fake_server_get_n_requests     (EaselFakeServer *self);
 const EaselFakeRequest *easel_fake_server_get_request        (EaselFakeServer *self, guint index);
 const EaselFakeRequest *easel_fake_server_get_last_request   (EaselFakeServer *self);

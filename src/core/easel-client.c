@@ -29,6 +29,8 @@
 #define DEFAULT_MAX_EVENT      ((gsize) 128 * 1024 * 1024)
 #define DEFAULT_MAX_BODY       ((gsize) 512 * 1024 * 1024)
 #define DEFAULT_MAX_ERROR_BODY ((gsize) 1024 * 1024)
+/* A download to a file: a batch's output file with thousands of images. */
+#define MAX_DOWNLOAD_TO_FILE   ((guint64) 64 * 1024 * 1024 * 1024)
 #define DEFAULT_IDLE_TIMEOUT_S 60
 #define SESSION_TIMEOUT_S      600
 /* Parsed events waiting for the caller's context: reading pauses past it,
@@ -113,6 +115,8 @@ typedef enum
   OP_UPLOAD,
   OP_MODELS,
   OP_FETCH,
+  OP_JSON,
+  OP_DOWNLOAD,
 } OpKind;
 
 typedef enum
@@ -140,6 +144,7 @@ typedef struct
   char         *content_type;
   gboolean      send_auth;
   gboolean      streaming;
+  gboolean      no_network_retry;  /* EASEL_CALL_NOT_IDEMPOTENT */
   EaselRequest *request;
   guint         n_expected_images;
 
@@ -157,6 +162,12 @@ typedef struct
   gsize          limit;
   guint          status;
   char          *request_id;
+
+  GOutputStream  *out;               /* OP_DOWNLOAD: writes @part, renamed to @dest when complete */
+  GFile          *part;
+  GFile          *dest;
+  guint64         n_written;
+  GBytes         *writing;           /* the chunk being written */
 
   EaselSseParser *parser;
   guint64         n_sse_events;
@@ -231,6 +242,20 @@ op_clear (gpointer data)
     op->event_data_destroy (op->event_data);
   g_clear_object (&op->msg);
   g_clear_object (&op->stream);
+  if (op->out != NULL && !g_output_stream_is_closed (op->out))
+    {
+      /* Never finished: closing cancelled leaves the destination as it was. */
+      g_autoptr(GCancellable) abandon = g_cancellable_new ();
+
+      g_cancellable_cancel (abandon);
+      g_output_stream_close (op->out, abandon, NULL);
+      if (op->part != NULL)
+        g_file_delete (op->part, NULL, NULL);
+    }
+  g_clear_object (&op->out);
+  g_clear_object (&op->part);
+  g_clear_object (&op->dest);
+  g_clear_pointer (&op->writing, g_bytes_unref);
   if (op->buffer != NULL)
     g_byte_array_unref (op->buffer);
   g_clear_pointer (&op->request_id, g_free);
@@ -419,6 +444,14 @@ op_retry_or_fail (Op                 *op,
   /* Once an event was parsed the user has seen output: a retry would
    * replay it (and bill twice). */
   if (op->n_sse_events > 0)
+    {
+      op_return_error (op, error);
+      return;
+    }
+
+  /* No answer at all: the server may have acted on a call that must not
+   * happen twice (creating a batch). The caller finds out instead. */
+  if (status == 0 && op->no_network_retry)
     {
       op_return_error (op, error);
       return;
@@ -840,6 +873,14 @@ parse_body_thread (GTask        *task,
       }
       break;
 
+    case OP_JSON:
+      if (!JSON_NODE_HOLDS_OBJECT (root))
+        g_task_return_new_error (task, EASEL_API_ERROR, EASEL_API_ERROR_BAD_RESPONSE,
+                                 "The server did not return a JSON object");
+      else
+        g_task_return_pointer (task, g_steal_pointer (&root), (GDestroyNotify) json_node_unref);
+      break;
+
     case OP_FETCH:
     default:
       g_assert_not_reached ();
@@ -866,6 +907,8 @@ on_body_parsed (GObject      *source,
             easel_result_free (value);
           else if (op->kind == OP_UPLOAD)
             g_free (value);
+          else if (op->kind == OP_JSON)
+            json_node_unref (value);
           else
             g_strfreev (value);
         }
@@ -882,6 +925,8 @@ on_body_parsed (GObject      *source,
     }
   else if (op->kind == OP_UPLOAD)
     op_return_pointer (op, value, g_free);
+  else if (op->kind == OP_JSON)
+    op_return_pointer (op, value, (GDestroyNotify) json_node_unref);
   else
     op_return_pointer (op, value, (GDestroyNotify) g_strfreev);
 
@@ -898,6 +943,18 @@ op_finish_body (Op *op)
   if (op->kind == OP_FETCH)
     {
       op_return_pointer (op, g_steal_pointer (&body), (GDestroyNotify) g_bytes_unref);
+      return;
+    }
+  if (op->kind == OP_DOWNLOAD)
+    {
+      g_autoptr(GError) error = NULL;
+
+      /* Only a complete file gets the destination's name. */
+      if (!g_output_stream_close (op->out, op->io_cancellable, &error) ||
+          !g_file_move (op->part, op->dest, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, &error))
+        op_return_error (op, g_steal_pointer (&error));
+      else
+        op_return_pointer (op, GINT_TO_POINTER (TRUE), NULL);
       return;
     }
 
@@ -1018,6 +1075,29 @@ op_arm_idle (Op *op)
 }
 
 static void
+on_written (GObject      *source,
+            GAsyncResult *res,
+            gpointer      user_data)
+{
+  Op *op = user_data;
+  g_autoptr(GError) error = NULL;
+  gsize written = 0;
+
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), res, &written, &error))
+    {
+      if (!op_is_finished (op))
+        op_return_error (op, g_steal_pointer (&error));
+    }
+  else if (!op_is_finished (op))
+    {
+      op->n_written += written;
+      g_clear_pointer (&op->writing, g_bytes_unref);
+      op_read_next (op);
+    }
+  op_unref (op);
+}
+
+static void
 on_read (GObject      *source,
          GAsyncResult *res,
          gpointer      user_data)
@@ -1119,6 +1199,22 @@ on_read (GObject      *source,
           op_finish_error_body (op);
           goto out;
         }
+    }
+  else if (op->kind == OP_DOWNLOAD)
+    {
+      if (g_bytes_get_size (bytes) > MAX_DOWNLOAD_TO_FILE - op->n_written)
+        {
+          op_return_error (op, g_error_new (EASEL_API_ERROR, EASEL_API_ERROR_BAD_RESPONSE,
+                                            "The server sent a file larger than %" G_GUINT64_FORMAT " GiB",
+                                            MAX_DOWNLOAD_TO_FILE / (1024 * 1024 * 1024)));
+          goto out;
+        }
+      /* Reading resumes once the chunk is on disk. */
+      op->writing = g_steal_pointer (&bytes);
+      g_output_stream_write_all_async (op->out, g_bytes_get_data (op->writing, NULL),
+                                       g_bytes_get_size (op->writing), G_PRIORITY_DEFAULT,
+                                       op->io_cancellable, on_written, op_ref (op));
+      goto out;
     }
   else
     {
@@ -1840,4 +1936,166 @@ easel_client_fetch_url_finish (EaselClient   *self,
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+easel_client_call_json_async (EaselClient         *self,
+                              const char          *method,
+                              const char          *path,
+                              JsonNode            *body,
+                              EaselCallFlags       flags,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Op *op;
+
+  g_return_if_fail (EASEL_IS_CLIENT (self));
+  g_return_if_fail (method != NULL);
+  g_return_if_fail (path != NULL && path[0] == '/');
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, easel_client_call_json_async);
+
+  op = op_new (self, OP_JSON, task, method, path, FALSE);
+  op->no_network_retry = (flags & EASEL_CALL_NOT_IDEMPOTENT) != 0;
+  if (body != NULL)
+    {
+      char *json = json_to_string (body, FALSE);
+
+      op->body = g_bytes_new_take (json, strlen (json));
+      op->content_type = g_strdup ("application/json");
+    }
+  if (!op_is_finished (op))
+    op_start_attempt (op);
+  op_unref (op);
+}
+
+JsonNode *
+easel_client_call_json_finish (EaselClient   *self,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  g_return_val_if_fail (EASEL_IS_CLIENT (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+gboolean
+easel_client_is_safe_id (const char *id)
+{
+  gsize len;
+
+  if (id == NULL || (len = strlen (id)) == 0 || len > 128)
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isalnum (id[i]) && id[i] != '-' && id[i] != '_')
+      return FALSE;
+  return TRUE;
+}
+
+void
+easel_client_download_file_async (EaselClient         *self,
+                                  const char          *file_id,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autofree char *path = NULL;
+  Op *op;
+
+  g_return_if_fail (EASEL_IS_CLIENT (self));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, easel_client_download_file_async);
+
+  /* The id usually comes from the server: it never picks the path. */
+  if (!easel_client_is_safe_id (file_id))
+    {
+      g_task_return_new_error (task, EASEL_API_ERROR, EASEL_API_ERROR_BAD_RESPONSE,
+                               "The server named a file with an invalid id");
+      return;
+    }
+
+  path = g_strdup_printf ("/files/%s/content", file_id);
+  op = op_new (self, OP_FETCH, task, "GET", path, FALSE);
+  if (!op_is_finished (op))
+    op_start_attempt (op);
+  op_unref (op);
+}
+
+GBytes *
+easel_client_download_file_finish (EaselClient   *self,
+                                   GAsyncResult  *result,
+                                   GError       **error)
+{
+  g_return_val_if_fail (EASEL_IS_CLIENT (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+easel_client_download_file_to_async (EaselClient         *self,
+                                     const char          *file_id,
+                                     GFile               *dest,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *part_path = NULL;
+  g_autoptr(GFile) part = NULL;
+  GFileOutputStream *out;
+  Op *op;
+
+  g_return_if_fail (EASEL_IS_CLIENT (self));
+  g_return_if_fail (G_IS_FILE (dest) && g_file_peek_path (dest) != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, easel_client_download_file_to_async);
+
+  if (!easel_client_is_safe_id (file_id))
+    {
+      g_task_return_new_error (task, EASEL_API_ERROR, EASEL_API_ERROR_BAD_RESPONSE,
+                               "The server named a file with an invalid id");
+      return;
+    }
+  /* Opening a local file for writing: the rest of the I/O is async. */
+  part_path = g_strconcat (g_file_peek_path (dest), ".part", NULL);
+  part = g_file_new_for_path (part_path);
+  out = g_file_replace (part, NULL, FALSE, G_FILE_CREATE_PRIVATE, cancellable, &error);
+  if (out == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  path = g_strdup_printf ("/files/%s/content", file_id);
+  op = op_new (self, OP_DOWNLOAD, task, "GET", path, FALSE);
+  op->out = G_OUTPUT_STREAM (out);
+  op->part = g_steal_pointer (&part);
+  op->dest = g_object_ref (dest);
+  if (!op_is_finished (op))
+    op_start_attempt (op);
+  op_unref (op);
+}
+
+gboolean
+easel_client_download_file_to_finish (EaselClient   *self,
+                                      GAsyncResult  *result,
+                                      GError       **error)
+{
+  g_return_val_if_fail (EASEL_IS_CLIENT (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_pointer (G_TASK (result), error) != NULL;
 }

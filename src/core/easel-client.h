@@ -86,4 +86,57 @@ GBytes      *easel_client_fetch_url_finish   (EaselClient   *self,
                                               GAsyncResult  *result,
                                               GError       **error);
 
+typedef enum
+{
+  EASEL_CALL_DEFAULT        = 0,
+  /* A call that must not happen twice (creating a batch): a network error,
+   * where the server may have acted without answering, is not retried.
+   * Answers such as 429 and 5xx still are. */
+  EASEL_CALL_NOT_IDEMPOTENT = 1 << 0,
+} EaselCallFlags;
+
+/* Any other JSON call (the Batch API): @method @path (e.g. "/batches") with
+ * @body (nullable) as JSON. Retries, redaction and size caps as above.
+ * Returns the JSON object the server answered (transfer full). */
+void         easel_client_call_json_async    (EaselClient         *self,
+                                              const char          *method,
+                                              const char          *path,
+                                              JsonNode            *body,
+                                              EaselCallFlags       flags,
+                                              GCancellable        *cancellable,
+                                              GAsyncReadyCallback  callback,
+                                              gpointer             user_data);
+JsonNode    *easel_client_call_json_finish   (EaselClient   *self,
+                                              GAsyncResult  *result,
+                                              GError       **error);
+
+/* GET /files/{id}/content with the key. @file_id must pass
+ * easel_client_is_safe_id() (it often comes from the server). Bounded by
+ * the body limit (512 MiB). */
+void         easel_client_download_file_async  (EaselClient         *self,
+                                                const char          *file_id,
+                                                GCancellable        *cancellable,
+                                                GAsyncReadyCallback  callback,
+                                                gpointer             user_data);
+GBytes      *easel_client_download_file_finish (EaselClient   *self,
+                                                GAsyncResult  *result,
+                                                GError       **error);
+
+/* The same, streamed to the local file @dest: written as "@dest.part" and
+ * renamed to @dest once complete, so @dest is never a partial file (a
+ * process killed mid-way leaves only the .part, which the next download
+ * replaces). For files beyond the body limit: up to 64 GiB. */
+void         easel_client_download_file_to_async  (EaselClient         *self,
+                                                   const char          *file_id,
+                                                   GFile               *dest,
+                                                   GCancellable        *cancellable,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+gboolean     easel_client_download_file_to_finish (EaselClient   *self,
+                                                   GAsyncResult  *result,
+                                                   GError       **error);
+
+/* An id fit for a URL path: 1-128 of [A-Za-z0-9_-]. */
+gboolean     easel_client_is_safe_id          (const char *id);
+
 G_END_DECLS

@@ -282,13 +282,15 @@ set_if (char **field, const char *value)
     }
 }
 
-GPtrArray *
-easel_store_record (EaselStore               *self,
-                    const EaselRequest       *request,
-                    const EaselResult        *result,
-                    const GError             *request_error,
-                    const EaselRecordOptions *options,
-                    GError                  **error)
+gboolean
+_easel_store_record_prepare (EaselStore               *self,
+                             const EaselRequest       *request,
+                             const EaselResult        *result,
+                             const GError             *request_error,
+                             const EaselRecordOptions *options,
+                             GPtrArray               **out_gens,
+                             GPtrArray               **out_rel_paths,
+                             GError                  **error)
 {
   g_autoptr(GPtrArray) gens = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr(GPtrArray) rels = g_ptr_array_new_with_free_func (g_free);
@@ -298,12 +300,12 @@ easel_store_record (EaselStore               *self,
   guint n_images = 0;
   gboolean incomplete = options != NULL && options->incomplete;
 
-  g_return_val_if_fail (EASEL_IS_STORE (self), NULL);
-  g_return_val_if_fail (request != NULL, NULL);
-  g_return_val_if_fail (result != NULL || request_error != NULL, NULL);
+  g_assert (EASEL_IS_STORE (self));
+  g_assert (request != NULL);
+  g_assert (result != NULL || request_error != NULL);
 
   if (!_easel_store_check_writable (self, error))
-    return NULL;
+    return FALSE;
 
   if (options != NULL && options->estimated_usd >= 0)
     estimated = options->estimated_usd;
@@ -321,7 +323,7 @@ easel_store_record (EaselStore               *self,
       g_autofree char *rel = _easel_store_store_image_file (self, request->mask->bytes, "png", &mask_sha, error);
 
       if (rel == NULL)
-        return NULL;
+        return FALSE;
     }
 
   /* Input images are kept too, so the request can be sent again from the
@@ -336,7 +338,7 @@ easel_store_record (EaselStore               *self,
         continue;
       rel = _easel_store_store_image_file (self, input->bytes, NULL, NULL, error);
       if (rel == NULL)
-        return NULL;
+        return FALSE;
     }
 
   /* Only images with bytes become rows: a row is never "ok" without its
@@ -454,7 +456,7 @@ easel_store_record (EaselStore               *self,
           if (rel == NULL)
             {
               g_object_unref (g);
-              return NULL;
+              return FALSE;
             }
           if (g->format == NULL)
             g->format = g_strdup (_easel_store_normalize_format (NULL, image->bytes));
@@ -464,6 +466,29 @@ easel_store_record (EaselStore               *self,
         }
     }
 
+  *out_gens = g_steal_pointer (&gens);
+  *out_rel_paths = g_steal_pointer (&rels);
+  return TRUE;
+}
+
+GPtrArray *
+easel_store_record (EaselStore               *self,
+                    const EaselRequest       *request,
+                    const EaselResult        *result,
+                    const GError             *request_error,
+                    const EaselRecordOptions *options,
+                    GError                  **error)
+{
+  g_autoptr(GPtrArray) gens = NULL;
+  g_autoptr(GPtrArray) rels = NULL;
+
+  g_return_val_if_fail (EASEL_IS_STORE (self), NULL);
+  g_return_val_if_fail (request != NULL, NULL);
+  g_return_val_if_fail (result != NULL || request_error != NULL, NULL);
+
+  if (!_easel_store_record_prepare (self, request, result, request_error, options,
+                                    &gens, &rels, error))
+    return NULL;
   if (!insert_generations (self, gens, rels, error))
     return NULL;
   return g_steal_pointer (&gens);

@@ -104,6 +104,16 @@ gboolean         _easel_store_insert_generation_row   (EaselStore      *self,
                                                        EaselGeneration *g,
                                                        const char      *rel_path,
                                                        GError         **error);
+/* easel_store_record() up to the insert: the files are written, the rows
+ * built (ids 0); @out_rel_paths parallels @out_gens (NULL: no file). */
+gboolean         _easel_store_record_prepare          (EaselStore               *self,
+                                                       const EaselRequest       *request,
+                                                       const EaselResult        *result,
+                                                       const GError             *request_error,
+                                                       const EaselRecordOptions *options,
+                                                       GPtrArray               **out_gens,
+                                                       GPtrArray               **out_rel_paths,
+                                                       GError                  **error);
 
 /* easel-store-conversations.c */
 EaselConversation *_easel_store_get_conversation_locked (EaselStore  *self,

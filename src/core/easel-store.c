@@ -216,6 +216,44 @@ static const char * const schema_steps[] = {
   "  WHERE " GALLERY_FILTER ";\n"
   "CREATE INDEX generations_hidden ON generations(deleted_at, status)\n"
   "  WHERE " HIDDEN_FILTER ";\n",
+
+  /* 4 → 5: Batch API jobs and their lines. A job is recorded once its
+   * file is uploaded (batch_id NULL, status "submitting") and gets its id
+   * when the batch is created. A line's images carry the job and
+   * custom_id; the unique index is what makes a re-run fetch record each
+   * image once. */
+  "CREATE TABLE batches (\n"
+  "  id INTEGER PRIMARY KEY,\n"
+  "  batch_id TEXT UNIQUE,\n"
+  "  base_url TEXT,\n"
+  "  endpoint TEXT NOT NULL,\n"
+  "  status TEXT NOT NULL,\n"
+  "  input_file_id TEXT,\n"
+  "  output_file_id TEXT,\n"
+  "  error_file_id TEXT,\n"
+  "  n_total INTEGER NOT NULL DEFAULT 0,\n"
+  "  n_completed INTEGER NOT NULL DEFAULT 0,\n"
+  "  n_failed INTEGER NOT NULL DEFAULT 0,\n"
+  "  estimated_usd REAL,\n"
+  "  full_usd REAL,\n"
+  "  error_message TEXT,\n"
+  "  created INTEGER NOT NULL,\n"
+  "  updated INTEGER NOT NULL,\n"
+  "  fetched INTEGER NOT NULL DEFAULT 0\n"
+  ");\n"
+  "CREATE TABLE batch_lines (\n"
+  "  batch INTEGER NOT NULL REFERENCES batches(id) ON DELETE CASCADE,\n"
+  "  custom_id TEXT NOT NULL,\n"
+  "  line_no INTEGER NOT NULL,\n"
+  "  body_json TEXT NOT NULL,\n"
+  "  estimated_usd REAL,\n"
+  "  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending','ok','failed')),\n"
+  "  PRIMARY KEY (batch, custom_id)\n"
+  ");\n"
+  "ALTER TABLE generations ADD COLUMN batch INTEGER REFERENCES batches(id) ON DELETE SET NULL;\n"
+  "ALTER TABLE generations ADD COLUMN custom_id TEXT;\n"
+  "ALTER TABLE generations ADD COLUMN batch_index INTEGER;\n"
+  "CREATE UNIQUE INDEX generations_batch_line ON generations(batch, custom_id, batch_index);\n",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (schema_steps) == EASEL_STORE_SCHEMA_VERSION);
