@@ -465,6 +465,50 @@ test_validation_error (Fixture       *f,
 }
 
 static void
+test_retired_model (Fixture       *f,
+                    gconstpointer  data)
+{
+  const char *args[] = { "generate", "--model", "gpt-image-1", "--no-library", "a fox", NULL };
+  const char *allowed_args[] = { "generate", "--model", "gpt-image-1", "--allow-retired", "--no-library", "a fox", NULL };
+  g_auto(CliRun) run = { 0 };
+  g_auto(CliRun) allowed = { 0 };
+
+  /* gpt-image-1 was shut down on 2026-10-23; the clock says later. */
+  run_cli (f, args, &run);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run.status, ==, 2);
+  g_assert_nonnull (strstr (run.err, "retired on 2026-10-23"));
+  g_assert_nonnull (strstr (run.err, "--allow-retired"));
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 0);
+  g_assert_cmpuint (count_files_with_prefix (f->tmpdir, "easel-", NULL), ==, 0);
+
+  run_cli (f, allowed_args, &allowed);
+  g_assert_cmpint (allowed.status, ==, 0);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
+}
+
+static void
+test_assumed_price (Fixture       *f,
+                    gconstpointer  data)
+{
+  const char *args[] = { "generate", "--model", "gpt-image-2", "--quality", "low", "--size", "1024x1024",
+                         "--no-library", "--json", "a fox", NULL };
+  g_auto(CliRun) run = { 0 };
+  g_autoptr(JsonParser) parser = NULL;
+  JsonObject *root;
+
+  run_cli (f, args, &run);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.err, "(assumed price)"));
+  g_assert_nonnull (strstr (run.err, "price assumed equal to gpt-image-1.5"));
+  root = parse_json_output (run.out, &parser);
+  g_assert_true (json_object_get_boolean_member (root, "estimate_price_assumed"));
+}
+
+static void
 test_moderation (Fixture       *f,
                  gconstpointer  data)
 {
@@ -1083,7 +1127,7 @@ static void
 test_hostile_revised_prompt (Fixture       *f,
                              gconstpointer  data)
 {
-  const char *args[] = { "generate", "--model", "dall-e-3", "--no-stream", "a fox \033]0;pwned\007\033[2J", NULL };
+  const char *args[] = { "generate", "--model", "dall-e-3", "--allow-retired", "--no-stream", "a fox \033]0;pwned\007\033[2J", NULL };
   const char *list_args[] = { "library", "list", NULL };
   g_auto(CliRun) run = { 0 };
   g_auto(CliRun) list = { 0 };
@@ -1439,6 +1483,8 @@ main (int    argc,
   ADD ("/integration/cli/edit-multipart", test_edit_multipart);
   ADD ("/integration/cli/validation-error", test_validation_error);
   ADD ("/integration/cli/moderation", test_moderation);
+  ADD ("/integration/cli/retired-model", test_retired_model);
+  ADD ("/integration/cli/assumed-price", test_assumed_price);
   ADD ("/integration/cli/unauthorized", test_unauthorized);
   ADD ("/integration/cli/missing-key", test_missing_key);
   ADD ("/integration/cli/output-dir", test_output_dir);

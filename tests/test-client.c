@@ -954,6 +954,29 @@ test_validation_sends_nothing (Fixture       *f,
 }
 
 static void
+test_retired_sends_nothing (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(EaselRequest) request = easel_request_new (EASEL_API_IMAGES_GENERATE);
+  g_auto(Run) run = { 0 };
+  g_auto(Run) allowed = { 0 };
+
+  /* dall-e-3 was retired on 2026-05-12; the clock says later. */
+  request->model = g_strdup ("dall-e-3");
+  request->prompt = g_strdup ("a fox");
+  run_request (f, request, &run);
+  g_assert_error (run.error, EASEL_VALIDATION_ERROR, EASEL_VALIDATION_ERROR_RETIRED);
+  g_assert_nonnull (strstr (run.error->message, "2026-05-12"));
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 0);
+
+  /* A compatible server may still have it. */
+  easel_client_set_allow_retired (f->client, TRUE);
+  run_request (f, request, &allowed);
+  g_assert_no_error (allowed.error);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
+}
+
+static void
 test_cancel_mid_stream (Fixture       *f,
                         gconstpointer  data)
 {
@@ -1098,6 +1121,7 @@ main (int   argc,
   ADD ("error/key-never-leaks", test_key_never_leaks);
   ADD ("error/echoed-key-any-field", test_echoed_key_any_field);
   ADD ("error/validation-sends-nothing", test_validation_sends_nothing);
+  ADD ("error/retired-sends-nothing", test_retired_sends_nothing);
   ADD ("cancel/mid-stream", test_cancel_mid_stream);
   ADD ("cancel/retry-wait", test_cancel_during_retry_wait);
   ADD ("files-models-urls", test_files_models_urls);

@@ -356,6 +356,8 @@ cmd_show (int argc, char **argv)
               SHOW (g->format ? g->format : "-"), SHOW (g->background ? g->background : "-"));
       printf ("cost:        %s actual, %s estimated  (tokens in %" G_GINT64_FORMAT ", out %" G_GINT64_FORMAT ")\n",
               act, est, g->input_tokens, g->output_tokens);
+      if (easel_cost_price_assumption (g->model) != NULL)
+        printf ("             (%s)\n", easel_cost_price_assumption (g->model));
       if (g->path)
         printf ("file:        %s\n", SHOW (g->path));
       if (g->params_json)

@@ -53,6 +53,7 @@ typedef struct
   char    **images;
   char     *mask;
   gboolean  upload;
+  gboolean  allow_retired;
 
   /* Connection and output */
   char     *base_url;
@@ -125,6 +126,7 @@ build_entries (Options *o,
     { FOR_EDIT | FOR_VARIATIONS | FOR_CHAT, { "image", 'i', 0, G_OPTION_ARG_FILENAME_ARRAY, &o->images, "Input image: a path, a file-… id or an http(s) URL (repeatable)", "IMAGE" } },
     { FOR_EDIT | FOR_CHAT, { "mask", 0, 0, G_OPTION_ARG_FILENAME, &o->mask, "Mask PNG (transparent where to edit)", "MASK" } },
     { FOR_EDIT | FOR_CHAT, { "upload", 0, 0, G_OPTION_ARG_NONE, &o->upload, "Upload local images through the Files API first and send file ids", NULL } },
+    { FOR_ALL, { "allow-retired", 0, 0, G_OPTION_ARG_NONE, &o->allow_retired, "Send to a model OpenAI retired (for a compatible server that still has it)", NULL } },
     { FOR_ALL, { "base-url", 0, 0, G_OPTION_ARG_STRING, &o->base_url, "API base URL (default: $OPENAI_BASE_URL or " EASEL_DEFAULT_BASE_URL ")", "URL" } },
     { FOR_ALL, { "organization", 0, 0, G_OPTION_ARG_STRING, &o->organization, "OpenAI organization id", "ORG" } },
     { FOR_ALL, { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o->output, "Output file or folder (n>1: stem-1.ext, …)", "PATH|DIR" } },
@@ -361,6 +363,8 @@ print_json_result (Run *run)
     json_builder_add_null_value (builder);
   json_builder_set_member_name (builder, "estimate_exact");
   json_builder_add_boolean_value (builder, run->estimate.known);
+  json_builder_set_member_name (builder, "estimate_price_assumed");
+  json_builder_add_boolean_value (builder, run->estimate.price_assumed);
 
   json_builder_set_member_name (builder, "cost_usd");
   if (cost >= 0 && !run->cached)
@@ -1267,6 +1271,15 @@ easel_cli_request_main (EaselApi    api,
       return EASEL_CLI_EXIT_USAGE;
     }
 
+  if (!options.allow_retired && !easel_request_check_retired (run->request, NULL, &error))
+    {
+      fprintf (stderr, "easel %s: %s\n"
+                       "  (a compatible server that still serves it: add --allow-retired)\n",
+               command, error->message);
+      options_clear (&options);
+      return EASEL_CLI_EXIT_USAGE;
+    }
+
   run->output = easel_cli_output_new (options.output, &error);
   if (run->output == NULL)
     {
@@ -1302,7 +1315,8 @@ easel_cli_request_main (EaselApi    api,
       g_autofree char *usd = easel_cost_format_usd (run->estimate.usd);
 
       /* Not known exactly: quality or size "auto" is priced as medium 1024². */
-      estimate_text = run->estimate.known ? g_steal_pointer (&usd) : g_strdup_printf ("≈ %s", usd);
+      estimate_text = g_strdup_printf ("%s%s%s", run->estimate.known ? "" : "≈ ", usd,
+                                       run->estimate.price_assumed ? " (assumed price)" : "");
     }
   if (!options.quiet)
     {
@@ -1316,6 +1330,9 @@ easel_cli_request_main (EaselApi    api,
       else
         fprintf (stderr, "easel: cost unknown in advance for %s\n",
                  run->request->model ? run->request->model : "the server's default model");
+      if (estimate_text != NULL && run->estimate.price_assumed)
+        fprintf (stderr, "easel: %s: %s\n", run->request->model,
+                 easel_cost_price_assumption (run->request->model));
     }
 
   partials_expected = MAX (options.partial_images, 0);
@@ -1325,6 +1342,7 @@ easel_cli_request_main (EaselApi    api,
 
   run->base_url = g_strdup (base_url);
   run->client = easel_client_new (base_url, run->api_key);
+  easel_client_set_allow_retired (run->client, options.allow_retired);
   if (options.organization != NULL)
     easel_client_set_organization (run->client, options.organization);
   if (options.debug_http)

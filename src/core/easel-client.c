@@ -50,6 +50,7 @@ struct _EaselClient
   char             *user_agent;
   EaselRetryPolicy  retry_policy;
   gboolean          debug;
+  gboolean          allow_retired;
   guint             idle_timeout_s;
   gsize             max_event_size;
   gsize             max_body_size;
@@ -1652,6 +1653,14 @@ easel_client_set_debug (EaselClient *self,
   self->debug = !!debug;
 }
 
+void
+easel_client_set_allow_retired (EaselClient *self,
+                                gboolean     allow_retired)
+{
+  g_return_if_fail (EASEL_IS_CLIENT (self));
+  self->allow_retired = !!allow_retired;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Public operations */
 
@@ -1676,7 +1685,8 @@ easel_client_send_async (EaselClient         *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, easel_client_send_async);
 
-  if (!easel_request_validate (request, &error))
+  if (!easel_request_validate (request, &error) ||
+      (!self->allow_retired && !easel_request_check_retired (request, NULL, &error)))
     {
       if (event_data_destroy != NULL)
         event_data_destroy (event_data);

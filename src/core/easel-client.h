@@ -38,6 +38,10 @@ void         easel_client_set_idle_timeout  (EaselClient *self, guint seconds);
 guint        easel_client_get_idle_timeout  (EaselClient *self);
 /* Logs requests with g_debug, Authorization redacted (EASEL_DEBUG_HTTP=1 too). */
 void         easel_client_set_debug         (EaselClient *self, gboolean debug);
+/* By default a request to a model past its retirement date fails locally
+ * (EASEL_VALIDATION_ERROR_RETIRED) before anything is sent; a compatible
+ * server that still serves the model can allow it. */
+void         easel_client_set_allow_retired (EaselClient *self, gboolean allow_retired);
 
 /* Validates, sends, retries per the SDK policy (never once a stream has
  * delivered an event) and, when @request->stream is set, parses SSE

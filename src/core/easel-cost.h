@@ -16,6 +16,7 @@ typedef struct
   gint64   input_tokens;      /* rough estimate of text (and image) input tokens */
   double   usd;               /* estimated dollars */
   double   usd_per_image;     /* dall-e per-image price, or 0 */
+  gboolean price_assumed;     /* the model's price is borrowed from another model */
 } EaselCostEstimate;
 
 /* Output tokens for one image, per the token table; -1 when unknown. */
@@ -31,6 +32,10 @@ double   easel_cost_usd_for_usage (const char       *model,
                                    const char       *size,
                                    const EaselUsage *usage,
                                    guint             n_images);
+/* NULL when @model's price is a list price Easel knows; otherwise why the
+ * price shown is an assumption ("assumed equal to gpt-image-1.5"), for UIs
+ * to show next to any estimate for that model. */
+const char *easel_cost_price_assumption (const char *model);
 /* "$0.17" / "≈ 4,360 tokens" helpers for UIs. */
 /* "$0.17", "$0.004" below a cent, "—" when unknown (negative). */
 char    *easel_cost_format_usd    (double usd);
