@@ -509,6 +509,33 @@ test_assumed_price (Fixture       *f,
 }
 
 static void
+test_service_tier (Fixture       *f,
+                   gconstpointer  data)
+{
+  const char *args[] = { "chat", "--service-tier", "priority", "--quality", "low", "--size", "1024x1024",
+                         "--no-library", "a fox", NULL };
+  const char *bad_args[] = { "generate", "--service-tier", "flex", "a fox", NULL };
+  g_auto(CliRun) run = { 0 };
+  g_auto(CliRun) bad = { 0 };
+  g_autoptr(JsonNode) body = NULL;
+
+  run_cli (f, args, &run);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.err, "the priority tier's price is unknown"));
+  g_assert_nonnull (strstr (run.err, "at the default tier"));
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
+  body = easel_fake_request_parse_json (easel_fake_server_get_last_request (f->server));
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (body), "service_tier"), ==, "priority");
+
+  /* generate has no such option: the Images API has no service_tier. */
+  run_cli (f, bad_args, &bad);
+  g_assert_cmpint (bad.status, ==, 2);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
+}
+
+static void
 test_moderation (Fixture       *f,
                  gconstpointer  data)
 {
@@ -1485,6 +1512,7 @@ main (int    argc,
   ADD ("/integration/cli/moderation", test_moderation);
   ADD ("/integration/cli/retired-model", test_retired_model);
   ADD ("/integration/cli/assumed-price", test_assumed_price);
+  ADD ("/integration/cli/service-tier", test_service_tier);
   ADD ("/integration/cli/unauthorized", test_unauthorized);
   ADD ("/integration/cli/missing-key", test_missing_key);
   ADD ("/integration/cli/output-dir", test_output_dir);

@@ -54,6 +54,7 @@ typedef struct
   char     *mask;
   gboolean  upload;
   gboolean  allow_retired;
+  char     *service_tier;
 
   /* Connection and output */
   char     *base_url;
@@ -83,6 +84,7 @@ options_clear (Options *o)
   g_free (o->action);
   g_free (o->responses_model);
   g_free (o->instructions);
+  g_free (o->service_tier);
   g_free (o->continue_id);
   g_strfreev (o->refs);
   g_strfreev (o->images);
@@ -121,6 +123,7 @@ build_entries (Options *o,
     { FOR_CHAT, { "action", 0, 0, G_OPTION_ARG_STRING, &o->action, "Image tool action: auto, generate, edit", "ACTION" } },
     { FOR_CHAT, { "responses-model", 0, 0, G_OPTION_ARG_STRING, &o->responses_model, "The Responses model (e.g. gpt-4.1)", "MODEL" } },
     { FOR_CHAT, { "instructions", 0, 0, G_OPTION_ARG_STRING, &o->instructions, "System instructions", "TEXT" } },
+    { FOR_CHAT, { "service-tier", 0, 0, G_OPTION_ARG_STRING, &o->service_tier, "Processing tier: auto, default, flex, priority (default: the preferences')", "TIER" } },
     { FOR_CHAT, { "continue", 'c', 0, G_OPTION_ARG_STRING, &o->continue_id, "Continue from an earlier response (previous_response_id)", "RESPONSE_ID" } },
     { FOR_CHAT, { "ref", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->refs, "Refer to an earlier image_generation_call (repeatable)", "IG_ID" } },
     { FOR_EDIT | FOR_VARIATIONS | FOR_CHAT, { "image", 'i', 0, G_OPTION_ARG_FILENAME_ARRAY, &o->images, "Input image: a path, a file-… id or an http(s) URL (repeatable)", "IMAGE" } },
@@ -365,6 +368,8 @@ print_json_result (Run *run)
   json_builder_add_boolean_value (builder, run->estimate.known);
   json_builder_set_member_name (builder, "estimate_price_assumed");
   json_builder_add_boolean_value (builder, run->estimate.price_assumed);
+  json_builder_set_member_name (builder, "estimate_tier_price_unknown");
+  json_builder_add_boolean_value (builder, run->estimate.tier_price_unknown);
 
   json_builder_set_member_name (builder, "cost_usd");
   if (cost >= 0 && !run->cached)
@@ -1084,6 +1089,7 @@ fill_request (EaselRequest  *request,
   request->responses_model = g_strdup (o->responses_model);
   request->instructions = g_strdup (o->instructions);
   request->previous_response_id = g_strdup (o->continue_id);
+  request->service_tier = g_strdup (o->service_tier);
 
   if (o->stream && o->no_stream)
     {
@@ -1206,6 +1212,7 @@ easel_cli_request_main (EaselApi    api,
   g_autofree char *prompt = NULL;
   g_autofree char *base_url = NULL;
   g_autofree char *estimate_text = NULL;
+  g_autoptr(GSettings) settings = NULL;
   EaselKeySource source = EASEL_KEY_SOURCE_NONE;
   int partials_expected;
 
@@ -1262,6 +1269,17 @@ easel_cli_request_main (EaselApi    api,
         }
     }
 
+  /* The window's preferences are the defaults; "auto" is what the server
+   * does without the field, so it is not sent. */
+  settings = easel_config_dup_settings ();
+  if (api == EASEL_API_RESPONSES && options.service_tier == NULL && settings != NULL)
+    {
+      g_autofree char *tier = g_settings_get_string (settings, "service-tier");
+
+      if (g_strcmp0 (tier, "auto") != 0)
+        options.service_tier = g_steal_pointer (&tier);
+    }
+
   run->request = easel_request_new (api);
   if (!fill_request (run->request, &options, prompt, &error) ||
       !easel_request_validate (run->request, &error))
@@ -1315,21 +1333,26 @@ easel_cli_request_main (EaselApi    api,
       g_autofree char *usd = easel_cost_format_usd (run->estimate.usd);
 
       /* Not known exactly: quality or size "auto" is priced as medium 1024². */
-      estimate_text = g_strdup_printf ("%s%s%s", run->estimate.known ? "" : "≈ ", usd,
-                                       run->estimate.price_assumed ? " (assumed price)" : "");
+      estimate_text = g_strdup_printf ("%s%s%s%s", run->estimate.known ? "" : "≈ ", usd,
+                                       run->estimate.price_assumed ? " (assumed price)" : "",
+                                       run->estimate.tier_price_unknown ? " at the default tier" : "");
     }
   if (!options.quiet)
     {
       if (estimate_text != NULL && run->estimate.output_tokens > 0)
         fprintf (stderr, "easel: estimated cost %s (%" G_GINT64_FORMAT " output tokens%s) with %s\n",
                  estimate_text, run->estimate.output_tokens,
-                 run->estimate.known ? "" : "; the server picks quality and size",
+                 run->estimate.known || run->estimate.tier_price_unknown
+                   ? "" : "; the server picks quality and size",
                  run->request->model);
       else if (estimate_text != NULL)
         fprintf (stderr, "easel: estimated cost %s with %s\n", estimate_text, run->request->model);
       else
         fprintf (stderr, "easel: cost unknown in advance for %s\n",
                  run->request->model ? run->request->model : "the server's default model");
+      if (run->estimate.tier_price_unknown)
+        fprintf (stderr, "easel: the %s tier's price is unknown; the estimate is the default tier's\n",
+                 run->request->service_tier);
       if (estimate_text != NULL && run->estimate.price_assumed)
         fprintf (stderr, "easel: %s: %s\n", run->request->model,
                  easel_cost_price_assumption (run->request->model));

@@ -259,6 +259,14 @@ easel_cost_estimate (const EaselRequest *request,
   price = token_price (info);
   estimate->known = price != NULL && exact;
   estimate->price_assumed = price != NULL && price->assumption != NULL;
+  /* No reference gives flex or priority prices for image tokens; say so
+   * instead of scaling by a guessed factor. */
+  if (g_strcmp0 (request->service_tier, "flex") == 0 ||
+      g_strcmp0 (request->service_tier, "priority") == 0)
+    {
+      estimate->known = FALSE;
+      estimate->tier_price_unknown = TRUE;
+    }
   if (price != NULL)
     estimate->usd = estimate->output_tokens * price->image_output / 1e6 +
                     text_tokens * price->text_input / 1e6 +

@@ -17,6 +17,7 @@ typedef struct
   double   usd;               /* estimated dollars */
   double   usd_per_image;     /* dall-e per-image price, or 0 */
   gboolean price_assumed;     /* the model's price is borrowed from another model */
+  gboolean tier_price_unknown; /* flex/priority: usd is the default tier's price, the tier's is unknown */
 } EaselCostEstimate;
 
 /* Output tokens for one image, per the token table; -1 when unknown. */
@@ -47,6 +48,9 @@ char    *easel_cost_format_tokens (gint64 tokens);
  * (known = FALSE); input tokens are rough (≈4 chars per text token, a fixed
  * guess per input image). Responses estimates cover the image tool only,
  * not the mainline model's own tokens. Prices are list prices at the
- * reference date, for display only. */
+ * reference date, for display only. The flex and priority tiers have no
+ * known image price: their estimate is the default tier's, with known =
+ * FALSE and tier_price_unknown = TRUE; "auto" is priced as "default", the
+ * tier a project uses unless configured otherwise. */
 
 G_END_DECLS

@@ -23,6 +23,10 @@
 
 G_DEFINE_QUARK (easel-validation-error-quark, easel_validation_error)
 
+/* [spec] ServiceTierResponses also lists scale, fast and ultrafast, which
+ * are access-controlled or aliases; Easel offers the four any account has. */
+const char * const easel_service_tiers[] = { "auto", "default", "flex", "priority", NULL };
+
 /* [spec] CreateImageRequest.size: the three standard sizes are "supported by
  * the GPT image models; auto is supported for models that allow automatic
  * sizing"; [guide] lists auto as the default for GPT Image. */
@@ -733,6 +737,25 @@ validate_generic (const EaselRequest  *request,
       g_set_error_literal (error, EASEL_VALIDATION_ERROR, EASEL_VALIDATION_ERROR_UNSUPPORTED,
                            "Unknown API");
       return FALSE;
+    }
+
+  if (request->service_tier != NULL)
+    {
+      if (request->api != EASEL_API_RESPONSES)
+        {
+          /* [spec] service_tier is a CreateResponse field; the Images API
+           * requests have none. */
+          g_set_error_literal (error, EASEL_VALIDATION_ERROR, EASEL_VALIDATION_ERROR_UNSUPPORTED,
+                               "The processing tier (service_tier) applies to the Responses API only");
+          return FALSE;
+        }
+      if (!g_strv_contains (easel_service_tiers, request->service_tier))
+        {
+          g_set_error (error, EASEL_VALIDATION_ERROR, EASEL_VALIDATION_ERROR_INVALID_VALUE,
+                       "Processing tier %s is not one of auto, default, flex or priority",
+                       request->service_tier);
+          return FALSE;
+        }
     }
 
   if (request->mask != NULL && images == 0)

@@ -22,6 +22,9 @@ typedef enum
 
 GQuark easel_validation_error_quark (void);
 
+/* "auto", "default", "flex", "priority": the service_tier values offered. */
+extern const char * const easel_service_tiers[];
+
 typedef struct
 {
   const char         *id;
