@@ -536,6 +536,42 @@ test_service_tier (Fixture       *f,
 }
 
 static void
+test_moderation_check (Fixture       *f,
+                       gconstpointer  data)
+{
+  const char *flagged_args[] = { "generate", "--moderation-check", "--no-library", "a fox " EASEL_FAKE_FLAG_WORD, NULL };
+  const char *clean_args[] = { "generate", "--moderation-check", "--no-library", "a fox", NULL };
+  const char *off_args[] = { "generate", "--no-library", "a fox " EASEL_FAKE_FLAG_WORD, NULL };
+  g_auto(CliRun) flagged = { 0 };
+  g_auto(CliRun) clean = { 0 };
+  g_auto(CliRun) off = { 0 };
+
+  run_cli (f, flagged_args, &flagged);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (flagged.status, ==, 1);
+  g_assert_nonnull (strstr (flagged.err, "flagged the prompt"));
+  g_assert_nonnull (strstr (flagged.err, "violence"));
+  g_assert_nonnull (strstr (flagged.err, "harassment/threatening"));
+  /* Only the free check reached the server. */
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
+  g_assert_cmpstr (easel_fake_server_get_request (f->server, 0)->path, ==, "/v1/moderations");
+  g_assert_cmpuint (count_files_with_prefix (f->tmpdir, "easel-", NULL), ==, 0);
+
+  run_cli (f, clean_args, &clean);
+  g_assert_cmpint (clean.status, ==, 0);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 3);
+  g_assert_cmpstr (easel_fake_server_get_request (f->server, 1)->path, ==, "/v1/moderations");
+  g_assert_cmpstr (easel_fake_server_get_request (f->server, 2)->path, ==, "/v1/images/generations");
+
+  /* Off by default: no check, the prompt goes straight out. */
+  run_cli (f, off_args, &off);
+  g_assert_cmpint (off.status, ==, 0);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 4);
+  g_assert_cmpstr (easel_fake_server_get_request (f->server, 3)->path, ==, "/v1/images/generations");
+}
+
+static void
 test_moderation (Fixture       *f,
                  gconstpointer  data)
 {
@@ -1513,6 +1549,7 @@ main (int    argc,
   ADD ("/integration/cli/retired-model", test_retired_model);
   ADD ("/integration/cli/assumed-price", test_assumed_price);
   ADD ("/integration/cli/service-tier", test_service_tier);
+  ADD ("/integration/cli/moderation-check", test_moderation_check);
   ADD ("/integration/cli/unauthorized", test_unauthorized);
   ADD ("/integration/cli/missing-key", test_missing_key);
   ADD ("/integration/cli/output-dir", test_output_dir);

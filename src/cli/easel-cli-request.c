@@ -55,6 +55,8 @@ typedef struct
   gboolean  upload;
   gboolean  allow_retired;
   char     *service_tier;
+  gboolean  moderation_check;
+  gboolean  no_moderation_check;
 
   /* Connection and output */
   char     *base_url;
@@ -129,6 +131,8 @@ build_entries (Options *o,
     { FOR_EDIT | FOR_VARIATIONS | FOR_CHAT, { "image", 'i', 0, G_OPTION_ARG_FILENAME_ARRAY, &o->images, "Input image: a path, a file-… id or an http(s) URL (repeatable)", "IMAGE" } },
     { FOR_EDIT | FOR_CHAT, { "mask", 0, 0, G_OPTION_ARG_FILENAME, &o->mask, "Mask PNG (transparent where to edit)", "MASK" } },
     { FOR_EDIT | FOR_CHAT, { "upload", 0, 0, G_OPTION_ARG_NONE, &o->upload, "Upload local images through the Files API first and send file ids", NULL } },
+    { FOR_GENERATE | FOR_EDIT | FOR_CHAT, { "moderation-check", 0, 0, G_OPTION_ARG_NONE, &o->moderation_check, "Check the prompt with the free moderation endpoint first; a flagged prompt is not sent", NULL } },
+    { FOR_GENERATE | FOR_EDIT | FOR_CHAT, { "no-moderation-check", 0, 0, G_OPTION_ARG_NONE, &o->no_moderation_check, "Skip the moderation pre-check even if the preferences turn it on", NULL } },
     { FOR_ALL, { "allow-retired", 0, 0, G_OPTION_ARG_NONE, &o->allow_retired, "Send to a model OpenAI retired (for a compatible server that still has it)", NULL } },
     { FOR_ALL, { "base-url", 0, 0, G_OPTION_ARG_STRING, &o->base_url, "API base URL (default: $OPENAI_BASE_URL or " EASEL_DEFAULT_BASE_URL ")", "URL" } },
     { FOR_ALL, { "organization", 0, 0, G_OPTION_ARG_STRING, &o->organization, "OpenAI organization id", "ORG" } },
@@ -185,6 +189,7 @@ typedef struct
   gboolean          done;           /* the final step ran; quit once writes drain */
   gboolean          finishing;      /* the final images are done; report once partials are too */
   guint             sigint_id;
+  gboolean          moderation_check;
 } Run;
 
 static void
@@ -948,6 +953,56 @@ on_sigint (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+static void
+send_paid_request (Run *run)
+{
+  if (run->options->upload)
+    upload_next (run);
+  else
+    send_request (run);
+}
+
+static void
+moderated_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Run *run = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EaselModeration) moderation = NULL;
+  g_autofree char *categories = NULL;
+  g_autofree char *safe = NULL;
+
+  moderation = easel_client_moderate_finish (EASEL_CLIENT (source), result, &error);
+  if (moderation == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          easel_cli_progress_print (run->progress,
+                                    "easel: the moderation pre-check failed, so the prompt was not sent "
+                                    "(--no-moderation-check skips it)");
+        }
+      finish_with_error (run, error);
+      return;
+    }
+
+  if (!moderation->flagged)
+    {
+      send_paid_request (run);
+      return;
+    }
+
+  /* Category names are checked identifiers already; escape them anyway. */
+  categories = easel_moderation_format_categories (moderation);
+  safe = easel_cli_safe_text (categories, run->api_key);
+  easel_cli_progress_done (run->progress);
+  fprintf (stderr, "easel: the moderation pre-check flagged the prompt (%s); it was not sent and "
+                   "nothing was charged\n", safe);
+  run->exit_code = EASEL_CLI_EXIT_FAILED;
+  run->done = TRUE;
+  maybe_quit (run);
+}
+
 static gboolean
 start_cb (gpointer user_data)
 {
@@ -967,11 +1022,15 @@ start_cb (gpointer user_data)
       return G_SOURCE_REMOVE;
     }
 
-  if (run->options->upload)
-    upload_next (run);
-  else
-    send_request (run);
+  if (run->moderation_check && run->request->prompt != NULL && *run->request->prompt != '\0')
+    {
+      easel_cli_progress_stage (run->progress, "checking the prompt");
+      easel_client_moderate_async (run->client, run->request->prompt, run->cancellable,
+                                   moderated_cb, run);
+      return G_SOURCE_REMOVE;
+    }
 
+  send_paid_request (run);
   return G_SOURCE_REMOVE;
 }
 
@@ -1279,6 +1338,16 @@ easel_cli_request_main (EaselApi    api,
       if (g_strcmp0 (tier, "auto") != 0)
         options.service_tier = g_steal_pointer (&tier);
     }
+
+  if (options.moderation_check && options.no_moderation_check)
+    {
+      fprintf (stderr, "easel %s: --moderation-check and --no-moderation-check contradict each other\n", command);
+      options_clear (&options);
+      return EASEL_CLI_EXIT_USAGE;
+    }
+  run->moderation_check = options.moderation_check ||
+                          (!options.no_moderation_check && settings != NULL &&
+                           g_settings_get_boolean (settings, "moderation-check"));
 
   run->request = easel_request_new (api);
   if (!fill_request (run->request, &options, prompt, &error) ||

@@ -16,6 +16,7 @@
 #include "easel-error.h"
 #include "easel-event.h"
 #include "easel-models.h"
+#include "easel-moderation.h"
 #include "easel-sse.h"
 
 /* Limits on what a server may send. All sizes count decoded bytes, after
@@ -114,6 +115,7 @@ typedef enum
   OP_UPLOAD,
   OP_MODELS,
   OP_FETCH,
+  OP_MODERATE,
 } OpKind;
 
 typedef enum
@@ -841,6 +843,17 @@ parse_body_thread (GTask        *task,
       }
       break;
 
+    case OP_MODERATE:
+      {
+        EaselModeration *moderation = easel_moderation_new_from_json (root, &error);
+
+        if (moderation == NULL)
+          g_task_return_error (task, error);
+        else
+          g_task_return_pointer (task, moderation, (GDestroyNotify) easel_moderation_free);
+      }
+      break;
+
     case OP_FETCH:
     default:
       g_assert_not_reached ();
@@ -867,6 +880,8 @@ on_body_parsed (GObject      *source,
             easel_result_free (value);
           else if (op->kind == OP_UPLOAD)
             g_free (value);
+          else if (op->kind == OP_MODERATE)
+            easel_moderation_free (value);
           else
             g_strfreev (value);
         }
@@ -883,6 +898,8 @@ on_body_parsed (GObject      *source,
     }
   else if (op->kind == OP_UPLOAD)
     op_return_pointer (op, value, g_free);
+  else if (op->kind == OP_MODERATE)
+    op_return_pointer (op, value, (GDestroyNotify) easel_moderation_free);
   else
     op_return_pointer (op, value, (GDestroyNotify) g_strfreev);
 
@@ -1811,6 +1828,47 @@ GStrv
 easel_client_list_models_finish (EaselClient   *self,
                                  GAsyncResult  *result,
                                  GError       **error)
+{
+  g_return_val_if_fail (EASEL_IS_CLIENT (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+easel_client_moderate_async (EaselClient         *self,
+                             const char          *text,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  char *json;
+  Op *op;
+
+  g_return_if_fail (EASEL_IS_CLIENT (self));
+  g_return_if_fail (text != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, easel_client_moderate_async);
+
+  node = easel_moderation_request_to_json (text);
+  json = json_to_string (node, FALSE);
+
+  op = op_new (self, OP_MODERATE, task, "POST", "/moderations", FALSE);
+  op->body = g_bytes_new_take (json, strlen (json));
+  op->content_type = g_strdup ("application/json");
+  if (!op_is_finished (op))
+    op_start_attempt (op);
+  op_unref (op);
+}
+
+EaselModeration *
+easel_client_moderate_finish (EaselClient   *self,
+                              GAsyncResult  *result,
+                              GError       **error)
 {
   g_return_val_if_fail (EASEL_IS_CLIENT (self), NULL);
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include "easel-moderation.h"
 #include "easel-request.h"
 #include "easel-result.h"
 #include "easel-retry.h"
@@ -79,6 +80,17 @@ void         easel_client_list_models_async  (EaselClient         *self,
 GStrv        easel_client_list_models_finish (EaselClient   *self,
                                               GAsyncResult  *result,
                                               GError       **error);
+
+/* POST /moderations with @text (free of charge): the pre-check a caller
+ * runs before a paid request when the "moderation-check" setting is on. */
+void             easel_client_moderate_async  (EaselClient         *self,
+                                               const char          *text,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+EaselModeration *easel_client_moderate_finish (EaselClient   *self,
+                                               GAsyncResult  *result,
+                                               GError       **error);
 
 /* Downloads an image URL returned by dall-e (response_format=url). */
 void         easel_client_fetch_url_async    (EaselClient         *self,

@@ -13,6 +13,7 @@
 #include "easel-mask.h"
 #include "easel-masked-edit.h"
 #include "easel-models.h"
+#include "easel-moderation.h"
 #include "easel-png-meta.h"
 #include "easel-request.h"
 #include "easel-result.h"
