@@ -57,6 +57,8 @@ typedef struct
   char     *service_tier;
   gboolean  moderation_check;
   gboolean  no_moderation_check;
+  gboolean  over_budget;
+  gboolean  yes;
 
   /* Connection and output */
   char     *base_url;
@@ -133,6 +135,8 @@ build_entries (Options *o,
     { FOR_EDIT | FOR_CHAT, { "upload", 0, 0, G_OPTION_ARG_NONE, &o->upload, "Upload local images through the Files API first and send file ids", NULL } },
     { FOR_GENERATE | FOR_EDIT | FOR_CHAT, { "moderation-check", 0, 0, G_OPTION_ARG_NONE, &o->moderation_check, "Check the prompt with the free moderation endpoint first; a flagged prompt is not sent", NULL } },
     { FOR_GENERATE | FOR_EDIT | FOR_CHAT, { "no-moderation-check", 0, 0, G_OPTION_ARG_NONE, &o->no_moderation_check, "Skip the moderation pre-check even if the preferences turn it on", NULL } },
+    { FOR_ALL, { "over-budget", 0, 0, G_OPTION_ARG_NONE, &o->over_budget, "Send even if the estimate crosses a spending limit (see `easel budget`)", NULL } },
+    { FOR_ALL, { "yes", 'y', 0, G_OPTION_ARG_NONE, &o->yes, "Confirm a request whose estimate is above the confirmation threshold (limits still apply)", NULL } },
     { FOR_ALL, { "allow-retired", 0, 0, G_OPTION_ARG_NONE, &o->allow_retired, "Send to a model OpenAI retired (for a compatible server that still has it)", NULL } },
     { FOR_ALL, { "base-url", 0, 0, G_OPTION_ARG_STRING, &o->base_url, "API base URL (default: $OPENAI_BASE_URL or " EASEL_DEFAULT_BASE_URL ")", "URL" } },
     { FOR_ALL, { "organization", 0, 0, G_OPTION_ARG_STRING, &o->organization, "OpenAI organization id", "ORG" } },
@@ -190,6 +194,7 @@ typedef struct
   gboolean          finishing;      /* the final images are done; report once partials are too */
   guint             sigint_id;
   gboolean          moderation_check;
+  EaselBudgetLimits limits;
 } Run;
 
 static void
@@ -1003,6 +1008,60 @@ moderated_cb (GObject      *source,
   maybe_quit (run);
 }
 
+/* The spending limits: refuse (exit 2) a request whose estimate would cross
+ * a limit unless --over-budget, or one above the confirmation threshold
+ * unless --yes or --over-budget. The spend comes from the library. */
+static gboolean
+budget_allows (Run *run)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EaselStore) store = NULL;
+  g_autofree char *why = NULL;
+  EaselBudgetState state = { 0 };
+  EaselBudgetFlags blocking;
+  double estimate = run->estimate.usd > 0 ? run->estimate.usd : -1;
+
+  state.limits = run->limits;
+  state.estimate_usd = estimate;
+  if (run->limits.daily_usd > 0 || run->limits.monthly_usd > 0)
+    {
+      store = easel_store_open (g_getenv ("EASEL_LIBRARY_DIR"), &error);
+      if (store == NULL ||
+          !easel_budget_check_sync (store, &run->limits, estimate, NULL, &state, &error))
+        {
+          g_autofree char *safe = easel_cli_safe_text (error->message, run->api_key);
+
+          easel_cli_progress_done (run->progress);
+          fprintf (stderr, "easel: cannot read the library's spend to check the budget: %s\n"
+                           "easel: not sent; --over-budget sends anyway\n", safe);
+          run->exit_code = EASEL_CLI_EXIT_USAGE;
+          run->done = TRUE;
+          maybe_quit (run);
+          return FALSE;
+        }
+    }
+  else
+    easel_budget_evaluate (&state);
+
+  blocking = state.flags;
+  if (run->options->yes)
+    blocking &= ~EASEL_BUDGET_OVER_THRESHOLD;
+  if (blocking == EASEL_BUDGET_OK)
+    return TRUE;
+
+  why = easel_budget_describe (&state);
+  easel_cli_progress_done (run->progress);
+  fprintf (stderr, "easel: not sent. %s\n", why);
+  if (blocking & (EASEL_BUDGET_CROSSES_DAILY | EASEL_BUDGET_CROSSES_MONTHLY))
+    fprintf (stderr, "easel: --over-budget sends it anyway; `easel budget` shows and sets the limits\n");
+  else
+    fprintf (stderr, "easel: --yes confirms it; `easel budget set --confirm-above USD` changes the threshold\n");
+  run->exit_code = EASEL_CLI_EXIT_USAGE;
+  run->done = TRUE;
+  maybe_quit (run);
+  return FALSE;
+}
+
 static gboolean
 start_cb (gpointer user_data)
 {
@@ -1021,6 +1080,10 @@ start_cb (gpointer user_data)
       start_writing (run);
       return G_SOURCE_REMOVE;
     }
+
+  /* Only a request that will be paid for is checked: a cached answer is free. */
+  if (!run->options->over_budget && !budget_allows (run))
+    return G_SOURCE_REMOVE;
 
   if (run->moderation_check && run->request->prompt != NULL && *run->request->prompt != '\0')
     {
@@ -1280,7 +1343,10 @@ easel_cli_request_main (EaselApi    api,
   g_option_context_set_description (context,
     "The prompt may be given as one quoted argument, as several words, or as - to read stdin.\n"
     "The API key comes from OPENAI_API_KEY or the keyring (see `easel key`).\n"
-    "Exit status: 0 success, 1 API or network error, 2 usage or validation error, 130 cancelled.");
+    "Before a paid request the estimate is checked against the spending limits (`easel budget`):\n"
+    "crossing the daily or monthly limit needs --over-budget, and one request above the\n"
+    "confirmation threshold (default $1) needs --yes. A library answer is free and not checked.\n"
+    "Exit status: 0 success, 1 API or network error, 2 usage, validation or budget refusal, 130 cancelled.");
   entries = build_entries (&options, command_bit (api));
   g_option_context_add_main_entries (context, (GOptionEntry *) (gpointer) entries->data, NULL);
 
@@ -1348,6 +1414,8 @@ easel_cli_request_main (EaselApi    api,
   run->moderation_check = options.moderation_check ||
                           (!options.no_moderation_check && settings != NULL &&
                            g_settings_get_boolean (settings, "moderation-check"));
+
+  easel_budget_limits_from_settings (&run->limits, settings);
 
   run->request = easel_request_new (api);
   if (!fill_request (run->request, &options, prompt, &error) ||

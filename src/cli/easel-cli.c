@@ -27,6 +27,7 @@ static const Command commands[] = {
   { "chat",       "Draw in a conversation (Responses API); --continue to go on" },
   { "key",        "Set, clear or show the API key (keyring)" },
   { "library",    "List, search, show, export or delete past generations" },
+  { "budget",     "Show or set the daily and monthly spending limits" },
 };
 
 static void
@@ -171,6 +172,8 @@ main (int    argc,
     ret = easel_cli_key_main (sub_argc, sub_argv);
   else if (g_str_equal (command, "library"))
     ret = easel_cli_library_main (sub_argc, sub_argv);
+  else if (g_str_equal (command, "budget"))
+    ret = easel_cli_budget_main (sub_argc, sub_argv);
   else
     {
       const char *suggestion = closest_command (command);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "easel-account.h"
+#include "easel-budget.h"
 #include "easel-client.h"
 #include "easel-config.h"
 #include "easel-cost.h"
