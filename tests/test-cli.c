@@ -502,8 +502,12 @@ test_assumed_price (Fixture       *f,
                     gconstpointer  data)
 {
   const char *args[] = { "generate", "--model", "gpt-image-2", "--quality", "low", "--size", "1024x1024",
-                         "--no-library", "--json", "a fox", NULL };
+                         "--json", "a fox", NULL };
+  const char *list_args[] = { "library", "list", NULL };
+  const char *spend_args[] = { "library", "spend", NULL };
   g_auto(CliRun) run = { 0 };
+  g_auto(CliRun) list = { 0 };
+  g_auto(CliRun) spend = { 0 };
   g_autoptr(JsonParser) parser = NULL;
   JsonObject *root;
 
@@ -515,6 +519,14 @@ test_assumed_price (Fixture       *f,
   g_assert_nonnull (strstr (run.err, "price assumed equal to gpt-image-1.5"));
   root = parse_json_output (run.out, &parser);
   g_assert_true (json_object_get_boolean_member (root, "estimate_price_assumed"));
+
+  run_cli (f, list_args, &list);
+  g_assert_cmpint (list.status, ==, 0);
+  g_assert_nonnull (strstr (list.out, "(assumed price)"));
+  run_cli (f, spend_args, &spend);
+  g_assert_cmpint (spend.status, ==, 0);
+  g_assert_nonnull (strstr (spend.out, "gpt-image-2*"));
+  g_assert_nonnull (strstr (spend.out, "assumed price"));
 }
 
 static void
