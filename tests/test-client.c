@@ -977,6 +977,14 @@ test_retired_sends_nothing (Fixture       *f,
 }
 
 static void
+on_result_stored (GObject      *source,
+                  GAsyncResult *res,
+                  gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (res);
+}
+
+static void
 on_moderated (GObject      *source,
               GAsyncResult *res,
               gpointer      user_data)
@@ -1044,6 +1052,31 @@ test_moderation_precheck (Fixture       *f,
   g_assert_cmpuint (g_strv_length (hostile->categories), ==, EASEL_MODERATION_MAX_CATEGORIES);
   for (guint i = 0; hostile->categories[i] != NULL; i++)
     g_assert_null (strchr (hostile->categories[i], '\033'));
+
+  /* An endless answer is cut off at 1 MiB, not read into memory. */
+  {
+    gsize len = 3 * 1024 * 1024;
+    char *huge = g_malloc (len + 1);
+    g_autoptr(GError) error = NULL;
+    GAsyncResult *result = NULL;
+    EaselModeration *none;
+
+    memset (huge, ' ', len);
+    memcpy (huge, "{\"results\":[", 12);
+    huge[len - 2] = ']';
+    huge[len - 1] = '}';
+    huge[len] = '\0';
+    easel_fake_server_queue_reply (f->server, "/v1/moderations",
+                                   easel_fake_reply_new (200, "application/json", g_bytes_new_take (huge, len)));
+    easel_client_moderate_async (f->client, "anything", NULL, on_result_stored, &result);
+    while (result == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    none = easel_client_moderate_finish (f->client, result, &error);
+    g_assert_null (none);
+    g_assert_nonnull (error);
+    g_assert_true (error->domain == EASEL_API_ERROR);
+    g_object_unref (result);
+  }
 }
 
 static void

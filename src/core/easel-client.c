@@ -29,6 +29,7 @@
 #define READ_CHUNK_SIZE        (64 * 1024)
 #define DEFAULT_MAX_EVENT      ((gsize) 128 * 1024 * 1024)
 #define DEFAULT_MAX_BODY       ((gsize) 512 * 1024 * 1024)
+#define MAX_MODERATION_BODY    ((gsize) 1024 * 1024)
 #define DEFAULT_MAX_ERROR_BODY ((gsize) 1024 * 1024)
 #define DEFAULT_IDLE_TIMEOUT_S 60
 #define SESSION_TIMEOUT_S      600
@@ -1265,6 +1266,9 @@ on_sent (GObject      *source,
       /* A compatible server may ignore `stream` and answer JSON. */
       op->phase = PHASE_BODY;
       op->limit = op->client->max_body_size;
+      /* A moderation answer is a few hundred bytes; images are not. */
+      if (op->kind == OP_MODERATE)
+        op->limit = MIN (op->limit, MAX_MODERATION_BODY);
     }
 
   op_read_next (op);
