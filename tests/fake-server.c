@@ -1838,6 +1838,66 @@ default_models (void)
     "{\"id\":\"gpt-4.1\",\"object\":\"model\",\"created\":1744316542,\"owned_by\":\"system\"}]}");
 }
 
+/* POST /v1/moderations: flags any input containing EASEL_FAKE_FLAG_WORD,
+ * with the categories "violence" and "harassment/threatening"; anything
+ * else passes. */
+static EaselFakeReply *
+default_moderations (EaselFakeServer        *self,
+                     const EaselFakeRequest *req)
+{
+  static const char * const names[] = {
+    "sexual", "sexual/minors", "harassment", "harassment/threatening", "hate",
+    "hate/threatening", "illicit", "illicit/violent", "self-harm", "self-harm/intent",
+    "self-harm/instructions", "violence", "violence/graphic",
+  };
+  g_autoptr(JsonNode) body = easel_fake_request_parse_json (req);
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autofree char *id = NULL;
+  g_autofree char *json = NULL;
+  JsonObject *obj = body && JSON_NODE_HOLDS_OBJECT (body) ? json_node_get_object (body) : NULL;
+  JsonNode *input = obj ? json_object_get_member (obj, "input") : NULL;
+  const char *text;
+  gboolean flagged;
+
+  if (input == NULL || !JSON_NODE_HOLDS_VALUE (input) || json_node_get_value_type (input) != G_TYPE_STRING)
+    return easel_fake_reply_new_error (400, "invalid_request_error", NULL,
+                                       "Missing required parameter: 'input'.");
+  text = json_node_get_string (input);
+  flagged = strstr (text, EASEL_FAKE_FLAG_WORD) != NULL;
+
+  id = random_id (self, "modr-", 24);
+  json_builder_begin_object (b);
+  add_string (b, "id", id);
+  add_string (b, "model", "omni-moderation-latest");
+  json_builder_set_member_name (b, "results");
+  json_builder_begin_array (b);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "flagged");
+  json_builder_add_boolean_value (b, flagged);
+  json_builder_set_member_name (b, "categories");
+  json_builder_begin_object (b);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      json_builder_set_member_name (b, names[i]);
+      json_builder_add_boolean_value (b, flagged && (g_str_equal (names[i], "violence") ||
+                                                     g_str_equal (names[i], "harassment/threatening")));
+    }
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "category_scores");
+  json_builder_begin_object (b);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      json_builder_set_member_name (b, names[i]);
+      json_builder_add_double_value (b, flagged && g_str_equal (names[i], "violence") ? 0.97 : 0.0001);
+    }
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  json = builder_to_string (b);
+  return easel_fake_reply_new_json (200, json);
+}
+
 static EaselFakeReply *
 default_reply (EaselFakeServer        *self,
                const EaselFakeRequest *req)
@@ -1883,6 +1943,8 @@ default_reply (EaselFakeServer        *self,
     return default_file_get (self, req);
   if (g_strcmp0 (req->path, "/v1/batches") == 0 || g_str_has_prefix (req->path, "/v1/batches/"))
     return default_batches (self, req);
+  if (g_strcmp0 (req->method, "POST") == 0 && g_strcmp0 (req->path, "/v1/moderations") == 0)
+    return default_moderations (self, req);
 
   return easel_fake_reply_new_error (404, "invalid_request_error", "unknown_url",
                                      "Unknown request URL. Please check the URL for typos.");

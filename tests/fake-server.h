@@ -19,6 +19,9 @@
 
 G_BEGIN_DECLS
 
+/* The smart default's POST /v1/moderations flags any input containing this. */
+#define EASEL_FAKE_FLAG_WORD "FLAGME"
+
 typedef struct _EaselFakeServer EaselFakeServer;
 typedef struct _EaselFakeReply  EaselFakeReply;
 

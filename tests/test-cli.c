@@ -29,6 +29,7 @@ typedef struct
   char            *tmpdir;
   char            *data_home;
   const char      *cli;
+  gboolean         settings;   /* the real schema and a keyfile that persists across runs */
 } Fixture;
 
 typedef struct
@@ -127,6 +128,14 @@ cli_launcher_new (Fixture    *f,
   g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/easel-test", TRUE);
   g_subprocess_launcher_unsetenv (launcher, "OPENAI_ORG_ID");
   g_subprocess_launcher_unsetenv (launcher, "G_MESSAGES_DEBUG");
+  if (f->settings)
+    {
+      g_autofree char *config = g_build_filename (f->tmpdir, "config", NULL);
+
+      g_subprocess_launcher_setenv (launcher, "GSETTINGS_SCHEMA_DIR", EASEL_SCHEMA_DIR, TRUE);
+      g_subprocess_launcher_setenv (launcher, "GSETTINGS_BACKEND", "keyfile", TRUE);
+      g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", config, TRUE);
+    }
   if (with_key)
     g_subprocess_launcher_setenv (launcher, "OPENAI_API_KEY", TEST_KEY, TRUE);
   else
@@ -463,6 +472,255 @@ test_validation_error (Fixture       *f,
   g_assert_nonnull (strstr (run.err, "artial"));
   g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 0);
   g_assert_cmpuint (count_files_with_prefix (f->tmpdir, "easel-", NULL), ==, 0);
+}
+
+static void
+test_retired_model (Fixture       *f,
+                    gconstpointer  data)
+{
+  const char *args[] = { "generate", "--model", "gpt-image-1", "--no-library", "a fox", NULL };
+  const char *allowed_args[] = { "generate", "--model", "gpt-image-1", "--allow-retired", "--no-library", "a fox", NULL };
+  g_auto(CliRun) run = { 0 };
+  g_auto(CliRun) allowed = { 0 };
+
+  /* gpt-image-1 was shut down on 2026-10-23; the clock says later. */
+  run_cli (f, args, &run);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run.status, ==, 2);
+  g_assert_nonnull (strstr (run.err, "retired on 2026-10-23"));
+  g_assert_nonnull (strstr (run.err, "--allow-retired"));
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 0);
+  g_assert_cmpuint (count_files_with_prefix (f->tmpdir, "easel-", NULL), ==, 0);
+
+  run_cli (f, allowed_args, &allowed);
+  g_assert_cmpint (allowed.status, ==, 0);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
+}
+
+static void
+test_assumed_price (Fixture       *f,
+                    gconstpointer  data)
+{
+  const char *args[] = { "generate", "--model", "gpt-image-2", "--quality", "low", "--size", "1024x1024",
+                         "--json", "a fox", NULL };
+  const char *list_args[] = { "library", "list", NULL };
+  const char *spend_args[] = { "library", "spend", NULL };
+  g_auto(CliRun) run = { 0 };
+  g_auto(CliRun) list = { 0 };
+  g_auto(CliRun) spend = { 0 };
+  g_autoptr(JsonParser) parser = NULL;
+  JsonObject *root;
+
+  run_cli (f, args, &run);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.err, "(assumed price)"));
+  g_assert_nonnull (strstr (run.err, "price assumed equal to gpt-image-1.5"));
+  root = parse_json_output (run.out, &parser);
+  g_assert_true (json_object_get_boolean_member (root, "estimate_price_assumed"));
+
+  run_cli (f, list_args, &list);
+  g_assert_cmpint (list.status, ==, 0);
+  g_assert_nonnull (strstr (list.out, "(assumed price)"));
+  run_cli (f, spend_args, &spend);
+  g_assert_cmpint (spend.status, ==, 0);
+  g_assert_nonnull (strstr (spend.out, "gpt-image-2*"));
+  g_assert_nonnull (strstr (spend.out, "assumed price"));
+}
+
+static void
+test_service_tier (Fixture       *f,
+                   gconstpointer  data)
+{
+  const char *args[] = { "chat", "--service-tier", "priority", "--quality", "low", "--size", "1024x1024",
+                         "--no-library", "a fox", NULL };
+  const char *bad_args[] = { "generate", "--service-tier", "flex", "a fox", NULL };
+  g_auto(CliRun) run = { 0 };
+  g_auto(CliRun) bad = { 0 };
+  g_autoptr(JsonNode) body = NULL;
+
+  run_cli (f, args, &run);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.err, "the priority tier's price is unknown"));
+  g_assert_nonnull (strstr (run.err, "at the default tier"));
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
+  body = easel_fake_request_parse_json (easel_fake_server_get_last_request (f->server));
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (body), "service_tier"), ==, "priority");
+
+  /* generate has no such option: the Images API has no service_tier. */
+  run_cli (f, bad_args, &bad);
+  g_assert_cmpint (bad.status, ==, 2);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
+}
+
+static void
+test_moderation_check (Fixture       *f,
+                       gconstpointer  data)
+{
+  const char *flagged_args[] = { "generate", "--moderation-check", "--no-library", "a fox " EASEL_FAKE_FLAG_WORD, NULL };
+  const char *clean_args[] = { "generate", "--moderation-check", "--no-library", "a fox", NULL };
+  const char *off_args[] = { "generate", "--no-library", "a fox " EASEL_FAKE_FLAG_WORD, NULL };
+  g_auto(CliRun) flagged = { 0 };
+  g_auto(CliRun) clean = { 0 };
+  g_auto(CliRun) off = { 0 };
+
+  run_cli (f, flagged_args, &flagged);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (flagged.status, ==, 1);
+  g_assert_nonnull (strstr (flagged.err, "flagged the prompt"));
+  g_assert_nonnull (strstr (flagged.err, "violence"));
+  g_assert_nonnull (strstr (flagged.err, "harassment/threatening"));
+  /* Only the free check reached the server. */
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
+  g_assert_cmpstr (easel_fake_server_get_request (f->server, 0)->path, ==, "/v1/moderations");
+  g_assert_cmpuint (count_files_with_prefix (f->tmpdir, "easel-", NULL), ==, 0);
+
+  run_cli (f, clean_args, &clean);
+  g_assert_cmpint (clean.status, ==, 0);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 3);
+  g_assert_cmpstr (easel_fake_server_get_request (f->server, 1)->path, ==, "/v1/moderations");
+  g_assert_cmpstr (easel_fake_server_get_request (f->server, 2)->path, ==, "/v1/images/generations");
+
+  /* Off by default: no check, the prompt goes straight out. */
+  run_cli (f, off_args, &off);
+  g_assert_cmpint (off.status, ==, 0);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 4);
+  g_assert_cmpstr (easel_fake_server_get_request (f->server, 3)->path, ==, "/v1/images/generations");
+}
+
+static double
+budget_spent_today (Fixture *f)
+{
+  const char *args[] = { "budget", "--json", NULL };
+  g_auto(CliRun) run = { 0 };
+  g_autoptr(JsonParser) parser = NULL;
+  JsonObject *root;
+
+  run_cli (f, args, &run);
+  g_assert_cmpint (run.status, ==, 0);
+  root = parse_json_output (run.out, &parser);
+  return json_object_get_double_member (root, "spent_today_usd");
+}
+
+static void
+test_budget_limits (Fixture       *f,
+                    gconstpointer  data)
+{
+  /* gpt-image-1.5 1024x1024: low ≈ $0.009, high ≈ $0.133 (4160 tokens). */
+  const char *set_args[] = { "budget", "set", "--daily", "0.05", NULL };
+  const char *low_args[] = { "generate", "--quality", "low", "--size", "1024x1024", "a fox", NULL };
+  const char *high_args[] = { "generate", "--quality", "high", "--size", "1024x1024", "a big fox", NULL };
+  const char *over_args[] = { "generate", "--quality", "high", "--size", "1024x1024", "--over-budget",
+                              "a big fox", NULL };
+  g_auto(CliRun) set = { 0 };
+  g_auto(CliRun) low = { 0 };
+  g_auto(CliRun) high = { 0 };
+  g_auto(CliRun) over = { 0 };
+
+  f->settings = TRUE;
+  run_cli (f, set_args, &set);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (set.status, ==, 0);
+  g_assert_nonnull (strstr (set.out, "of $0.05"));
+
+  /* Under the limit: sent. */
+  run_cli (f, low_args, &low);
+  g_assert_cmpint (low.status, ==, 0);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
+  g_assert_cmpfloat (budget_spent_today (f), >, 0);
+
+  /* Crossing it: refused, nothing sent. */
+  run_cli (f, high_args, &high);
+  g_assert_cmpint (high.status, ==, 2);
+  g_assert_nonnull (strstr (high.err, "daily limit of $0.05"));
+  g_assert_nonnull (strstr (high.err, "--over-budget"));
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
+
+  run_cli (f, over_args, &over);
+  g_assert_cmpint (over.status, ==, 0);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 2);
+}
+
+static void
+test_budget_failed_counted (Fixture       *f,
+                            gconstpointer  data)
+{
+  const char *set_args[] = { "budget", "set", "--daily", "0.20", NULL };
+  const char *high_args[] = { "generate", "--quality", "high", "--size", "1024x1024", "--no-stream",
+                              "a big fox", NULL };
+  g_auto(CliRun) set = { 0 };
+  g_auto(CliRun) failed = { 0 };
+  g_auto(CliRun) second = { 0 };
+  double spent;
+
+  f->settings = TRUE;
+  run_cli (f, set_args, &set);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (set.status, ==, 0);
+
+  /* The first request fails on the server; the ledger keeps its estimate
+   * (no usage was reported: it may have been billed). */
+  easel_fake_server_queue_reply (f->server, "/v1/images/generations",
+                                 easel_fake_reply_new_error (400, "invalid_request_error", NULL,
+                                                             "Something was wrong (fake)."));
+  run_cli (f, high_args, &failed);
+  g_assert_cmpint (failed.status, ==, 1);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
+  spent = budget_spent_today (f);
+  g_assert_cmpfloat (spent, >, 0.13);
+  g_assert_cmpfloat (spent, <, 0.14);
+
+  /* $0.13 spent + $0.13 estimated crosses $0.20: the failure counted. */
+  run_cli (f, high_args, &second);
+  g_assert_cmpint (second.status, ==, 2);
+  g_assert_nonnull (strstr (second.err, "over the daily limit of $0.20"));
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
+}
+
+static void
+test_budget_threshold (Fixture       *f,
+                       gconstpointer  data)
+{
+  /* 8 × 4160 tokens at $32/M ≈ $1.06: above the default $1 threshold. */
+  const char *big_args[] = { "generate", "--quality", "high", "--size", "1024x1024", "-n", "8",
+                             "--no-library", "a fox", NULL };
+  const char *set_args[] = { "budget", "set", "--confirm-above", "0.10", NULL };
+  const char *high_args[] = { "generate", "--quality", "high", "--size", "1024x1024", "--no-library",
+                              "a fox", NULL };
+  const char *yes_args[] = { "generate", "--quality", "high", "--size", "1024x1024", "--no-library",
+                             "--yes", "a fox", NULL };
+  g_auto(CliRun) big = { 0 };
+  g_auto(CliRun) set = { 0 };
+  g_auto(CliRun) high = { 0 };
+  g_auto(CliRun) yes = { 0 };
+
+  /* Without the schema installed the default applies too. */
+  run_cli (f, big_args, &big);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (big.status, ==, 2);
+  g_assert_nonnull (strstr (big.err, "above the $1.00 that needs confirmation"));
+  g_assert_nonnull (strstr (big.err, "--yes"));
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 0);
+
+  f->settings = TRUE;
+  run_cli (f, set_args, &set);
+  g_assert_cmpint (set.status, ==, 0);
+  run_cli (f, high_args, &high);
+  g_assert_cmpint (high.status, ==, 2);
+  g_assert_nonnull (strstr (high.err, "above the $0.10"));
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 0);
+
+  run_cli (f, yes_args, &yes);
+  g_assert_cmpint (yes.status, ==, 0);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
 }
 
 static void
@@ -1084,7 +1342,7 @@ static void
 test_hostile_revised_prompt (Fixture       *f,
                              gconstpointer  data)
 {
-  const char *args[] = { "generate", "--model", "dall-e-3", "--no-stream", "a fox \033]0;pwned\007\033[2J", NULL };
+  const char *args[] = { "generate", "--model", "dall-e-3", "--allow-retired", "--no-stream", "a fox \033]0;pwned\007\033[2J", NULL };
   const char *list_args[] = { "library", "list", NULL };
   g_auto(CliRun) run = { 0 };
   g_auto(CliRun) list = { 0 };
@@ -1492,6 +1750,13 @@ main (int    argc,
   ADD ("/integration/cli/edit-multipart", test_edit_multipart);
   ADD ("/integration/cli/validation-error", test_validation_error);
   ADD ("/integration/cli/moderation", test_moderation);
+  ADD ("/integration/cli/retired-model", test_retired_model);
+  ADD ("/integration/cli/assumed-price", test_assumed_price);
+  ADD ("/integration/cli/service-tier", test_service_tier);
+  ADD ("/integration/cli/moderation-check", test_moderation_check);
+  ADD ("/integration/cli/budget-limits", test_budget_limits);
+  ADD ("/integration/cli/budget-failed-counted", test_budget_failed_counted);
+  ADD ("/integration/cli/budget-threshold", test_budget_threshold);
   ADD ("/integration/cli/unauthorized", test_unauthorized);
   ADD ("/integration/cli/missing-key", test_missing_key);
   ADD ("/integration/cli/output-dir", test_output_dir);

@@ -954,6 +954,132 @@ test_validation_sends_nothing (Fixture       *f,
 }
 
 static void
+test_retired_sends_nothing (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(EaselRequest) request = easel_request_new (EASEL_API_IMAGES_GENERATE);
+  g_auto(Run) run = { 0 };
+  g_auto(Run) allowed = { 0 };
+
+  /* dall-e-3 was retired on 2026-05-12; the clock says later. */
+  request->model = g_strdup ("dall-e-3");
+  request->prompt = g_strdup ("a fox");
+  run_request (f, request, &run);
+  g_assert_error (run.error, EASEL_VALIDATION_ERROR, EASEL_VALIDATION_ERROR_RETIRED);
+  g_assert_nonnull (strstr (run.error->message, "2026-05-12"));
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 0);
+
+  /* A compatible server may still have it. */
+  easel_client_set_allow_retired (f->client, TRUE);
+  run_request (f, request, &allowed);
+  g_assert_no_error (allowed.error);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
+}
+
+static void
+on_result_stored (GObject      *source,
+                  GAsyncResult *res,
+                  gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (res);
+}
+
+static void
+on_moderated (GObject      *source,
+              GAsyncResult *res,
+              gpointer      user_data)
+{
+  EaselModeration **out = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *out = easel_client_moderate_finish (EASEL_CLIENT (source), res, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (*out);
+}
+
+static EaselModeration *
+moderate (Fixture    *f,
+          const char *text)
+{
+  EaselModeration *moderation = NULL;
+
+  easel_client_moderate_async (f->client, text, NULL, on_moderated, &moderation);
+  while (moderation == NULL && !g_test_failed ())
+    g_main_context_iteration (NULL, TRUE);
+  return moderation;
+}
+
+static void
+test_moderation_precheck (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(EaselModeration) clean = NULL;
+  g_autoptr(EaselModeration) flagged = NULL;
+  g_autoptr(EaselModeration) hostile = NULL;
+  g_autoptr(JsonNode) body = NULL;
+  g_autoptr(GString) many = g_string_new ("{\"id\":\"modr-x\",\"results\":[{\"flagged\":true,\"categories\":{");
+  g_autofree char *text = NULL;
+  const EaselFakeRequest *req;
+
+  clean = moderate (f, "a red fox");
+  g_assert_false (clean->flagged);
+  g_assert_cmpuint (g_strv_length (clean->categories), ==, 0);
+  req = easel_fake_server_get_last_request (f->server);
+  g_assert_cmpstr (req->path, ==, "/v1/moderations");
+  body = easel_fake_request_parse_json (req);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (body), "input"), ==, "a red fox");
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (body), "model"), ==, EASEL_MODERATION_MODEL);
+
+  flagged = moderate (f, "a red fox " EASEL_FAKE_FLAG_WORD);
+  g_assert_true (flagged->flagged);
+  g_assert_true (g_strv_contains ((const char * const *) flagged->categories, "violence"));
+  g_assert_true (g_strv_contains ((const char * const *) flagged->categories, "harassment/threatening"));
+  g_assert_cmpuint (g_strv_length (flagged->categories), ==, 2);
+  text = easel_moderation_format_categories (flagged);
+  g_assert_nonnull (strstr (text, "violence"));
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 2);
+
+  /* A hostile answer: control characters in names, a thousand categories,
+   * non-boolean values. Bad names are counted, not kept; the rest capped. */
+  g_string_append (many, "\"evil\\u001b[2J\":true,\"x\":\"yes\",");
+  for (guint i = 0; i < 1000; i++)
+    g_string_append_printf (many, "\"cat%u\":true,", i);
+  g_string_append (many, "\"last\":true}}]}");
+  easel_fake_server_queue_reply (f->server, "/v1/moderations", easel_fake_reply_new_json (200, many->str));
+  hostile = moderate (f, "anything");
+  g_assert_true (hostile->flagged);
+  g_assert_cmpuint (hostile->n_unreadable, ==, 1);
+  g_assert_cmpuint (g_strv_length (hostile->categories), ==, EASEL_MODERATION_MAX_CATEGORIES);
+  for (guint i = 0; hostile->categories[i] != NULL; i++)
+    g_assert_null (strchr (hostile->categories[i], '\033'));
+
+  /* An endless answer is cut off at 1 MiB, not read into memory. */
+  {
+    gsize len = 3 * 1024 * 1024;
+    char *huge = g_malloc (len + 1);
+    g_autoptr(GError) error = NULL;
+    GAsyncResult *result = NULL;
+    EaselModeration *none;
+
+    memset (huge, ' ', len);
+    memcpy (huge, "{\"results\":[", 12);
+    huge[len - 2] = ']';
+    huge[len - 1] = '}';
+    huge[len] = '\0';
+    easel_fake_server_queue_reply (f->server, "/v1/moderations",
+                                   easel_fake_reply_new (200, "application/json", g_bytes_new_take (huge, len)));
+    easel_client_moderate_async (f->client, "anything", NULL, on_result_stored, &result);
+    while (result == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    none = easel_client_moderate_finish (f->client, result, &error);
+    g_assert_null (none);
+    g_assert_nonnull (error);
+    g_assert_true (error->domain == EASEL_API_ERROR);
+    g_object_unref (result);
+  }
+}
+
+static void
 test_cancel_mid_stream (Fixture       *f,
                         gconstpointer  data)
 {
@@ -1098,6 +1224,8 @@ main (int   argc,
   ADD ("error/key-never-leaks", test_key_never_leaks);
   ADD ("error/echoed-key-any-field", test_echoed_key_any_field);
   ADD ("error/validation-sends-nothing", test_validation_sends_nothing);
+  ADD ("error/retired-sends-nothing", test_retired_sends_nothing);
+  ADD ("moderation/precheck", test_moderation_precheck);
   ADD ("cancel/mid-stream", test_cancel_mid_stream);
   ADD ("cancel/retry-wait", test_cancel_during_retry_wait);
   ADD ("files-models-urls", test_files_models_urls);

@@ -206,6 +206,65 @@ test_format (void)
     }
 }
 
+static void
+test_service_tier (void)
+{
+  g_autoptr(EaselRequest) r = easel_request_new (EASEL_API_RESPONSES);
+  EaselCostEstimate standard, tier;
+
+  r->prompt = g_strdup ("a cat");
+  r->model = g_strdup ("gpt-image-1.5");
+  r->quality = g_strdup ("high");
+  r->size = g_strdup ("1024x1024");
+  easel_cost_estimate (r, &standard);
+  g_assert_true (standard.known);
+  g_assert_false (standard.tier_price_unknown);
+
+  r->service_tier = g_strdup ("default");
+  easel_cost_estimate (r, &tier);
+  g_assert_true (tier.known);
+  g_assert_cmpfloat (tier.usd, ==, standard.usd);
+  g_free (r->service_tier);
+  r->service_tier = g_strdup ("auto");
+  easel_cost_estimate (r, &tier);
+  g_assert_true (tier.known);
+  g_assert_cmpfloat (tier.usd, ==, standard.usd);
+
+  /* No known flex or priority image price: not known, no guessed factor. */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_free (r->service_tier);
+      r->service_tier = g_strdup (i == 0 ? "flex" : "priority");
+      easel_cost_estimate (r, &tier);
+      g_assert_false (tier.known);
+      g_assert_true (tier.tier_price_unknown);
+      g_assert_cmpfloat (tier.usd, ==, standard.usd);
+    }
+}
+
+static void
+test_assumed_price (void)
+{
+  g_autoptr(EaselRequest) r = easel_request_new (EASEL_API_IMAGES_GENERATE);
+  EaselCostEstimate estimate;
+
+  g_assert_nonnull (easel_cost_price_assumption ("gpt-image-2"));
+  g_assert_nonnull (easel_cost_price_assumption ("chatgpt-image-latest"));
+  g_assert_null (easel_cost_price_assumption ("gpt-image-1.5"));
+  g_assert_null (easel_cost_price_assumption ("my-local-model"));
+
+  r->prompt = g_strdup ("a cat");
+  r->model = g_strdup ("gpt-image-2");
+  r->quality = g_strdup ("low");
+  r->size = g_strdup ("1024x1024");
+  easel_cost_estimate (r, &estimate);
+  g_assert_true (estimate.price_assumed);
+  g_free (r->model);
+  r->model = g_strdup ("gpt-image-1.5");
+  easel_cost_estimate (r, &estimate);
+  g_assert_false (estimate.price_assumed);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -217,6 +276,8 @@ main (int   argc,
   g_test_add_func ("/core/cost/estimate-prices", test_estimate_prices);
   g_test_add_func ("/core/cost/usage-usd", test_usage_usd);
   g_test_add_func ("/core/cost/format", test_format);
+  g_test_add_func ("/core/cost/service-tier", test_service_tier);
+  g_test_add_func ("/core/cost/assumed-price", test_assumed_price);
 
   return g_test_run ();
 }

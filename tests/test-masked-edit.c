@@ -240,7 +240,7 @@ test_images_multipart (Fixture *f, gconstpointer data)
   mask_png = easel_mask_encode_png (mask, 0, &error);
   g_assert_no_error (error);
 
-  base->model = g_strdup ("gpt-image-1");
+  base->model = g_strdup ("gpt-image-1.5");
   base->prompt = g_strdup ("put a flamingo in the pool");
   base->input_fidelity = g_strdup ("high");
 
@@ -326,7 +326,7 @@ responses_base (void)
 {
   EaselRequest *base = easel_request_new (EASEL_API_RESPONSES);
 
-  base->model = g_strdup ("gpt-image-1");
+  base->model = g_strdup ("gpt-image-1.5");
   base->prompt = g_strdup ("put a flamingo in the pool");
   base->action = g_strdup ("auto");
   return base;
@@ -454,9 +454,9 @@ typedef struct
 } ValidationCase;
 
 static const ValidationCase validation_cases[] = {
-  { "empty", "gpt-image-1", EASEL_API_IMAGES_GENERATE, 64, 64, 64, 64, TRUE, FALSE,
+  { "empty", "gpt-image-1.5", EASEL_API_IMAGES_GENERATE, 64, 64, 64, 64, TRUE, FALSE,
     EASEL_MASK_ERROR_EMPTY, "selects nothing" },
-  { "size-mismatch", "gpt-image-1", EASEL_API_RESPONSES, 64, 64, 80, 64, FALSE, FALSE,
+  { "size-mismatch", "gpt-image-1.5", EASEL_API_RESPONSES, 64, 64, 80, 64, FALSE, FALSE,
     EASEL_MASK_ERROR_SIZE_MISMATCH, "exactly the image" },
   { "dall-e-2-square", "dall-e-2", EASEL_API_IMAGES_GENERATE, 96, 64, 96, 64, FALSE, FALSE,
     EASEL_MASK_ERROR_NOT_SQUARE_PNG, "square PNG" },
@@ -649,7 +649,7 @@ test_prism (void)
 
       if (base->model == NULL)
         {
-          base->model = g_strdup ("gpt-image-1");
+          base->model = g_strdup ("gpt-image-1.5");
           base->prompt = g_strdup ("put a flamingo in the pool");
           base->input_fidelity = g_strdup ("high");
         }

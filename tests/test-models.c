@@ -431,6 +431,57 @@ test_mask_matches (void)
     }
 }
 
+static void
+test_retirement (void)
+{
+  g_autoptr(GDateTime) before = g_date_time_new_utc (2026, 5, 11, 23, 59, 59);
+  g_autoptr(GDateTime) on_day = g_date_time_new_utc (2026, 5, 12, 0, 0, 0);
+  g_autoptr(GDateTime) between = g_date_time_new_utc (2026, 10, 22, 12, 0, 0);
+  g_autoptr(GDateTime) after = g_date_time_new_utc (2026, 12, 6, 16, 45, 0);
+  g_autoptr(GDateTime) date = NULL;
+  g_autoptr(EaselRequest) r = easel_request_new (EASEL_API_IMAGES_GENERATE);
+  g_autoptr(EaselRequest) variation = easel_request_new (EASEL_API_IMAGES_VARIATION);
+  g_autoptr(GError) error = NULL;
+  const EaselModelInfo *dalle3 = easel_model_lookup ("dall-e-3");
+  const EaselModelInfo *dalle2 = easel_model_lookup ("dall-e-2");
+  const EaselModelInfo *gpt1 = easel_model_lookup ("gpt-image-1");
+  const EaselModelInfo *gpt15 = easel_model_lookup ("gpt-image-1.5");
+
+  date = easel_model_get_retirement_date (dalle3);
+  g_assert_nonnull (date);
+  g_assert_cmpint (g_date_time_get_year (date), ==, 2026);
+  g_assert_cmpint (g_date_time_get_month (date), ==, 5);
+  g_assert_cmpint (g_date_time_get_day_of_month (date), ==, 12);
+  g_assert_null (easel_model_get_retirement_date (gpt15));
+
+  g_assert_false (easel_model_is_retired (dalle3, before));
+  g_assert_true (easel_model_is_retired (dalle3, on_day));
+  g_assert_true (easel_model_is_retired (dalle2, on_day));
+  g_assert_false (easel_model_is_retired (gpt1, between));
+  g_assert_true (easel_model_is_retired (gpt1, after));
+  g_assert_false (easel_model_is_retired (gpt15, after));
+  /* Dated snapshots share their family's date. */
+  g_assert_true (easel_model_is_retired (easel_model_lookup ("gpt-image-1-2025-04-15"), after));
+
+  r->prompt = g_strdup ("a fox");
+  r->model = g_strdup ("gpt-image-1");
+  g_assert_true (easel_request_check_retired (r, between, &error));
+  g_assert_no_error (error);
+  g_assert_false (easel_request_check_retired (r, after, &error));
+  g_assert_error (error, EASEL_VALIDATION_ERROR, EASEL_VALIDATION_ERROR_RETIRED);
+  g_assert_nonnull (strstr (error->message, "2026-10-23"));
+  g_clear_error (&error);
+
+  /* Unknown models (a compatible server's) are never retired. */
+  g_free (r->model);
+  r->model = g_strdup ("my-local-model");
+  g_assert_true (easel_request_check_retired (r, after, &error));
+
+  /* A variation without a model is dall-e-2's. */
+  g_assert_false (easel_request_check_retired (variation, on_day, &error));
+  g_assert_error (error, EASEL_VALIDATION_ERROR, EASEL_VALIDATION_ERROR_RETIRED);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -442,6 +493,7 @@ main (int   argc,
   g_test_add_func ("/core/models/supports-value", test_supports_value);
   g_test_add_func ("/core/models/parse-size", test_parse_size);
   g_test_add_func ("/core/models/mask-matches", test_mask_matches);
+  g_test_add_func ("/core/models/retirement", test_retirement);
 
   return g_test_run ();
 }

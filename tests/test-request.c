@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 #include <gdk-pixbuf/gdk-pixbuf.h>
 
+#include "easel-models.h"
 #include "easel-request.h"
 
 static GBytes *
@@ -993,6 +994,56 @@ test_image_type_names (void)
   g_assert_cmpstr (easel_image_format_for_mime (NULL), ==, "png");
 }
 
+static void
+test_service_tier (void)
+{
+  g_autoptr(EaselRequest) r = easel_request_new (EASEL_API_RESPONSES);
+  g_autoptr(EaselRequest) copy = NULL;
+  g_autoptr(EaselRequest) images = easel_request_new (EASEL_API_IMAGES_GENERATE);
+  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(JsonNode) params = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *hash = NULL;
+  g_autofree char *flex_hash = NULL;
+  JsonObject *o;
+
+  r->prompt = g_strdup ("a cat");
+  hash = easel_request_hash (r);
+
+  /* [spec] a top-level CreateResponse field, not the tool's. */
+  r->service_tier = g_strdup ("flex");
+  g_assert_true (easel_request_validate (r, &error));
+  g_assert_no_error (error);
+  node = roundtrip (r);
+  o = json_node_get_object (node);
+  assert_members (o, (const char * const[]) { "model", "input", "tools", "service_tier", NULL });
+  g_assert_cmpstr (json_object_get_string_member (o, "service_tier"), ==, "flex");
+  g_assert_false (json_object_has_member (json_array_get_object_element (member_array (o, "tools"), 0),
+                                          "service_tier"));
+
+  /* The same image at another speed: one cache key. */
+  flex_hash = easel_request_hash (r);
+  g_assert_cmpstr (hash, ==, flex_hash);
+
+  copy = easel_request_copy (r);
+  g_assert_cmpstr (copy->service_tier, ==, "flex");
+  params = easel_request_params_to_json (r);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (params), "service_tier"), ==, "flex");
+
+  g_free (r->service_tier);
+  r->service_tier = g_strdup ("scale");
+  g_assert_false (easel_request_validate (r, &error));
+  g_assert_error (error, EASEL_VALIDATION_ERROR, EASEL_VALIDATION_ERROR_INVALID_VALUE);
+  g_clear_error (&error);
+
+  /* The Images API requests have no service_tier in the spec. */
+  images->prompt = g_strdup ("a cat");
+  images->model = g_strdup ("gpt-image-1.5");
+  images->service_tier = g_strdup ("priority");
+  g_assert_false (easel_request_validate (images, &error));
+  g_assert_error (error, EASEL_VALIDATION_ERROR, EASEL_VALIDATION_ERROR_UNSUPPORTED);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1018,6 +1069,7 @@ main (int   argc,
   g_test_add_func ("/core/request/input-image-kinds", test_input_image_kinds);
   g_test_add_func ("/core/request/input-image-from-file", test_input_image_from_file);
   g_test_add_func ("/core/request/copy-params", test_copy_and_params);
+  g_test_add_func ("/core/request/service-tier", test_service_tier);
 
   return g_test_run ();
 }

@@ -147,7 +147,7 @@ easel_params_get_choices (EaselParams *params,
                    : models[i]->supports_responses_tool)
           g_ptr_array_add (scratch, (gpointer)models[i]->id);
       if (scratch->len == 0)
-        g_ptr_array_add (scratch, (gpointer)"gpt-image-1");
+        g_ptr_array_add (scratch, (gpointer)"gpt-image-1.5");
       g_ptr_array_add (scratch, NULL);
       return (const char * const *)scratch->pdata;
     }

@@ -175,7 +175,7 @@ easel_params_class_init (EaselParamsClass *klass)
 
   properties[PROP_API_MODE] = g_param_spec_string ("api-mode", NULL, NULL, "responses", rw);
   properties[PROP_RESPONSES_MODEL] = g_param_spec_string ("responses-model", NULL, NULL, "gpt-4.1", rw);
-  properties[PROP_IMAGE_MODEL] = g_param_spec_string ("image-model", NULL, NULL, "gpt-image-1", rw);
+  properties[PROP_IMAGE_MODEL] = g_param_spec_string ("image-model", NULL, NULL, "gpt-image-1.5", rw);  /* the schema default; gpt-image-1 is retired */
   properties[PROP_SIZE] = g_param_spec_string ("size", NULL, NULL, "auto", rw);
   properties[PROP_QUALITY] = g_param_spec_string ("quality", NULL, NULL, "auto", rw);
   properties[PROP_BACKGROUND] = g_param_spec_string ("background", NULL, NULL, "auto", rw);

@@ -93,11 +93,15 @@ send_action (GtkWidget  *widget,
   for (guint i = 0; i < attachments->len; i++)
     easel_request_add_image (request, easel_input_image_copy (g_ptr_array_index (attachments, i)));
 
-  if (!easel_request_validate (request, &error))
+  if (!easel_request_validate (request, &error) ||
+      !easel_request_check_retired (request, NULL, &error))
     {
       easel_window_toast (self, error->message);
       return;
     }
+
+  if (!_easel_window_budget_approved (self, request))
+    return;
 
   turn = easel_session_turn_new (prompt);
   for (guint i = 0; i < g_list_model_get_n_items (thumbnails); i++)

@@ -28,6 +28,8 @@ struct _EaselWindow
   gboolean restore_last;     /* reopen the newest conversation once the store is up */
   GCancellable *cancellable;
   GWeakRef guard_turn;       /* the masked edit whose output the mask guard checked */
+  gboolean budget_approved;  /* the next win.send skips the budget check (easel-window-budget.c) */
+  gboolean budget_pending;   /* a budget check is reading the spend */
 
   /* template */
   AdwToastOverlay *toast_overlay;
@@ -54,6 +56,10 @@ void _easel_window_connect_gallery    (EaselWindow *self);
 void _easel_window_set_conversation   (EaselWindow *self, EaselSession *conversation);
 /* Lets turns off the canvas fall back to thumbnails. */
 void _easel_window_trim_images        (EaselWindow *self);
+
+/* easel-window-budget.c: TRUE to send @request now; FALSE when a budget
+ * check or its dialog will run win.send again once the user agrees. */
+gboolean _easel_window_budget_approved (EaselWindow *self, const EaselRequest *request);
 
 /* easel-window-library.c */
 void     _easel_window_library_init             (EaselWindow *self);

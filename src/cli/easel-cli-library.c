@@ -276,10 +276,13 @@ cmd_list (int argc, char **argv, gboolean search)
       g_autofree char *shortp = easel_text_escape_untrusted (g->prompt ? g->prompt : "", 60);
       g_autofree char *model = easel_text_escape_untrusted (g->model ? g->model : "?", 60);
 
-      printf ("%6" G_GINT64_FORMAT "  %s  %-18s %8s %s%s%s\n", g->id, date, model,
+      /* Even a cost from reported usage is priced with the table, so a
+       * borrowed price stays an assumption. */
+      printf ("%6" G_GINT64_FORMAT "  %s  %-18s %8s %s%s%s%s\n", g->id, date, model,
               cost, g->starred ? "★ " : "",
               g->status != EASEL_GENERATION_OK ? easel_generation_status_to_string (g->status) : "",
-              g->status != EASEL_GENERATION_OK ? ": " : "");
+              g->status != EASEL_GENERATION_OK ? ": " : "",
+              easel_cost_price_assumption (g->model) ? "(assumed price) " : "");
       printf ("        %s\n", shortp);
     }
   if (rows->len < total)
@@ -356,6 +359,8 @@ cmd_show (int argc, char **argv)
               SHOW (g->format ? g->format : "-"), SHOW (g->background ? g->background : "-"));
       printf ("cost:        %s actual, %s estimated  (tokens in %" G_GINT64_FORMAT ", out %" G_GINT64_FORMAT ")\n",
               act, est, g->input_tokens, g->output_tokens);
+      if (easel_cost_price_assumption (g->model) != NULL)
+        printf ("             (%s)\n", easel_cost_price_assumption (g->model));
       if (g->path)
         printf ("file:        %s\n", SHOW (g->path));
       if (g->params_json)
@@ -537,6 +542,7 @@ cmd_spend (int argc, char **argv)
   g_autoptr(EaselStore) store = NULL;
   g_autoptr(EaselSpend) spend = NULL;
   gboolean json = FALSE;
+  gboolean any_assumed = FALSE;
   int days = 0;
   GOptionEntry entries[] = {
     { "days", 'd', 0, G_OPTION_ARG_INT, &days, "Only the last N days", "N" },
@@ -581,7 +587,12 @@ cmd_spend (int argc, char **argv)
   for (guint i = 0; i < spend->per_model->len; i++)
     {
       EaselSpendRow *row = spend->per_model->pdata[i];
-      spend_row_print (row->key && *row->key ? row->key : "(unknown)", row);
+      g_autofree char *label = g_strdup_printf ("%s%s", row->key && *row->key ? row->key : "(unknown)",
+                                                easel_cost_price_assumption (row->key) ? "*" : "");
+      g_autofree char *safe = easel_text_escape_untrusted (label, 40);
+
+      spend_row_print (safe, row);
+      any_assumed |= easel_cost_price_assumption (row->key) != NULL;
     }
   printf ("\nPer day\n");
   for (guint i = 0; i < spend->per_day->len && i < 31; i++)
@@ -593,6 +604,8 @@ cmd_spend (int argc, char **argv)
   spend_row_print ("Total", &spend->total);
   if (spend->total.failed_usd > 0)
     printf ("(of which $%.3f on failed or moderated requests)\n", spend->total.failed_usd);
+  if (any_assumed)
+    printf ("* priced with an assumed price (no list price is known for the model)\n");
   return EASEL_CLI_EXIT_OK;
 }
 

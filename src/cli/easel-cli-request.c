@@ -53,6 +53,12 @@ typedef struct
   char    **images;
   char     *mask;
   gboolean  upload;
+  gboolean  allow_retired;
+  char     *service_tier;
+  gboolean  moderation_check;
+  gboolean  no_moderation_check;
+  gboolean  over_budget;
+  gboolean  yes;
 
   /* Connection and output */
   char     *base_url;
@@ -82,6 +88,7 @@ options_clear (Options *o)
   g_free (o->action);
   g_free (o->responses_model);
   g_free (o->instructions);
+  g_free (o->service_tier);
   g_free (o->continue_id);
   g_strfreev (o->refs);
   g_strfreev (o->images);
@@ -120,11 +127,17 @@ build_entries (Options *o,
     { FOR_CHAT, { "action", 0, 0, G_OPTION_ARG_STRING, &o->action, "Image tool action: auto, generate, edit", "ACTION" } },
     { FOR_CHAT, { "responses-model", 0, 0, G_OPTION_ARG_STRING, &o->responses_model, "The Responses model (e.g. gpt-4.1)", "MODEL" } },
     { FOR_CHAT, { "instructions", 0, 0, G_OPTION_ARG_STRING, &o->instructions, "System instructions", "TEXT" } },
+    { FOR_CHAT, { "service-tier", 0, 0, G_OPTION_ARG_STRING, &o->service_tier, "Processing tier: auto, default, flex (slower, cheaper), priority (for user-facing latency); default: the preferences'", "TIER" } },
     { FOR_CHAT, { "continue", 'c', 0, G_OPTION_ARG_STRING, &o->continue_id, "Continue from an earlier response (previous_response_id)", "RESPONSE_ID" } },
     { FOR_CHAT, { "ref", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->refs, "Refer to an earlier image_generation_call (repeatable)", "IG_ID" } },
     { FOR_EDIT | FOR_VARIATIONS | FOR_CHAT, { "image", 'i', 0, G_OPTION_ARG_FILENAME_ARRAY, &o->images, "Input image: a path, a file-… id or an http(s) URL (repeatable)", "IMAGE" } },
     { FOR_EDIT | FOR_CHAT, { "mask", 0, 0, G_OPTION_ARG_FILENAME, &o->mask, "Mask PNG (transparent where to edit)", "MASK" } },
     { FOR_EDIT | FOR_CHAT, { "upload", 0, 0, G_OPTION_ARG_NONE, &o->upload, "Upload local images through the Files API first and send file ids", NULL } },
+    { FOR_GENERATE | FOR_EDIT | FOR_CHAT, { "moderation-check", 0, 0, G_OPTION_ARG_NONE, &o->moderation_check, "Check the prompt with the free moderation endpoint first; a flagged prompt is not sent", NULL } },
+    { FOR_GENERATE | FOR_EDIT | FOR_CHAT, { "no-moderation-check", 0, 0, G_OPTION_ARG_NONE, &o->no_moderation_check, "Skip the moderation pre-check even if the preferences turn it on", NULL } },
+    { FOR_ALL, { "over-budget", 0, 0, G_OPTION_ARG_NONE, &o->over_budget, "Send even if the estimate crosses a spending limit (see `easel budget`)", NULL } },
+    { FOR_ALL, { "yes", 'y', 0, G_OPTION_ARG_NONE, &o->yes, "Confirm a request whose estimate is above the confirmation threshold (limits still apply)", NULL } },
+    { FOR_ALL, { "allow-retired", 0, 0, G_OPTION_ARG_NONE, &o->allow_retired, "Send to a model OpenAI retired (for a compatible server that still has it)", NULL } },
     { FOR_ALL, { "base-url", 0, 0, G_OPTION_ARG_STRING, &o->base_url, "API base URL (default: $OPENAI_BASE_URL or " EASEL_DEFAULT_BASE_URL ")", "URL" } },
     { FOR_ALL, { "organization", 0, 0, G_OPTION_ARG_STRING, &o->organization, "OpenAI organization id", "ORG" } },
     { FOR_ALL, { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o->output, "Output file or folder (n>1: stem-1.ext, …)", "PATH|DIR" } },
@@ -180,6 +193,8 @@ typedef struct
   gboolean          done;           /* the final step ran; quit once writes drain */
   gboolean          finishing;      /* the final images are done; report once partials are too */
   guint             sigint_id;
+  gboolean          moderation_check;
+  EaselBudgetLimits limits;
 } Run;
 
 static void
@@ -361,6 +376,10 @@ print_json_result (Run *run)
     json_builder_add_null_value (builder);
   json_builder_set_member_name (builder, "estimate_exact");
   json_builder_add_boolean_value (builder, run->estimate.known);
+  json_builder_set_member_name (builder, "estimate_price_assumed");
+  json_builder_add_boolean_value (builder, run->estimate.price_assumed);
+  json_builder_set_member_name (builder, "estimate_tier_price_unknown");
+  json_builder_add_boolean_value (builder, run->estimate.tier_price_unknown);
 
   json_builder_set_member_name (builder, "cost_usd");
   if (cost >= 0 && !run->cached)
@@ -939,6 +958,110 @@ on_sigint (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+static void
+send_paid_request (Run *run)
+{
+  if (run->options->upload)
+    upload_next (run);
+  else
+    send_request (run);
+}
+
+static void
+moderated_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Run *run = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EaselModeration) moderation = NULL;
+  g_autofree char *categories = NULL;
+  g_autofree char *safe = NULL;
+
+  moderation = easel_client_moderate_finish (EASEL_CLIENT (source), result, &error);
+  if (moderation == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          easel_cli_progress_print (run->progress,
+                                    "easel: the moderation pre-check failed, so the prompt was not sent "
+                                    "(--no-moderation-check skips it)");
+        }
+      finish_with_error (run, error);
+      return;
+    }
+
+  if (!moderation->flagged)
+    {
+      send_paid_request (run);
+      return;
+    }
+
+  /* Category names are checked identifiers already; escape them anyway. */
+  categories = easel_moderation_format_categories (moderation);
+  safe = easel_cli_safe_text (categories, run->api_key);
+  easel_cli_progress_done (run->progress);
+  fprintf (stderr, "easel: the moderation pre-check flagged the prompt (%s); it was not sent and "
+                   "nothing was charged\n", safe);
+  run->exit_code = EASEL_CLI_EXIT_FAILED;
+  run->done = TRUE;
+  maybe_quit (run);
+}
+
+/* The spending limits: refuse (exit 2) a request whose estimate would cross
+ * a limit unless --over-budget, or one above the confirmation threshold
+ * unless --yes or --over-budget. The spend comes from the library. */
+static gboolean
+budget_allows (Run *run)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EaselStore) store = NULL;
+  g_autofree char *why = NULL;
+  EaselBudgetState state = { 0 };
+  EaselBudgetFlags blocking;
+  double estimate = run->estimate.usd > 0 ? run->estimate.usd : -1;
+
+  state.limits = run->limits;
+  state.estimate_usd = estimate;
+  if (run->limits.daily_usd > 0 || run->limits.monthly_usd > 0)
+    {
+      store = easel_store_open (g_getenv ("EASEL_LIBRARY_DIR"), &error);
+      if (store == NULL ||
+          !easel_budget_check_sync (store, &run->limits, estimate, NULL, &state, &error))
+        {
+          g_autofree char *safe = easel_cli_safe_text (error->message, run->api_key);
+
+          easel_cli_progress_done (run->progress);
+          fprintf (stderr, "easel: cannot read the library's spend to check the budget: %s\n"
+                           "easel: not sent; --over-budget sends anyway\n", safe);
+          run->exit_code = EASEL_CLI_EXIT_USAGE;
+          run->done = TRUE;
+          maybe_quit (run);
+          return FALSE;
+        }
+    }
+  else
+    easel_budget_evaluate (&state);
+
+  blocking = state.flags;
+  if (run->options->yes)
+    blocking &= ~EASEL_BUDGET_OVER_THRESHOLD;
+  if (blocking == EASEL_BUDGET_OK)
+    return TRUE;
+
+  why = easel_budget_describe (&state);
+  easel_cli_progress_done (run->progress);
+  fprintf (stderr, "easel: not sent. %s\n", why);
+  if (blocking & (EASEL_BUDGET_CROSSES_DAILY | EASEL_BUDGET_CROSSES_MONTHLY))
+    fprintf (stderr, "easel: --over-budget sends it anyway; `easel budget` shows and sets the limits\n");
+  else
+    fprintf (stderr, "easel: --yes confirms it; `easel budget set --confirm-above USD` changes the threshold\n");
+  run->exit_code = EASEL_CLI_EXIT_USAGE;
+  run->done = TRUE;
+  maybe_quit (run);
+  return FALSE;
+}
+
 static gboolean
 start_cb (gpointer user_data)
 {
@@ -958,11 +1081,19 @@ start_cb (gpointer user_data)
       return G_SOURCE_REMOVE;
     }
 
-  if (run->options->upload)
-    upload_next (run);
-  else
-    send_request (run);
+  /* Only a request that will be paid for is checked: a cached answer is free. */
+  if (!run->options->over_budget && !budget_allows (run))
+    return G_SOURCE_REMOVE;
 
+  if (run->moderation_check && run->request->prompt != NULL && *run->request->prompt != '\0')
+    {
+      easel_cli_progress_stage (run->progress, "checking the prompt");
+      easel_client_moderate_async (run->client, run->request->prompt, run->cancellable,
+                                   moderated_cb, run);
+      return G_SOURCE_REMOVE;
+    }
+
+  send_paid_request (run);
   return G_SOURCE_REMOVE;
 }
 
@@ -1080,6 +1211,7 @@ fill_request (EaselRequest  *request,
   request->responses_model = g_strdup (o->responses_model);
   request->instructions = g_strdup (o->instructions);
   request->previous_response_id = g_strdup (o->continue_id);
+  request->service_tier = g_strdup (o->service_tier);
 
   if (o->stream && o->no_stream)
     {
@@ -1202,6 +1334,7 @@ easel_cli_request_main (EaselApi    api,
   g_autofree char *prompt = NULL;
   g_autofree char *base_url = NULL;
   g_autofree char *estimate_text = NULL;
+  g_autoptr(GSettings) settings = NULL;
   EaselKeySource source = EASEL_KEY_SOURCE_NONE;
   int partials_expected;
 
@@ -1210,7 +1343,10 @@ easel_cli_request_main (EaselApi    api,
   g_option_context_set_description (context,
     "The prompt may be given as one quoted argument, as several words, or as - to read stdin.\n"
     "The API key comes from OPENAI_API_KEY or the keyring (see `easel key`).\n"
-    "Exit status: 0 success, 1 API or network error, 2 usage or validation error, 130 cancelled.");
+    "Before a paid request the estimate is checked against the spending limits (`easel budget`):\n"
+    "crossing the daily or monthly limit needs --over-budget, and one request above the\n"
+    "confirmation threshold (default $1) needs --yes. A library answer is free and not checked.\n"
+    "Exit status: 0 success, 1 API or network error, 2 usage, validation or budget refusal, 130 cancelled.");
   entries = build_entries (&options, command_bit (api));
   g_option_context_add_main_entries (context, (GOptionEntry *) (gpointer) entries->data, NULL);
 
@@ -1258,11 +1394,43 @@ easel_cli_request_main (EaselApi    api,
         }
     }
 
+  /* The window's preferences are the defaults; "auto" is what the server
+   * does without the field, so it is not sent. */
+  settings = easel_config_dup_settings ();
+  if (api == EASEL_API_RESPONSES && options.service_tier == NULL && settings != NULL)
+    {
+      g_autofree char *tier = g_settings_get_string (settings, "service-tier");
+
+      if (g_strcmp0 (tier, "auto") != 0)
+        options.service_tier = g_steal_pointer (&tier);
+    }
+
+  if (options.moderation_check && options.no_moderation_check)
+    {
+      fprintf (stderr, "easel %s: --moderation-check and --no-moderation-check contradict each other\n", command);
+      options_clear (&options);
+      return EASEL_CLI_EXIT_USAGE;
+    }
+  run->moderation_check = options.moderation_check ||
+                          (!options.no_moderation_check && settings != NULL &&
+                           g_settings_get_boolean (settings, "moderation-check"));
+
+  easel_budget_limits_from_settings (&run->limits, settings);
+
   run->request = easel_request_new (api);
   if (!fill_request (run->request, &options, prompt, &error) ||
       !easel_request_validate (run->request, &error))
     {
       fprintf (stderr, "easel %s: %s\n", command, error->message);
+      options_clear (&options);
+      return EASEL_CLI_EXIT_USAGE;
+    }
+
+  if (!options.allow_retired && !easel_request_check_retired (run->request, NULL, &error))
+    {
+      fprintf (stderr, "easel %s: %s\n"
+                       "  (a compatible server that still serves it: add --allow-retired)\n",
+               command, error->message);
       options_clear (&options);
       return EASEL_CLI_EXIT_USAGE;
     }
@@ -1302,20 +1470,29 @@ easel_cli_request_main (EaselApi    api,
       g_autofree char *usd = easel_cost_format_usd (run->estimate.usd);
 
       /* Not known exactly: quality or size "auto" is priced as medium 1024². */
-      estimate_text = run->estimate.known ? g_steal_pointer (&usd) : g_strdup_printf ("≈ %s", usd);
+      estimate_text = g_strdup_printf ("%s%s%s%s", run->estimate.known ? "" : "≈ ", usd,
+                                       run->estimate.price_assumed ? " (assumed price)" : "",
+                                       run->estimate.tier_price_unknown ? " at the default tier" : "");
     }
   if (!options.quiet)
     {
       if (estimate_text != NULL && run->estimate.output_tokens > 0)
         fprintf (stderr, "easel: estimated cost %s (%" G_GINT64_FORMAT " output tokens%s) with %s\n",
                  estimate_text, run->estimate.output_tokens,
-                 run->estimate.known ? "" : "; the server picks quality and size",
+                 run->estimate.known || run->estimate.tier_price_unknown
+                   ? "" : "; the server picks quality and size",
                  run->request->model);
       else if (estimate_text != NULL)
         fprintf (stderr, "easel: estimated cost %s with %s\n", estimate_text, run->request->model);
       else
         fprintf (stderr, "easel: cost unknown in advance for %s\n",
                  run->request->model ? run->request->model : "the server's default model");
+      if (run->estimate.tier_price_unknown)
+        fprintf (stderr, "easel: the %s tier's price is unknown; the estimate is the default tier's\n",
+                 run->request->service_tier);
+      if (estimate_text != NULL && run->estimate.price_assumed)
+        fprintf (stderr, "easel: %s: %s\n", run->request->model,
+                 easel_cost_price_assumption (run->request->model));
     }
 
   partials_expected = MAX (options.partial_images, 0);
@@ -1325,6 +1502,7 @@ easel_cli_request_main (EaselApi    api,
 
   run->base_url = g_strdup (base_url);
   run->client = easel_client_new (base_url, run->api_key);
+  easel_client_set_allow_retired (run->client, options.allow_retired);
   if (options.organization != NULL)
     easel_client_set_organization (run->client, options.organization);
   if (options.debug_http)

@@ -16,6 +16,7 @@
 #include "easel-error.h"
 #include "easel-event.h"
 #include "easel-models.h"
+#include "easel-moderation.h"
 #include "easel-sse.h"
 
 /* Limits on what a server may send. All sizes count decoded bytes, after
@@ -28,6 +29,7 @@
 #define READ_CHUNK_SIZE        (64 * 1024)
 #define DEFAULT_MAX_EVENT      ((gsize) 128 * 1024 * 1024)
 #define DEFAULT_MAX_BODY       ((gsize) 512 * 1024 * 1024)
+#define MAX_MODERATION_BODY    ((gsize) 1024 * 1024)
 #define DEFAULT_MAX_ERROR_BODY ((gsize) 1024 * 1024)
 /* A download to a file: a batch's output file with thousands of images. */
 #define MAX_DOWNLOAD_TO_FILE   ((guint64) 64 * 1024 * 1024 * 1024)
@@ -52,6 +54,7 @@ struct _EaselClient
   char             *user_agent;
   EaselRetryPolicy  retry_policy;
   gboolean          debug;
+  gboolean          allow_retired;
   guint             idle_timeout_s;
   gsize             max_event_size;
   gsize             max_body_size;
@@ -117,6 +120,7 @@ typedef enum
   OP_FETCH,
   OP_JSON,
   OP_DOWNLOAD,
+  OP_MODERATE,
 } OpKind;
 
 typedef enum
@@ -881,6 +885,17 @@ parse_body_thread (GTask        *task,
         g_task_return_pointer (task, g_steal_pointer (&root), (GDestroyNotify) json_node_unref);
       break;
 
+    case OP_MODERATE:
+      {
+        EaselModeration *moderation = easel_moderation_new_from_json (root, &error);
+
+        if (moderation == NULL)
+          g_task_return_error (task, error);
+        else
+          g_task_return_pointer (task, moderation, (GDestroyNotify) easel_moderation_free);
+      }
+      break;
+
     case OP_FETCH:
     default:
       g_assert_not_reached ();
@@ -909,6 +924,8 @@ on_body_parsed (GObject      *source,
             g_free (value);
           else if (op->kind == OP_JSON)
             json_node_unref (value);
+          else if (op->kind == OP_MODERATE)
+            easel_moderation_free (value);
           else
             g_strfreev (value);
         }
@@ -927,6 +944,8 @@ on_body_parsed (GObject      *source,
     op_return_pointer (op, value, g_free);
   else if (op->kind == OP_JSON)
     op_return_pointer (op, value, (GDestroyNotify) json_node_unref);
+  else if (op->kind == OP_MODERATE)
+    op_return_pointer (op, value, (GDestroyNotify) easel_moderation_free);
   else
     op_return_pointer (op, value, (GDestroyNotify) g_strfreev);
 
@@ -1343,6 +1362,9 @@ on_sent (GObject      *source,
       /* A compatible server may ignore `stream` and answer JSON. */
       op->phase = PHASE_BODY;
       op->limit = op->client->max_body_size;
+      /* A moderation answer is a few hundred bytes; images are not. */
+      if (op->kind == OP_MODERATE)
+        op->limit = MIN (op->limit, MAX_MODERATION_BODY);
     }
 
   op_read_next (op);
@@ -1748,6 +1770,14 @@ easel_client_set_debug (EaselClient *self,
   self->debug = !!debug;
 }
 
+void
+easel_client_set_allow_retired (EaselClient *self,
+                                gboolean     allow_retired)
+{
+  g_return_if_fail (EASEL_IS_CLIENT (self));
+  self->allow_retired = !!allow_retired;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Public operations */
 
@@ -1772,7 +1802,8 @@ easel_client_send_async (EaselClient         *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, easel_client_send_async);
 
-  if (!easel_request_validate (request, &error))
+  if (!easel_request_validate (request, &error) ||
+      (!self->allow_retired && !easel_request_check_retired (request, NULL, &error)))
     {
       if (event_data_destroy != NULL)
         event_data_destroy (event_data);
@@ -1897,6 +1928,47 @@ GStrv
 easel_client_list_models_finish (EaselClient   *self,
                                  GAsyncResult  *result,
                                  GError       **error)
+{
+  g_return_val_if_fail (EASEL_IS_CLIENT (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+easel_client_moderate_async (EaselClient         *self,
+                             const char          *text,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  char *json;
+  Op *op;
+
+  g_return_if_fail (EASEL_IS_CLIENT (self));
+  g_return_if_fail (text != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, easel_client_moderate_async);
+
+  node = easel_moderation_request_to_json (text);
+  json = json_to_string (node, FALSE);
+
+  op = op_new (self, OP_MODERATE, task, "POST", "/moderations", FALSE);
+  op->body = g_bytes_new_take (json, strlen (json));
+  op->content_type = g_strdup ("application/json");
+  if (!op_is_finished (op))
+    op_start_attempt (op);
+  op_unref (op);
+}
+
+EaselModeration *
+easel_client_moderate_finish (EaselClient   *self,
+                              GAsyncResult  *result,
+                              GError       **error)
 {
   g_return_val_if_fail (EASEL_IS_CLIENT (self), NULL);
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include "easel-moderation.h"
 #include "easel-request.h"
 #include "easel-result.h"
 #include "easel-retry.h"
@@ -38,6 +39,10 @@ void         easel_client_set_idle_timeout  (EaselClient *self, guint seconds);
 guint        easel_client_get_idle_timeout  (EaselClient *self);
 /* Logs requests with g_debug, Authorization redacted (EASEL_DEBUG_HTTP=1 too). */
 void         easel_client_set_debug         (EaselClient *self, gboolean debug);
+/* By default a request to a model past its retirement date fails locally
+ * (EASEL_VALIDATION_ERROR_RETIRED) before anything is sent; a compatible
+ * server that still serves the model can allow it. */
+void         easel_client_set_allow_retired (EaselClient *self, gboolean allow_retired);
 
 /* Validates, sends, retries per the SDK policy (never once a stream has
  * delivered an event) and, when @request->stream is set, parses SSE
@@ -75,6 +80,17 @@ void         easel_client_list_models_async  (EaselClient         *self,
 GStrv        easel_client_list_models_finish (EaselClient   *self,
                                               GAsyncResult  *result,
                                               GError       **error);
+
+/* POST /moderations with @text (free of charge): the pre-check a caller
+ * runs before a paid request when the "moderation-check" setting is on. */
+void             easel_client_moderate_async  (EaselClient         *self,
+                                               const char          *text,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+EaselModeration *easel_client_moderate_finish (EaselClient   *self,
+                                               GAsyncResult  *result,
+                                               GError       **error);
 
 /* Downloads an image URL returned by dall-e (response_format=url). */
 void         easel_client_fetch_url_async    (EaselClient         *self,

@@ -50,6 +50,18 @@ static const SecretSchema easel_secret_schema = {
   },
 };
 
+GSettings *
+easel_config_dup_settings (void)
+{
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr(GSettingsSchema) schema = NULL;
+
+  if (source == NULL ||
+      (schema = g_settings_schema_source_lookup (source, SETTINGS_SCHEMA_ID, TRUE)) == NULL)
+    return NULL;
+  return g_settings_new_full (schema, NULL, NULL);
+}
+
 const void *
 easel_secret_get_schema (void)
 {

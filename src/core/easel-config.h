@@ -40,6 +40,11 @@ GType easel_key_source_get_type (void) G_GNUC_CONST;
  * /proc/PID owned by root), since memory holds the key. */
 void     easel_process_protect_secrets (void);
 
+/* The app's settings (SETTINGS_SCHEMA_ID), or NULL when the schema is not
+ * installed (an uninstalled CLI without GSETTINGS_SCHEMA_DIR): callers then
+ * use the schema's defaults. */
+GSettings *easel_config_dup_settings (void);
+
 char    *easel_config_resolve_base_url (const char *explicit_url,
                                         const char *setting,
                                         GError    **error);

@@ -6,6 +6,7 @@
 
 #include "easel-account.h"
 #include "easel-batch.h"
+#include "easel-budget.h"
 #include "easel-client.h"
 #include "easel-config.h"
 #include "easel-cost.h"
@@ -14,6 +15,7 @@
 #include "easel-mask.h"
 #include "easel-masked-edit.h"
 #include "easel-models.h"
+#include "easel-moderation.h"
 #include "easel-png-meta.h"
 #include "easel-request.h"
 #include "easel-result.h"

@@ -55,14 +55,17 @@ typedef struct
   double      image_input;
   double      image_output;
   double      text_output;
+  const char *assumption;   /* non-NULL: not a known price, and why */
 } TokenPrice;
 
+#define ASSUMED_AS_15 "price assumed equal to gpt-image-1.5's; no list price is known"
+
 static const TokenPrice token_prices[] = {
-  { "gpt-image-2",          5.00, 8.00,  32.00, 10.00 },  /* assumed = 1.5 */
-  { "gpt-image-1.5",        5.00, 8.00,  32.00, 10.00 },
-  { "gpt-image-1",          5.00, 10.00, 40.00, 0.00 },
-  { "gpt-image-1-mini",     2.00, 2.50,  8.00,  0.00 },
-  { "chatgpt-image-latest", 5.00, 8.00,  32.00, 10.00 },  /* assumed = 1.5 */
+  { "gpt-image-2",          5.00, 8.00,  32.00, 10.00, ASSUMED_AS_15 },
+  { "gpt-image-1.5",        5.00, 8.00,  32.00, 10.00, NULL },
+  { "gpt-image-1",          5.00, 10.00, 40.00, 0.00,  NULL },
+  { "gpt-image-1-mini",     2.00, 2.50,  8.00,  0.00,  NULL },
+  { "chatgpt-image-latest", 5.00, 8.00,  32.00, 10.00, ASSUMED_AS_15 },
 };
 
 /* Dollars per image for the per-image (dall-e) models, list prices as above.
@@ -255,6 +258,15 @@ easel_cost_estimate (const EaselRequest *request,
 
   price = token_price (info);
   estimate->known = price != NULL && exact;
+  estimate->price_assumed = price != NULL && price->assumption != NULL;
+  /* No reference gives flex or priority prices for image tokens; say so
+   * instead of scaling by a guessed factor. */
+  if (g_strcmp0 (request->service_tier, "flex") == 0 ||
+      g_strcmp0 (request->service_tier, "priority") == 0)
+    {
+      estimate->known = FALSE;
+      estimate->tier_price_unknown = TRUE;
+    }
   if (price != NULL)
     estimate->usd = estimate->output_tokens * price->image_output / 1e6 +
                     text_tokens * price->text_input / 1e6 +
@@ -304,6 +316,14 @@ easel_cost_usd_for_usage (const char       *model,
 
   return (in_text * price->text_input + in_image * price->image_input +
           out_image * price->image_output + out_text * price->text_output) / 1e6;
+}
+
+const char *
+easel_cost_price_assumption (const char *model)
+{
+  const TokenPrice *price = token_price (easel_model_lookup (model));
+
+  return price != NULL ? price->assumption : NULL;
 }
 
 char *

@@ -16,6 +16,8 @@ typedef struct
   gint64   input_tokens;      /* rough estimate of text (and image) input tokens */
   double   usd;               /* estimated dollars */
   double   usd_per_image;     /* dall-e per-image price, or 0 */
+  gboolean price_assumed;     /* the model's price is borrowed from another model */
+  gboolean tier_price_unknown; /* flex/priority: usd is the default tier's price, the tier's is unknown */
 } EaselCostEstimate;
 
 /* Output tokens for one image, per the token table; -1 when unknown. */
@@ -31,6 +33,10 @@ double   easel_cost_usd_for_usage (const char       *model,
                                    const char       *size,
                                    const EaselUsage *usage,
                                    guint             n_images);
+/* NULL when @model's price is a list price Easel knows; otherwise why the
+ * price shown is an assumption ("assumed equal to gpt-image-1.5"), for UIs
+ * to show next to any estimate for that model. */
+const char *easel_cost_price_assumption (const char *model);
 /* "$0.17" / "≈ 4,360 tokens" helpers for UIs. */
 /* "$0.17", "$0.004" below a cent, "—" when unknown (negative). */
 char    *easel_cost_format_usd    (double usd);
@@ -42,6 +48,9 @@ char    *easel_cost_format_tokens (gint64 tokens);
  * (known = FALSE); input tokens are rough (≈4 chars per text token, a fixed
  * guess per input image). Responses estimates cover the image tool only,
  * not the mainline model's own tokens. Prices are list prices at the
- * reference date, for display only. */
+ * reference date, for display only. The flex and priority tiers have no
+ * known image price: their estimate is the default tier's, with known =
+ * FALSE and tier_price_unknown = TRUE; "auto" is priced as "default", the
+ * tier a project uses unless configured otherwise. */
 
 G_END_DECLS

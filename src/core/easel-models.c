@@ -6,12 +6,14 @@
  *   [spec]  ../shared/openai-spec/openai-images-subset.yaml (openai-openapi f85dbe22, 2026-08)
  *   [guide] ../shared/reference/002_*.txt (OpenAI "Image generation" guide, 2026)
  *   [ref]   ../shared/reference/001_*.txt (API reference digest, May 2025)
+ *   [notes] ../shared/openai-spec/NOTES.md §3 (SDK 7.57.0 deprecations)
  */
 
 #define G_LOG_DOMAIN "easel-models"
 
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +21,10 @@
 #include "easel-image-size.h"
 
 G_DEFINE_QUARK (easel-validation-error-quark, easel_validation_error)
+
+/* [spec] ServiceTierResponses also lists scale, fast and ultrafast, which
+ * are access-controlled or aliases; Easel offers the four any account has. */
+const char * const easel_service_tiers[] = { "auto", "default", "flex", "priority", NULL };
 
 /* [spec] CreateImageRequest.size: the three standard sizes are "supported by
  * the GPT image models; auto is supported for models that allow automatic
@@ -114,6 +120,7 @@ static const EaselModelInfo model_table[] = {
     .supports_responses_tool = TRUE,
     .max_edit_images = 16,
     .max_image_bytes = 50 * MB,
+    .retirement_date = "2026-10-23", /* [notes] "shut down on October 23, 2026" */
   },
   {
     .id = "gpt-image-1-mini",
@@ -171,6 +178,7 @@ static const EaselModelInfo model_table[] = {
     .max_prompt_chars = 4000,         /* [spec] "4000 characters for dall-e-3" */
     .supports_generate = TRUE,        /* [ref] "Image API: Generations only" */
     .max_edit_images = 0,
+    .retirement_date = "2026-05-12",  /* [notes] "retired May 12, 2026" */
   },
   {
     .id = "dall-e-2",
@@ -187,6 +195,7 @@ static const EaselModelInfo model_table[] = {
     .max_edit_images = 1,             /* [spec] "For dall-e-2, you can only provide one image" */
     .max_image_bytes = 4 * MB,        /* [spec] "square png file less than 4MB" */
     .edit_needs_square_png = TRUE,
+    .retirement_date = "2026-05-12",  /* [notes] "retired May 12, 2026" */
   },
 };
 
@@ -240,6 +249,66 @@ easel_model_default (EaselApi api)
   if (api == EASEL_API_IMAGES_VARIATION)
     return "dall-e-2";
   return "gpt-image-1.5";
+}
+
+/* ---- lifecycle ------------------------------------------------------ */
+
+GDateTime *
+easel_model_get_retirement_date (const EaselModelInfo *info)
+{
+  int year, month, day;
+
+  g_return_val_if_fail (info != NULL, NULL);
+
+  if (info->retirement_date == NULL ||
+      sscanf (info->retirement_date, "%4d-%2d-%2d", &year, &month, &day) != 3)
+    return NULL;
+  return g_date_time_new_utc (year, month, day, 0, 0, 0);
+}
+
+gboolean
+easel_model_is_retired (const EaselModelInfo *info,
+                        GDateTime            *now)
+{
+  g_autoptr(GDateTime) retired = NULL;
+  g_autoptr(GDateTime) current = NULL;
+
+  g_return_val_if_fail (info != NULL, FALSE);
+
+  if ((retired = easel_model_get_retirement_date (info)) == NULL)
+    return FALSE;
+  current = now ? g_date_time_ref (now) : g_date_time_new_now_utc ();
+  return g_date_time_compare (current, retired) >= 0;
+}
+
+gboolean
+easel_request_check_retired (const EaselRequest  *request,
+                             GDateTime           *now,
+                             GError             **error)
+{
+  const EaselModelInfo *info;
+  g_autoptr(GDateTime) retired = NULL;
+  g_autofree char *date = NULL;
+
+  g_return_val_if_fail (request != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  info = easel_model_lookup (request->model);
+  if (info == NULL && request->model == NULL && request->api == EASEL_API_IMAGES_VARIATION)
+    info = easel_model_lookup ("dall-e-2");
+  if (info == NULL || !easel_model_is_retired (info, now))
+    return TRUE;
+
+  retired = easel_model_get_retirement_date (info);
+  date = g_date_time_format (retired, "%Y-%m-%d");
+  g_set_error (error, EASEL_VALIDATION_ERROR, EASEL_VALIDATION_ERROR_RETIRED,
+               "%s was retired on %s and OpenAI no longer serves it; nothing was sent. "
+               "Choose %s instead",
+               request->model ? request->model : info->id, date,
+               request->api == EASEL_API_IMAGES_VARIATION
+                 ? "an edit with gpt-image-1.5 (variations existed only for dall-e-2)"
+                 : "gpt-image-1.5 or gpt-image-2");
+  return FALSE;
 }
 
 /* ---- sizes ---------------------------------------------------------- */
@@ -619,6 +688,25 @@ validate_generic (const EaselRequest  *request,
       g_set_error_literal (error, EASEL_VALIDATION_ERROR, EASEL_VALIDATION_ERROR_UNSUPPORTED,
                            "Unknown API");
       return FALSE;
+    }
+
+  if (request->service_tier != NULL)
+    {
+      if (request->api != EASEL_API_RESPONSES)
+        {
+          /* [spec] service_tier is a CreateResponse field; the Images API
+           * requests have none. */
+          g_set_error_literal (error, EASEL_VALIDATION_ERROR, EASEL_VALIDATION_ERROR_UNSUPPORTED,
+                               "The processing tier (service_tier) applies to the Responses API only");
+          return FALSE;
+        }
+      if (!g_strv_contains (easel_service_tiers, request->service_tier))
+        {
+          g_set_error (error, EASEL_VALIDATION_ERROR, EASEL_VALIDATION_ERROR_INVALID_VALUE,
+                       "Processing tier %s is not one of auto, default, flex or priority",
+                       request->service_tier);
+          return FALSE;
+        }
     }
 
   if (request->mask != NULL && images == 0)

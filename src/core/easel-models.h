@@ -17,9 +17,13 @@ typedef enum
   EASEL_VALIDATION_ERROR_MISSING,         /* prompt, image… required */
   EASEL_VALIDATION_ERROR_TOO_LONG,        /* prompt over the model's limit */
   EASEL_VALIDATION_ERROR_TOO_LARGE,       /* an input file over the size limit */
+  EASEL_VALIDATION_ERROR_RETIRED,         /* the model is past its retirement date */
 } EaselValidationErrorCode;
 
 GQuark easel_validation_error_quark (void);
+
+/* "auto", "default", "flex", "priority": the service_tier values offered. */
+extern const char * const easel_service_tiers[];
 
 typedef struct
 {
@@ -46,6 +50,7 @@ typedef struct
   int                 max_edit_images;
   gsize               max_image_bytes;     /* per input file */
   gboolean            edit_needs_square_png;
+  const char         *retirement_date;     /* "YYYY-MM-DD" (UTC) when OpenAI stops serving it, or NULL */
 } EaselModelInfo;
 
 /* NULL for an unknown model: compatible servers may have their own. */
@@ -53,6 +58,14 @@ const EaselModelInfo  *easel_model_lookup (const char *model);
 /* NULL-terminated list of every known model, in display order. */
 const EaselModelInfo **easel_model_list   (void);
 const char            *easel_model_default (EaselApi api);
+
+/* The day the model stops being served, as UTC midnight, or NULL when none
+ * is announced. */
+GDateTime *easel_model_get_retirement_date (const EaselModelInfo *info);
+/* TRUE once @now (NULL: the current time) is on or after the retirement
+ * date. Pickers use it to mark or hide a model. */
+gboolean   easel_model_is_retired          (const EaselModelInfo *info,
+                                            GDateTime            *now);
 
 gboolean easel_model_supports_value (const EaselModelInfo *info,
                                      const char           *option,  /* "size", "quality", … */
@@ -63,6 +76,14 @@ gboolean easel_model_supports_value (const EaselModelInfo *info,
  * 0–3, transparent only with png/webp, compression 0–100…). */
 gboolean easel_request_validate (const EaselRequest *request,
                                  GError            **error);
+
+/* EASEL_VALIDATION_ERROR_RETIRED when @request's image model is retired at
+ * @now (NULL: the current time). Kept apart from easel_request_validate()
+ * because a compatible server may still serve a model OpenAI retired; the
+ * client runs both before it sends anything. */
+gboolean easel_request_check_retired (const EaselRequest *request,
+                                      GDateTime          *now,
+                                      GError            **error);
 
 /* "1536x864" → 1536, 864. FALSE for "auto" or anything not WIDTHxHEIGHT. */
 gboolean easel_parse_size (const char *size,

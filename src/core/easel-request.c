@@ -351,6 +351,7 @@ easel_request_copy (const EaselRequest *self)
   for (guint i = 0; self->image_call_refs != NULL && i < self->image_call_refs->len; i++)
     g_ptr_array_add (copy->image_call_refs, g_strdup (g_ptr_array_index (self->image_call_refs, i)));
   copy->instructions = g_strdup (self->instructions);
+  copy->service_tier = g_strdup (self->service_tier);
 
   return copy;
 }
@@ -379,6 +380,7 @@ easel_request_free (EaselRequest *self)
   g_clear_pointer (&self->previous_response_id, g_free);
   g_clear_pointer (&self->image_call_refs, g_ptr_array_unref);
   g_clear_pointer (&self->instructions, g_free);
+  g_clear_pointer (&self->service_tier, g_free);
   g_free (self);
 }
 
@@ -649,6 +651,7 @@ build_responses (JsonBuilder        *builder,
   add_string (builder, "previous_response_id", self->previous_response_id);
   add_string (builder, "instructions", self->instructions);
   add_string (builder, "user", self->user);
+  add_string (builder, "service_tier", self->service_tier);
 }
 
 JsonNode *
@@ -874,7 +877,8 @@ hash_image (GChecksum             *checksum,
 
 /* The cache key covers everything that can change the resulting image.
  * `stream` and `partial_images` are left out on purpose: they only change
- * how the same final image is delivered (previews on the way), so a
+ * how the same final image is delivered (previews on the way), and
+ * `service_tier` only how fast and at what price it is made, so a
  * streamed and an unstreamed request for the same thing share one key.
  * Fields are hashed in sorted name order, and the "v1" prefix lets a
  * future change of scheme invalidate old keys. */
@@ -1007,6 +1011,7 @@ easel_request_params_to_json (const EaselRequest *self)
   add_string (builder, "action", self->action);
   add_string (builder, "previous_response_id", self->previous_response_id);
   add_string (builder, "instructions", self->instructions);
+  add_string (builder, "service_tier", self->service_tier);
 
   if (n_images (self) > 0)
     {

@@ -97,6 +97,8 @@ typedef struct
   char *previous_response_id;
   GPtrArray *image_call_refs;  /* char*: earlier image_generation_call ids, sent as item_reference */
   char *instructions;
+  char *service_tier;          /* auto, default, flex, priority; Responses only (the spec's
+                                * CreateResponse has it, the Images API requests do not) */
 } EaselRequest;
 
 GType         easel_request_get_type  (void) G_GNUC_CONST;

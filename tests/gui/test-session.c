@@ -114,7 +114,7 @@ responses_request (const char *prompt)
 {
   EaselRequest *request = easel_request_new (EASEL_API_RESPONSES);
 
-  request->model = g_strdup ("gpt-image-1");
+  request->model = g_strdup ("gpt-image-1.5");
   request->responses_model = g_strdup ("gpt-4.1");
   request->prompt = g_strdup (prompt);
   request->size = g_strdup ("1024x1024");

@@ -917,6 +917,78 @@ request_arrived (Fixture *f)
   return easel_fake_server_get_n_requests (f->server) > 0;
 }
 
+/* ---- 9. The budget: one request above the $1 threshold asks first ---- */
+
+static AdwMessageDialog *
+find_budget_dialog (EaselWindow *window)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) w = g_list_model_get_item (toplevels, i);
+
+      if (ADW_IS_MESSAGE_DIALOG (w) && gtk_widget_get_visible (GTK_WIDGET (w)) &&
+          gtk_window_get_transient_for (w) == GTK_WINDOW (window))
+        return ADW_MESSAGE_DIALOG (w);
+    }
+  return NULL;
+}
+
+static gboolean
+budget_dialog_shown (Fixture *f)
+{
+  return find_budget_dialog (f->window) != NULL;
+}
+
+static gboolean
+two_requests (Fixture *f)
+{
+  return easel_fake_server_get_n_requests (f->server) >= 2;
+}
+
+static void
+test_budget_dialog (Fixture       *f,
+                    gconstpointer  data)
+{
+  EaselParams *params = easel_composer_get_params (f->composer);
+  AdwMessageDialog *dialog;
+
+  /* 8 × high 1024² with gpt-image-1.5 ≈ $1.06: over the default $1. */
+  set_images_mode (f, TRUE);
+  g_object_set (params, "image-model", "gpt-image-1.5", "quality", "high", "size", "1024x1024",
+                "n", 8, NULL);
+  send_prompt (f, "eight expensive foxes");
+  g_assert_true (easel_test_wait_until ((EaselTestCondition) budget_dialog_shown, f, 5000));
+  dialog = find_budget_dialog (f->window);
+  g_test_message ("budget dialog: %s", adw_message_dialog_get_body (dialog));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "above the $1.00 that needs confirmation"));
+  g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Expensive Request");
+
+  /* Cancel: nothing goes out. */
+  adw_message_dialog_response (dialog, "cancel");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  easel_test_spin_ms (100);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 0);
+
+  /* Send: the request goes out once. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.send", NULL));
+  g_assert_true (easel_test_wait_until ((EaselTestCondition) budget_dialog_shown, f, 5000));
+  dialog = find_budget_dialog (f->window);
+  adw_message_dialog_response (dialog, "send");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_true (easel_test_wait_until ((EaselTestCondition) request_arrived, f, 5000));
+  easel_test_spin_ms (100);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
+
+  /* A cheap request does not ask. */
+  g_object_set (params, "quality", "low", "n", 1, NULL);
+  g_assert_true (easel_test_wait_until ((EaselTestCondition) head_finished, f, 20000));
+  send_prompt (f, "one cheap fox");
+  g_assert_true (easel_test_wait_until ((EaselTestCondition) two_requests, f, 5000));
+  g_assert_null (find_budget_dialog (f->window));
+}
+
 static void
 test_paste_attachment (Fixture       *f,
                        gconstpointer  data)
@@ -1098,6 +1170,8 @@ main (int   argc,
               fixture_setup, test_paste_attachment, fixture_teardown);
   g_test_add ("/gui/studio-edges/narrow-window", Fixture, &quick,
               fixture_setup, test_narrow_window, fixture_teardown);
+  g_test_add ("/gui/studio-edges/budget-dialog", Fixture, &quick,
+              fixture_setup, test_budget_dialog, fixture_teardown);
 
   return g_test_run ();
 }
