@@ -122,6 +122,15 @@ spawn_cli (Fixture            *f,
   g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
   g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/easel-test", TRUE);
   g_subprocess_launcher_unsetenv (launcher, "G_MESSAGES_DEBUG");
+  /* The real schema and a keyfile in the test's folder: the budget the
+   * CLI checks is the test's own, never the developer's. */
+  {
+    g_autofree char *config = g_build_filename (f->tmpdir, "config", NULL);
+
+    g_subprocess_launcher_setenv (launcher, "GSETTINGS_SCHEMA_DIR", EASEL_SCHEMA_DIR, TRUE);
+    g_subprocess_launcher_setenv (launcher, "GSETTINGS_BACKEND", "keyfile", TRUE);
+    g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", config, TRUE);
+  }
 
   g_ptr_array_add (argv, (gpointer) f->cli);
   for (guint i = 0; args[i] != NULL; i++)
@@ -198,7 +207,7 @@ submit (Fixture    *f,
         const char *input)
 {
   g_autofree char *path = g_build_filename (f->tmpdir, "prompts.txt", NULL);
-  const char *args[] = { "batch", "submit", "--model", "gpt-image-1", "--quality", "low",
+  const char *args[] = { "batch", "submit", "--model", "gpt-image-1.5", "--quality", "low",
                          "--size", "1024x1024", path, NULL };
   g_auto(CliRun) run = { 0 };
 
@@ -267,7 +276,7 @@ test_jsonl (void)
   double batch_usd, full_usd;
   gboolean known;
 
-  defaults->model = g_strdup ("gpt-image-1");
+  defaults->model = g_strdup ("gpt-image-1.5");
   defaults->quality = g_strdup ("low");
   defaults->size = g_strdup ("1024x1024");
   defaults->stream = TRUE;
@@ -296,7 +305,7 @@ test_jsonl (void)
       g_assert_cmpstr (json_object_get_string_member (obj, "method"), ==, "POST");
       g_assert_cmpstr (json_object_get_string_member (obj, "url"), ==, "/v1/images/generations");
       body = json_object_get_object_member (obj, "body");
-      g_assert_cmpstr (json_object_get_string_member (body, "model"), ==, "gpt-image-1");
+      g_assert_cmpstr (json_object_get_string_member (body, "model"), ==, "gpt-image-1.5");
       /* A batch answers whole: nothing streamed. */
       g_assert_false (json_object_has_member (body, "stream") &&
                       json_object_get_boolean_member (body, "stream"));
@@ -331,7 +340,7 @@ test_bad_lines (void)
   };
   g_autoptr(EaselRequest) defaults = easel_request_new (EASEL_API_IMAGES_GENERATE);
 
-  defaults->model = g_strdup ("gpt-image-1");
+  defaults->model = g_strdup ("gpt-image-1.5");
   {
     static const char nul[] = "a red fox\0 and the rest\n";
     g_autoptr(GError) error = NULL;
@@ -463,7 +472,7 @@ test_submit_wait_fetch (Fixture       *f,
 
   /* The batch price is half what the same request costs one at a time. */
   {
-    const char *args[] = { "generate", "--no-stream", "--model", "gpt-image-1", "--quality", "low",
+    const char *args[] = { "generate", "--no-stream", "--model", "gpt-image-1.5", "--quality", "low",
                            "--size", "1024x1024", "-o", "single.png", "a product background number 1", NULL };
     run_cli (f, NULL, args, &gen);
   }
@@ -514,7 +523,7 @@ test_bad_line_nothing_sent (Fixture       *f,
                             gconstpointer  data)
 {
   const char *input = "a red fox\na blue owl\n\n{\"prompt\": \"x\", \"size\": \"13x13\"}\na cat\n";
-  const char *args[] = { "batch", "submit", "--model", "gpt-image-1", "-", NULL };
+  const char *args[] = { "batch", "submit", "--model", "gpt-image-1.5", "-", NULL };
   g_auto(CliRun) run = { 0 };
 
   if (!run_cli (f, input, args, &run))
@@ -523,6 +532,55 @@ test_bad_line_nothing_sent (Fixture       *f,
   g_assert_nonnull (strstr (run.err, "line 4:"));
   g_assert_nonnull (strstr (run.err, "Nothing was sent"));
   g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 0);
+}
+
+/* A job is refused like a single request: a retired model, a job whose
+ * estimate at the batch price crosses the daily limit, or one above the
+ * confirmation threshold; nothing is uploaded until the user says so. */
+static void
+test_refused_before_upload (Fixture       *f,
+                            gconstpointer  data)
+{
+  const char *input = "a red fox\na blue owl\na cat\n";
+
+  {
+    const char *args[] = { "batch", "submit", "--model", "gpt-image-1", "-", NULL };
+    g_auto(CliRun) run = { 0 };
+
+    if (!run_cli (f, input, args, &run))
+      return;
+    g_assert_cmpint (run.status, ==, 2);
+    g_assert_nonnull (strstr (run.err, "retired"));
+    g_assert_nonnull (strstr (run.err, "--allow-retired"));
+    g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 0);
+  }
+  {
+    const char *args[] = { "budget", "set", "--daily", "0.01", NULL };
+    g_auto(CliRun) run = { 0 };
+
+    run_cli (f, NULL, args, &run);
+    g_assert_cmpint (run.status, ==, 0);
+  }
+  {
+    /* 3 × high 1024² at half price is about $0.25: over $0.01 a day. */
+    const char *args[] = { "batch", "submit", "--model", "gpt-image-1.5", "--quality", "high", "-", NULL };
+    g_auto(CliRun) run = { 0 };
+
+    run_cli (f, input, args, &run);
+    g_assert_cmpint (run.status, ==, 2);
+    g_assert_nonnull (strstr (run.err, "daily limit"));
+    g_assert_nonnull (strstr (run.err, "--over-budget"));
+    g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 0);
+  }
+  {
+    const char *args[] = { "batch", "submit", "--model", "gpt-image-1.5", "--quality", "high",
+                           "--over-budget", "-", NULL };
+    g_auto(CliRun) run = { 0 };
+
+    run_cli (f, input, args, &run);
+    g_assert_cmpint (run.status, ==, 0);
+    g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/batches"), ==, 1);
+  }
 }
 
 /* Killed in the middle of the download, then run again: every line once,
@@ -792,7 +850,7 @@ test_interrupted_submit (Fixture       *f,
       g_test_skip ("EASEL_CLI is not set: run through meson test");
       return;
     }
-  defaults->model = g_strdup ("gpt-image-1");
+  defaults->model = g_strdup ("gpt-image-1.5");
   defaults->quality = g_strdup ("low");
   defaults->size = g_strdup ("1024x1024");
   entries = easel_batch_parse_input (input, strlen (input), defaults, &error);
@@ -847,7 +905,7 @@ test_create_refused (Fixture       *f,
                      gconstpointer  data)
 {
   g_autofree char *path = g_build_filename (f->tmpdir, "prompts.txt", NULL);
-  const char *args[] = { "batch", "submit", "--model", "gpt-image-1", path, NULL };
+  const char *args[] = { "batch", "submit", "--model", "gpt-image-1.5", path, NULL };
   g_auto(CliRun) run = { 0 };
   g_auto(CliRun) list = { 0 };
 
@@ -875,7 +933,7 @@ test_create_not_retried (Fixture       *f,
                          gconstpointer  data)
 {
   g_autofree char *path = g_build_filename (f->tmpdir, "prompts.txt", NULL);
-  const char *args[] = { "batch", "submit", "--model", "gpt-image-1", path, NULL };
+  const char *args[] = { "batch", "submit", "--model", "gpt-image-1.5", path, NULL };
   g_auto(CliRun) run = { 0 };
   EaselFakeReply *dropped = easel_fake_reply_new_json (200, "{}");
 
@@ -1084,6 +1142,7 @@ main (int    argc,
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("/integration/batch/submit-wait-fetch", test_submit_wait_fetch);
   ADD ("/integration/batch/bad-line-nothing-sent", test_bad_line_nothing_sent);
+  ADD ("/integration/batch/refused-before-upload", test_refused_before_upload);
   ADD ("/integration/batch/fetch-killed", test_fetch_killed);
   ADD ("/integration/batch/restart-in-the-middle", test_restart_in_the_middle);
   ADD ("/integration/batch/content-dropped", test_content_dropped);

@@ -44,6 +44,9 @@ typedef struct
   gboolean  json;
   gboolean  quiet;
   gboolean  debug_http;
+  gboolean  allow_retired;
+  gboolean  over_budget;
+  gboolean  yes;
 } Options;
 
 static void
@@ -671,6 +674,60 @@ prepare_submit (Ctx         *ctx,
   return TRUE;
 }
 
+/* The same refusals as a single request: a retired model (unless
+ * --allow-retired), and the spending limits and confirmation threshold of
+ * `easel budget` for the whole job at the batch price (unless --over-budget
+ * or, for the threshold, --yes). Nothing has been sent yet. */
+static gboolean
+submit_allowed (Ctx        *ctx,
+                const char *prgname)
+{
+  g_autoptr(GSettings) settings = easel_config_dup_settings ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *why = NULL;
+  EaselBudgetLimits limits;
+  EaselBudgetState state = { 0 };
+  EaselBudgetFlags blocking;
+
+  for (guint i = 0; !ctx->options->allow_retired && i < ctx->entries->len; i++)
+    {
+      EaselBatchEntry *entry = g_ptr_array_index (ctx->entries, i);
+
+      if (!easel_request_check_retired (entry->request, NULL, &error))
+        {
+          fprintf (stderr, "%s: line %u: %s\nNothing was sent "
+                   "(a compatible server that still serves it: add --allow-retired).\n",
+                   prgname, entry->line_no, error->message);
+          return FALSE;
+        }
+    }
+
+  if (ctx->options->over_budget)
+    return TRUE;
+
+  easel_budget_limits_from_settings (&limits, settings);
+  if (!easel_budget_check_sync (ctx->store, &limits, ctx->batch_usd > 0 ? ctx->batch_usd : -1,
+                                NULL, &state, &error))
+    {
+      fprintf (stderr, "%s: cannot read the library's spend to check the budget: %s\n"
+               "Nothing was sent; --over-budget sends anyway.\n", prgname, error->message);
+      return FALSE;
+    }
+  blocking = state.flags;
+  if (ctx->options->yes)
+    blocking &= ~EASEL_BUDGET_OVER_THRESHOLD;
+  if (blocking == EASEL_BUDGET_OK)
+    return TRUE;
+
+  why = easel_budget_describe (&state);
+  fprintf (stderr, "%s: not sent. %s\n", prgname, why);
+  if (blocking & (EASEL_BUDGET_CROSSES_DAILY | EASEL_BUDGET_CROSSES_MONTHLY))
+    fprintf (stderr, "%s: --over-budget sends it anyway; `easel budget` shows and sets the limits\n", prgname);
+  else
+    fprintf (stderr, "%s: --yes confirms it; `easel budget set --confirm-above USD` changes the threshold\n", prgname);
+  return FALSE;
+}
+
 /* ---- main ------------------------------------------------------------- */
 
 static gboolean
@@ -730,6 +787,9 @@ easel_cli_batch_main (int    argc,
     { "output-compression", 0, 0, G_OPTION_ARG_INT, &options.output_compression, "Compression 0-100 for jpeg and webp", "PERCENT" },
     { "moderation", 0, 0, G_OPTION_ARG_STRING, &options.moderation, "Moderation: auto, low", "LEVEL" },
     { "user", 0, 0, G_OPTION_ARG_STRING, &options.user, "End-user identifier sent to OpenAI", "ID" },
+    { "allow-retired", 0, 0, G_OPTION_ARG_NONE, &options.allow_retired, "Submit to a model OpenAI retired (for a compatible server that still has it)", NULL },
+    { "over-budget", 0, 0, G_OPTION_ARG_NONE, &options.over_budget, "Submit even if the job's estimate crosses a spending limit (see `easel budget`)", NULL },
+    { "yes", 'y', 0, G_OPTION_ARG_NONE, &options.yes, "Confirm a job whose estimate is above the confirmation threshold", NULL },
     { NULL }
   };
   const GOptionEntry common_entries[] = {
@@ -824,6 +884,9 @@ easel_cli_batch_main (int    argc,
       fprintf (stderr, "%s: %s\n", prgname, error->message);
       return EASEL_CLI_EXIT_FAILED;
     }
+
+  if (ctx.command == CMD_SUBMIT && !submit_allowed (&ctx, prgname))
+    return EASEL_CLI_EXIT_USAGE;
 
   /* Only an interrupted submit makes `list` talk to the server. */
   if (ctx.command == CMD_LIST && !has_pending_submit (&ctx))
