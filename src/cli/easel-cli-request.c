@@ -48,6 +48,7 @@ typedef struct
   char     *action;
   char     *responses_model;
   char     *instructions;
+  gboolean  let_model_decide;
   char     *continue_id;
   char    **refs;
   char    **images;
@@ -120,6 +121,7 @@ build_entries (Options *o,
     { FOR_CHAT, { "action", 0, 0, G_OPTION_ARG_STRING, &o->action, "Image tool action: auto, generate, edit", "ACTION" } },
     { FOR_CHAT, { "responses-model", 0, 0, G_OPTION_ARG_STRING, &o->responses_model, "The Responses model (e.g. gpt-4.1)", "MODEL" } },
     { FOR_CHAT, { "instructions", 0, 0, G_OPTION_ARG_STRING, &o->instructions, "System instructions", "TEXT" } },
+    { FOR_CHAT, { "let-model-decide", 0, 0, G_OPTION_ARG_NONE, &o->let_model_decide, "Do not force the image tool: the model may answer with text only", NULL } },
     { FOR_CHAT, { "continue", 'c', 0, G_OPTION_ARG_STRING, &o->continue_id, "Continue from an earlier response (previous_response_id)", "RESPONSE_ID" } },
     { FOR_CHAT, { "ref", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->refs, "Refer to an earlier image_generation_call (repeatable)", "IG_ID" } },
     { FOR_EDIT | FOR_VARIATIONS | FOR_CHAT, { "image", 'i', 0, G_OPTION_ARG_FILENAME_ARRAY, &o->images, "Input image: a path, a file-… id or an http(s) URL (repeatable)", "IMAGE" } },
@@ -1079,6 +1081,7 @@ fill_request (EaselRequest  *request,
   request->action = g_strdup (o->action);
   request->responses_model = g_strdup (o->responses_model);
   request->instructions = g_strdup (o->instructions);
+  request->let_model_decide = o->let_model_decide;
   request->previous_response_id = g_strdup (o->continue_id);
 
   if (o->stream && o->no_stream)

@@ -97,6 +97,12 @@ typedef struct
   char *previous_response_id;
   GPtrArray *image_call_refs;  /* char*: earlier image_generation_call ids, sent as item_reference */
   char *instructions;
+  /* FALSE (the default) forces the image tool with tool_choice; TRUE lets
+   * the model answer with text only. */
+  gboolean let_model_decide;
+  /* Sends `background: true` (the response outlives the connection and can
+   * be resumed). Set by EaselClient, not by callers; never hashed. */
+  gboolean run_in_background;
 } EaselRequest;
 
 GType         easel_request_get_type  (void) G_GNUC_CONST;
