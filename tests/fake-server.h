@@ -55,6 +55,7 @@ typedef struct
 {
   char               *method;
   char               *path;          /* "/v1/images/generations" */
+  char               *query;         /* raw query string, or NULL */
   SoupMessageHeaders *headers;
   GBytes             *body;
   char               *content_type;  /* without parameters */
@@ -107,6 +108,25 @@ void easel_fake_server_set_image_size     (EaselFakeServer *self, int width, int
 void easel_fake_server_set_image_noise    (EaselFakeServer *self, guint amplitude);
 /* Echo debug lines about every request on stderr. */
 void easel_fake_server_set_verbose        (EaselFakeServer *self, gboolean verbose);
+
+/* Background responses (`background: true`) are kept by id: GET
+ * /v1/responses/{id} answers the Response (completed, unless cancelled or
+ * in-progress polls are left), GET …?stream=true&starting_after=N replays
+ * the events after N, POST …/cancel marks it cancelled. */
+/* A POST asking for background mode gets 400 (param "background"). */
+void easel_fake_server_set_refuse_background    (EaselFakeServer *self, gboolean refuse);
+/* The next @n_streams background POST streams drop the connection right
+ * after their first partial image. */
+void easel_fake_server_set_drop_after_partial   (EaselFakeServer *self, guint n_streams);
+/* The next @n plain GETs of a response say it is still in progress. */
+void easel_fake_server_set_in_progress_polls    (EaselFakeServer *self, guint n);
+/* GET …?stream=true gets 400: the client has to poll. */
+void easel_fake_server_set_refuse_resume_stream (EaselFakeServer *self, gboolean refuse);
+gboolean easel_fake_server_is_cancelled         (EaselFakeServer *self, const char *response_id);
+/* Recorded requests with @method to @path_prefix: the same path, or any
+ * path under it when it ends with "/". */
+guint easel_fake_server_count_requests          (EaselFakeServer *self, const char *method,
+                                                 const char *path_prefix);
 
 guint                   easel_fake_server_get_n_requests     (EaselFakeServer *self);
 const EaselFakeRequest *easel_fake_server_get_request        (EaselFakeServer *self, guint index);

@@ -195,6 +195,7 @@ typedef struct
   guint           n_resumes_in_a_row;
   guint           n_polls;
   guint64         n_events_at_resume;
+  GError         *resume_cause;      /* why the stream first broke */
 
   GMutex          mutex;
   GQueue          ready;             /* ParsedItem*, under mutex */
@@ -220,6 +221,7 @@ static void op_read_next     (Op *op);
 static Op  *op_new           (EaselClient *self, OpKind kind, GTask *task,
                               const char *method, const char *path_or_url, gboolean absolute);
 static gboolean op_try_resume (Op *op, const GError *why);
+static void op_fail_resume (Op *op, GError *error);
 static void op_set_multipart (Op *op, SoupMultipart *multipart);
 
 static void
@@ -265,6 +267,7 @@ op_clear (gpointer data)
     g_byte_array_unref (op->buffer);
   g_clear_pointer (&op->request_id, g_free);
   g_clear_pointer (&op->response_id, g_free);
+  g_clear_error (&op->resume_cause);
   g_clear_pointer (&op->parser, easel_sse_parser_free);
   if (op->pool != NULL)
     g_thread_pool_free (op->pool, TRUE, FALSE);
@@ -518,8 +521,8 @@ op_retry_or_fail (Op                 *op,
   /* A GET of a background response bills nothing: try again, or poll. */
   if (op->resuming)
     {
-      if (status == SOUP_STATUS_NOT_FOUND || !op_try_resume (op, error))
-        op_return_error (op, error);
+      if (!op_try_resume (op, error))
+        op_fail_resume (op, error);
       else
         g_error_free (error);
       return;
@@ -640,6 +643,8 @@ op_try_resume_status (Op           *op,
     return FALSE;
   if (g_error_matches (why, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return FALSE;
+  if (op->resume_cause == NULL && why != NULL)
+    op->resume_cause = g_error_copy (why);
 
   /* A reconnection that brought new events was worth it. */
   if (op->n_sse_events > op->n_events_at_resume)
@@ -703,6 +708,25 @@ op_try_resume (Op           *op,
                const GError *why)
 {
   return op_try_resume_status (op, why, 0);
+}
+
+/* Takes @error: reconnecting gave up. The user learns first what broke,
+ * with its code, then why it could not be picked up again. */
+static void
+op_fail_resume (Op     *op,
+                GError *error)
+{
+  GError *cause = op->resume_cause;
+
+  if (cause == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      op_return_error (op, error);
+      return;
+    }
+  op_return_error (op, g_error_new (cause->domain, cause->code,
+                                    "%s; reconnecting to response %s failed: %s",
+                                    cause->message, op->response_id, error->message));
+  g_error_free (error);
 }
 
 /* A server that does not know background mode: 400 or 422 about the
@@ -836,6 +860,12 @@ op_maybe_complete_stream (Op *op)
 
           if (op_try_resume (op, lost))
             return;
+          if (op->resume_cause != NULL)
+            {
+              op_fail_resume (op, g_error_new (error->domain, error->code, "%s (%s)",
+                                               error->message, lost->message));
+              return;
+            }
           op_return_error (op, g_error_new (EASEL_API_ERROR, EASEL_API_ERROR_TRUNCATED,
                                             "%s (%s)", error->message, lost->message));
           return;
@@ -847,7 +877,10 @@ op_maybe_complete_stream (Op *op)
     {
       if (op_try_resume (op, error))
         return;
-      op_return_error (op, g_steal_pointer (&error));
+      if (op->resume_cause != NULL)
+        op_fail_resume (op, g_steal_pointer (&error));
+      else
+        op_return_error (op, g_steal_pointer (&error));
       return;
     }
 
@@ -1358,7 +1391,7 @@ op_finish_error_body (Op *op)
   if (op->resuming)
     {
       if (op->status == SOUP_STATUS_NOT_FOUND || !op_try_resume_status (op, error, op->status))
-        op_return_error (op, error);
+        op_fail_resume (op, error);
       else
         g_error_free (error);
       return;
@@ -1446,6 +1479,8 @@ on_idle_timeout (gpointer user_data)
               g_error_free (error);
               return G_SOURCE_REMOVE;
             }
+          op_fail_resume (op, error);
+          return G_SOURCE_REMOVE;
         }
       op_return_error (op, error);
     }
@@ -1492,7 +1527,7 @@ on_read (GObject      *source,
           g_autoptr(GError) net = network_error (op, error);
 
           if (!op_try_resume (op, net))
-            op_return_error (op, g_steal_pointer (&net));
+            op_fail_resume (op, g_steal_pointer (&net));
         }
       else if (op->phase == PHASE_SSE && op->n_sse_events > 0)
         {
