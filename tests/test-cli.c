@@ -393,6 +393,74 @@ test_chat_continue (Fixture       *f,
   g_assert_cmpuint (count_files_with_prefix (f->tmpdir, "easel-", NULL), ==, 2);
 }
 
+/* The stream dies after the first partial: the CLI says it reconnects,
+ * gets the final image through GET …?stream=true, and never POSTs twice. */
+static void
+test_chat_resume_after_drop (Fixture       *f,
+                             gconstpointer  data)
+{
+  const char *args[] = { "chat", "--json", "--no-library", "-p", "2", "draw a cat", NULL };
+  g_auto(CliRun) run = { 0 };
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(JsonNode) body = NULL;
+  JsonObject *out, *choice;
+
+  easel_fake_server_set_drop_after_partial (f->server, 1);
+  run_cli (f, args, &run);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.err, "Reconnecting…"));
+  out = parse_json_output (run.out, &parser);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (out, "files")), ==, 1);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/responses"), ==, 1);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "GET", "/v1/responses/"), ==, 1);
+
+  /* The image tool is forced by default. */
+  body = easel_fake_request_parse_json (easel_fake_server_get_request (f->server, 0));
+  choice = json_object_get_object_member (json_node_get_object (body), "tool_choice");
+  g_assert_nonnull (choice);
+  g_assert_cmpstr (json_object_get_string_member (choice, "type"), ==, "image_generation");
+  g_assert_true (json_object_get_boolean_member (json_node_get_object (body), "background"));
+}
+
+static void
+test_chat_let_model_decide (Fixture       *f,
+                            gconstpointer  data)
+{
+  const char *args[] = { "chat", "--no-library", "--let-model-decide", "draw a cat", NULL };
+  g_auto(CliRun) run = { 0 };
+  g_autoptr(JsonNode) body = NULL;
+
+  run_cli (f, args, &run);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run.status, ==, 0);
+  body = easel_fake_request_parse_json (easel_fake_server_get_last_request (f->server));
+  g_assert_false (json_object_has_member (json_node_get_object (body), "tool_choice"));
+}
+
+/* A server that refuses background mode: said once on stderr, and the turn
+ * goes through as a plain stream. */
+static void
+test_chat_background_refused (Fixture       *f,
+                              gconstpointer  data)
+{
+  const char *args[] = { "chat", "--no-library", "draw a cat", NULL };
+  g_auto(CliRun) run = { 0 };
+  g_autoptr(JsonNode) body = NULL;
+
+  easel_fake_server_set_refuse_background (f->server, TRUE);
+  run_cli (f, args, &run);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.err, "does not support background mode"));
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/responses"), ==, 2);
+  body = easel_fake_request_parse_json (easel_fake_server_get_last_request (f->server));
+  g_assert_false (json_object_has_member (json_node_get_object (body), "background"));
+}
+
 static void
 write_test_png (const char *path,
                 guint8      alpha)
@@ -1436,6 +1504,9 @@ main (int    argc,
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("/integration/cli/generate-partials", test_generate_partials);
   ADD ("/integration/cli/chat-continue", test_chat_continue);
+  ADD ("/integration/cli/chat-resume-after-drop", test_chat_resume_after_drop);
+  ADD ("/integration/cli/chat-let-model-decide", test_chat_let_model_decide);
+  ADD ("/integration/cli/chat-background-refused", test_chat_background_refused);
   ADD ("/integration/cli/edit-multipart", test_edit_multipart);
   ADD ("/integration/cli/validation-error", test_validation_error);
   ADD ("/integration/cli/moderation", test_moderation);

@@ -788,6 +788,36 @@ on_retrying (EaselClient *client,
 }
 
 static void
+on_reconnecting (EaselClient *client,
+                 guint        attempt,
+                 gint64       delay_ms,
+                 GError      *why,
+                 gpointer     user_data)
+{
+  Run *run = user_data;
+
+  if (run->options->quiet)
+    return;
+  /* The turn lives on the server: this costs nothing more. */
+  easel_cli_progress_print (run->progress, "easel: Reconnecting… (attempt %u%s%s)", attempt,
+                            why != NULL ? ": " : "", why != NULL ? why->message : "");
+  easel_cli_progress_stage (run->progress, "reconnecting");
+}
+
+static void
+on_background_refused (EaselClient *client,
+                       GError      *why,
+                       gpointer     user_data)
+{
+  Run *run = user_data;
+
+  easel_cli_progress_print (run->progress,
+                            "easel: the server does not support background mode (%s); "
+                            "sending a plain stream, which cannot be resumed if it breaks",
+                            why != NULL ? why->message : "refused");
+}
+
+static void
 sent_cb (GObject      *source,
          GAsyncResult *result,
          gpointer      user_data)
@@ -1341,6 +1371,8 @@ easel_cli_request_main (EaselApi    api,
       easel_client_set_debug (run->client, TRUE);
     }
   g_signal_connect (run->client, "retrying", G_CALLBACK (on_retrying), run);
+  g_signal_connect (run->client, "reconnecting", G_CALLBACK (on_reconnecting), run);
+  g_signal_connect (run->client, "background-refused", G_CALLBACK (on_background_refused), run);
 
   run->send_request = easel_request_copy (run->request);
   run->loop = g_main_loop_new (NULL, FALSE);
