@@ -197,6 +197,17 @@ static const char * const schema_steps[] = {
   "  INSERT INTO generations_fts(rowid, prompt, revised_prompt) VALUES (new.id, new.prompt, new.revised_prompt);\n"
   "END;\n"
   "INSERT INTO generations_fts(generations_fts) VALUES ('rebuild');\n",
+
+  /* 3 → 4: Responses turns sent in background mode whose answer is not
+   * recorded yet, so that a restart can fetch them (easel resume). */
+  "CREATE TABLE pending_responses (\n"
+  "  response_id TEXT PRIMARY KEY,\n"
+  "  base_url TEXT NOT NULL DEFAULT '',\n"
+  "  params_json TEXT,\n"
+  "  conversation_id INTEGER REFERENCES conversations(id) ON DELETE SET NULL,\n"
+  "  turn_id INTEGER REFERENCES turns(id) ON DELETE SET NULL,\n"
+  "  created INTEGER NOT NULL\n"
+  ");\n",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (schema_steps) == EASEL_STORE_SCHEMA_VERSION);
