@@ -461,6 +461,123 @@ test_chat_background_refused (Fixture       *f,
   g_assert_false (json_object_has_member (json_node_get_object (body), "background"));
 }
 
+/* `easel resume ID` fetches a background response by id: GET only. */
+static void
+test_resume_command (Fixture       *f,
+                     gconstpointer  data)
+{
+  const char *first[] = { "chat", "--json", "--no-library", "draw a cat", NULL };
+  g_auto(CliRun) run1 = { 0 };
+  g_auto(CliRun) run2 = { 0 };
+  g_auto(CliRun) run3 = { 0 };
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(JsonParser) parser2 = NULL;
+  g_autofree char *response_id = NULL;
+  JsonObject *out;
+
+  run_cli (f, first, &run1);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run1.status, ==, 0);
+  out = parse_json_output (run1.out, &parser);
+  response_id = g_strdup (json_object_get_string_member (out, "response_id"));
+
+  {
+    const char *args[] = { "resume", "--json", "--no-library", response_id, NULL };
+    run_cli (f, args, &run2);
+  }
+  g_assert_cmpint (run2.status, ==, 0);
+  out = parse_json_output (run2.out, &parser2);
+  g_assert_cmpstr (json_object_get_string_member (out, "response_id"), ==, response_id);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (out, "files")), ==, 1);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/responses"), ==, 1);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "GET", "/v1/responses/"), ==, 1);
+  g_assert_cmpstr (easel_fake_server_get_last_request (f->server)->query, ==, "stream=true");
+  g_assert_cmpuint (count_files_with_prefix (f->tmpdir, "easel-", NULL), ==, 2);
+
+  {
+    const char *args[] = { "resume", "resp_1/../../files", NULL };
+    run_cli (f, args, &run3);
+  }
+  g_assert_cmpint (run3.status, !=, 0);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 2);
+}
+
+static guint
+count_pending (Fixture *f)
+{
+  g_autofree char *dir = g_build_filename (f->data_home, "easel", NULL);
+  g_autoptr(EaselStore) store = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR) || !(store = easel_store_open (dir, NULL)) ||
+      !(rows = easel_store_list_pending_responses (store, NULL, 0, NULL)))
+    return 0;
+  return rows->len;
+}
+
+/* The CLI is killed mid-turn; the next `easel chat` fetches the image of
+ * that turn into the library (GET, no second POST of it), then does its own. */
+static void
+test_killed_mid_turn_restart (Fixture       *f,
+                              gconstpointer  data)
+{
+  const char *args[] = { f->cli, "chat", "a slow fox", NULL };
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(CliRun) run = { 0 };
+  g_autofree char *dir = NULL;
+  g_autoptr(EaselStore) store = NULL;
+  g_autoptr(EaselStoreQuery) query = easel_store_query_new ();
+  g_autoptr(GPtrArray) rows = NULL;
+  gint64 deadline;
+
+  if (f->cli == NULL)
+    {
+      g_test_skip ("EASEL_CLI is not set: run through meson test");
+      return;
+    }
+
+  easel_fake_server_set_event_delay_ms (f->server, 400);
+  launcher = cli_launcher_new (f, TRUE, NULL);
+  process = g_subprocess_launcher_spawnv (launcher, args, &error);
+  g_assert_no_error (error);
+
+  /* Killed once the turn is known to the library: after response.created. */
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (count_pending (f) == 0 && g_get_monotonic_time () < deadline)
+    {
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_usleep (20 * 1000);
+    }
+  g_assert_cmpuint (count_pending (f), ==, 1);
+  g_subprocess_force_exit (process);
+  g_subprocess_wait (process, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (g_subprocess_get_if_exited (process));
+
+  easel_fake_server_set_event_delay_ms (f->server, 0);
+  {
+    const char *second[] = { "chat", "now a dog", NULL };
+    run_cli (f, second, &run);
+  }
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.err, "fetched the image of an earlier turn"));
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/responses"), ==, 2);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "GET", "/v1/responses/"), ==, 1);
+  g_assert_cmpuint (count_pending (f), ==, 0);
+
+  /* Both turns' images are in the library. */
+  dir = g_build_filename (f->data_home, "easel", NULL);
+  store = easel_store_open (dir, &error);
+  g_assert_no_error (error);
+  rows = easel_store_query (store, query, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rows->len, ==, 2);
+}
+
 static void
 write_test_png (const char *path,
                 guint8      alpha)
@@ -1507,6 +1624,8 @@ main (int    argc,
   ADD ("/integration/cli/chat-resume-after-drop", test_chat_resume_after_drop);
   ADD ("/integration/cli/chat-let-model-decide", test_chat_let_model_decide);
   ADD ("/integration/cli/chat-background-refused", test_chat_background_refused);
+  ADD ("/integration/cli/resume-command", test_resume_command);
+  ADD ("/integration/cli/killed-mid-turn-restart", test_killed_mid_turn_restart);
   ADD ("/integration/cli/edit-multipart", test_edit_multipart);
   ADD ("/integration/cli/validation-error", test_validation_error);
   ADD ("/integration/cli/moderation", test_moderation);
