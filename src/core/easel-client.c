@@ -66,6 +66,8 @@ struct _EaselClient
   gsize             max_error_body_size;
   gboolean          background_mode;     /* send Responses streams in background mode */
   gboolean          background_refused;  /* the server said no, once; reset with the URL */
+  EaselClientExchangeFunc exchange_func; /* tests */
+  gpointer          exchange_data;
 };
 
 G_DEFINE_FINAL_TYPE (EaselClient, easel_client, G_TYPE_OBJECT)
@@ -1705,6 +1707,8 @@ on_sent (GObject      *source,
 
   headers = soup_message_get_response_headers (op->msg);
   op->status = soup_message_get_status (op->msg);
+  if (op->client->exchange_func != NULL)
+    op->client->exchange_func (op->method, op->url, op->status, op->client->exchange_data);
   g_free (op->request_id);
   op->request_id = g_strdup (soup_message_headers_get_one (headers, "x-request-id"));
   g_clear_object (&op->stream);
@@ -1780,7 +1784,10 @@ op_start_attempt (Op *op)
     }
   if (op->send_auth && op->client->organization != NULL && op->client->organization[0] != '\0')
     soup_message_headers_replace (headers, "OpenAI-Organization", op->client->organization);
+  /* A reconnection takes the stream or, from a server that cannot stream
+   * it again, the Response object: both are handled. */
   soup_message_headers_replace (headers, "Accept",
+                                op->streaming && op->resuming ? "text/event-stream, application/json;q=0.9" :
                                 op->streaming ? "text/event-stream" : "application/json");
   if (op->body != NULL)
     soup_message_set_request_body_from_bytes (op->msg, op->content_type, op->body);
@@ -2170,6 +2177,16 @@ easel_client_get_background_refused (EaselClient *self)
 {
   g_return_val_if_fail (EASEL_IS_CLIENT (self), FALSE);
   return self->background_refused;
+}
+
+void
+_easel_client_set_exchange_func (EaselClient             *self,
+                                 EaselClientExchangeFunc  func,
+                                 gpointer                 user_data)
+{
+  g_return_if_fail (EASEL_IS_CLIENT (self));
+  self->exchange_func = func;
+  self->exchange_data = user_data;
 }
 
 void
