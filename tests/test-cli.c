@@ -578,6 +578,57 @@ test_killed_mid_turn_restart (Fixture       *f,
   g_assert_cmpuint (rows->len, ==, 2);
 }
 
+/* Ctrl-C during a background chat turn cancels it on the server, and the
+ * library does not keep it as in progress. */
+static void
+test_chat_sigint_cancels_on_server (Fixture       *f,
+                                    gconstpointer  data)
+{
+  const char *args[] = { f->cli, "chat", "a slow fox", NULL };
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  const EaselFakeRequest *post;
+  gint64 deadline;
+
+  if (f->cli == NULL)
+    {
+      g_test_skip ("EASEL_CLI is not set: run through meson test");
+      return;
+    }
+
+  easel_fake_server_set_event_delay_ms (f->server, 400);
+  launcher = cli_launcher_new (f, TRUE, NULL);
+  process = g_subprocess_launcher_spawnv (launcher, args, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8_async (process, "", NULL, communicate_cb, &result);
+
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (result == NULL && count_pending (f) == 0 && g_get_monotonic_time () < deadline)
+    {
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_usleep (20 * 1000);
+    }
+  g_assert_null (result);
+  g_subprocess_send_signal (process, SIGINT);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_subprocess_communicate_utf8_finish (process, result, &out, &err, &error);
+  g_assert_no_error (error);
+  g_subprocess_wait (process, NULL, &error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 130);
+
+  post = easel_fake_server_get_request (f->server, 0);
+  g_assert_cmpstr (post->path, ==, "/v1/responses");
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/responses/"), ==, 1);
+  g_assert_cmpuint (count_pending (f), ==, 0);
+}
+
 static void
 write_test_png (const char *path,
                 guint8      alpha)
@@ -999,6 +1050,7 @@ test_broken_stream_keeps_partial (Fixture       *f,
   g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
   g_assert_nonnull (strstr (run.err, "kept in the library as"));
   g_assert_nonnull (strstr (run.err, "incomplete"));
+  g_assert_nonnull (strstr (run.err, "cannot be resumed"));
 
   run_cli (f, list_args, &list);
   g_assert_cmpint (list.status, ==, 0);
@@ -1626,6 +1678,7 @@ main (int    argc,
   ADD ("/integration/cli/chat-background-refused", test_chat_background_refused);
   ADD ("/integration/cli/resume-command", test_resume_command);
   ADD ("/integration/cli/killed-mid-turn-restart", test_killed_mid_turn_restart);
+  ADD ("/integration/cli/chat-sigint-cancels-on-server", test_chat_sigint_cancels_on_server);
   ADD ("/integration/cli/edit-multipart", test_edit_multipart);
   ADD ("/integration/cli/validation-error", test_validation_error);
   ADD ("/integration/cli/moderation", test_moderation);

@@ -1144,6 +1144,41 @@ test_resume_gone (Fixture       *f,
   g_assert_cmpuint (easel_fake_server_count_requests (f->server, "GET", "/v1/responses/"), ==, 1);
 }
 
+/* A server that replays the whole stream on reconnection (ignoring
+ * starting_after): nothing is delivered twice, the turn still completes. */
+static void
+test_resume_replay_deduplicated (Fixture       *f,
+                                 gconstpointer  data)
+{
+  g_autoptr(EaselRequest) request = responses_request (TRUE);
+  g_auto(Run) run = { 0 };
+  EaselFakeReply *first = transcript_reply ("responses-image-generation-stream.sse");
+  EaselFakeReply *again = transcript_reply ("responses-image-generation-stream.sse");
+  guint n_created = 0;
+
+  if (first == NULL || again == NULL)
+    {
+      g_clear_pointer (&first, easel_fake_reply_free);
+      g_clear_pointer (&again, easel_fake_reply_free);
+      return;
+    }
+  easel_fake_reply_set_abort (first, 3000);
+  easel_fake_server_queue_reply (f->server, "/v1/responses", first);
+  easel_fake_server_queue_reply (f->server,
+                                 "/v1/responses/resp_0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6071",
+                                 again);
+  run_request (f, request, &run);
+
+  check_one_final_image (&run);
+  for (guint i = 0; i < run.events->len; i++)
+    if (((EaselEvent *) g_ptr_array_index (run.events, i))->kind == EASEL_EVENT_RESPONSE_CREATED)
+      n_created++;
+  g_assert_cmpuint (n_created, ==, 1);
+  g_assert_cmpstr (run.result->text, ==, "Here is your red fox in the snow.");
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/responses"), ==, 1);
+  g_assert_nonnull (strstr (find_request (f->server, "GET", "/v1/responses/", 0)->query, "starting_after="));
+}
+
 static void
 test_cancel_reaches_server (Fixture       *f,
                             gconstpointer  data)
@@ -1439,6 +1474,7 @@ main (int   argc,
   ADD ("background/resume-after-drop", test_resume_after_drop);
   ADD ("background/resume-by-polling", test_resume_by_polling);
   ADD ("background/resume-gone", test_resume_gone);
+  ADD ("background/resume-replay-deduplicated", test_resume_replay_deduplicated);
   ADD ("background/resume-by-id", test_resume_by_id);
   ADD ("background/cancel-reaches-server", test_cancel_reaches_server);
   ADD ("background/cancel-before-created", test_cancel_before_created);

@@ -898,9 +898,12 @@ handle_result (Run    *run,
 
               easel_cli_progress_print (run->progress,
                                         "easel: the stream broke after a partial image; it is kept in the library as %"
-                                        G_GINT64_FORMAT " (incomplete: the server may have billed it)\n"
+                                        G_GINT64_FORMAT " (incomplete: the server may have billed it)%s\n"
                                         "easel: get it with: easel library export %" G_GINT64_FORMAT " --output FILE",
-                                        id, id);
+                                        id,
+                                        run->request->api == EASEL_API_RESPONSES ? ""
+                                          : "; the Images API has no response id, so a broken stream cannot be resumed",
+                                        id);
             }
         }
       finish_with_error (run, error);
