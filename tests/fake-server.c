@@ -47,6 +47,7 @@ struct _EaselFakeServer
   guint         drop_after_partial;
   guint         n_in_progress_polls;
   gboolean      refuse_resume_stream;
+  gboolean      forget_responses;
 };
 
 /* A background response: its whole SSE body, where each event starts (the
@@ -1406,7 +1407,10 @@ default_responses (EaselFakeServer        *self,
       stored->in_progress_json = builder_to_string (b1);
       add_response (b2, &p, &s, TRUE);
       stored->final_json = builder_to_string (b2);
-      g_hash_table_replace (self->stored, g_strdup (s.resp_id), stored);
+      if (self->forget_responses)
+        stored_response_free (stored);
+      else
+        g_hash_table_replace (self->stored, g_strdup (s.resp_id), stored);
 
       if (self->drop_after_partial > 0 && drop_at >= 0)
         {
@@ -1905,4 +1909,11 @@ easel_fake_server_is_cancelled (EaselFakeServer *self,
   StoredResponse *stored = g_hash_table_lookup (self->stored, response_id);
 
   return stored != NULL && stored->cancelled;
+}
+
+void
+easel_fake_server_set_forget_responses (EaselFakeServer *self,
+                                        gboolean         forget)
+{
+  self->forget_responses = forget;
 }

@@ -122,6 +122,8 @@ void easel_fake_server_set_drop_after_partial   (EaselFakeServer *self, guint n_
 void easel_fake_server_set_in_progress_polls    (EaselFakeServer *self, guint n);
 /* GET …?stream=true gets 400: the client has to poll. */
 void easel_fake_server_set_refuse_resume_stream (EaselFakeServer *self, gboolean refuse);
+/* Background responses are not kept: GET and cancel answer 404. */
+void easel_fake_server_set_forget_responses     (EaselFakeServer *self, gboolean forget);
 gboolean easel_fake_server_is_cancelled         (EaselFakeServer *self, const char *response_id);
 /* Recorded requests with @method to @path_prefix: the same path, or any
  * path under it when it ends with "/". */

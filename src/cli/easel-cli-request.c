@@ -816,6 +816,12 @@ on_reconnecting (EaselClient *client,
 
   if (run->options->quiet)
     return;
+  if (g_error_matches (why, G_IO_ERROR, G_IO_ERROR_PENDING))
+    {
+      /* Polling: one line per check would flood the terminal. */
+      easel_cli_progress_stage (run->progress, "still in progress on the server");
+      return;
+    }
   /* The turn lives on the server: this costs nothing more. */
   easel_cli_progress_print (run->progress, "easel: Reconnecting… (attempt %u%s%s)", attempt,
                             why != NULL ? ": " : "", why != NULL ? why->message : "");

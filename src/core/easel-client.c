@@ -1455,7 +1455,7 @@ on_idle_timeout (gpointer user_data)
       op->io_cancellable = g_cancellable_new ();
       op_finish_error_body (op);
     }
-  else if (op->phase == PHASE_SSE && op->n_sse_events > 0)
+  else if (op->phase == PHASE_SSE && (op->n_sse_events > 0 || op->resuming))
     {
       op->stream_error = g_error_new (EASEL_API_ERROR, EASEL_API_ERROR_NETWORK,
                                       "The server stopped sending for %u s; not retried because it may have been billed",
@@ -1531,9 +1531,9 @@ on_read (GObject      *source,
           if (!op_try_resume (op, net))
             op_fail_resume (op, g_steal_pointer (&net));
         }
-      else if (op->phase == PHASE_SSE && op->n_sse_events > 0)
+      else if (op->phase == PHASE_SSE && (op->n_sse_events > 0 || op->resuming))
         {
-          /* Deliver what was parsed, then fail. */
+          /* Deliver what was parsed, then fail or reconnect. */
           op->stream_error = network_error (op, error);
           op->eof = TRUE;
           easel_sse_parser_finish (op->parser);
