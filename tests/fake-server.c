@@ -49,7 +49,37 @@ struct _EaselFakeServer
   gssize        content_abort; /* the next content download drops at this offset; -1: none */
   gsize         content_chunk; /* content downloads in pieces of this size (0: at once) */
   guint         content_delay_ms;
+  GHashTable   *stored;      /* response id → StoredResponse (background mode) */
+  gboolean      refuse_background;
+  guint         drop_after_partial;
+  guint         n_in_progress_polls;
+  gboolean      refuse_resume_stream;
+  gboolean      forget_responses;
 };
+
+/* A background response: its whole SSE body, where each event starts (the
+ * index is the sequence_number), and its Response object in progress and
+ * done, for GET /responses/{id}. */
+typedef struct
+{
+  GBytes   *sse;
+  GArray   *offsets;       /* gsize */
+  char     *in_progress_json;
+  char     *final_json;
+  gboolean  cancelled;
+} StoredResponse;
+
+static void
+stored_response_free (gpointer data)
+{
+  StoredResponse *stored = data;
+
+  g_bytes_unref (stored->sse);
+  g_array_unref (stored->offsets);
+  g_free (stored->in_progress_json);
+  g_free (stored->final_json);
+  g_free (stored);
+}
 
 /* ------------------------------------------------------------------------ */
 /* Replies */
@@ -267,6 +297,7 @@ fake_request_free (gpointer data)
 
   g_free (req->method);
   g_free (req->path);
+  g_free (req->query);
   g_clear_pointer (&req->headers, soup_message_headers_unref);
   g_clear_pointer (&req->body, g_bytes_unref);
   g_free (req->content_type);
@@ -389,6 +420,9 @@ typedef struct
   gboolean           done;
   GSource           *source;
   gulong             finished_id;
+  gulong             wrote_id;
+  gsize              n_queued;   /* body bytes handed to libsoup */
+  gsize              n_written;  /* … and written to the socket */
 } Playback;
 
 static void
@@ -401,6 +435,8 @@ playback_free (Playback *pb)
     }
   if (pb->finished_id != 0)
     g_signal_handler_disconnect (pb->msg, pb->finished_id);
+  if (pb->wrote_id != 0)
+    g_signal_handler_disconnect (pb->msg, pb->wrote_id);
   g_clear_object (&pb->msg);
   g_ptr_array_unref (pb->chunks);
   g_free (pb);
@@ -423,6 +459,19 @@ on_playback_finished (SoupServerMessage *msg,
 }
 
 static gboolean playback_tick (gpointer user_data);
+static void     playback_schedule (Playback *pb, guint delay_ms);
+
+static void
+on_playback_wrote (SoupServerMessage *msg,
+                   guint              chunk_size,
+                   gpointer           user_data)
+{
+  Playback *pb = user_data;
+
+  pb->n_written += chunk_size;
+  if (pb->abort && pb->next >= pb->chunks->len && pb->n_written >= pb->n_queued && pb->source == NULL)
+    playback_schedule (pb, 0);
+}
 
 static void
 playback_schedule (Playback *pb,
@@ -452,6 +501,7 @@ playback_tick (gpointer user_data)
       GBytes *chunk = g_ptr_array_index (pb->chunks, pb->next++);
 
       soup_message_body_append_bytes (body, chunk);
+      pb->n_queued += g_bytes_get_size (chunk);
       soup_server_message_unpause (pb->msg);
       playback_schedule (pb, pb->delay_ms);
       return G_SOURCE_REMOVE;
@@ -459,9 +509,13 @@ playback_tick (gpointer user_data)
 
   if (pb->abort)
     {
-      /* Drop the connection without finishing the chunked body. */
+      /* Drop the connection without finishing the chunked body, once what
+       * came before reached the socket (else the client may not even see
+       * the headers). */
       g_autoptr(GIOStream) stream = NULL;
 
+      if (pb->n_written < pb->n_queued)
+        return G_SOURCE_REMOVE;
       g_signal_handler_disconnect (pb->msg, pb->finished_id);
       pb->finished_id = 0;
       stream = soup_server_message_steal_connection (pb->msg);
@@ -548,6 +602,7 @@ serve_reply (EaselFakeServer   *self,
   pb->delay_ms = reply->delay_ms;
   pb->abort = reply->abort;
   pb->finished_id = g_signal_connect (msg, "finished", G_CALLBACK (on_playback_finished), pb);
+  pb->wrote_id = g_signal_connect (msg, "wrote-body-data", G_CALLBACK (on_playback_wrote), pb);
   g_ptr_array_add (self->active, pb);
   soup_server_message_pause (msg);
   playback_schedule (pb, 0);
@@ -569,6 +624,7 @@ typedef struct
   char *output_format;
   int   partial_images;
   gboolean stream;
+  gboolean run_in_background;
   char *response_format;
   char *previous_response_id;
   char *action;
@@ -1124,6 +1180,7 @@ params_from_responses (EaselFakeServer        *self,
 
   *model = g_strdup (obj_string (obj, "model") ?: "gpt-4.1");
   p->stream = obj_bool (obj, "stream");
+  p->run_in_background = obj_bool (obj, "background");
   p->previous_response_id = g_strdup (obj_string (obj, "previous_response_id"));
 
   input = obj ? json_object_get_member (obj, "input") : NULL;
@@ -1213,6 +1270,8 @@ default_responses (EaselFakeServer        *self,
   EaselFakeReply *reply;
   gint64 seq = 0;
   g_auto(GStrv) words = NULL;
+  g_autoptr(GArray) offsets = g_array_new (FALSE, FALSE, sizeof (gsize));
+  gssize drop_at = -1;
 
   params_from_responses (self, req, &p, &s.model);
   s.resp_id = random_id (self, "resp_", 48);
@@ -1240,6 +1299,7 @@ default_responses (EaselFakeServer        *self,
     g_autoptr(JsonBuilder) b = json_builder_new (); \
     const char *ev_type = (type_); \
     json_builder_begin_object (b); \
+    g_array_append_val (offsets, out->len); \
     add_string (b, "type", ev_type); \
     add_int (b, "sequence_number", seq++);
 #define END_EVENT() \
@@ -1284,6 +1344,8 @@ default_responses (EaselFakeServer        *self,
       add_string (b, "partial_image_b64", b64);
       add_image_meta (b, &p);
       END_EVENT ();
+      if (i == 0)
+        drop_at = (gssize) out->len;
     }
 
   BEGIN_EVENT ("response.image_generation_call.completed");
@@ -1339,6 +1401,31 @@ default_responses (EaselFakeServer        *self,
 
   body = g_string_free_to_bytes (out);
   reply = easel_fake_reply_new_sse (body);
+
+  if (p.run_in_background)
+    {
+      StoredResponse *stored = g_new0 (StoredResponse, 1);
+      g_autoptr(JsonBuilder) b1 = json_builder_new ();
+      g_autoptr(JsonBuilder) b2 = json_builder_new ();
+
+      stored->sse = g_bytes_ref (body);
+      stored->offsets = g_array_ref (offsets);
+      add_response (b1, &p, &s, FALSE);
+      stored->in_progress_json = builder_to_string (b1);
+      add_response (b2, &p, &s, TRUE);
+      stored->final_json = builder_to_string (b2);
+      if (self->forget_responses)
+        stored_response_free (stored);
+      else
+        g_hash_table_replace (self->stored, g_strdup (s.resp_id), stored);
+
+      if (self->drop_after_partial > 0 && drop_at >= 0)
+        {
+          self->drop_after_partial--;
+          easel_fake_reply_set_abort (reply, (gsize) drop_at);
+        }
+    }
+
   if (self->event_delay_ms > 0)
     easel_fake_reply_set_event_delay (reply, self->event_delay_ms);
   if (self->chunk_size > 0)
@@ -1899,6 +1986,84 @@ default_moderations (EaselFakeServer        *self,
 }
 
 static EaselFakeReply *
+retrieve_response (EaselFakeServer        *self,
+                   const EaselFakeRequest *req,
+                   const char             *id)
+{
+  StoredResponse *stored = g_hash_table_lookup (self->stored, id);
+  g_autoptr(GHashTable) params = NULL;
+  const char *after;
+  gint64 starting_after = -1;
+  gsize start;
+  g_autoptr(GBytes) rest = NULL;
+  EaselFakeReply *reply;
+
+  if (stored == NULL)
+    return easel_fake_reply_new_error (404, "invalid_request_error", NULL,
+                                       "No response found with that id.");
+
+  if (req->query != NULL)
+    params = g_uri_parse_params (req->query, -1, "&", G_URI_PARAMS_NONE, NULL);
+
+  if (params == NULL || g_strcmp0 (g_hash_table_lookup (params, "stream"), "true") != 0)
+    {
+      if (stored->cancelled)
+        return easel_fake_reply_new_json (200, stored->in_progress_json);
+      if (self->n_in_progress_polls > 0)
+        {
+          self->n_in_progress_polls--;
+          return easel_fake_reply_new_json (200, stored->in_progress_json);
+        }
+      return easel_fake_reply_new_json (200, stored->final_json);
+    }
+
+  if (self->refuse_resume_stream)
+    return easel_fake_reply_new_error (400, "invalid_request_error", "unsupported_parameter",
+                                       "Streaming this response is not supported.");
+
+  after = g_hash_table_lookup (params, "starting_after");
+  if (after != NULL && !g_ascii_string_to_signed (after, 10, 0, G_MAXINT, &starting_after, NULL))
+    return easel_fake_reply_new_error (400, "invalid_request_error", "invalid_value",
+                                       "Invalid starting_after.");
+
+  /* Offsets are indexed by sequence_number. */
+  if (starting_after + 1 >= (gint64) stored->offsets->len)
+    start = g_bytes_get_size (stored->sse);
+  else
+    start = g_array_index (stored->offsets, gsize, starting_after + 1);
+  rest = g_bytes_new_from_bytes (stored->sse, start, g_bytes_get_size (stored->sse) - start);
+  reply = easel_fake_reply_new_sse (rest);
+  if (self->event_delay_ms > 0)
+    easel_fake_reply_set_event_delay (reply, self->event_delay_ms);
+  return reply;
+}
+
+static EaselFakeReply *
+cancel_response (EaselFakeServer *self,
+                 const char      *id)
+{
+  StoredResponse *stored = g_hash_table_lookup (self->stored, id);
+  g_autofree char *json = NULL;
+
+  if (stored == NULL)
+    return easel_fake_reply_new_error (404, "invalid_request_error", NULL,
+                                       "No response found with that id.");
+  stored->cancelled = TRUE;
+  json = g_strdup_printf ("{\"id\":\"%s\",\"object\":\"response\",\"status\":\"cancelled\","
+                          "\"background\":true,\"output\":[]}", id);
+  return easel_fake_reply_new_json (200, json);
+}
+
+static gboolean
+wants_background (const EaselFakeRequest *req)
+{
+  g_autoptr(JsonNode) root = easel_fake_request_parse_json (req);
+
+  return root != NULL && JSON_NODE_HOLDS_OBJECT (root) &&
+         obj_bool (json_node_get_object (root), "background");
+}
+
+static EaselFakeReply *
 default_reply (EaselFakeServer        *self,
                const EaselFakeRequest *req)
 {
@@ -1934,7 +2099,25 @@ default_reply (EaselFakeServer        *self,
   if (g_strcmp0 (req->method, "POST") == 0 && g_strcmp0 (req->path, "/v1/images/variations") == 0)
     return default_images (self, req, FALSE);
   if (g_strcmp0 (req->method, "POST") == 0 && g_strcmp0 (req->path, "/v1/responses") == 0)
-    return default_responses (self, req);
+    {
+      if (self->refuse_background && wants_background (req))
+        return easel_fake_reply_new_error (400, "invalid_request_error", "unknown_parameter",
+                                           "Unknown parameter: 'background'.");
+      return default_responses (self, req);
+    }
+  if (g_str_has_prefix (req->path, "/v1/responses/"))
+    {
+      const char *id = req->path + strlen ("/v1/responses/");
+      const char *slash = strchr (id, '/');
+
+      if (g_strcmp0 (req->method, "GET") == 0 && slash == NULL)
+        return retrieve_response (self, req, id);
+      if (g_strcmp0 (req->method, "POST") == 0 && g_strcmp0 (slash, "/cancel") == 0)
+        {
+          g_autofree char *bare = g_strndup (id, slash - id);
+          return cancel_response (self, bare);
+        }
+    }
   if (g_strcmp0 (req->method, "POST") == 0 && g_strcmp0 (req->path, "/v1/files") == 0)
     return default_files (self, req);
   if (g_strcmp0 (req->method, "GET") == 0 && g_strcmp0 (req->path, "/v1/models") == 0)
@@ -1968,6 +2151,7 @@ server_callback (SoupServer        *server,
 
   req->method = g_strdup (soup_server_message_get_method (msg));
   req->path = g_strdup (path);
+  req->query = g_strdup (g_uri_get_query (soup_server_message_get_uri (msg)));
   req->headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
   {
     SoupMessageHeadersIter iter;
@@ -2019,6 +2203,7 @@ easel_fake_server_new_on_port (guint    port,
   self->batches = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, fake_batch_free);
   self->batch_order = g_ptr_array_new_with_free_func (g_free);
   self->content_abort = -1;
+  self->stored = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, stored_response_free);
 
   soup_server_add_handler (self->server, NULL, server_callback, self, NULL);
 
@@ -2064,6 +2249,7 @@ easel_fake_server_free (EaselFakeServer *self)
   g_clear_pointer (&self->files, g_hash_table_unref);
   g_clear_pointer (&self->batch_order, g_ptr_array_unref);
   g_free (self->batch_outcome);
+  g_clear_pointer (&self->stored, g_hash_table_unref);
   g_free (self->base_url);
   g_free (self);
 }
@@ -2207,6 +2393,34 @@ easel_fake_server_set_content_abort (EaselFakeServer *self,
   self->content_abort = offset;
 }
 
+void
+easel_fake_server_set_refuse_background (EaselFakeServer *self,
+                                         gboolean         refuse)
+{
+  self->refuse_background = refuse;
+}
+
+void
+easel_fake_server_set_drop_after_partial (EaselFakeServer *self,
+                                          guint            n_streams)
+{
+  self->drop_after_partial = n_streams;
+}
+
+void
+easel_fake_server_set_in_progress_polls (EaselFakeServer *self,
+                                         guint            n)
+{
+  self->n_in_progress_polls = n;
+}
+
+void
+easel_fake_server_set_refuse_resume_stream (EaselFakeServer *self,
+                                            gboolean         refuse)
+{
+  self->refuse_resume_stream = refuse;
+}
+
 guint
 easel_fake_server_count_requests (EaselFakeServer *self,
                                   const char      *method,
@@ -2216,10 +2430,11 @@ easel_fake_server_count_requests (EaselFakeServer *self,
 
   for (guint i = 0; i < self->requests->len; i++)
     {
-      EaselFakeRequest *req = self->requests->pdata[i];
+      const EaselFakeRequest *req = g_ptr_array_index (self->requests, i);
+      gboolean prefix = g_str_has_suffix (path_prefix, "/");
 
       if ((method == NULL || g_strcmp0 (req->method, method) == 0) &&
-          g_str_has_prefix (req->path, path_prefix))
+          (prefix ? g_str_has_prefix (req->path, path_prefix) : g_str_equal (req->path, path_prefix)))
         n++;
     }
   return n;
@@ -2232,4 +2447,20 @@ easel_fake_server_set_content_chunking (EaselFakeServer *self,
 {
   self->content_chunk = chunk_size;
   self->content_delay_ms = delay_ms;
+}
+
+gboolean
+easel_fake_server_is_cancelled (EaselFakeServer *self,
+                                const char      *response_id)
+{
+  StoredResponse *stored = g_hash_table_lookup (self->stored, response_id);
+
+  return stored != NULL && stored->cancelled;
+}
+
+void
+easel_fake_server_set_forget_responses (EaselFakeServer *self,
+                                        gboolean         forget)
+{
+  self->forget_responses = forget;
 }

@@ -58,6 +58,7 @@ typedef struct
 {
   char               *method;
   char               *path;          /* "/v1/images/generations" */
+  char               *query;         /* raw query string, or NULL */
   SoupMessageHeaders *headers;
   GBytes             *body;
   char               *content_type;  /* without parameters */
@@ -121,8 +122,26 @@ void  easel_fake_server_set_batch_outcome (EaselFakeServer *self, const char *ou
 void  easel_fake_server_set_content_abort (EaselFakeServer *self, gssize offset);
 /* Every content download comes in pieces of @chunk_size bytes, @delay_ms apart. */
 void  easel_fake_server_set_content_chunking (EaselFakeServer *self, gsize chunk_size, guint delay_ms);
-/* Requests so far whose method is @method (NULL: any) and whose path starts with @path_prefix. */
-guint easel_fake_server_count_requests    (EaselFakeServer *self, const char *method, const char *path_prefix);
+/* Background responses (`background: true`) are kept by id: GET
+ * /v1/responses/{id} answers the Response (completed, unless cancelled or
+ * in-progress polls are left), GET …?stream=true&starting_after=N replays
+ * the events after N, POST …/cancel marks it cancelled. */
+/* A POST asking for background mode gets 400 (param "background"). */
+void easel_fake_server_set_refuse_background    (EaselFakeServer *self, gboolean refuse);
+/* The next @n_streams background POST streams drop the connection right
+ * after their first partial image. */
+void easel_fake_server_set_drop_after_partial   (EaselFakeServer *self, guint n_streams);
+/* The next @n plain GETs of a response say it is still in progress. */
+void easel_fake_server_set_in_progress_polls    (EaselFakeServer *self, guint n);
+/* GET …?stream=true gets 400: the client has to poll. */
+void easel_fake_server_set_refuse_resume_stream (EaselFakeServer *self, gboolean refuse);
+/* Background responses are not kept: GET and cancel answer 404. */
+void easel_fake_server_set_forget_responses     (EaselFakeServer *self, gboolean forget);
+gboolean easel_fake_server_is_cancelled         (EaselFakeServer *self, const char *response_id);
+/* Recorded requests with @method (NULL: any) to @path_prefix: the same
+ * path, or any path under it when it ends with "/". */
+guint easel_fake_server_count_requests          (EaselFakeServer *self, const char *method,
+                                                 const char *path_prefix);
 
 guint                   easel_fake_server_get_n_requests     (EaselFakeServer *self);
 const EaselFakeRequest *easel_fake_server_get_request        (EaselFakeServer *self, guint index);

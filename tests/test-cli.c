@@ -403,6 +403,242 @@ test_chat_continue (Fixture       *f,
   g_assert_cmpuint (count_files_with_prefix (f->tmpdir, "easel-", NULL), ==, 2);
 }
 
+/* The stream dies after the first partial: the CLI says it reconnects,
+ * gets the final image through GET …?stream=true, and never POSTs twice. */
+static void
+test_chat_resume_after_drop (Fixture       *f,
+                             gconstpointer  data)
+{
+  const char *args[] = { "chat", "--json", "--no-library", "-p", "2", "draw a cat", NULL };
+  g_auto(CliRun) run = { 0 };
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(JsonNode) body = NULL;
+  JsonObject *out, *choice;
+
+  easel_fake_server_set_drop_after_partial (f->server, 1);
+  run_cli (f, args, &run);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.err, "Reconnecting…"));
+  out = parse_json_output (run.out, &parser);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (out, "files")), ==, 1);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/responses"), ==, 1);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "GET", "/v1/responses/"), ==, 1);
+
+  /* The image tool is forced by default. */
+  body = easel_fake_request_parse_json (easel_fake_server_get_request (f->server, 0));
+  choice = json_object_get_object_member (json_node_get_object (body), "tool_choice");
+  g_assert_nonnull (choice);
+  g_assert_cmpstr (json_object_get_string_member (choice, "type"), ==, "image_generation");
+  g_assert_true (json_object_get_boolean_member (json_node_get_object (body), "background"));
+}
+
+static void
+test_chat_let_model_decide (Fixture       *f,
+                            gconstpointer  data)
+{
+  const char *args[] = { "chat", "--no-library", "--let-model-decide", "draw a cat", NULL };
+  g_auto(CliRun) run = { 0 };
+  g_autoptr(JsonNode) body = NULL;
+
+  run_cli (f, args, &run);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run.status, ==, 0);
+  body = easel_fake_request_parse_json (easel_fake_server_get_last_request (f->server));
+  g_assert_false (json_object_has_member (json_node_get_object (body), "tool_choice"));
+}
+
+/* A server that refuses background mode: said once on stderr, and the turn
+ * goes through as a plain stream. */
+static void
+test_chat_background_refused (Fixture       *f,
+                              gconstpointer  data)
+{
+  const char *args[] = { "chat", "--no-library", "draw a cat", NULL };
+  g_auto(CliRun) run = { 0 };
+  g_autoptr(JsonNode) body = NULL;
+
+  easel_fake_server_set_refuse_background (f->server, TRUE);
+  run_cli (f, args, &run);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.err, "does not support background mode"));
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/responses"), ==, 2);
+  body = easel_fake_request_parse_json (easel_fake_server_get_last_request (f->server));
+  g_assert_false (json_object_has_member (json_node_get_object (body), "background"));
+}
+
+/* `easel resume ID` fetches a background response by id: GET only. */
+static void
+test_resume_command (Fixture       *f,
+                     gconstpointer  data)
+{
+  const char *first[] = { "chat", "--json", "--no-library", "draw a cat", NULL };
+  g_auto(CliRun) run1 = { 0 };
+  g_auto(CliRun) run2 = { 0 };
+  g_auto(CliRun) run3 = { 0 };
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(JsonParser) parser2 = NULL;
+  g_autofree char *response_id = NULL;
+  JsonObject *out;
+
+  run_cli (f, first, &run1);
+  if (g_test_failed () || f->cli == NULL)
+    return;
+  g_assert_cmpint (run1.status, ==, 0);
+  out = parse_json_output (run1.out, &parser);
+  response_id = g_strdup (json_object_get_string_member (out, "response_id"));
+
+  {
+    const char *args[] = { "resume", "--json", "--no-library", response_id, NULL };
+    run_cli (f, args, &run2);
+  }
+  g_assert_cmpint (run2.status, ==, 0);
+  out = parse_json_output (run2.out, &parser2);
+  g_assert_cmpstr (json_object_get_string_member (out, "response_id"), ==, response_id);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (out, "files")), ==, 1);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/responses"), ==, 1);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "GET", "/v1/responses/"), ==, 1);
+  g_assert_cmpstr (easel_fake_server_get_last_request (f->server)->query, ==, "stream=true");
+  g_assert_cmpuint (count_files_with_prefix (f->tmpdir, "easel-", NULL), ==, 2);
+
+  {
+    const char *args[] = { "resume", "resp_1/../../files", NULL };
+    run_cli (f, args, &run3);
+  }
+  g_assert_cmpint (run3.status, !=, 0);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 2);
+}
+
+static guint
+count_pending (Fixture *f)
+{
+  g_autofree char *dir = g_build_filename (f->data_home, "easel", NULL);
+  g_autoptr(EaselStore) store = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR) || !(store = easel_store_open (dir, NULL)) ||
+      !(rows = easel_store_list_pending_responses (store, NULL, 0, NULL)))
+    return 0;
+  return rows->len;
+}
+
+/* The CLI is killed mid-turn; the next `easel chat` fetches the image of
+ * that turn into the library (GET, no second POST of it), then does its own. */
+static void
+test_killed_mid_turn_restart (Fixture       *f,
+                              gconstpointer  data)
+{
+  const char *args[] = { f->cli, "chat", "a slow fox", NULL };
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(CliRun) run = { 0 };
+  g_autofree char *dir = NULL;
+  g_autoptr(EaselStore) store = NULL;
+  g_autoptr(EaselStoreQuery) query = easel_store_query_new ();
+  g_autoptr(GPtrArray) rows = NULL;
+  gint64 deadline;
+
+  if (f->cli == NULL)
+    {
+      g_test_skip ("EASEL_CLI is not set: run through meson test");
+      return;
+    }
+
+  easel_fake_server_set_event_delay_ms (f->server, 400);
+  launcher = cli_launcher_new (f, TRUE, NULL);
+  process = g_subprocess_launcher_spawnv (launcher, args, &error);
+  g_assert_no_error (error);
+
+  /* Killed once the turn is known to the library: after response.created. */
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (count_pending (f) == 0 && g_get_monotonic_time () < deadline)
+    {
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_usleep (20 * 1000);
+    }
+  g_assert_cmpuint (count_pending (f), ==, 1);
+  g_subprocess_force_exit (process);
+  g_subprocess_wait (process, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (g_subprocess_get_if_exited (process));
+
+  easel_fake_server_set_event_delay_ms (f->server, 0);
+  {
+    const char *second[] = { "chat", "now a dog", NULL };
+    run_cli (f, second, &run);
+  }
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.err, "fetched the image of an earlier turn"));
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/responses"), ==, 2);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "GET", "/v1/responses/"), ==, 1);
+  g_assert_cmpuint (count_pending (f), ==, 0);
+
+  /* Both turns' images are in the library. */
+  dir = g_build_filename (f->data_home, "easel", NULL);
+  store = easel_store_open (dir, &error);
+  g_assert_no_error (error);
+  rows = easel_store_query (store, query, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rows->len, ==, 2);
+}
+
+/* Ctrl-C during a background chat turn cancels it on the server, and the
+ * library does not keep it as in progress. */
+static void
+test_chat_sigint_cancels_on_server (Fixture       *f,
+                                    gconstpointer  data)
+{
+  const char *args[] = { f->cli, "chat", "a slow fox", NULL };
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  const EaselFakeRequest *post;
+  gint64 deadline;
+
+  if (f->cli == NULL)
+    {
+      g_test_skip ("EASEL_CLI is not set: run through meson test");
+      return;
+    }
+
+  easel_fake_server_set_event_delay_ms (f->server, 400);
+  launcher = cli_launcher_new (f, TRUE, NULL);
+  process = g_subprocess_launcher_spawnv (launcher, args, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8_async (process, "", NULL, communicate_cb, &result);
+
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (result == NULL && count_pending (f) == 0 && g_get_monotonic_time () < deadline)
+    {
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_usleep (20 * 1000);
+    }
+  g_assert_null (result);
+  g_subprocess_send_signal (process, SIGINT);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_subprocess_communicate_utf8_finish (process, result, &out, &err, &error);
+  g_assert_no_error (error);
+  g_subprocess_wait (process, NULL, &error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 130);
+
+  post = easel_fake_server_get_request (f->server, 0);
+  g_assert_cmpstr (post->path, ==, "/v1/responses");
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/responses/"), ==, 1);
+  g_assert_cmpuint (count_pending (f), ==, 0);
+}
+
 static void
 write_test_png (const char *path,
                 guint8      alpha)
@@ -1073,6 +1309,7 @@ test_broken_stream_keeps_partial (Fixture       *f,
   g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
   g_assert_nonnull (strstr (run.err, "kept in the library as"));
   g_assert_nonnull (strstr (run.err, "incomplete"));
+  g_assert_nonnull (strstr (run.err, "cannot be resumed"));
 
   run_cli (f, list_args, &list);
   g_assert_cmpint (list.status, ==, 0);
@@ -1747,6 +1984,12 @@ main (int    argc,
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("/integration/cli/generate-partials", test_generate_partials);
   ADD ("/integration/cli/chat-continue", test_chat_continue);
+  ADD ("/integration/cli/chat-resume-after-drop", test_chat_resume_after_drop);
+  ADD ("/integration/cli/chat-let-model-decide", test_chat_let_model_decide);
+  ADD ("/integration/cli/chat-background-refused", test_chat_background_refused);
+  ADD ("/integration/cli/resume-command", test_resume_command);
+  ADD ("/integration/cli/killed-mid-turn-restart", test_killed_mid_turn_restart);
+  ADD ("/integration/cli/chat-sigint-cancels-on-server", test_chat_sigint_cancels_on_server);
   ADD ("/integration/cli/edit-multipart", test_edit_multipart);
   ADD ("/integration/cli/validation-error", test_validation_error);
   ADD ("/integration/cli/moderation", test_moderation);

@@ -1113,6 +1113,376 @@ test_cancel_during_retry_wait (Fixture       *f,
   g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
 }
 
+
+/* ------------------------------------------------------------------------ */
+/* Background responses: resume, poll, cancel, fallback */
+
+static void
+on_reconnecting (EaselClient *client,
+                 guint        attempt,
+                 gint64       delay_ms,
+                 GError      *why,
+                 gpointer     user_data)
+{
+  guint *n = user_data;
+
+  g_assert_cmpuint (attempt, >=, 1);
+  g_assert_cmpint (delay_ms, >=, 0);
+  (*n)++;
+}
+
+static gboolean
+request_json_has (const EaselFakeRequest *req,
+                  const char             *member)
+{
+  g_autoptr(JsonNode) root = easel_fake_request_parse_json (req);
+
+  g_assert_nonnull (root);
+  return json_object_has_member (json_node_get_object (root), member);
+}
+
+static const EaselFakeRequest *
+find_request (EaselFakeServer *server,
+              const char      *method,
+              const char      *path_prefix,
+              guint            nth)
+{
+  for (guint i = 0; i < easel_fake_server_get_n_requests (server); i++)
+    {
+      const EaselFakeRequest *req = easel_fake_server_get_request (server, i);
+
+      if (g_str_equal (req->method, method) && g_str_has_prefix (req->path, path_prefix) && nth-- == 0)
+        return req;
+    }
+  return NULL;
+}
+
+static void
+check_one_final_image (Run *run)
+{
+  const EaselImage *image;
+  gint64 last_seq = -1;
+  guint n_partials = 0;
+
+  g_assert_no_error (run->error);
+  g_assert_cmpuint (run->result->images->len, ==, 1);
+  image = g_ptr_array_index (run->result->images, 0);
+  g_assert_nonnull (image->bytes);
+  g_assert_cmpmem (g_bytes_get_data (image->bytes, NULL), 4, "\x89PNG", 4);
+  g_assert_true (g_str_has_prefix (run->result->response_id, "resp_"));
+
+  /* Nothing delivered twice, nothing out of order across the break. */
+  for (guint i = 0; i < run->events->len; i++)
+    {
+      const EaselEvent *ev = g_ptr_array_index (run->events, i);
+
+      g_assert_cmpint (ev->sequence_number, >, last_seq);
+      last_seq = ev->sequence_number;
+      if (ev->kind == EASEL_EVENT_PARTIAL_IMAGE)
+        n_partials++;
+    }
+  g_assert_cmpuint (n_partials, ==, 2);
+}
+
+/* The connection dies right after the first partial: the rest, the second
+ * partial and the final image, come through GET …?stream=true with the
+ * last sequence number, and the turn is never POSTed again. */
+static void
+test_resume_after_drop (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(EaselRequest) request = responses_request (TRUE);
+  g_auto(Run) run = { 0 };
+  const EaselFakeRequest *post, *get;
+  guint n_reconnecting = 0;
+  gulong id;
+
+  easel_fake_server_set_drop_after_partial (f->server, 1);
+  id = g_signal_connect (f->client, "reconnecting", G_CALLBACK (on_reconnecting), &n_reconnecting);
+  run_request (f, request, &run);
+  g_signal_handler_disconnect (f->client, id);
+
+  check_one_final_image (&run);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/responses"), ==, 1);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "GET", "/v1/responses/"), ==, 1);
+  g_assert_cmpuint (n_reconnecting, ==, 1);
+
+  post = find_request (f->server, "POST", "/v1/responses", 0);
+  g_assert_true (request_json_has (post, "background"));
+  g_assert_true (request_json_has (post, "stream"));
+  get = find_request (f->server, "GET", "/v1/responses/", 0);
+  g_assert_cmpstr (get->path + strlen ("/v1/responses/"), ==, run.result->response_id);
+  /* created, in_progress, item added, call in progress, generating, partial 0 */
+  g_assert_cmpstr (get->query, ==, "stream=true&starting_after=5");
+  g_assert_nonnull (easel_fake_request_get_header (get, "Authorization"));
+}
+
+/* The server will not stream the response again: it is polled, through an
+ * answer that says it is still in progress, to the final image. */
+static void
+test_resume_by_polling (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(EaselRequest) request = responses_request (TRUE);
+  g_auto(Run) run = { 0 };
+  guint n_reconnecting = 0;
+  gulong id;
+  const EaselImage *image;
+
+  easel_fake_server_set_drop_after_partial (f->server, 1);
+  easel_fake_server_set_refuse_resume_stream (f->server, TRUE);
+  easel_fake_server_set_in_progress_polls (f->server, 1);
+  id = g_signal_connect (f->client, "reconnecting", G_CALLBACK (on_reconnecting), &n_reconnecting);
+  run_request (f, request, &run);
+  g_signal_handler_disconnect (f->client, id);
+
+  g_assert_no_error (run.error);
+  g_assert_cmpuint (run.result->images->len, ==, 1);
+  image = g_ptr_array_index (run.result->images, 0);
+  g_assert_nonnull (image->bytes);
+  g_assert_cmpuint (run.result->n_partials, ==, 1);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/responses"), ==, 1);
+  /* One refused stream, one poll in progress, one completed. */
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "GET", "/v1/responses/"), ==, 3);
+  g_assert_null (find_request (f->server, "GET", "/v1/responses/", 2)->query);
+  g_assert_cmpuint (n_reconnecting, ==, 3);
+}
+
+/* A response the server does not know any more: the error says what broke
+ * first, with its code, and no second POST is made. */
+static void
+test_resume_gone (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(EaselRequest) request = responses_request (TRUE);
+  g_auto(Run) run = { 0 };
+  EaselFakeReply *reply = transcript_reply ("responses-image-generation-stream.sse");
+
+  if (reply == NULL)
+    return;
+  /* The transcript's id is stored nowhere: GET answers 404. */
+  easel_fake_reply_set_abort (reply, 3000);
+  easel_fake_server_queue_reply (f->server, "/v1/responses", reply);
+  run_request (f, request, &run);
+  g_assert_error (run.error, EASEL_API_ERROR, EASEL_API_ERROR_TRUNCATED);
+  g_assert_nonnull (strstr (run.error->message, "reconnecting to response resp_0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6071 failed"));
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/responses"), ==, 1);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "GET", "/v1/responses/"), ==, 1);
+}
+
+/* A server that replays the whole stream on reconnection (ignoring
+ * starting_after): nothing is delivered twice, the turn still completes. */
+static void
+test_resume_replay_deduplicated (Fixture       *f,
+                                 gconstpointer  data)
+{
+  g_autoptr(EaselRequest) request = responses_request (TRUE);
+  g_auto(Run) run = { 0 };
+  EaselFakeReply *first = transcript_reply ("responses-image-generation-stream.sse");
+  EaselFakeReply *again = transcript_reply ("responses-image-generation-stream.sse");
+  guint n_created = 0;
+
+  if (first == NULL || again == NULL)
+    {
+      g_clear_pointer (&first, easel_fake_reply_free);
+      g_clear_pointer (&again, easel_fake_reply_free);
+      return;
+    }
+  easel_fake_reply_set_abort (first, 3000);
+  easel_fake_server_queue_reply (f->server, "/v1/responses", first);
+  easel_fake_server_queue_reply (f->server,
+                                 "/v1/responses/resp_0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6071",
+                                 again);
+  run_request (f, request, &run);
+
+  check_one_final_image (&run);
+  for (guint i = 0; i < run.events->len; i++)
+    if (((EaselEvent *) g_ptr_array_index (run.events, i))->kind == EASEL_EVENT_RESPONSE_CREATED)
+      n_created++;
+  g_assert_cmpuint (n_created, ==, 1);
+  g_assert_cmpstr (run.result->text, ==, "Here is your red fox in the snow.");
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/responses"), ==, 1);
+  g_assert_nonnull (strstr (find_request (f->server, "GET", "/v1/responses/", 0)->query, "starting_after="));
+}
+
+static void
+test_cancel_reaches_server (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(EaselRequest) request = responses_request (TRUE);
+  g_auto(Run) run = { 0 };
+  const EaselEvent *created;
+  g_autofree char *path = NULL;
+
+  easel_fake_server_set_event_delay_ms (f->server, 40);
+  run.cancel_after = 3;
+  run_request (f, request, &run);
+  g_assert_error (run.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (run.events->len, ==, 3);
+
+  created = g_ptr_array_index (run.events, 0);
+  g_assert_cmpint (created->kind, ==, EASEL_EVENT_RESPONSE_CREATED);
+  /* The cancel was answered before the task returned. */
+  g_assert_true (easel_fake_server_is_cancelled (f->server, created->response_id));
+  path = g_strdup_printf ("/v1/responses/%s/cancel", created->response_id);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", path), ==, 1);
+}
+
+/* Before response.created there is no response to cancel on the server. */
+static void
+test_cancel_before_created (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(EaselRequest) request = responses_request (TRUE);
+  g_auto(Run) run = { 0 };
+
+  run.cancellable = g_cancellable_new ();
+  g_cancellable_cancel (run.cancellable);
+  run_request (f, request, &run);
+  g_assert_error (run.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/responses/"), ==, 0);
+}
+
+static void
+on_background_refused (EaselClient *client,
+                       GError      *why,
+                       gpointer     user_data)
+{
+  guint *n = user_data;
+
+  g_assert_nonnull (why);
+  g_assert_null (strstr (why->message, TEST_KEY));
+  (*n)++;
+}
+
+/* A server without background mode: detected once, each turn then goes as
+ * a plain stream. */
+static void
+test_background_refused (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(EaselRequest) request = responses_request (TRUE);
+  guint n_refused = 0;
+  gulong id;
+
+  easel_fake_server_set_refuse_background (f->server, TRUE);
+  id = g_signal_connect (f->client, "background-refused", G_CALLBACK (on_background_refused), &n_refused);
+
+  for (guint turn = 0; turn < 2; turn++)
+    {
+      g_auto(Run) run = { 0 };
+      const EaselFakeRequest *last;
+
+      run_request (f, request, &run);
+      g_assert_no_error (run.error);
+      g_assert_cmpuint (run.result->images->len, ==, 1);
+      last = easel_fake_server_get_last_request (f->server);
+      g_assert_false (request_json_has (last, "background"));
+      g_assert_true (request_json_has (last, "stream"));
+    }
+  g_signal_handler_disconnect (f->client, id);
+
+  g_assert_cmpuint (n_refused, ==, 1);
+  g_assert_true (easel_client_get_background_refused (f->client));
+  /* Refused, plain, plain. */
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/responses"), ==, 3);
+  g_assert_true (request_json_has (find_request (f->server, "POST", "/v1/responses", 0), "background"));
+}
+
+/* A 400 about the image tool's own `background` is an error, not a
+ * refusal of background mode. */
+static void
+test_tool_background_error_not_refusal (Fixture       *f,
+                                        gconstpointer  data)
+{
+  g_autoptr(EaselRequest) request = responses_request (TRUE);
+  g_auto(Run) run = { 0 };
+
+  easel_fake_server_queue_reply (f->server, "/v1/responses",
+                                 easel_fake_reply_new_error (400, "invalid_request_error", "invalid_value",
+                                                             "Transparent background is not supported for jpeg."));
+  run_request (f, request, &run);
+  g_assert_nonnull (run.error);
+  g_assert_false (easel_client_get_background_refused (f->client));
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
+}
+
+static void
+on_resumed (GObject      *source,
+            GAsyncResult *res,
+            gpointer      user_data)
+{
+  Run *run = user_data;
+
+  run->result = easel_client_resume_finish (EASEL_CLIENT (source), res, &run->error);
+  run->done = TRUE;
+}
+
+/* A turn left in progress by a process that died: fetched by its id. */
+static void
+test_resume_by_id (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(EaselRequest) request = responses_request (TRUE);
+  g_auto(Run) first = { 0 };
+  g_auto(Run) run = { 0 };
+  g_autofree char *response_id = NULL;
+
+  /* Leave one on the server: cancel the client side only. */
+  easel_client_set_background_mode (f->client, TRUE);
+  run_request (f, request, &first);
+  g_assert_no_error (first.error);
+  response_id = g_strdup (first.result->response_id);
+  easel_fake_server_clear_requests (f->server);
+
+  run.events = g_ptr_array_new_with_free_func ((GDestroyNotify) easel_event_free);
+  easel_client_resume_async (f->client, response_id, -1, on_event, &run, NULL, NULL, on_resumed, &run);
+  while (!run.done)
+    g_main_context_iteration (NULL, TRUE);
+  check_one_final_image (&run);
+  g_assert_cmpstr (run.result->response_id, ==, response_id);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/responses"), ==, 0);
+  g_assert_cmpstr (easel_fake_server_get_last_request (f->server)->query, ==, "stream=true");
+
+  /* Ids go into a URL path: nothing else is sent. */
+  run_clear (&run);
+  run = (Run) { 0 };
+  easel_client_resume_async (f->client, "resp_1/../../files", -1, NULL, NULL, NULL, NULL, on_resumed, &run);
+  while (!run.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_error (run.error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
+}
+
+static void
+test_tool_choice (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(EaselRequest) request = responses_request (FALSE);
+  g_autoptr(JsonNode) root = NULL;
+  JsonObject *choice;
+
+  {
+    g_auto(Run) run = { 0 };
+    run_request (f, request, &run);
+    g_assert_no_error (run.error);
+  }
+  root = easel_fake_request_parse_json (easel_fake_server_get_last_request (f->server));
+  choice = json_object_get_object_member (json_node_get_object (root), "tool_choice");
+  g_assert_nonnull (choice);
+  g_assert_cmpstr (json_object_get_string_member (choice, "type"), ==, "image_generation");
+  /* Not streamed: not in background mode either. */
+  g_assert_false (json_object_has_member (json_node_get_object (root), "background"));
+
+  request->let_model_decide = TRUE;
+  {
+    g_auto(Run) run = { 0 };
+    run_request (f, request, &run);
+    g_assert_no_error (run.error);
+  }
+  g_assert_false (request_json_has (easel_fake_server_get_last_request (f->server), "tool_choice"));
+}
+
 /* ------------------------------------------------------------------------ */
 /* Files, models, URLs */
 
@@ -1229,6 +1599,16 @@ main (int   argc,
   ADD ("cancel/mid-stream", test_cancel_mid_stream);
   ADD ("cancel/retry-wait", test_cancel_during_retry_wait);
   ADD ("files-models-urls", test_files_models_urls);
+  ADD ("background/resume-after-drop", test_resume_after_drop);
+  ADD ("background/resume-by-polling", test_resume_by_polling);
+  ADD ("background/resume-gone", test_resume_gone);
+  ADD ("background/resume-replay-deduplicated", test_resume_replay_deduplicated);
+  ADD ("background/resume-by-id", test_resume_by_id);
+  ADD ("background/cancel-reaches-server", test_cancel_reaches_server);
+  ADD ("background/cancel-before-created", test_cancel_before_created);
+  ADD ("background/refused-falls-back", test_background_refused);
+  ADD ("background/tool-background-error", test_tool_background_error_not_refusal);
+  ADD ("tool-choice", test_tool_choice);
 
 #undef ADD
 

@@ -209,7 +209,8 @@ test_responses_text_only (void)
 
   node = roundtrip (r);
   o = json_node_get_object (node);
-  assert_members (o, (const char * const[]) { "model", "input", "stream", "tools", NULL });
+  assert_members (o, (const char * const[]) { "model", "input", "stream", "tools", "tool_choice", NULL });
+  g_assert_cmpstr (json_object_get_string_member (member_object (o, "tool_choice"), "type"), ==, "image_generation");
   g_assert_cmpstr (json_object_get_string_member (o, "model"), ==, "gpt-4.1");
   g_assert_cmpstr (json_object_get_string_member (o, "input"), ==, "Draw a red fox in the snow");
   tools = member_array (o, "tools");
@@ -232,10 +233,42 @@ test_responses_default_model (void)
   r->partial_images = 3;   /* not streaming: not sent */
   node = roundtrip (r);
   o = json_node_get_object (node);
-  assert_members (o, (const char * const[]) { "model", "input", "tools", NULL });
+  assert_members (o, (const char * const[]) { "model", "input", "tools", "tool_choice", NULL });
   g_assert_cmpstr (json_object_get_string_member (o, "model"), ==, EASEL_DEFAULT_RESPONSES_MODEL);
   tool = json_array_get_object_element (member_array (o, "tools"), 0);
   assert_members (tool, (const char * const[]) { "type", NULL });
+}
+
+static void
+test_responses_tool_choice_and_background (void)
+{
+  g_autoptr(EaselRequest) r = easel_request_new (EASEL_API_RESPONSES);
+  g_autofree char *hash_forced = NULL;
+  g_autofree char *hash_free = NULL;
+
+  r->prompt = g_strdup ("a cat");
+  r->stream = TRUE;
+  r->let_model_decide = TRUE;
+  r->run_in_background = TRUE;
+  {
+    g_autoptr(JsonNode) node = roundtrip (r);
+    JsonObject *o = json_node_get_object (node);
+
+    assert_members (o, (const char * const[]) { "model", "input", "tools", "background", "stream", NULL });
+    g_assert_true (json_object_get_boolean_member (o, "background"));
+  }
+
+  /* Letting the model answer in text may give another result; background
+   * mode only changes the delivery. */
+  hash_free = easel_request_hash (r);
+  r->let_model_decide = FALSE;
+  hash_forced = easel_request_hash (r);
+  g_assert_cmpstr (hash_free, !=, hash_forced);
+  r->run_in_background = FALSE;
+  {
+    g_autofree char *hash_plain = easel_request_hash (r);
+    g_assert_cmpstr (hash_plain, ==, hash_forced);
+  }
 }
 
 static void
@@ -268,7 +301,7 @@ test_responses_images_and_refs (void)
   node = roundtrip (r);
   o = json_node_get_object (node);
   assert_members (o, (const char * const[]) {
-    "model", "input", "tools", "previous_response_id", "instructions", NULL });
+    "model", "input", "tools", "tool_choice", "previous_response_id", "instructions", NULL });
 
   input = member_array (o, "input");
   g_assert_cmpuint (json_array_get_length (input), ==, 3);
@@ -1057,6 +1090,7 @@ main (int   argc,
   g_test_add_func ("/core/request/generate-dalle3", test_generate_dalle3);
   g_test_add_func ("/core/request/responses-text", test_responses_text_only);
   g_test_add_func ("/core/request/responses-default-model", test_responses_default_model);
+  g_test_add_func ("/core/request/responses-tool-choice-background", test_responses_tool_choice_and_background);
   g_test_add_func ("/core/request/responses-images", test_responses_images_and_refs);
   g_test_add_func ("/core/request/responses-refs-only", test_responses_refs_only);
   g_test_add_func ("/core/request/edit-multipart-several", test_edit_multipart_several);

@@ -2741,6 +2741,61 @@ test_concurrent_open (void)
   rm_rf (parent);
 }
 
+/* A background turn's id is kept until its answer is recorded, per server. */
+static void
+test_pending_responses (void)
+{
+  g_autofree char *dir = make_tmp_dir ();
+  g_autoptr(EaselStore) store = open_store (dir);
+  g_autoptr(EaselRequest) request = easel_request_new (EASEL_API_RESPONSES);
+  g_autoptr(EaselRequest) rebuilt = NULL;
+  g_autoptr(EaselPendingResponse) pending = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GError) error = NULL;
+
+  request->prompt = g_strdup ("a fox");
+  request->model = g_strdup ("gpt-image-1.5");
+  request->stream = TRUE;
+  request->let_model_decide = TRUE;
+  /* An input image the library never kept: left out, not an error. */
+  easel_request_add_image (request, easel_input_image_new_file_id ("file-abc"));
+
+  g_assert_true (easel_store_add_pending_response (store, "resp_1", "http://a/v1/", request, 0, 0, &error));
+  g_assert_no_error (error);
+  g_assert_true (easel_store_add_pending_response (store, "resp_2", "http://b/v1", request, 0, 0, &error));
+  g_assert_false (easel_store_add_pending_response (store, "resp_3/../x", NULL, request, 0, 0, &error));
+  g_assert_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+
+  rows = easel_store_list_pending_responses (store, "http://a/v1", 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rows->len, ==, 1);
+  g_assert_cmpstr (((EaselPendingResponse *) g_ptr_array_index (rows, 0))->response_id, ==, "resp_1");
+  g_clear_pointer (&rows, g_ptr_array_unref);
+  rows = easel_store_list_pending_responses (store, NULL, 0, &error);
+  g_assert_cmpuint (rows->len, ==, 2);
+
+  pending = easel_store_get_pending_response (store, "resp_2", &error);
+  g_assert_no_error (error);
+  rebuilt = easel_store_rebuild_pending_request (store, pending, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (rebuilt->api, ==, EASEL_API_RESPONSES);
+  g_assert_cmpstr (rebuilt->prompt, ==, "a fox");
+  g_assert_cmpstr (rebuilt->model, ==, "gpt-image-1.5");
+  g_assert_true (rebuilt->let_model_decide);
+
+  g_assert_true (easel_store_remove_pending_response (store, "resp_2", &error));
+  g_assert_true (easel_store_remove_pending_response (store, "resp_2", &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&pending, easel_pending_response_free);
+  pending = easel_store_get_pending_response (store, "resp_2", &error);
+  g_assert_null (pending);
+  g_assert_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_NOT_FOUND);
+
+  g_clear_object (&store);
+  rm_rf (dir);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -2793,6 +2848,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/core/store/rebuild-request-inputs-kept", test_rebuild_inputs_kept);
   g_test_add_func ("/core/store/status-strings", test_status_strings);
   g_test_add_func ("/core/store/incomplete", test_incomplete);
+  g_test_add_func ("/core/store/pending-responses", test_pending_responses);
   g_test_add_func ("/core/store/picked", test_picked);
   g_test_add_func ("/core/store/base-url", test_base_url);
   g_test_add_func ("/core/store/no-image", test_no_image);

@@ -239,6 +239,70 @@ _easel_session_library_turn_finished (EaselSession     *self,
                                    &outcome, turn_recorded_cb, data);
 }
 
+typedef struct
+{
+  char         *response_id;
+  char         *base_url;
+  EaselRequest *request;   /* NULL: remove */
+} PendingJob;
+
+static void
+pending_job_free (gpointer data)
+{
+  PendingJob *job = data;
+
+  g_free (job->response_id);
+  g_free (job->base_url);
+  g_clear_pointer (&job->request, easel_request_free);
+  g_free (job);
+}
+
+static gpointer
+pending_job_run (EaselStore  *store,
+                 gpointer     data,
+                 GError     **error)
+{
+  PendingJob *job = data;
+  gboolean ok;
+
+  if (job->request != NULL)
+    ok = easel_store_add_pending_response (store, job->response_id, job->base_url, job->request, 0, 0, error);
+  else
+    ok = easel_store_remove_pending_response (store, job->response_id, error);
+  return ok ? GINT_TO_POINTER (1) : NULL;
+}
+
+static void
+pending_job_done_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* Only a restart would miss it: not worth a toast. */
+  if (easel_library_run_finish (EASEL_LIBRARY (object), result, &error) == NULL)
+    g_warning ("Could not keep the response in progress in the library: %s", error->message);
+}
+
+void
+_easel_session_library_set_pending (EaselSession       *self,
+                                    const char         *response_id,
+                                    const char         *base_url,
+                                    const EaselRequest *request)
+{
+  PendingJob *job;
+
+  if (!library_ready (self) || response_id == NULL)
+    return;
+
+  job = g_new0 (PendingJob, 1);
+  job->response_id = g_strdup (response_id);
+  job->base_url = g_strdup (base_url);
+  job->request = request ? easel_request_copy (request) : NULL;
+  easel_library_run_async (_easel_session_peek_library (self), pending_job_run, job, pending_job_free,
+                           NULL, NULL, pending_job_done_cb, NULL);
+}
+
 /* Turns made before the library was ready (or while it was broken) have
  * no rows yet: hand them over now, in order. */
 static void

@@ -26,5 +26,12 @@ void          _easel_session_library_turns_added   (GListModel       *all_turns,
                                                     EaselSession     *self);
 void          _easel_session_library_turn_finished (EaselSession     *self,
                                                     EaselSessionTurn *turn);
+/* Lists (@request set) or unlists (@request NULL) a background response as
+ * still in progress, so that `easel chat` or `easel resume` can fetch it if
+ * the app dies before it finishes. */
+void          _easel_session_library_set_pending   (EaselSession       *self,
+                                                    const char         *response_id,
+                                                    const char         *base_url,
+                                                    const EaselRequest *request);
 
 G_END_DECLS

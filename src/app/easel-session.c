@@ -41,6 +41,8 @@ struct _SendOp
   EaselClient *client;
   GCancellable *cancellable;
   gulong retrying_id;
+  gulong reconnecting_id;
+  gboolean pending_listed;   /* the library lists the response as in progress */
   gint64 started;
   gint64 retry_at;           /* monotonic, while waiting for a retry */
   EaselCostEstimate estimate;
@@ -97,6 +99,8 @@ send_op_unref (SendOp *op)
     return;
   if (op->retrying_id && op->client)
     g_clear_signal_handler (&op->retrying_id, op->client);
+  if (op->reconnecting_id && op->client)
+    g_clear_signal_handler (&op->reconnecting_id, op->client);
   g_clear_object (&op->turn);
   g_clear_object (&op->client);
   g_clear_object (&op->cancellable);
@@ -270,14 +274,19 @@ finish_op (EaselSession *self,
            const GError      *error)
 {
   g_autoptr(EaselSessionTurn) turn = NULL;
+  gboolean unlist;
 
   if (op->finished)
     return;
   op->finished = TRUE;
+  /* Read now: the op may be released below. */
+  unlist = op->pending_listed && state != EASEL_TURN_INCOMPLETE;
 
   turn = g_object_ref (op->turn);
   if (op->retrying_id)
     g_clear_signal_handler (&op->retrying_id, op->client);
+  if (op->reconnecting_id)
+    g_clear_signal_handler (&op->reconnecting_id, op->client);
 
   if (error)
     easel_session_turn_set_error (turn, error);
@@ -307,8 +316,11 @@ finish_op (EaselSession *self,
     }
 
   /* The library first: what was paid for is recorded before anything
-   * else reacts to the turn. */
+   * else reacts to the turn. A turn whose stream broke for good may still
+   * finish on the server: it stays listed for `easel resume`. */
   _easel_session_library_turn_finished (self, turn);
+  if (unlist)
+    _easel_session_library_set_pending (self, easel_session_turn_get_response_id (turn), NULL, NULL);
   g_signal_emit (self, signals[TURN_FINISHED], 0, turn);
 }
 
@@ -433,7 +445,18 @@ event_cb (const EaselEvent *event,
     {
     case EASEL_EVENT_RESPONSE_CREATED:
       if (event->response_id)
-        easel_session_turn_set_response_id (op->turn, event->response_id);
+        {
+          const EaselRequest *request = easel_session_turn_get_request (op->turn);
+
+          easel_session_turn_set_response_id (op->turn, event->response_id);
+          /* In background mode the response outlives the app. */
+          if (request != NULL && request->stream && !easel_client_get_background_refused (op->client))
+            {
+              _easel_session_library_set_pending (self, event->response_id,
+                                                  easel_client_get_base_url (op->client), request);
+              op->pending_listed = TRUE;
+            }
+        }
       set_stage (self, _("Queued"));
       break;
 
@@ -507,6 +530,26 @@ retrying_cb (EaselClient  *client,
     return;
   op->retry_at = g_get_monotonic_time () + delay_ms * 1000;
   set_stage (op->self, _("Waiting to retry"));
+  update_status (op->self);
+}
+
+/* The stream of a background response broke: the client fetches the rest
+ * of it (no second request, nothing paid twice). */
+static void
+reconnecting_cb (EaselClient  *client,
+                 guint         attempt,
+                 gint64        delay_ms,
+                 const GError *why,
+                 gpointer      user_data)
+{
+  SendOp *op = user_data;
+
+  if (op->finished || op->self == NULL)
+    return;
+  if (g_error_matches (why, G_IO_ERROR, G_IO_ERROR_PENDING))
+    set_stage (op->self, _("Still in progress on the server"));
+  else
+    set_stage (op->self, _("Reconnecting…"));
   update_status (op->self);
 }
 
@@ -841,6 +884,7 @@ easel_session_send (EaselSession *self,
   easel_session_turn_set_sent (turn, easel_client_get_base_url (client),
                                op->estimate.known ? op->estimate.usd : -1);
   op->retrying_id = g_signal_connect (client, "retrying", G_CALLBACK (retrying_cb), op);
+  op->reconnecting_id = g_signal_connect (client, "reconnecting", G_CALLBACK (reconnecting_cb), op);
   self->op = op;
 
   set_stage (self, _("Sending"));

@@ -383,6 +383,8 @@ library_state_cb (EaselWindow  *self,
           self->restore_last = FALSE;
           _easel_window_library_restore_last (self);
         }
+      if (self->recover_pending)
+        _easel_window_recover_pending (self);
       break;
 
     case EASEL_LIBRARY_STATE_ERROR:

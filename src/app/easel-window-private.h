@@ -26,6 +26,8 @@ struct _EaselWindow
   guint target_idle;   /* the ancestor whose image a frameless turn shows */
   GtkSingleSelection *selection;
   gboolean restore_last;     /* reopen the newest conversation once the store is up */
+  gboolean recover_pending;  /* fetch turns an earlier run left in progress (first window) */
+  gboolean pending_recovered;
   GCancellable *cancellable;
   GWeakRef guard_turn;       /* the masked edit whose output the mask guard checked */
   gboolean budget_approved;  /* the next win.send skips the budget check (easel-window-budget.c) */
@@ -71,5 +73,10 @@ void     _easel_window_library_follow           (EaselWindow *self, gboolean res
 gboolean _easel_window_library_ready            (EaselWindow *self);
 /* Reopens the most recently updated conversation (quit and reopen). */
 void     _easel_window_library_restore_last     (EaselWindow *self);
+
+/* easel-window-recover.c: once the library is ready and a key is set,
+ * fetches the images of turns an earlier run left in progress on the
+ * server; a toast says how many. Runs once per window. */
+void     _easel_window_recover_pending          (EaselWindow *self);
 
 G_END_DECLS

@@ -223,6 +223,10 @@ update_key_state (EaselWindow *self)
       has_key = !easel_account_get_checked (account) || easel_account_get_has_key (account);
     }
 
+  /* The key may come after the library: fetch earlier turns then. */
+  if (self->recover_pending && easel_client_has_api_key (self->client))
+    _easel_window_recover_pending (self);
+
   gtk_stack_set_visible_child_name (self->studio_stack, has_key ? "studio" : "welcome");
   gtk_label_set_label (self->welcome_detail, error ? error : "");
   gtk_widget_set_visible (GTK_WIDGET (self->welcome_detail), error != NULL);
@@ -514,6 +518,7 @@ easel_window_new (EaselApplication *app)
    * could not be opened gets its error page and a way out, and only the
    * first window reopens the last conversation (a New Window starts empty). */
   self->restore_last = g_list_length (gtk_application_get_windows (GTK_APPLICATION (app))) <= 1;
+  self->recover_pending = self->restore_last;
   if (self->restore_last)
     _easel_window_library_restore_last (self);
   account = easel_application_get_account (app);

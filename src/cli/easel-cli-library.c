@@ -810,3 +810,62 @@ easel_cli_library_lookup_cached (const EaselRequest  *request,
     *out_generations = g_steal_pointer (&gens);
   return g_steal_pointer (&result);
 }
+
+void
+easel_cli_library_add_pending (const EaselRequest *request,
+                               const char         *response_id,
+                               const char         *base_url)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EaselStore) store = NULL;
+
+  if (!(store = open_default_store (&error)) ||
+      !easel_store_add_pending_response (store, response_id, base_url, request, 0, 0, &error))
+    fprintf (stderr, "easel: warning: the library cannot keep the response id for a restart: %s\n",
+             error->message);
+}
+
+void
+easel_cli_library_remove_pending (const char *response_id)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EaselStore) store = NULL;
+
+  if (response_id == NULL)
+    return;
+  if (!(store = open_default_store (&error)) ||
+      !easel_store_remove_pending_response (store, response_id, &error))
+    fprintf (stderr, "easel: warning: the library still lists %s as in progress: %s\n",
+             response_id, error->message);
+}
+
+GPtrArray *
+easel_cli_library_list_pending (const char *base_url,
+                                guint       limit)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EaselStore) store = NULL;
+  GPtrArray *rows = NULL;
+
+  if (!(store = open_default_store (&error)) ||
+      !(rows = easel_store_list_pending_responses (store, base_url, limit, &error)))
+    {
+      fprintf (stderr, "easel: warning: cannot read the turns in progress from the library: %s\n",
+               error->message);
+      return g_ptr_array_new_with_free_func ((GDestroyNotify) easel_pending_response_free);
+    }
+  return rows;
+}
+
+EaselRequest *
+easel_cli_library_pending_request (const char *response_id)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EaselStore) store = NULL;
+  g_autoptr(EaselPendingResponse) pending = NULL;
+
+  if (!(store = open_default_store (&error)) ||
+      !(pending = easel_store_get_pending_response (store, response_id, &error)))
+    return NULL;
+  return easel_store_rebuild_pending_request (store, pending, NULL);
+}

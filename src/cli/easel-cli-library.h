@@ -40,4 +40,17 @@ EaselResult *easel_cli_library_lookup_cached (const EaselRequest  *request,
                                               const char          *base_url,
                                               GPtrArray          **out_generations);
 
+/* Background turns still running on the server (see EaselPendingResponse):
+ * kept from response.created until recorded. Warnings go to stderr; the
+ * caller keeps going. */
+void          easel_cli_library_add_pending     (const EaselRequest *request,
+                                                 const char         *response_id,
+                                                 const char         *base_url);
+void          easel_cli_library_remove_pending  (const char         *response_id);
+/* EaselPendingResponse* for @base_url, oldest first, at most @limit; never NULL. */
+GPtrArray    *easel_cli_library_list_pending    (const char         *base_url,
+                                                 guint               limit);
+/* The request of a pending turn, or NULL when the library has none. */
+EaselRequest *easel_cli_library_pending_request (const char         *response_id);
+
 G_END_DECLS

@@ -17,6 +17,9 @@
 #include "easel-cli-library.h"
 #include "easel-cli-private.h"
 
+/* Earlier turns fetched by `easel chat` before its own. */
+#define MAX_RECOVER_AT_START 3
+
 /* Which subcommands take an option. */
 enum
 {
@@ -24,6 +27,7 @@ enum
   FOR_EDIT       = 1 << 1,
   FOR_VARIATIONS = 1 << 2,
   FOR_CHAT       = 1 << 3,
+  FOR_RESUME     = 1 << 4,
   FOR_ALL        = FOR_GENERATE | FOR_EDIT | FOR_VARIATIONS | FOR_CHAT,
 };
 
@@ -48,6 +52,7 @@ typedef struct
   char     *action;
   char     *responses_model;
   char     *instructions;
+  gboolean  let_model_decide;
   char     *continue_id;
   char    **refs;
   char    **images;
@@ -128,6 +133,7 @@ build_entries (Options *o,
     { FOR_CHAT, { "responses-model", 0, 0, G_OPTION_ARG_STRING, &o->responses_model, "The Responses model (e.g. gpt-4.1)", "MODEL" } },
     { FOR_CHAT, { "instructions", 0, 0, G_OPTION_ARG_STRING, &o->instructions, "System instructions", "TEXT" } },
     { FOR_CHAT, { "service-tier", 0, 0, G_OPTION_ARG_STRING, &o->service_tier, "Processing tier: auto, default, flex (slower, cheaper), priority (for user-facing latency); default: the preferences'", "TIER" } },
+    { FOR_CHAT, { "let-model-decide", 0, 0, G_OPTION_ARG_NONE, &o->let_model_decide, "Do not force the image tool: the model may answer with text only", NULL } },
     { FOR_CHAT, { "continue", 'c', 0, G_OPTION_ARG_STRING, &o->continue_id, "Continue from an earlier response (previous_response_id)", "RESPONSE_ID" } },
     { FOR_CHAT, { "ref", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->refs, "Refer to an earlier image_generation_call (repeatable)", "IG_ID" } },
     { FOR_EDIT | FOR_VARIATIONS | FOR_CHAT, { "image", 'i', 0, G_OPTION_ARG_FILENAME_ARRAY, &o->images, "Input image: a path, a file-… id or an http(s) URL (repeatable)", "IMAGE" } },
@@ -138,15 +144,15 @@ build_entries (Options *o,
     { FOR_ALL, { "over-budget", 0, 0, G_OPTION_ARG_NONE, &o->over_budget, "Send even if the estimate crosses a spending limit (see `easel budget`)", NULL } },
     { FOR_ALL, { "yes", 'y', 0, G_OPTION_ARG_NONE, &o->yes, "Confirm a request whose estimate is above the confirmation threshold (limits still apply)", NULL } },
     { FOR_ALL, { "allow-retired", 0, 0, G_OPTION_ARG_NONE, &o->allow_retired, "Send to a model OpenAI retired (for a compatible server that still has it)", NULL } },
-    { FOR_ALL, { "base-url", 0, 0, G_OPTION_ARG_STRING, &o->base_url, "API base URL (default: $OPENAI_BASE_URL or " EASEL_DEFAULT_BASE_URL ")", "URL" } },
-    { FOR_ALL, { "organization", 0, 0, G_OPTION_ARG_STRING, &o->organization, "OpenAI organization id", "ORG" } },
-    { FOR_ALL, { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o->output, "Output file or folder (n>1: stem-1.ext, …)", "PATH|DIR" } },
-    { FOR_GENERATE | FOR_EDIT | FOR_CHAT, { "save-partials", 0, 0, G_OPTION_ARG_NONE, &o->save_partials, "Write each partial image as it arrives", NULL } },
-    { FOR_ALL, { "json", 0, 0, G_OPTION_ARG_NONE, &o->json, "Print a machine-readable result on stdout", NULL } },
+    { FOR_ALL | FOR_RESUME, { "base-url", 0, 0, G_OPTION_ARG_STRING, &o->base_url, "API base URL (default: $OPENAI_BASE_URL or " EASEL_DEFAULT_BASE_URL ")", "URL" } },
+    { FOR_ALL | FOR_RESUME, { "organization", 0, 0, G_OPTION_ARG_STRING, &o->organization, "OpenAI organization id", "ORG" } },
+    { FOR_ALL | FOR_RESUME, { "output", 'o', 0, G_OPTION_ARG_FILENAME, &o->output, "Output file or folder (n>1: stem-1.ext, …)", "PATH|DIR" } },
+    { FOR_GENERATE | FOR_EDIT | FOR_CHAT | FOR_RESUME, { "save-partials", 0, 0, G_OPTION_ARG_NONE, &o->save_partials, "Write each partial image as it arrives", NULL } },
+    { FOR_ALL | FOR_RESUME, { "json", 0, 0, G_OPTION_ARG_NONE, &o->json, "Print a machine-readable result on stdout", NULL } },
     { FOR_ALL, { "force", 0, 0, G_OPTION_ARG_NONE, &o->force, "Send even if the library holds an identical request", NULL } },
-    { FOR_ALL, { "no-library", 0, 0, G_OPTION_ARG_NONE, &o->no_library, "Neither look up nor record in the library", NULL } },
-    { FOR_ALL, { "quiet", 0, 0, G_OPTION_ARG_NONE, &o->quiet, "No progress or cost lines", NULL } },
-    { FOR_ALL, { "debug-http", 0, 0, G_OPTION_ARG_NONE, &o->debug_http, "Log HTTP requests (Authorization redacted)", NULL } },
+    { FOR_ALL | FOR_RESUME, { "no-library", 0, 0, G_OPTION_ARG_NONE, &o->no_library, "Neither look up nor record in the library", NULL } },
+    { FOR_ALL | FOR_RESUME, { "quiet", 0, 0, G_OPTION_ARG_NONE, &o->quiet, "No progress or cost lines", NULL } },
+    { FOR_ALL | FOR_RESUME, { "debug-http", 0, 0, G_OPTION_ARG_NONE, &o->debug_http, "Log HTTP requests (Authorization redacted)", NULL } },
   };
   GArray *entries = g_array_new (TRUE, TRUE, sizeof (GOptionEntry));
 
@@ -178,6 +184,10 @@ typedef struct
   GBytes           *last_partial;   /* kept: a stream that breaks leaves it in the library */
   char             *last_partial_format;
   char             *response_id;    /* from response.created */
+  char             *resume_id;      /* `easel resume`: the response fetched */
+  gboolean          pending_kept;   /* the library lists response_id as in progress */
+  GPtrArray        *recover;        /* EaselPendingResponse*: earlier turns to fetch first */
+  guint             next_recover;
 
   EaselResult      *result;
   gboolean          cached;
@@ -217,6 +227,8 @@ run_free (Run *run)
   g_clear_pointer (&run->last_partial, g_bytes_unref);
   g_clear_pointer (&run->last_partial_format, g_free);
   g_clear_pointer (&run->response_id, g_free);
+  g_clear_pointer (&run->resume_id, g_free);
+  g_clear_pointer (&run->recover, g_ptr_array_unref);
   g_clear_pointer (&run->result, easel_result_free);
   g_clear_pointer (&run->generations, g_ptr_array_unref);
   g_clear_pointer (&run->image_paths, g_ptr_array_unref);
@@ -747,10 +759,18 @@ on_event (const EaselEvent *event,
 
   easel_cli_progress_event (run->progress, event);
 
-  if (event->kind == EASEL_EVENT_RESPONSE_CREATED && event->response_id != NULL)
+  if (event->kind == EASEL_EVENT_RESPONSE_CREATED && event->response_id != NULL &&
+      run->response_id == NULL)
     {
-      g_free (run->response_id);
       run->response_id = g_strdup (event->response_id);
+      /* In background mode the turn outlives this process: keep its id so
+       * that a restart can fetch the image (easel resume, easel chat). */
+      if (run->resume_id == NULL && run->send_request->stream && !run->options->no_library &&
+          !easel_client_get_background_refused (run->client))
+        {
+          easel_cli_library_add_pending (run->request, run->response_id, run->base_url);
+          run->pending_kept = TRUE;
+        }
     }
 
   if (event->kind == EASEL_EVENT_PARTIAL_IMAGE && event->image != NULL)
@@ -805,14 +825,73 @@ on_retrying (EaselClient *client,
 }
 
 static void
-sent_cb (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
+on_reconnecting (EaselClient *client,
+                 guint        attempt,
+                 gint64       delay_ms,
+                 GError      *why,
+                 gpointer     user_data)
 {
   Run *run = user_data;
-  g_autoptr(GError) error = NULL;
 
-  run->result = easel_client_send_finish (EASEL_CLIENT (source), result, &error);
+  if (run->options->quiet)
+    return;
+  if (g_error_matches (why, G_IO_ERROR, G_IO_ERROR_PENDING))
+    {
+      /* Polling: one line per check would flood the terminal. */
+      easel_cli_progress_stage (run->progress, "still in progress on the server");
+      return;
+    }
+  /* The turn lives on the server: this costs nothing more. */
+  easel_cli_progress_print (run->progress, "easel: Reconnecting… (attempt %u%s%s)", attempt,
+                            why != NULL ? ": " : "", why != NULL ? why->message : "");
+  easel_cli_progress_stage (run->progress, "reconnecting");
+}
+
+static void
+on_background_refused (EaselClient *client,
+                       GError      *why,
+                       gpointer     user_data)
+{
+  Run *run = user_data;
+
+  easel_cli_progress_print (run->progress,
+                            "easel: the server does not support background mode (%s); "
+                            "sending a plain stream, which cannot be resumed if it breaks",
+                            why != NULL ? why->message : "refused");
+}
+
+/* A failure that leaves the response running on the server: the stream
+ * or the network broke and reconnecting gave up. */
+static gboolean
+may_still_finish (const GError *error)
+{
+  return g_error_matches (error, EASEL_API_ERROR, EASEL_API_ERROR_NETWORK) ||
+         g_error_matches (error, EASEL_API_ERROR, EASEL_API_ERROR_TRUNCATED) ||
+         g_error_matches (error, EASEL_API_ERROR, EASEL_API_ERROR_TIMEOUT);
+}
+
+static const char *
+pending_id (Run *run)
+{
+  if (run->resume_id != NULL)
+    return run->resume_id;
+  return run->pending_kept ? run->response_id : NULL;
+}
+
+static void
+handle_result (Run    *run,
+               GError *error)
+{
+  if (run->result == NULL && may_still_finish (error) && pending_id (run) != NULL)
+    easel_cli_progress_print (run->progress,
+                              "easel: the turn may still finish on the server; fetch it later with: easel resume %s",
+                              pending_id (run));
+  else if (pending_id (run) != NULL && !run->options->no_library)
+    {
+      /* Recorded below, failed for good, or cancelled on the server. */
+      easel_cli_library_remove_pending (pending_id (run));
+      run->pending_kept = FALSE;
+    }
 
   if (run->result == NULL)
     {
@@ -844,9 +923,12 @@ sent_cb (GObject      *source,
 
               easel_cli_progress_print (run->progress,
                                         "easel: the stream broke after a partial image; it is kept in the library as %"
-                                        G_GINT64_FORMAT " (incomplete: the server may have billed it)\n"
+                                        G_GINT64_FORMAT " (incomplete: the server may have billed it)%s\n"
                                         "easel: get it with: easel library export %" G_GINT64_FORMAT " --output FILE",
-                                        id, id);
+                                        id,
+                                        run->request->api == EASEL_API_RESPONSES ? ""
+                                          : "; the Images API has no response id, so a broken stream cannot be resumed",
+                                        id);
             }
         }
       finish_with_error (run, error);
@@ -855,6 +937,30 @@ sent_cb (GObject      *source,
 
   easel_cli_progress_stage (run->progress, "saving");
   start_writing (run);
+}
+
+static void
+sent_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  Run *run = user_data;
+  g_autoptr(GError) error = NULL;
+
+  run->result = easel_client_send_finish (EASEL_CLIENT (source), result, &error);
+  handle_result (run, error);
+}
+
+static void
+resumed_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  Run *run = user_data;
+  g_autoptr(GError) error = NULL;
+
+  run->result = easel_client_resume_finish (EASEL_CLIENT (source), result, &error);
+  handle_result (run, error);
 }
 
 static void
@@ -1062,10 +1168,111 @@ budget_allows (Run *run)
   return FALSE;
 }
 
+static void continue_start (Run *run);
+static void recover_next   (Run *run);
+
+static void
+recovered_cb (GObject      *source,
+              GAsyncResult *res,
+              gpointer      user_data)
+{
+  Run *run = user_data;
+  EaselPendingResponse *pending = g_ptr_array_index (run->recover, run->next_recover);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EaselResult) result = NULL;
+  g_autoptr(EaselRequest) request = NULL;
+  g_autoptr(GPtrArray) gens = NULL;
+
+  result = easel_client_resume_finish (EASEL_CLIENT (source), res, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      finish_with_error (run, error);
+      return;
+    }
+
+  if (result != NULL && !(request = easel_cli_library_pending_request (pending->response_id)))
+    {
+      /* The run that sent it was alive after all and recorded it meanwhile. */
+      easel_cli_progress_print (run->progress, "easel: the earlier turn %s was recorded meanwhile",
+                                pending->response_id);
+    }
+  else if (result != NULL)
+    {
+      gens = easel_cli_library_record (request, result, NULL, run->base_url, -1, TRUE);
+      if (gens != NULL && gens->len > 0)
+        {
+          gint64 id = ((EaselGeneration *) g_ptr_array_index (gens, 0))->id;
+
+          easel_cli_progress_print (run->progress,
+                                    "easel: fetched the image of an earlier turn (%s) into the library as %"
+                                    G_GINT64_FORMAT "; get it with: easel library export %" G_GINT64_FORMAT
+                                    " --output FILE", pending->response_id, id, id);
+        }
+      else
+        easel_cli_progress_print (run->progress, "easel: the earlier turn %s ended without an image",
+                                  pending->response_id);
+      easel_cli_library_remove_pending (pending->response_id);
+    }
+  else
+    {
+      easel_cli_progress_print (run->progress, "easel: could not fetch the earlier turn %s: %s",
+                                pending->response_id, error->message);
+      if (!may_still_finish (error))
+        easel_cli_library_remove_pending (pending->response_id);
+    }
+
+  run->next_recover++;
+  recover_next (run);
+}
+
+/* Turns that were in progress when an earlier run stopped: their images
+ * are paid for, so they are fetched into the library before the new turn. */
+static void
+recover_next (Run *run)
+{
+  EaselPendingResponse *pending;
+
+  if (run->recover == NULL || run->next_recover >= run->recover->len)
+    {
+      continue_start (run);
+      return;
+    }
+
+  pending = g_ptr_array_index (run->recover, run->next_recover);
+  easel_cli_progress_stage (run->progress, "fetching an earlier turn");
+  easel_client_resume_async (run->client, pending->response_id, -1, NULL, NULL, NULL,
+                             run->cancellable, recovered_cb, run);
+}
+
 static gboolean
 start_cb (gpointer user_data)
 {
   Run *run = user_data;
+
+  if (run->resume_id != NULL)
+    {
+      easel_cli_progress_stage (run->progress, "connecting");
+      easel_client_resume_async (run->client, run->resume_id, -1, on_event, run, NULL,
+                                 run->cancellable, resumed_cb, run);
+      return G_SOURCE_REMOVE;
+    }
+
+  if (run->api == EASEL_API_RESPONSES && !run->options->no_library)
+    {
+      run->recover = easel_cli_library_list_pending (run->base_url, MAX_RECOVER_AT_START);
+      if (run->recover->len > 0)
+        easel_cli_progress_print (run->progress,
+                                  "easel: %u earlier %s still in progress when easel stopped; fetching %s first",
+                                  run->recover->len, run->recover->len == 1 ? "turn was" : "turns were",
+                                  run->recover->len == 1 ? "it" : "them");
+    }
+  recover_next (run);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+continue_start (Run *run)
+{
   g_autoptr(EaselResult) cached = NULL;
 
   if (!run->options->force && !run->options->no_library)
@@ -1078,23 +1285,22 @@ start_cb (gpointer user_data)
       run->cached = TRUE;
       run->result = g_steal_pointer (&cached);
       start_writing (run);
-      return G_SOURCE_REMOVE;
+      return;
     }
 
   /* Only a request that will be paid for is checked: a cached answer is free. */
   if (!run->options->over_budget && !budget_allows (run))
-    return G_SOURCE_REMOVE;
+    return;
 
   if (run->moderation_check && run->request->prompt != NULL && *run->request->prompt != '\0')
     {
       easel_cli_progress_stage (run->progress, "checking the prompt");
       easel_client_moderate_async (run->client, run->request->prompt, run->cancellable,
                                    moderated_cb, run);
-      return G_SOURCE_REMOVE;
+      return;
     }
 
   send_paid_request (run);
-  return G_SOURCE_REMOVE;
 }
 
 /* ---- building the request ------------------------------------------------ */
@@ -1210,6 +1416,7 @@ fill_request (EaselRequest  *request,
   request->action = g_strdup (o->action);
   request->responses_model = g_strdup (o->responses_model);
   request->instructions = g_strdup (o->instructions);
+  request->let_model_decide = o->let_model_decide;
   request->previous_response_id = g_strdup (o->continue_id);
   request->service_tier = g_strdup (o->service_tier);
 
@@ -1337,9 +1544,14 @@ easel_cli_request_main (EaselApi    api,
   g_autoptr(GSettings) settings = NULL;
   EaselKeySource source = EASEL_KEY_SOURCE_NONE;
   int partials_expected;
+  gboolean resume = g_str_equal (command, "resume");
 
-  context = g_option_context_new (api == EASEL_API_IMAGES_VARIATION ? "" : "PROMPT|-");
-  g_option_context_set_summary (context, command_summary (api));
+  context = g_option_context_new (resume ? "RESPONSE_ID" : api == EASEL_API_IMAGES_VARIATION ? "" : "PROMPT|-");
+  g_option_context_set_summary (context, resume
+    ? "Fetches the image of a Responses turn sent in background mode, by its id\n"
+      "(GET /responses/{id}): a turn that was still in progress when easel stopped\n"
+      "or lost the network. Nothing is sent again, so nothing is paid twice."
+    : command_summary (api));
   g_option_context_set_description (context,
     "The prompt may be given as one quoted argument, as several words, or as - to read stdin.\n"
     "The API key comes from OPENAI_API_KEY or the keyring (see `easel key`).\n"
@@ -1347,7 +1559,7 @@ easel_cli_request_main (EaselApi    api,
     "crossing the daily or monthly limit needs --over-budget, and one request above the\n"
     "confirmation threshold (default $1) needs --yes. A library answer is free and not checked.\n"
     "Exit status: 0 success, 1 API or network error, 2 usage, validation or budget refusal, 130 cancelled.");
-  entries = build_entries (&options, command_bit (api));
+  entries = build_entries (&options, resume ? FOR_RESUME : command_bit (api));
   g_option_context_add_main_entries (context, (GOptionEntry *) (gpointer) entries->data, NULL);
 
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -1367,7 +1579,17 @@ easel_cli_request_main (EaselApi    api,
   run->cancellable = g_cancellable_new ();
   easel_retry_policy_init_default (&run->policy);
 
-  if (api == EASEL_API_IMAGES_VARIATION)
+  if (resume)
+    {
+      if (argc != 2)
+        {
+          fprintf (stderr, "easel resume: takes one response id, e.g. easel resume resp_123\n");
+          options_clear (&options);
+          return EASEL_CLI_EXIT_USAGE;
+        }
+      run->resume_id = g_strdup (argv[1]);
+    }
+  else if (api == EASEL_API_IMAGES_VARIATION)
     {
       if (argc > 1)
         {
@@ -1417,16 +1639,24 @@ easel_cli_request_main (EaselApi    api,
 
   easel_budget_limits_from_settings (&run->limits, settings);
 
-  run->request = easel_request_new (api);
-  if (!fill_request (run->request, &options, prompt, &error) ||
-      !easel_request_validate (run->request, &error))
+  if (resume)
+    {
+      /* The library knows the turn's parameters if this machine sent it. */
+      if (options.no_library || !(run->request = easel_cli_library_pending_request (run->resume_id)))
+        run->request = easel_request_new (EASEL_API_RESPONSES);
+      run->request->stream = TRUE;
+    }
+  else if ((run->request = easel_request_new (api)),
+           !fill_request (run->request, &options, prompt, &error) ||
+           !easel_request_validate (run->request, &error))
     {
       fprintf (stderr, "easel %s: %s\n", command, error->message);
       options_clear (&options);
       return EASEL_CLI_EXIT_USAGE;
     }
 
-  if (!options.allow_retired && !easel_request_check_retired (run->request, NULL, &error))
+  /* Resuming pays for nothing new, whatever the model. */
+  if (!resume && !options.allow_retired && !easel_request_check_retired (run->request, NULL, &error))
     {
       fprintf (stderr, "easel %s: %s\n"
                        "  (a compatible server that still serves it: add --allow-retired)\n",
@@ -1464,7 +1694,8 @@ easel_cli_request_main (EaselApi    api,
       return EASEL_CLI_EXIT_USAGE;
     }
 
-  easel_cost_estimate (run->request, &run->estimate);
+  if (!resume)
+    easel_cost_estimate (run->request, &run->estimate);
   if (run->estimate.usd > 0)
     {
       g_autofree char *usd = easel_cost_format_usd (run->estimate.usd);
@@ -1474,7 +1705,7 @@ easel_cli_request_main (EaselApi    api,
                                        run->estimate.price_assumed ? " (assumed price)" : "",
                                        run->estimate.tier_price_unknown ? " at the default tier" : "");
     }
-  if (!options.quiet)
+  if (!options.quiet && !resume)
     {
       if (estimate_text != NULL && run->estimate.output_tokens > 0)
         fprintf (stderr, "easel: estimated cost %s (%" G_GINT64_FORMAT " output tokens%s) with %s\n",
@@ -1516,6 +1747,8 @@ easel_cli_request_main (EaselApi    api,
       easel_client_set_debug (run->client, TRUE);
     }
   g_signal_connect (run->client, "retrying", G_CALLBACK (on_retrying), run);
+  g_signal_connect (run->client, "reconnecting", G_CALLBACK (on_reconnecting), run);
+  g_signal_connect (run->client, "background-refused", G_CALLBACK (on_background_refused), run);
 
   run->send_request = easel_request_copy (run->request);
   run->loop = g_main_loop_new (NULL, FALSE);

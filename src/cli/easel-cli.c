@@ -25,6 +25,7 @@ static const Command commands[] = {
   { "edit",       "Edit images, optionally through a mask" },
   { "variations", "Make variations of an image (dall-e-2)" },
   { "chat",       "Draw in a conversation (Responses API); --continue to go on" },
+  { "resume",     "Fetch the image of a turn still in progress on the server, by response id" },
   { "key",        "Set, clear or show the API key (keyring)" },
   { "library",    "List, search, show, export or delete past generations" },
   { "batch",      "Submit, wait for and fetch Batch API jobs at half price" },
@@ -168,6 +169,8 @@ main (int    argc,
   else if (g_str_equal (command, "variations") || g_str_equal (command, "variation"))
     ret = easel_cli_request_main (EASEL_API_IMAGES_VARIATION, "variations", sub_argc, sub_argv);
   else if (g_str_equal (command, "chat"))
+    ret = easel_cli_request_main (EASEL_API_RESPONSES, command, sub_argc, sub_argv);
+  else if (g_str_equal (command, "resume"))
     ret = easel_cli_request_main (EASEL_API_RESPONSES, command, sub_argc, sub_argv);
   else if (g_str_equal (command, "key"))
     ret = easel_cli_key_main (sub_argc, sub_argv);

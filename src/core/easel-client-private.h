@@ -24,4 +24,14 @@ void     _easel_client_set_limits (EaselClient *self,
                                    gsize        max_body_size,
                                    gsize        max_error_body_size);
 
+/* Called with every response's status line (before its body), for tests
+ * that check each request a operation made. */
+typedef void (*EaselClientExchangeFunc) (const char *method,
+                                         const char *url,
+                                         guint       status,
+                                         gpointer    user_data);
+void     _easel_client_set_exchange_func (EaselClient             *self,
+                                          EaselClientExchangeFunc  func,
+                                          gpointer                 user_data);
+
 G_END_DECLS

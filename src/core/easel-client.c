@@ -42,6 +42,16 @@
 #define MAX_PARTIALS_PER_IMAGE 3
 /* The Responses API has no `n`: a turn may call the image tool a few times. */
 #define MAX_RESPONSE_IMAGES    16
+/* Resuming a background response: reconnections in a row without a new
+ * event, and in all; then polls of GET /responses/{id}. A response id goes
+ * into a URL path, so it is bounded and checked. */
+#define MAX_RESUMES_IN_A_ROW   5
+#define MAX_RESUMES            30
+#define MAX_POLLS              120
+#define MAX_POLL_DELAY_MS      15000
+#define MAX_RESPONSE_ID_LEN    256
+/* How long a user cancel waits for POST /responses/{id}/cancel. */
+#define SERVER_CANCEL_TIMEOUT_S 5
 
 struct _EaselClient
 {
@@ -59,6 +69,10 @@ struct _EaselClient
   gsize             max_event_size;
   gsize             max_body_size;
   gsize             max_error_body_size;
+  gboolean          background_mode;     /* send Responses streams in background mode */
+  gboolean          background_refused;  /* the server said no, once; reset with the URL */
+  EaselClientExchangeFunc exchange_func; /* tests */
+  gpointer          exchange_data;
 };
 
 G_DEFINE_FINAL_TYPE (EaselClient, easel_client, G_TYPE_OBJECT)
@@ -74,6 +88,8 @@ enum {
 
 enum {
   RETRYING,
+  RECONNECTING,
+  BACKGROUND_REFUSED,
   N_SIGNALS
 };
 
@@ -121,6 +137,7 @@ typedef enum
   OP_JSON,
   OP_DOWNLOAD,
   OP_MODERATE,
+  OP_CANCEL,
 } OpKind;
 
 typedef enum
@@ -185,6 +202,18 @@ typedef struct
   guint           n_partials_since_done;
   gboolean        saw_completed;
 
+  /* Background responses (Responses API streams) */
+  gboolean        background;        /* sent with background: true */
+  char           *response_id;       /* from response.created */
+  gint64          last_seq;          /* last sequence_number delivered, -1: none */
+  gboolean        resuming;          /* this attempt is a GET of response_id */
+  gboolean        polling;           /* ... without streaming */
+  guint           n_resumes;
+  guint           n_resumes_in_a_row;
+  guint           n_polls;
+  guint64         n_events_at_resume;
+  GError         *resume_cause;      /* why the stream first broke */
+
   GMutex          mutex;
   GQueue          ready;             /* ParsedItem*, under mutex */
   gboolean        ready_scheduled;   /* under mutex */
@@ -206,6 +235,11 @@ typedef struct
 
 static void op_start_attempt (Op *op);
 static void op_read_next     (Op *op);
+static Op  *op_new           (EaselClient *self, OpKind kind, GTask *task,
+                              const char *method, const char *path_or_url, gboolean absolute);
+static gboolean op_try_resume (Op *op, const GError *why);
+static void op_fail_resume (Op *op, GError *error);
+static void op_set_multipart (Op *op, SoupMultipart *multipart);
 
 static void
 parsed_item_free (gpointer data)
@@ -263,6 +297,8 @@ op_clear (gpointer data)
   if (op->buffer != NULL)
     g_byte_array_unref (op->buffer);
   g_clear_pointer (&op->request_id, g_free);
+  g_clear_pointer (&op->response_id, g_free);
+  g_clear_error (&op->resume_cause);
   g_clear_pointer (&op->parser, easel_sse_parser_free);
   if (op->pool != NULL)
     g_thread_pool_free (op->pool, TRUE, FALSE);
@@ -366,11 +402,79 @@ op_return_pointer (Op             *op,
   g_task_return_pointer (task, value, destroy);
 }
 
+static void
+on_server_cancelled (GObject      *source,
+                     GAsyncResult *res,
+                     gpointer      user_data)
+{
+  Op *op = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = g_task_propagate_pointer (G_TASK (res), &error);
+  g_autoptr(GTask) task = g_steal_pointer (&op->task);
+
+  if (body == NULL)
+    g_debug ("Could not cancel response %s on the server: %s", op->response_id, error->message);
+  else
+    g_debug ("Cancelled response %s on the server", op->response_id);
+
+  if (task != NULL)
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Operation was cancelled");
+  op_unref (op);
+}
+
+static gboolean
+on_server_cancel_timeout (gpointer user_data)
+{
+  g_cancellable_cancel (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* A background response lives on when the connection closes, and keeps
+ * being billed: ask the server to stop it, and only then report the
+ * cancellation, so that a program that exits right after does not cut the
+ * request short. Bounded by SERVER_CANCEL_TIMEOUT_S. */
+static void
+op_cancel_on_server (Op *op)
+{
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GTask) task = NULL;
+  g_autofree char *path = NULL;
+  GSource *timeout;
+  Op *cancel;
+
+  g_assert (op->response_id != NULL);
+
+  if (!op_mark_finished (op))
+    return;
+
+  path = g_strdup_printf ("/responses/%s/cancel", op->response_id);
+  task = g_task_new (op->client, cancellable, on_server_cancelled, op_ref (op));
+  g_task_set_source_tag (task, op_cancel_on_server);
+
+  timeout = g_timeout_source_new_seconds (SERVER_CANCEL_TIMEOUT_S);
+  g_source_set_name (timeout, "[easel] server cancel timeout");
+  g_source_set_callback (timeout, on_server_cancel_timeout,
+                         g_object_ref (cancellable), g_object_unref);
+  g_source_attach (timeout, op->context);
+  g_source_unref (timeout);
+
+  cancel = op_new (op->client, OP_CANCEL, task, "POST", path, FALSE);
+  if (!op_is_finished (cancel))
+    op_start_attempt (cancel);
+  op_unref (cancel);
+}
+
 static gboolean
 on_user_cancelled (GCancellable *cancellable,
                    gpointer      user_data)
 {
   Op *op = user_data;
+
+  if (op->kind == OP_SEND && op->background && op->response_id != NULL && !op_is_finished (op))
+    {
+      op_cancel_on_server (op);
+      return G_SOURCE_REMOVE;
+    }
 
   op_return_error (op, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                             "Operation was cancelled"));
@@ -445,6 +549,16 @@ op_retry_or_fail (Op                 *op,
   const char *code = NULL;
   gint64 delay;
 
+  /* A GET of a background response bills nothing: try again, or poll. */
+  if (op->resuming)
+    {
+      if (!op_try_resume (op, error))
+        op_fail_resume (op, error);
+      else
+        g_error_free (error);
+      return;
+    }
+
   /* Once an event was parsed the user has seen output: a retry would
    * replay it (and bill twice). */
   if (op->n_sse_events > 0)
@@ -489,6 +603,251 @@ op_retry_or_fail (Op                 *op,
   g_source_set_name (op->retry_source, "[easel] retry wait");
   g_source_set_callback (op->retry_source, on_retry_timeout, op_ref (op), op_unref);
   g_source_attach (op->retry_source, op->context);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Background responses: a broken stream is picked up again with
+ * GET /responses/{id}?stream=true&starting_after=N, never by a second POST;
+ * when the server cannot stream it any more, the response is polled. */
+
+static char *
+client_url (EaselClient *self,
+            const char  *path)
+{
+  const char *base = self->base_url ? self->base_url : "https://api.openai.com/v1";
+  gsize len = strlen (base);
+
+  while (len > 0 && base[len - 1] == '/')
+    len--;
+  return g_strdup_printf ("%.*s%s", (int) len, base, path);
+}
+
+/* The id goes into a URL path: only what OpenAI ids are made of. */
+static gboolean
+is_valid_response_id (const char *id)
+{
+  gsize len;
+
+  if (id == NULL || (len = strlen (id)) == 0 || len > MAX_RESPONSE_ID_LEN)
+    return FALSE;
+  for (const char *p = id; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '_' && *p != '-')
+      return FALSE;
+  return TRUE;
+}
+
+static void
+op_set_resume_url (Op *op)
+{
+  g_autofree char *path = NULL;
+
+  if (op->polling)
+    path = g_strdup_printf ("/responses/%s", op->response_id);
+  else if (op->last_seq >= 0)
+    path = g_strdup_printf ("/responses/%s?stream=true&starting_after=%" G_GINT64_FORMAT,
+                            op->response_id, op->last_seq);
+  else
+    path = g_strdup_printf ("/responses/%s?stream=true", op->response_id);
+
+  g_free (op->method);
+  op->method = g_strdup ("GET");
+  g_free (op->url);
+  op->url = client_url (op->client, path);
+  g_clear_pointer (&op->body, g_bytes_unref);
+  g_clear_pointer (&op->content_type, g_free);
+  op->resuming = TRUE;
+  op->streaming = !op->polling;
+}
+
+static gboolean
+is_client_error (guint status)
+{
+  return status >= 400 && status < 500 &&
+         status != SOUP_STATUS_REQUEST_TIMEOUT && status != 429;
+}
+
+/* Called once a stream of a background response broke (@status 0) or a
+ * GET of it failed with @status. Schedules the next GET and returns TRUE,
+ * or returns FALSE when there is nothing to resume or it is time to give
+ * up; @why is the caller's. */
+static gboolean
+op_try_resume_status (Op           *op,
+                      const GError *why,
+                      guint         status)
+{
+  gint64 delay;
+  guint attempt;
+
+  if (op->kind != OP_SEND || !op->background || op->response_id == NULL || op_is_finished (op))
+    return FALSE;
+  if (g_error_matches (why, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return FALSE;
+  if (op->resume_cause == NULL && why != NULL)
+    op->resume_cause = g_error_copy (why);
+
+  /* A reconnection that brought new events was worth it. */
+  if (op->n_sse_events > op->n_events_at_resume)
+    op->n_resumes_in_a_row = 0;
+  op->n_events_at_resume = op->n_sse_events;
+
+  if (op->polling)
+    {
+      if (is_client_error (status) || op->n_polls >= MAX_POLLS)
+        return FALSE;
+    }
+  else if (is_client_error (status) ||
+           op->n_resumes_in_a_row >= MAX_RESUMES_IN_A_ROW ||
+           op->n_resumes >= MAX_RESUMES)
+    op->polling = TRUE;
+
+  if (op->polling)
+    {
+      delay = MIN ((gint64) 1000 << MIN (op->n_polls, 5u), (gint64) MAX_POLL_DELAY_MS);
+      op->n_polls++;
+    }
+  else
+    {
+      /* The first reconnection at once: the connection broke, the server
+       * did not. */
+      delay = op->n_resumes_in_a_row == 0 ? 0 : (gint64) 250 << MIN (op->n_resumes_in_a_row - 1, 4u);
+      op->n_resumes++;
+      op->n_resumes_in_a_row++;
+    }
+  attempt = op->n_resumes + op->n_polls;
+
+  op_set_resume_url (op);
+  op->eof = FALSE;
+  g_clear_error (&op->stream_error);
+  g_clear_object (&op->stream);
+  if (g_cancellable_is_cancelled (op->io_cancellable))
+    {
+      g_object_unref (op->io_cancellable);
+      op->io_cancellable = g_cancellable_new ();
+    }
+
+  g_debug ("Reconnecting to response %s in %" G_GINT64_FORMAT " ms (%s, attempt %u): %s",
+           op->response_id, delay, op->polling ? "polling" : "streaming", attempt,
+           why ? why->message : "stream ended early");
+  g_signal_emit (op->client, signals[RECONNECTING], 0, attempt, delay, why);
+  if (op_is_finished (op))
+    return TRUE;
+
+  if (op->retry_source != NULL)
+    g_source_destroy (op->retry_source);
+  g_clear_pointer (&op->retry_source, g_source_unref);
+  op->retry_source = g_timeout_source_new ((guint) delay);
+  g_source_set_name (op->retry_source, "[easel] reconnect wait");
+  g_source_set_callback (op->retry_source, on_retry_timeout, op_ref (op), op_unref);
+  g_source_attach (op->retry_source, op->context);
+  return TRUE;
+}
+
+static gboolean
+op_try_resume (Op           *op,
+               const GError *why)
+{
+  return op_try_resume_status (op, why, 0);
+}
+
+/* Takes @error: reconnecting gave up. The user learns first what broke,
+ * with its code, then why it could not be picked up again. */
+static void
+op_fail_resume (Op     *op,
+                GError *error)
+{
+  GError *cause = op->resume_cause;
+
+  if (cause == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      op_return_error (op, error);
+      return;
+    }
+  op_return_error (op, g_error_new (cause->domain, cause->code,
+                                    "%s; reconnecting to response %s failed: %s",
+                                    cause->message, op->response_id, error->message));
+  g_error_free (error);
+}
+
+/* A server that does not know background mode: 400 or 422 about the
+ * top-level `background` parameter. The image tool has a `background`
+ * (transparent, opaque) too; its errors name tools[…] as the param or
+ * talk about transparency, and are not taken for this. */
+static gboolean
+is_background_refusal (guint         status,
+                       const GError *error)
+{
+  const char *param;
+  g_autofree char *lower = NULL;
+
+  if (status != SOUP_STATUS_BAD_REQUEST && status != SOUP_STATUS_UNPROCESSABLE_ENTITY)
+    return FALSE;
+  if (error == NULL || error->domain != EASEL_API_ERROR)
+    return FALSE;
+
+  param = easel_api_error_get_param (error);
+  if (param != NULL && param[0] != '\0')
+    return g_strcmp0 (param, "background") == 0;
+
+  lower = g_ascii_strdown (error->message, -1);
+  return strstr (lower, "background") != NULL &&
+         strstr (lower, "transparen") == NULL &&
+         strstr (lower, "opaque") == NULL &&
+         strstr (lower, "tools") == NULL;
+}
+
+static gboolean
+op_build_send_body (Op      *op,
+                    GError **error)
+{
+  g_clear_pointer (&op->body, g_bytes_unref);
+  g_clear_pointer (&op->content_type, g_free);
+
+  if (easel_request_is_multipart (op->request))
+    {
+      g_autoptr(SoupMultipart) multipart = easel_request_to_multipart (op->request, error);
+
+      if (multipart == NULL)
+        return FALSE;
+      op_set_multipart (op, multipart);
+    }
+  else
+    {
+      g_autoptr(JsonNode) node = easel_request_to_json (op->request, error);
+      char *json;
+
+      if (node == NULL)
+        return FALSE;
+      json = json_to_string (node, FALSE);
+      op->body = g_bytes_new_take (json, strlen (json));
+      op->content_type = g_strdup ("application/json");
+    }
+  return TRUE;
+}
+
+/* Takes @why. The refusal billed nothing: send the same turn again at
+ * once as a plain stream, and remember for the next ones. */
+static void
+op_fall_back_to_plain_stream (Op     *op,
+                              GError *why)
+{
+  g_autoptr(GError) error = NULL;
+
+  redact_error (why, op->api_key);
+  op->client->background_refused = TRUE;
+  op->background = FALSE;
+  op->request->run_in_background = FALSE;
+  g_debug ("The server refused background mode, sending a plain stream: %s", why->message);
+  g_signal_emit (op->client, signals[BACKGROUND_REFUSED], 0, why);
+  g_error_free (why);
+
+  if (op_is_finished (op))
+    return;
+  if (!op_build_send_body (op, &error))
+    {
+      op_return_error (op, g_steal_pointer (&error));
+      return;
+    }
+  op_start_attempt (op);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -537,6 +896,15 @@ op_maybe_complete_stream (Op *op)
       if (!op_check_terminal (op, &error))
         {
           g_autoptr(GError) lost = g_steal_pointer (&op->stream_error);
+
+          if (op_try_resume (op, lost))
+            return;
+          if (op->resume_cause != NULL)
+            {
+              op_fail_resume (op, g_error_new (error->domain, error->code, "%s (%s)",
+                                               error->message, lost->message));
+              return;
+            }
           op_return_error (op, g_error_new (EASEL_API_ERROR, EASEL_API_ERROR_TRUNCATED,
                                             "%s (%s)", error->message, lost->message));
           return;
@@ -546,7 +914,12 @@ op_maybe_complete_stream (Op *op)
 
   if (!op_check_terminal (op, &error))
     {
-      op_return_error (op, g_steal_pointer (&error));
+      if (op_try_resume (op, error))
+        return;
+      if (op->resume_cause != NULL)
+        op_fail_resume (op, g_steal_pointer (&error));
+      else
+        op_return_error (op, g_steal_pointer (&error));
       return;
     }
 
@@ -603,6 +976,17 @@ static void
 op_deliver_event (Op         *op,
                   EaselEvent *event)
 {
+  if (op->background && event->sequence_number >= 0)
+    {
+      /* A server that replays what came before starting_after. */
+      if (event->sequence_number <= op->last_seq)
+        return;
+      op->last_seq = event->sequence_number;
+    }
+  if (event->kind == EASEL_EVENT_RESPONSE_CREATED && op->response_id == NULL &&
+      is_valid_response_id (event->response_id))
+    op->response_id = g_strdup (event->response_id);
+
   if (event->kind == EASEL_EVENT_ERROR || event->kind == EASEL_EVENT_RESPONSE_FAILED)
     {
       GError *error = event->error != NULL
@@ -763,6 +1147,7 @@ typedef struct
   OpKind    kind;
   EaselApi  api;
   GBytes   *body;
+  gboolean  poll;      /* a GET of a background response: mind its status */
 } ParseJob;
 
 static void
@@ -801,6 +1186,47 @@ parse_json_body (GBytes  *body,
   return json_node_ref (json_parser_get_root (parser));
 }
 
+/* The status of a retrieved Response: queued and in_progress are
+ * G_IO_ERROR_PENDING (poll again); failed, cancelled and incomplete are
+ * errors; completed, or no status from a lenient server, reads on. */
+static gboolean
+check_response_status (JsonNode  *root,
+                       GError   **error)
+{
+  JsonObject *obj = JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+  const char *status = obj ? json_object_get_string_member_with_default (obj, "status", NULL) : NULL;
+  JsonNode *err = obj ? json_object_get_member (obj, "error") : NULL;
+
+  if (g_strcmp0 (status, "queued") == 0 || g_strcmp0 (status, "in_progress") == 0)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_PENDING,
+                           "The response is still in progress on the server");
+      return FALSE;
+    }
+  if (g_strcmp0 (status, "failed") == 0)
+    {
+      if (err != NULL && JSON_NODE_HOLDS_OBJECT (err))
+        *error = easel_api_error_from_object (json_node_get_object (err), 0, EASEL_API_ERROR_FAILED);
+      else
+        g_set_error_literal (error, EASEL_API_ERROR, EASEL_API_ERROR_FAILED,
+                             "The response failed on the server");
+      return FALSE;
+    }
+  if (g_strcmp0 (status, "cancelled") == 0)
+    {
+      g_set_error_literal (error, EASEL_API_ERROR, EASEL_API_ERROR_FAILED,
+                           "The response was cancelled on the server");
+      return FALSE;
+    }
+  if (g_strcmp0 (status, "incomplete") == 0)
+    {
+      g_set_error_literal (error, EASEL_API_ERROR, EASEL_API_ERROR_TRUNCATED,
+                           "The response ended incomplete on the server");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 parse_body_thread (GTask        *task,
                    gpointer      source_object,
@@ -823,7 +1249,14 @@ parse_body_thread (GTask        *task,
     {
     case OP_SEND:
       {
-        EaselResult *result = easel_result_new_from_json (job->api, root, &error);
+        EaselResult *result;
+
+        if (job->poll && !check_response_status (root, &error))
+          {
+            g_task_return_error (task, error);
+            break;
+          }
+        result = easel_result_new_from_json (job->api, root, &error);
 
         if (result == NULL)
           {
@@ -897,6 +1330,7 @@ parse_body_thread (GTask        *task,
       break;
 
     case OP_FETCH:
+    case OP_CANCEL:
     default:
       g_assert_not_reached ();
     }
@@ -931,11 +1365,31 @@ on_body_parsed (GObject      *source,
         }
     }
   else if (value == NULL)
-    op_return_error (op, error);
+    {
+      if (op->resuming && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PENDING))
+        {
+          op->polling = TRUE;
+          if (op_try_resume (op, error))
+            g_clear_error (&error);
+          else
+            {
+              g_clear_error (&error);
+              error = g_error_new (EASEL_API_ERROR, EASEL_API_ERROR_TIMEOUT,
+                                   "The response %s was still in progress after %u checks; "
+                                   "fetch it later with its id",
+                                   op->response_id, op->n_polls);
+            }
+        }
+      if (error != NULL)
+        op_return_error (op, error);
+    }
   else if (op->kind == OP_SEND)
     {
       EaselResult *result = value;
 
+      /* Partials that came before the stream broke still count. */
+      if (op->result != NULL)
+        result->n_partials = MAX (result->n_partials, op->result->n_partials);
       g_free (result->request_id);
       result->request_id = g_strdup (op->request_id);
       op_return_pointer (op, result, (GDestroyNotify) easel_result_free);
@@ -959,7 +1413,7 @@ op_finish_body (Op *op)
   g_autoptr(GTask) task = NULL;
   ParseJob *job;
 
-  if (op->kind == OP_FETCH)
+  if (op->kind == OP_FETCH || op->kind == OP_CANCEL)
     {
       op_return_pointer (op, g_steal_pointer (&body), (GDestroyNotify) g_bytes_unref);
       return;
@@ -979,6 +1433,7 @@ op_finish_body (Op *op)
 
   job = g_new0 (ParseJob, 1);
   job->kind = op->kind;
+  job->poll = op->kind == OP_SEND && op->resuming;
   job->api = op->request ? op->request->api : EASEL_API_IMAGES_GENERATE;
   job->body = g_steal_pointer (&body);
 
@@ -1004,6 +1459,21 @@ op_finish_error_body (Op *op)
                          "The server answered %u %s", op->status,
                          soup_message_get_reason_phrase (op->msg));
   g_byte_array_set_size (op->buffer, 0);
+
+  if (op->kind == OP_SEND && op->background && !op->resuming &&
+      is_background_refusal (op->status, error))
+    {
+      op_fall_back_to_plain_stream (op, error);
+      return;
+    }
+  if (op->resuming)
+    {
+      if (op->status == SOUP_STATUS_NOT_FOUND || !op_try_resume_status (op, error, op->status))
+        op_fail_resume (op, error);
+      else
+        g_error_free (error);
+      return;
+    }
   op_retry_or_fail (op, op->status, headers, error);
 }
 
@@ -1061,7 +1531,7 @@ on_idle_timeout (gpointer user_data)
       op->io_cancellable = g_cancellable_new ();
       op_finish_error_body (op);
     }
-  else if (op->phase == PHASE_SSE && op->n_sse_events > 0)
+  else if (op->phase == PHASE_SSE && (op->n_sse_events > 0 || op->resuming))
     {
       op->stream_error = g_error_new (EASEL_API_ERROR, EASEL_API_ERROR_NETWORK,
                                       "The server stopped sending for %u s; not retried because it may have been billed",
@@ -1073,9 +1543,25 @@ on_idle_timeout (gpointer user_data)
       op_maybe_complete_stream (op);
     }
   else
-    op_return_error (op, g_error_new (EASEL_API_ERROR, EASEL_API_ERROR_NETWORK,
-                                      "The server stopped sending for %u s; not retried because it may have been billed",
-                                      seconds));
+    {
+      GError *error = g_error_new (EASEL_API_ERROR, EASEL_API_ERROR_NETWORK,
+                                   "The server stopped sending for %u s; not retried because it may have been billed",
+                                   seconds);
+
+      if (op->resuming)
+        {
+          g_clear_object (&op->stream);
+          g_cancellable_cancel (op->io_cancellable);
+          if (op_try_resume (op, error))
+            {
+              g_error_free (error);
+              return G_SOURCE_REMOVE;
+            }
+          op_fail_resume (op, error);
+          return G_SOURCE_REMOVE;
+        }
+      op_return_error (op, error);
+    }
   return G_SOURCE_REMOVE;
 }
 
@@ -1137,9 +1623,16 @@ on_read (GObject      *source,
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         op_return_error (op, g_steal_pointer (&error));
-      else if (op->phase == PHASE_SSE && op->n_sse_events > 0)
+      else if (op->resuming && op->phase == PHASE_BODY)
         {
-          /* Deliver what was parsed, then fail. */
+          g_autoptr(GError) net = network_error (op, error);
+
+          if (!op_try_resume (op, net))
+            op_fail_resume (op, g_steal_pointer (&net));
+        }
+      else if (op->phase == PHASE_SSE && (op->n_sse_events > 0 || op->resuming))
+        {
+          /* Deliver what was parsed, then fail or reconnect. */
           op->stream_error = network_error (op, error);
           op->eof = TRUE;
           easel_sse_parser_finish (op->parser);
@@ -1329,6 +1822,8 @@ on_sent (GObject      *source,
 
   headers = soup_message_get_response_headers (op->msg);
   op->status = soup_message_get_status (op->msg);
+  if (op->client->exchange_func != NULL)
+    op->client->exchange_func (op->method, op->url, op->status, op->client->exchange_data);
   g_free (op->request_id);
   op->request_id = g_strdup (soup_message_headers_get_one (headers, "x-request-id"));
   g_clear_object (&op->stream);
@@ -1354,12 +1849,19 @@ on_sent (GObject      *source,
       g_clear_pointer (&op->parser, easel_sse_parser_free);
       op->parser = easel_sse_parser_new (on_sse_event, op);
       easel_sse_parser_set_max_event_size (op->parser, op->client->max_event_size);
-      g_clear_pointer (&op->result, easel_result_free);
-      op->result = easel_result_new (op->request->api);
+      /* A reconnection carries on with what the broken stream gave. */
+      if (!op->resuming || op->result == NULL)
+        {
+          g_clear_pointer (&op->result, easel_result_free);
+          op->result = easel_result_new (op->request->api);
+        }
     }
   else
     {
-      /* A compatible server may ignore `stream` and answer JSON. */
+      /* A compatible server may ignore `stream` and answer JSON; a
+       * reconnection answered so is polled from then on. */
+      if (op->resuming)
+        op->polling = TRUE;
       op->phase = PHASE_BODY;
       op->limit = op->client->max_body_size;
       /* A moderation answer is a few hundred bytes; images are not. */
@@ -1400,7 +1902,10 @@ op_start_attempt (Op *op)
     }
   if (op->send_auth && op->client->organization != NULL && op->client->organization[0] != '\0')
     soup_message_headers_replace (headers, "OpenAI-Organization", op->client->organization);
+  /* A reconnection takes the stream or, from a server that cannot stream
+   * it again, the Response object: both are handled. */
   soup_message_headers_replace (headers, "Accept",
+                                op->streaming && op->resuming ? "text/event-stream, application/json;q=0.9" :
                                 op->streaming ? "text/event-stream" : "application/json");
   if (op->body != NULL)
     soup_message_set_request_body_from_bytes (op->msg, op->content_type, op->body);
@@ -1433,6 +1938,7 @@ op_new (EaselClient  *self,
   op->api_key = g_strdup (self->api_key);
   op->method = g_strdup (method);
   op->n_expected_images = 1;
+  op->last_seq = -1;
 
   if (absolute)
     {
@@ -1442,12 +1948,7 @@ op_new (EaselClient  *self,
     }
   else
     {
-      const char *base = self->base_url ? self->base_url : "https://api.openai.com/v1";
-      gsize len = strlen (base);
-
-      while (len > 0 && base[len - 1] == '/')
-        len--;
-      op->url = g_strdup_printf ("%.*s%s", (int) len, base, path_or_url);
+      op->url = client_url (self, path_or_url);
       op->send_auth = TRUE;
     }
 
@@ -1611,6 +2112,22 @@ easel_client_class_init (EaselClientClass *klass)
                   G_TYPE_NONE, 3,
                   G_TYPE_UINT, G_TYPE_INT64, G_TYPE_ERROR);
 
+  signals[RECONNECTING] =
+    g_signal_new ("reconnecting",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 3,
+                  G_TYPE_UINT, G_TYPE_INT64, G_TYPE_ERROR);
+
+  signals[BACKGROUND_REFUSED] =
+    g_signal_new ("background-refused",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1,
+                  G_TYPE_ERROR);
+
   if (main_thread == NULL)
     main_thread = g_thread_self ();
 }
@@ -1651,6 +2168,7 @@ easel_client_init (EaselClient *self)
   self->max_event_size = DEFAULT_MAX_EVENT;
   self->max_body_size = DEFAULT_MAX_BODY;
   self->max_error_body_size = DEFAULT_MAX_ERROR_BODY;
+  self->background_mode = TRUE;
   apply_test_overrides (self);
   easel_client_update_proxy (self);
 }
@@ -1686,6 +2204,8 @@ easel_client_set_base_url (EaselClient *self,
     return;
   g_free (self->base_url);
   self->base_url = g_strdup (base_url);
+  /* Another server may well know background mode. */
+  self->background_refused = FALSE;
   easel_client_update_proxy (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BASE_URL]);
 }
@@ -1763,6 +2283,31 @@ _easel_client_set_limits (EaselClient *self,
 }
 
 void
+easel_client_set_background_mode (EaselClient *self,
+                                  gboolean     background_mode)
+{
+  g_return_if_fail (EASEL_IS_CLIENT (self));
+  self->background_mode = !!background_mode;
+}
+
+gboolean
+easel_client_get_background_refused (EaselClient *self)
+{
+  g_return_val_if_fail (EASEL_IS_CLIENT (self), FALSE);
+  return self->background_refused;
+}
+
+void
+_easel_client_set_exchange_func (EaselClient             *self,
+                                 EaselClientExchangeFunc  func,
+                                 gpointer                 user_data)
+{
+  g_return_if_fail (EASEL_IS_CLIENT (self));
+  self->exchange_func = func;
+  self->exchange_data = user_data;
+}
+
+void
 easel_client_set_debug (EaselClient *self,
                         gboolean     debug)
 {
@@ -1819,26 +2364,13 @@ easel_client_send_async (EaselClient         *self,
   op->event_data = event_data;
   op->event_data_destroy = event_data_destroy;
 
-  if (easel_request_is_multipart (request))
-    {
-      g_autoptr(SoupMultipart) multipart = easel_request_to_multipart (request, &error);
+  /* A streamed turn lives on the server in background mode, so that a
+   * broken stream can be resumed instead of paid for twice. */
+  op->background = request->api == EASEL_API_RESPONSES && request->stream &&
+                   self->background_mode && !self->background_refused;
+  op->request->run_in_background = op->background;
 
-      if (multipart != NULL)
-        op_set_multipart (op, multipart);
-    }
-  else
-    {
-      g_autoptr(JsonNode) node = easel_request_to_json (request, &error);
-
-      if (node != NULL)
-        {
-          char *json = json_to_string (node, FALSE);
-          op->body = g_bytes_new_take (json, strlen (json));
-          op->content_type = g_strdup ("application/json");
-        }
-    }
-
-  if (error != NULL)
+  if (!op_build_send_body (op, &error))
     op_return_error (op, g_steal_pointer (&error));
   else if (!op_is_finished (op))
     op_start_attempt (op);
@@ -2170,4 +2702,63 @@ easel_client_download_file_to_finish (EaselClient   *self,
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
   return g_task_propagate_pointer (G_TASK (result), error) != NULL;
+}
+
+void
+easel_client_resume_async (EaselClient         *self,
+                           const char          *response_id,
+                           gint64               starting_after,
+                           EaselEventFunc       event_func,
+                           gpointer             event_data,
+                           GDestroyNotify       event_data_destroy,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Op *op;
+
+  g_return_if_fail (EASEL_IS_CLIENT (self));
+  g_return_if_fail (response_id != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, easel_client_resume_async);
+
+  if (!is_valid_response_id (response_id))
+    {
+      if (event_data_destroy != NULL)
+        event_data_destroy (event_data);
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               "“%s” is not a response id (resp_…)", response_id);
+      return;
+    }
+
+  op = op_new (self, OP_SEND, task, "GET", "/responses", FALSE);
+  op->request = easel_request_new (EASEL_API_RESPONSES);
+  op->request->stream = TRUE;
+  op->request->run_in_background = TRUE;
+  op->background = TRUE;
+  op->response_id = g_strdup (response_id);
+  op->last_seq = MAX (starting_after, -1);
+  op->result = easel_result_new (EASEL_API_RESPONSES);
+  op->event_func = event_func;
+  op->event_data = event_data;
+  op->event_data_destroy = event_data_destroy;
+  op_set_resume_url (op);
+
+  if (!op_is_finished (op))
+    op_start_attempt (op);
+  op_unref (op);
+}
+
+EaselResult *
+easel_client_resume_finish (EaselClient   *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  g_return_val_if_fail (EASEL_IS_CLIENT (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
 }

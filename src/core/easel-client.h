@@ -21,7 +21,13 @@ typedef void (*EaselEventFunc) (const EaselEvent *event, gpointer user_data);
 
 /* Properties: "base-url", "api-key" (write-only, never logged),
  * "organization", "user-agent". Signals:
- *   "retrying" (guint attempt, gint64 delay_ms, GError *why): a retry is scheduled. */
+ *   "retrying" (guint attempt, gint64 delay_ms, GError *why): a retry is scheduled.
+ *   "reconnecting" (guint attempt, gint64 delay_ms, GError *why): the stream of a
+ *     background response broke after response.created; it is fetched again
+ *     with GET /responses/{id} (never a second POST). Show "Reconnecting…".
+ *   "background-refused" (GError *why): the server refused background mode;
+ *     this turn and the next ones to this server go as plain streams, which
+ *     cannot be resumed. Emitted once per client and server. */
 EaselClient *easel_client_new               (const char *base_url, const char *api_key);
 const char  *easel_client_get_base_url      (EaselClient *self);
 void         easel_client_set_base_url      (EaselClient *self, const char *base_url);
@@ -37,6 +43,11 @@ void         easel_client_set_retry_policy  (EaselClient *self, const EaselRetry
  * after gzip decoding. API calls never follow redirects. */
 void         easel_client_set_idle_timeout  (EaselClient *self, guint seconds);
 guint        easel_client_get_idle_timeout  (EaselClient *self);
+/* Streamed Responses turns are sent with `background: true` (default TRUE)
+ * so that a broken stream can be resumed and a cancel reaches the server. */
+void         easel_client_set_background_mode    (EaselClient *self, gboolean background_mode);
+/* TRUE once the current server refused background mode. */
+gboolean     easel_client_get_background_refused (EaselClient *self);
 /* Logs requests with g_debug, Authorization redacted (EASEL_DEBUG_HTTP=1 too). */
 void         easel_client_set_debug         (EaselClient *self, gboolean debug);
 /* By default a request to a model past its retirement date fails locally
@@ -56,6 +67,24 @@ void         easel_client_send_async        (EaselClient         *self,
                                              GAsyncReadyCallback  callback,
                                              gpointer             user_data);
 EaselResult *easel_client_send_finish       (EaselClient   *self,
+                                             GAsyncResult  *result,
+                                             GError       **error);
+
+/* Fetches a background response by id: streams its events after
+ * @starting_after (-1: all of them) with GET /responses/{id}?stream=true,
+ * reconnecting and then polling as send does, to the same result. For a turn
+ * that was in progress when a program died. Cancelling it cancels the
+ * response on the server. */
+void         easel_client_resume_async      (EaselClient         *self,
+                                             const char          *response_id,
+                                             gint64               starting_after,
+                                             EaselEventFunc       event_func,
+                                             gpointer             event_data,
+                                             GDestroyNotify       event_data_destroy,
+                                             GCancellable        *cancellable,
+                                             GAsyncReadyCallback  callback,
+                                             gpointer             user_data);
+EaselResult *easel_client_resume_finish     (EaselClient   *self,
                                              GAsyncResult  *result,
                                              GError       **error);
 

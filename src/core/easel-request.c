@@ -352,6 +352,8 @@ easel_request_copy (const EaselRequest *self)
     g_ptr_array_add (copy->image_call_refs, g_strdup (g_ptr_array_index (self->image_call_refs, i)));
   copy->instructions = g_strdup (self->instructions);
   copy->service_tier = g_strdup (self->service_tier);
+  copy->let_model_decide = self->let_model_decide;
+  copy->run_in_background = self->run_in_background;
 
   return copy;
 }
@@ -643,6 +645,21 @@ build_responses (JsonBuilder        *builder,
   json_builder_end_object (builder);
   json_builder_end_array (builder);
 
+  /* Without it the model may answer in text only, and the turn is billed
+   * all the same. */
+  if (!self->let_model_decide)
+    {
+      json_builder_set_member_name (builder, "tool_choice");
+      json_builder_begin_object (builder);
+      add_string (builder, "type", "image_generation");
+      json_builder_end_object (builder);
+    }
+
+  if (self->run_in_background)
+    {
+      json_builder_set_member_name (builder, "background");
+      json_builder_add_boolean_value (builder, TRUE);
+    }
   if (self->stream)
     {
       json_builder_set_member_name (builder, "stream");
@@ -903,6 +920,9 @@ easel_request_hash (const EaselRequest *self)
   hash_int (checksum, "images", (int) n_images (self));
   hash_string (checksum, "input_fidelity", self->input_fidelity);
   hash_string (checksum, "instructions", self->instructions);
+  /* Only when set, so that the keys of earlier requests stay valid. */
+  if (self->let_model_decide)
+    hash_int (checksum, "let_model_decide", 1);
   hash_image (checksum, "mask", self->mask);
   hash_string (checksum, "model", self->model);
   hash_string (checksum, "moderation", self->moderation);
@@ -1012,6 +1032,11 @@ easel_request_params_to_json (const EaselRequest *self)
   add_string (builder, "previous_response_id", self->previous_response_id);
   add_string (builder, "instructions", self->instructions);
   add_string (builder, "service_tier", self->service_tier);
+  if (self->let_model_decide)
+    {
+      json_builder_set_member_name (builder, "let_model_decide");
+      json_builder_add_boolean_value (builder, TRUE);
+    }
 
   if (n_images (self) > 0)
     {

@@ -99,6 +99,12 @@ typedef struct
   char *instructions;
   char *service_tier;          /* auto, default, flex, priority; Responses only (the spec's
                                 * CreateResponse has it, the Images API requests do not) */
+  /* FALSE (the default) forces the image tool with tool_choice; TRUE lets
+   * the model answer with text only. */
+  gboolean let_model_decide;
+  /* Sends `background: true` (the response outlives the connection and can
+   * be resumed). Set by EaselClient, not by callers; never hashed. */
+  gboolean run_in_background;
 } EaselRequest;
 
 GType         easel_request_get_type  (void) G_GNUC_CONST;

@@ -98,10 +98,16 @@ invalid:
   return NULL;
 }
 
-EaselRequest *
-easel_store_rebuild_request (EaselStore       *self,
-                             EaselGeneration  *generation,
-                             GError          **error)
+/* @lenient: input images that were not kept are left out instead of
+ * failing. @what names the row in errors. */
+static EaselRequest *
+request_from_params (EaselStore  *self,
+                     const char  *params_json,
+                     const char  *fallback_api,
+                     const char  *fallback_prompt,
+                     gboolean     lenient,
+                     const char  *what,
+                     GError     **error)
 {
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(EaselRequest) request = NULL;
@@ -109,24 +115,21 @@ easel_store_rebuild_request (EaselStore       *self,
   JsonNode *member;
   EaselApi api;
 
-  g_return_val_if_fail (EASEL_IS_STORE (self), NULL);
-  g_return_val_if_fail (EASEL_IS_GENERATION (generation), NULL);
-
-  if (generation->params_json == NULL ||
-      !(root = easel_json_parse (generation->params_json, -1, NULL)) ||
+  if (params_json == NULL ||
+      !(root = easel_json_parse (params_json, -1, NULL)) ||
       !JSON_NODE_HOLDS_OBJECT (root))
     {
       g_set_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_INVALID,
-                   "The library has no parameters for image %" G_GINT64_FORMAT, generation->id);
+                   "The library has no parameters for %s", what);
       return NULL;
     }
   object = json_node_get_object (root);
 
   if (!easel_api_from_string (json_string_member (object, "api"), &api) &&
-      !easel_api_from_string (generation->api, &api))
+      !easel_api_from_string (fallback_api, &api))
     {
       g_set_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_INVALID,
-                   "Image %" G_GINT64_FORMAT " names no known API", generation->id);
+                   "%s names no known API", what);
       return NULL;
     }
 
@@ -154,8 +157,11 @@ easel_store_rebuild_request (EaselStore       *self,
   member = json_object_get_member (object, "stream");
   request->stream = member && JSON_NODE_HOLDS_VALUE (member) &&
                     json_node_get_value_type (member) == G_TYPE_BOOLEAN && json_node_get_boolean (member);
+  member = json_object_get_member (object, "let_model_decide");
+  request->let_model_decide = member && JSON_NODE_HOLDS_VALUE (member) &&
+                              json_node_get_value_type (member) == G_TYPE_BOOLEAN && json_node_get_boolean (member);
   if (request->prompt == NULL)
-    request->prompt = g_strdup (generation->prompt);
+    request->prompt = g_strdup (fallback_prompt);
 
   member = json_object_get_member (object, "images");
   if (member != NULL && JSON_NODE_HOLDS_ARRAY (member))
@@ -164,10 +170,16 @@ easel_store_rebuild_request (EaselStore       *self,
 
       for (guint i = 0; i < json_array_get_length (images); i++)
         {
-          EaselInputImage *image = input_image_from_json (self, json_array_get_element (images, i), error);
+          g_autoptr(GError) local_error = NULL;
+          EaselInputImage *image = input_image_from_json (self, json_array_get_element (images, i), &local_error);
 
+          if (image == NULL && lenient)
+            continue;
           if (image == NULL)
-            return NULL;
+            {
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return NULL;
+            }
           easel_request_add_image (request, image);
         }
     }
@@ -175,11 +187,16 @@ easel_store_rebuild_request (EaselStore       *self,
   member = json_object_get_member (object, "mask");
   if (member != NULL)
     {
-      EaselInputImage *mask = input_image_from_json (self, member, error);
+      g_autoptr(GError) local_error = NULL;
+      EaselInputImage *mask = input_image_from_json (self, member, &local_error);
 
-      if (mask == NULL)
-        return NULL;
-      easel_request_set_mask (request, mask);
+      if (mask != NULL)
+        easel_request_set_mask (request, mask);
+      else if (!lenient)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
     }
 
   member = json_object_get_member (object, "image_call_refs");
@@ -198,4 +215,33 @@ easel_store_rebuild_request (EaselStore       *self,
     }
 
   return g_steal_pointer (&request);
+}
+
+EaselRequest *
+easel_store_rebuild_request (EaselStore       *self,
+                             EaselGeneration  *generation,
+                             GError          **error)
+{
+  g_autofree char *what = NULL;
+
+  g_return_val_if_fail (EASEL_IS_STORE (self), NULL);
+  g_return_val_if_fail (EASEL_IS_GENERATION (generation), NULL);
+
+  what = g_strdup_printf ("image %" G_GINT64_FORMAT, generation->id);
+  return request_from_params (self, generation->params_json, generation->api,
+                              generation->prompt, FALSE, what, error);
+}
+
+EaselRequest *
+easel_store_rebuild_pending_request (EaselStore                 *self,
+                                     const EaselPendingResponse *pending,
+                                     GError                    **error)
+{
+  g_autofree char *what = NULL;
+
+  g_return_val_if_fail (EASEL_IS_STORE (self), NULL);
+  g_return_val_if_fail (pending != NULL, NULL);
+
+  what = g_strdup_printf ("response %s", pending->response_id);
+  return request_from_params (self, pending->params_json, "responses", "", TRUE, what, error);
 }

@@ -254,6 +254,17 @@ static const char * const schema_steps[] = {
   "ALTER TABLE generations ADD COLUMN custom_id TEXT;\n"
   "ALTER TABLE generations ADD COLUMN batch_index INTEGER;\n"
   "CREATE UNIQUE INDEX generations_batch_line ON generations(batch, custom_id, batch_index);\n",
+
+  /* 5 → 6: Responses turns sent in background mode whose answer is not
+   * recorded yet, so that a restart can fetch them (easel resume). */
+  "CREATE TABLE pending_responses (\n"
+  "  response_id TEXT PRIMARY KEY,\n"
+  "  base_url TEXT NOT NULL DEFAULT '',\n"
+  "  params_json TEXT,\n"
+  "  conversation_id INTEGER REFERENCES conversations(id) ON DELETE SET NULL,\n"
+  "  turn_id INTEGER REFERENCES turns(id) ON DELETE SET NULL,\n"
+  "  created INTEGER NOT NULL\n"
+  ");\n",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (schema_steps) == EASEL_STORE_SCHEMA_VERSION);

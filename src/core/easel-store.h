@@ -34,7 +34,7 @@
 G_BEGIN_DECLS
 
 /* PRAGMA user_version of the schema this build writes. */
-#define EASEL_STORE_SCHEMA_VERSION 5
+#define EASEL_STORE_SCHEMA_VERSION 6
 
 #define EASEL_STORE_ERROR (easel_store_error_quark ())
 
@@ -334,6 +334,52 @@ gboolean           easel_store_set_turn_image      (EaselStore *self, gint64 tur
 GPtrArray         *easel_store_list_turns          (EaselStore *self, gint64 conversation_id, GError **error);
 /* The branch from the root down to @turn_id, root first. */
 GPtrArray         *easel_store_get_turn_path       (EaselStore *self, gint64 turn_id, GError **error);
+
+/* Pending responses: a Responses turn sent in background mode lives on the
+ * server until it finishes. Its id is kept from response.created until the
+ * answer is recorded, so that a program that died (or lost the network)
+ * can fetch it later with easel_client_resume_async(). */
+typedef struct
+{
+  char   *response_id;
+  char   *base_url;           /* as given to add; "" = the default server */
+  char   *params_json;        /* easel_request_params_to_json() of the turn */
+  gint64  conversation_id;    /* 0 = none */
+  gint64  turn_id;            /* 0 = none */
+  gint64  created;
+} EaselPendingResponse;
+
+void        easel_pending_response_free (EaselPendingResponse *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EaselPendingResponse, easel_pending_response_free)
+
+/* Adds or replaces the row of @response_id (a resp_… id: INVALID otherwise). */
+gboolean    easel_store_add_pending_response    (EaselStore         *self,
+                                                 const char         *response_id,
+                                                 const char         *base_url,
+                                                 const EaselRequest *request,
+                                                 gint64              conversation_id,
+                                                 gint64              turn_id,
+                                                 GError            **error);
+/* Removing a row that is not there is not an error. */
+gboolean    easel_store_remove_pending_response (EaselStore *self,
+                                                 const char *response_id,
+                                                 GError    **error);
+/* Oldest first, at most @limit (0: 100) rows; @base_url NULL: any server,
+ * else only that server's (compared without trailing slashes). */
+GPtrArray  *easel_store_list_pending_responses  (EaselStore *self,
+                                                 const char *base_url,
+                                                 guint       limit,
+                                                 GError    **error);
+/* NOT_FOUND when there is no such row. */
+EaselPendingResponse *easel_store_get_pending_response (EaselStore *self,
+                                                        const char *response_id,
+                                                        GError    **error);
+/* The turn's request from the row's parameters, for recording its answer.
+ * Input images the library did not keep are left out (the row then hashes
+ * unlike the original). INVALID when the row has no usable parameters. */
+EaselRequest *easel_store_rebuild_pending_request (EaselStore                 *self,
+                                                   const EaselPendingResponse *pending,
+                                                   GError                    **error);
 
 /* Export: PNG (with iTXt metadata), JPEG or WebP via GdkPixbuf; @quality
  * 0-100 for lossy formats (-1 = 90). Written atomically to @dest. */

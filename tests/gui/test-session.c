@@ -242,6 +242,85 @@ test_failure_no_image (Fixture       *f,
   g_assert_cmpint (easel_library_link_get_generation_id (easel_session_turn_get_library_link (easel_session_get_head (f->session))), ==, 0);
 }
 
+static void
+stage_cb (EaselSession *session,
+          GParamSpec   *pspec,
+          gboolean     *saw_reconnecting)
+{
+  if (g_strcmp0 (easel_session_get_stage (session), "Reconnecting…") == 0)
+    *saw_reconnecting = TRUE;
+}
+
+/* The connection drops after the first partial: the session says
+ * "Reconnecting…", the image still arrives (no second POST), and the
+ * library does not list the response as in progress once it is recorded. */
+static void
+test_reconnects_after_drop (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GPtrArray) pending = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean saw_reconnecting = FALSE;
+
+  easel_library_load (f->library);
+  g_assert_true (wait_for (library_ready, f, 10000));
+  easel_session_set_library (f->session, f->library);
+  g_signal_connect (f->session, "notify::stage", G_CALLBACK (stage_cb), &saw_reconnecting);
+  easel_fake_server_set_drop_after_partial (f->server, 1);
+
+  send (f, "a kite over dunes");
+  g_assert_true (wait_for (head_finished, f, 10000));
+  g_assert_cmpint (easel_session_turn_get_state (easel_session_get_head (f->session)), ==, EASEL_TURN_DONE);
+  g_assert_true (saw_reconnecting);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/responses"), ==, 1);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "GET", "/v1/responses/"), ==, 1);
+
+  f->want_rows = 1;
+  g_assert_true (wait_for (stored_n, f, 10000));
+  easel_library_flush (f->library);
+  rows = all_rows (f);
+  g_assert_cmpuint (rows->len, ==, 1);
+  g_assert_cmpint (((EaselGeneration *) g_ptr_array_index (rows, 0))->status, ==, EASEL_GENERATION_OK);
+  pending = easel_store_list_pending_responses (easel_library_get_store (f->library), NULL, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (pending->len, ==, 0);
+  g_signal_handlers_disconnect_by_func (f->session, stage_cb, &saw_reconnecting);
+}
+
+/* The stream breaks and the server no longer knows the response: the turn
+ * is incomplete, and stays listed as in progress for `easel resume`. */
+static void
+test_incomplete_stays_pending (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autoptr(GPtrArray) pending = NULL;
+  g_autoptr(GError) error = NULL;
+  EaselSessionTurn *head;
+
+  easel_library_load (f->library);
+  g_assert_true (wait_for (library_ready, f, 10000));
+  easel_session_set_library (f->session, f->library);
+  easel_fake_server_set_drop_after_partial (f->server, 1);
+  easel_fake_server_set_forget_responses (f->server, TRUE);
+
+  send (f, "a lighthouse in rain");
+  g_assert_true (wait_for (head_finished, f, 10000));
+  head = easel_session_get_head (f->session);
+  g_assert_cmpint (easel_session_turn_get_state (head), ==, EASEL_TURN_INCOMPLETE);
+  f->want_rows = 1;
+  g_assert_true (wait_for (stored_n, f, 10000));
+  easel_library_flush (f->library);
+
+  pending = easel_store_list_pending_responses (easel_library_get_store (f->library), NULL, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (pending->len, ==, 1);
+  g_assert_cmpstr (((EaselPendingResponse *) g_ptr_array_index (pending, 0))->response_id, ==,
+                   easel_session_turn_get_response_id (head));
+  g_assert_cmpstr (((EaselPendingResponse *) g_ptr_array_index (pending, 0))->base_url, ==,
+                   easel_fake_server_get_base_url (f->server));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -251,6 +330,8 @@ main (int argc, char *argv[])
   ADD ("/session/turns-recorded", test_turns_recorded);
   ADD ("/session/early-turn-kept", test_early_turn_kept);
   ADD ("/session/failure-no-image", test_failure_no_image);
+  ADD ("/session/reconnects-after-drop", test_reconnects_after_drop);
+  ADD ("/session/incomplete-stays-pending", test_incomplete_stays_pending);
 #undef ADD
 
   return g_test_run ();

@@ -634,8 +634,11 @@ test_lost_connection (Fixture       *f,
                   easel_session_turn_get_state (head (f)),
                   easel_session_turn_get_error_message (head (f)));
   g_assert_cmpint (easel_session_turn_get_state (head (f)), ==, EASEL_TURN_INCOMPLETE);
-  /* A broken stream is not replayed: it would bill twice. */
-  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
+  /* A broken stream is not POSTed again: it would bill twice. It is asked
+   * for by id once, which this server does not know (404). */
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/responses"), ==, 1);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "GET", "/v1/responses/resp_lost"), ==, 1);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 2);
 
   /* The last partial stays on the canvas, marked incomplete. */
   g_assert_true (wait_for (head_has_texture, f, 5000));

@@ -789,6 +789,66 @@ test_images_edit_of_older_turn (Fixture       *f,
                                 easel_session_turn_get_image_bytes (first)));
 }
 
+/* ---- Restart: a turn left in progress on the server ---- */
+
+static void
+sent_for_recover_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  EaselResult **out = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *out = easel_client_send_finish (EASEL_CLIENT (object), result, &error);
+  g_assert_no_error (error);
+}
+
+static gboolean
+no_pending (Fixture *f)
+{
+  g_autoptr(GPtrArray) pending = easel_store_list_pending_responses (f->store, NULL, 0, NULL);
+
+  return pending != NULL && pending->len == 0;
+}
+
+/* The library lists a response as in progress (an earlier run died): the
+ * window fetches it by id, records its image and unlists it. */
+static void
+test_restart_fetches_pending (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autoptr(EaselRequest) request = easel_request_new (EASEL_API_RESPONSES);
+  g_autoptr(EaselResult) sent = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GError) error = NULL;
+  EaselGeneration *row;
+
+  request->model = g_strdup ("gpt-image-1");
+  request->prompt = g_strdup ("a lantern left running");
+  request->stream = TRUE;
+  easel_client_send_async (f->client, request, NULL, NULL, NULL, NULL, sent_for_recover_cb, &sent);
+  while (sent == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (easel_store_add_pending_response (f->store, sent->response_id,
+                                                   easel_fake_server_get_base_url (f->server),
+                                                   request, 0, 0, &error));
+  g_assert_no_error (error);
+
+  f->window->recover_pending = TRUE;
+  _easel_window_recover_pending (f->window);
+  wait_rows (f, 1);
+  g_assert_true (wait_for (no_pending, f, 20000));
+
+  rows = all_rows (f);
+  g_assert_cmpuint (rows->len, ==, 1);
+  row = g_ptr_array_index (rows, 0);
+  g_assert_cmpint (row->status, ==, EASEL_GENERATION_OK);
+  g_assert_cmpstr (row->prompt, ==, "a lantern left running");
+  g_assert_cmpstr (row->response_id, ==, sent->response_id);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/responses"), ==, 1);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "GET", "/v1/responses/"), ==, 1);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -803,6 +863,7 @@ main (int argc, char *argv[])
 
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD ("/studio-library/usage-recorded", test_usage_recorded);
+  ADD ("/studio-library/restart-fetches-pending", test_restart_fetches_pending);
   ADD ("/studio-library/n3-all-recorded", test_n3_all_recorded);
   ADD ("/studio-library/interrupted-keeps-partial", test_interrupted_keeps_partial);
   ADD ("/studio-library/masked-edit-of-older-turn", test_masked_edit_of_older_turn);
