@@ -1049,7 +1049,7 @@ test_service_tier (void)
   g_assert_no_error (error);
   node = roundtrip (r);
   o = json_node_get_object (node);
-  assert_members (o, (const char * const[]) { "model", "input", "tools", "service_tier", NULL });
+  assert_members (o, (const char * const[]) { "model", "input", "tools", "tool_choice", "service_tier", NULL });
   g_assert_cmpstr (json_object_get_string_member (o, "service_tier"), ==, "flex");
   g_assert_false (json_object_has_member (json_array_get_object_element (member_array (o, "tools"), 0),
                                           "service_tier"));
