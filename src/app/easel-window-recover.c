@@ -199,7 +199,10 @@ listed_cb (GObject      *object,
   recover->pending = easel_library_run_finish (EASEL_LIBRARY (object), result, &error);
   if (recover->pending == NULL)
     {
-      g_warning ("Could not read the turns in progress from the library: %s", error->message);
+      /* Closed or reset meanwhile, or broken: the window shows the
+       * library's own state; the turns are read at the next start. */
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_message ("Could not read the turns in progress from the library: %s", error->message);
       return;
     }
   if (recover->pending->len == 0)

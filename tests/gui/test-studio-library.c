@@ -635,7 +635,7 @@ test_reuse_parameters (Fixture       *f,
   g_assert_false (easel_params_is_images_api (params));
 
   /* ...and the stored item is an Images API request without a background. */
-  request->model = g_strdup ("gpt-image-1");
+  request->model = g_strdup ("gpt-image-1.5");
   request->prompt = g_strdup ("a kite over the sea");
   request->quality = g_strdup ("high");
   request->size = g_strdup ("1536x1024");
@@ -650,7 +650,7 @@ test_reuse_parameters (Fixture       *f,
                 "image-model", &model, NULL);
   g_assert_cmpstr (api_mode, ==, "images");
   g_assert_cmpstr (quality, ==, "high");
-  g_assert_cmpstr (model, ==, "gpt-image-1");
+  g_assert_cmpstr (model, ==, "gpt-image-1.5");
   /* Not kept from before: the stored request did not set it, so it is
    * back to its default. */
   g_assert_cmpstr (background, ==, "auto");
@@ -823,7 +823,7 @@ test_restart_fetches_pending (Fixture       *f,
   g_autoptr(GError) error = NULL;
   EaselGeneration *row;
 
-  request->model = g_strdup ("gpt-image-1");
+  request->model = g_strdup ("gpt-image-1.5");
   request->prompt = g_strdup ("a lantern left running");
   request->stream = TRUE;
   easel_client_send_async (f->client, request, NULL, NULL, NULL, NULL, sent_for_recover_cb, &sent);
