@@ -37,6 +37,7 @@ struct _EaselFakeServer
   guint         event_delay_ms;
   gsize         chunk_size;
   guint         fail_first;
+  guint         fail_first_status; /* 429 unless set */
   int           image_width;
   int           image_height;
   guint         image_noise;
@@ -2086,8 +2087,12 @@ default_reply (EaselFakeServer        *self,
       EaselFakeReply *reply;
 
       self->fail_first--;
-      reply = easel_fake_reply_new_error (429, "requests", "rate_limit_exceeded",
-                                          "Rate limit reached for requests (fake server). Please try again in 1s.");
+      if (self->fail_first_status >= 500)
+        reply = easel_fake_reply_new_error (self->fail_first_status, "server_error", NULL,
+                                            "The server had an error while processing your request (fake server).");
+      else
+        reply = easel_fake_reply_new_error (429, "requests", "rate_limit_exceeded",
+                                            "Rate limit reached for requests (fake server). Please try again in 1s.");
       easel_fake_reply_add_header (reply, "retry-after", "1");
       return reply;
     }
@@ -2318,6 +2323,13 @@ easel_fake_server_set_fail_first (EaselFakeServer *self,
                                   guint            n)
 {
   self->fail_first = n;
+}
+
+void
+easel_fake_server_set_fail_first_status (EaselFakeServer *self,
+                                         guint            status)
+{
+  self->fail_first_status = status;
 }
 
 void

@@ -104,6 +104,8 @@ void easel_fake_server_set_event_delay_ms (EaselFakeServer *self, guint delay_ms
 void easel_fake_server_set_chunk_size     (EaselFakeServer *self, gsize chunk_size);
 /* The first @n API requests get 429 rate_limit_exceeded with retry-after: 1. */
 void easel_fake_server_set_fail_first     (EaselFakeServer *self, guint n);
+/* What those first requests get: 429 (default) or a 5xx status. */
+void easel_fake_server_set_fail_first_status (EaselFakeServer *self, guint status);
 /* Overrides the size of generated images (0×0: the requested size). */
 void easel_fake_server_set_image_size     (EaselFakeServer *self, int width, int height);
 /* Adds grain of up to @amplitude per channel to generated images, so they

@@ -7,6 +7,9 @@
 
 #include "config.h"
 
+#include <string.h>
+
+#include "easel-error.h"
 #include "easel-retry.h"
 
 /* A fixed "now" for every case: 2026-11-21 08:00:00 UTC. */
@@ -198,6 +201,27 @@ test_after_ms_alone (void)
   }
 }
 
+static void
+test_reason (void)
+{
+  static const char rate[] = "{\"error\":{\"message\":\"Rate limit\",\"type\":\"requests\",\"code\":\"rate_limit_exceeded\"}}";
+  static const char server[] = "{\"error\":{\"message\":\"boom\",\"type\":\"server_error\"}}";
+  g_autoptr(GError) e429 = easel_api_error_from_http (429, "application/json", rate, strlen (rate), NULL, -1);
+  g_autoptr(GError) e500 = easel_api_error_from_http (500, "application/json", server, strlen (server), NULL, -1);
+  g_autoptr(GError) e502 = easel_api_error_from_http (502, "text/html", "<html>bad gateway</html>", 24, NULL, -1);
+  g_autoptr(GError) refused = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED, "Connection refused");
+  g_autoptr(GError) network = easel_api_error_new_literal (EASEL_API_ERROR_NETWORK, "Could not connect");
+  g_autoptr(GError) timeout = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "Timed out");
+
+  g_assert_cmpint (easel_retry_reason_for_error (e429), ==, EASEL_RETRY_REASON_RATE_LIMITED);
+  g_assert_cmpint (easel_retry_reason_for_error (e500), ==, EASEL_RETRY_REASON_SERVER_ERROR);
+  g_assert_cmpint (easel_retry_reason_for_error (e502), ==, EASEL_RETRY_REASON_SERVER_ERROR);
+  g_assert_cmpint (easel_retry_reason_for_error (refused), ==, EASEL_RETRY_REASON_CONNECTION);
+  g_assert_cmpint (easel_retry_reason_for_error (network), ==, EASEL_RETRY_REASON_CONNECTION);
+  g_assert_cmpint (easel_retry_reason_for_error (timeout), ==, EASEL_RETRY_REASON_TIMED_OUT);
+  g_assert_cmpint (easel_retry_reason_for_error (NULL), ==, EASEL_RETRY_REASON_OTHER);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -209,6 +233,7 @@ main (int   argc,
   g_test_add_func ("/core/retry/jitter-bounds", test_jitter_bounds);
   g_test_add_func ("/core/retry/http-date", test_http_date);
   g_test_add_func ("/core/retry/after-ms", test_after_ms_alone);
+  g_test_add_func ("/core/retry/reason", test_reason);
 
   return g_test_run ();
 }

@@ -45,6 +45,8 @@ struct _SendOp
   gboolean pending_listed;   /* the library lists the response as in progress */
   gint64 started;
   gint64 retry_at;           /* monotonic, while waiting for a retry */
+  EaselRetryReason retry_reason;
+  guint  retry_status;       /* the HTTP status that made it retry; 0: none */
   EaselCostEstimate estimate;
   int partials_expected;
   guint partials_seen;
@@ -216,6 +218,34 @@ set_stage (EaselSession *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STAGE]);
 }
 
+/* The cause each retry line names, as the CLI does. */
+static char *
+retry_reason_text (EaselRetryReason reason,
+                   guint            status)
+{
+  switch (reason)
+    {
+    case EASEL_RETRY_REASON_RATE_LIMITED:
+      return g_strdup (_("Rate limited"));
+    case EASEL_RETRY_REASON_SERVER_ERROR:
+      if (status > 0)
+        /* Translators: %u is an HTTP status such as 500 */
+        return g_strdup_printf (_("Server error (HTTP %u)"), status);
+      return g_strdup (_("Server error"));
+    case EASEL_RETRY_REASON_TIMED_OUT:
+      return g_strdup (_("The server did not answer in time"));
+    case EASEL_RETRY_REASON_CONFLICT:
+      return g_strdup (_("The server reported a conflict"));
+    case EASEL_RETRY_REASON_CONNECTION:
+      return g_strdup (_("Could not connect to the server"));
+    case EASEL_RETRY_REASON_OTHER:
+    default:
+      if (status > 0)
+        return g_strdup_printf (_("The request failed (HTTP %u)"), status);
+      return g_strdup (_("The request failed"));
+    }
+}
+
 static void
 update_status (EaselSession *self)
 {
@@ -234,9 +264,12 @@ update_status (EaselSession *self)
         {
           guint wait = (guint)((op->retry_at - now + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
 
-          /* Translators: shown while waiting out a 429 */
-          status = g_strdup_printf (ngettext ("Rate limited, retrying in %u second",
-                                              "Rate limited, retrying in %u seconds", wait), wait);
+          g_autofree char *why = retry_reason_text (op->retry_reason, op->retry_status);
+
+          /* Translators: the reason ("Rate limited", "Server error (HTTP 500)", …)
+           * and the seconds until the request is sent again */
+          status = g_strdup_printf (ngettext ("%s, retrying in %u second",
+                                              "%s, retrying in %u seconds", wait), why, wait);
           easel_session_turn_set_status (op->turn, status);
         }
       else
@@ -529,6 +562,8 @@ retrying_cb (EaselClient  *client,
   if (op->finished || op->self == NULL)
     return;
   op->retry_at = g_get_monotonic_time () + delay_ms * 1000;
+  op->retry_reason = easel_retry_reason_for_error (why);
+  op->retry_status = why != NULL && why->domain == EASEL_API_ERROR ? easel_api_error_get_status (why) : 0;
   set_stage (op->self, _("Waiting to retry"));
   update_status (op->self);
 }

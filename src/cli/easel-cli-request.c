@@ -809,15 +809,17 @@ on_retrying (EaselClient *client,
   Run *run = user_data;
   const char *reason = "request failed";
 
-  if (g_error_matches (why, EASEL_API_ERROR, EASEL_API_ERROR_RATE_LIMIT))
-    reason = "rate limited";
-  else if (g_error_matches (why, EASEL_API_ERROR, EASEL_API_ERROR_SERVER))
-    reason = "server error";
-  else if (g_error_matches (why, EASEL_API_ERROR, EASEL_API_ERROR_TIMEOUT))
-    reason = "timed out";
-  else if (g_error_matches (why, EASEL_API_ERROR, EASEL_API_ERROR_NETWORK) ||
-           (why != NULL && why->domain == G_IO_ERROR))
-    reason = "connection failed";
+  switch (easel_retry_reason_for_error (why))
+    {
+    case EASEL_RETRY_REASON_RATE_LIMITED: reason = "rate limited"; break;
+    case EASEL_RETRY_REASON_SERVER_ERROR: reason = "server error"; break;
+    case EASEL_RETRY_REASON_TIMED_OUT:    reason = "timed out"; break;
+    case EASEL_RETRY_REASON_CONFLICT:     reason = "conflict"; break;
+    case EASEL_RETRY_REASON_CONNECTION:   reason = "connection failed"; break;
+    case EASEL_RETRY_REASON_OTHER:
+    default:
+      break;
+    }
 
   /* The client counts retries from 1; be lenient if it counts from 0. */
   easel_cli_progress_retrying (run->progress, reason, MAX (attempt, 1),

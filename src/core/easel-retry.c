@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "easel-retry.h"
+#include "easel-error.h"
 
 #define MAX_HONOURED_WAIT_MS (60 * 1000)
 
@@ -150,4 +151,37 @@ easel_retry_delay_ms (const EaselRetryPolicy *policy,
   delay *= 1.0 - 0.25 * jitter;
 
   return (gint64) llround (delay);
+}
+
+EaselRetryReason
+easel_retry_reason_for_error (const GError *why)
+{
+  if (why == NULL)
+    return EASEL_RETRY_REASON_OTHER;
+  if (why->domain == G_IO_ERROR)
+    return g_error_matches (why, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)
+             ? EASEL_RETRY_REASON_TIMED_OUT : EASEL_RETRY_REASON_CONNECTION;
+  if (why->domain == G_RESOLVER_ERROR || why->domain == G_TLS_ERROR)
+    return EASEL_RETRY_REASON_CONNECTION;
+  if (why->domain != EASEL_API_ERROR)
+    return EASEL_RETRY_REASON_OTHER;
+
+  switch ((EaselApiErrorCode) why->code)
+    {
+    case EASEL_API_ERROR_RATE_LIMIT:
+      return EASEL_RETRY_REASON_RATE_LIMITED;
+    case EASEL_API_ERROR_SERVER:
+      return EASEL_RETRY_REASON_SERVER_ERROR;
+    case EASEL_API_ERROR_TIMEOUT:
+      return EASEL_RETRY_REASON_TIMED_OUT;
+    case EASEL_API_ERROR_CONFLICT:
+      return EASEL_RETRY_REASON_CONFLICT;
+    case EASEL_API_ERROR_NETWORK:
+      return EASEL_RETRY_REASON_CONNECTION;
+    default:
+      /* x-should-retry can make any status retryable: name it by status. */
+      if (easel_api_error_get_status (why) >= 500)
+        return EASEL_RETRY_REASON_SERVER_ERROR;
+      return EASEL_RETRY_REASON_OTHER;
+    }
 }

@@ -37,6 +37,21 @@ gint64   easel_retry_delay_ms     (const EaselRetryPolicy *policy,
                                    gint64                  now_unix,
                                    double                  jitter);
 
+/* Why a request is being retried, for the line the user sees: a refused
+ * connection and an HTTP 500 are not "rate limited". */
+typedef enum
+{
+  EASEL_RETRY_REASON_OTHER,
+  EASEL_RETRY_REASON_RATE_LIMITED,  /* 429 */
+  EASEL_RETRY_REASON_SERVER_ERROR,  /* 5xx */
+  EASEL_RETRY_REASON_TIMED_OUT,     /* 408 or no answer in time */
+  EASEL_RETRY_REASON_CONFLICT,      /* 409 */
+  EASEL_RETRY_REASON_CONNECTION,    /* refused, reset, DNS: nothing reached the server */
+} EaselRetryReason;
+
+/* The reason for the error the client passes to its retry callback. */
+EaselRetryReason easel_retry_reason_for_error (const GError *why);
+
 /* Parses retry-after-ms / retry-after alone; -1 when absent or invalid. */
 gint64   easel_retry_after_ms     (SoupMessageHeaders *headers, gint64 now_unix);
 

@@ -324,9 +324,33 @@ test_rate_limit_retry (Fixture       *f,
   g_assert_cmpint (easel_session_turn_get_state (head (f)), ==, EASEL_TURN_DONE);
 
   for (guint i = 0; i < f->statuses->len; i++)
-    if (strstr (g_ptr_array_index (f->statuses, i), "retrying in") != NULL)
+    if (strstr (g_ptr_array_index (f->statuses, i), "Rate limited, retrying in") != NULL)
       saw_wait = TRUE;
   g_assert_true (saw_wait);
+}
+
+/* A 500 is retried too, and the line says so instead of "Rate limited". */
+static void
+test_server_error_retry (Fixture       *f,
+                         gconstpointer  data)
+{
+  gboolean saw_cause = FALSE;
+
+  easel_fake_server_set_fail_first_status (f->server, 500);
+  easel_fake_server_set_fail_first (f->server, 1);
+  send_prompt (f, "a flaky server");
+  g_assert_true (wait_for (head_settled, f, 30000));
+  g_assert_cmpint (easel_session_turn_get_state (head (f)), ==, EASEL_TURN_DONE);
+
+  for (guint i = 0; i < f->statuses->len; i++)
+    {
+      const char *status = g_ptr_array_index (f->statuses, i);
+
+      g_assert_null (strstr (status, "Rate limited"));
+      if (strstr (status, "Server error (HTTP 500), retrying in") != NULL)
+        saw_cause = TRUE;
+    }
+  g_assert_true (saw_cause);
 }
 
 int
@@ -353,6 +377,8 @@ main (int   argc,
               fixture_setup, test_cancel, fixture_teardown);
   g_test_add ("/gui/studio/rate-limit-retry", Fixture, NULL,
               fixture_setup, test_rate_limit_retry, fixture_teardown);
+  g_test_add ("/gui/studio/server-error-retry", Fixture, NULL,
+              fixture_setup, test_server_error_retry, fixture_teardown);
 
   return g_test_run ();
 }
