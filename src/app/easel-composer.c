@@ -73,27 +73,52 @@ update_cost (EaselComposer *self)
     easel_request_add_image (request, easel_input_image_copy (g_ptr_array_index (self->attachments, i)));
   easel_cost_estimate (request, &estimate);
 
-  if (estimate.output_tokens > 0 && estimate.usd >= 0)
+  if (estimate.usd > 0 || (estimate.output_tokens > 0 && estimate.usd >= 0))
     {
       g_autofree char *usd = easel_cost_format_usd (estimate.usd);
       g_autofree char *label = NULL;
-      /* Format the count outside _(): a G_GINT64_FORMAT macro inside the
-       * literal would cut the msgid short for xgettext. */
-      g_autofree char *tokens = g_strdup_printf ("%'" G_GINT64_FORMAT, estimate.output_tokens);
+      g_autoptr(GString) tooltip = g_string_new (NULL);
 
-      /* Translators: an estimate before sending. The first %s is a dollar
-       * amount such as "$0.04", the second the number of output tokens,
-       * already formatted with digit grouping. */
-      label = g_strdup_printf (ngettext ("≈ %s · %s token", "≈ %s · %s tokens",
-                                         (gulong) MIN (estimate.output_tokens, G_MAXLONG)),
-                               usd, tokens);
-      gtk_label_set_label (self->cost_label, label);
+      if (estimate.output_tokens > 0)
+        {
+          /* Format the count outside _(): a G_GINT64_FORMAT macro inside the
+           * literal would cut the msgid short for xgettext. */
+          g_autofree char *tokens = g_strdup_printf ("%'" G_GINT64_FORMAT, estimate.output_tokens);
+
+          if (estimate.known)
+            /* Translators: an estimate before sending. The first %s is a dollar
+             * amount such as "$0.04", the second the number of output tokens,
+             * already formatted with digit grouping. */
+            label = g_strdup_printf (ngettext ("≈ %s · %s token", "≈ %s · %s tokens",
+                                               (gulong) MIN (estimate.output_tokens, G_MAXLONG)),
+                                     usd, tokens);
+          else
+            /* Translators: an estimate when quality or size is "auto": %s is
+             * a dollar amount such as "$0.04" */
+            label = g_strdup_printf (_("≈ %s · the server picks the quality"), usd);
+        }
+      else
+        /* Translators: %s is a dollar amount; models priced per image (dall-e) */
+        label = g_strdup_printf (_("≈ %s · priced per image"), usd);
+
       /* With "auto" size or quality the server decides, so the figure is a
-       * medium-quality square guess; say so rather than hide it. */
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self->cost_label),
-                                   estimate.known
-                                   ? _("Estimated from the model's price table, before sending")
-                                   : _("A guess: with “auto” size or quality the server decides; priced as medium quality at 1024×1024"));
+       * medium-quality square guess; say so in the label, not only here. */
+      g_string_append (tooltip, estimate.known
+                       ? _("Estimated from the model's price table, before sending")
+                       : _("A guess: with “auto” size or quality the server decides; priced as medium quality at 1024×1024"));
+      if (estimate.price_assumed)
+        {
+          g_autofree char *assumed = g_strdup_printf ("%s (%s)", label, _("assumed price"));
+
+          g_free (label);
+          label = g_steal_pointer (&assumed);
+          g_string_append_printf (tooltip, "\n%s", easel_cost_price_assumption (request->model));
+        }
+      if (estimate.tier_price_unknown)
+        g_string_append_printf (tooltip, "\n%s",
+                                _("The processing tier's price is unknown; this is the default tier's"));
+      gtk_label_set_label (self->cost_label, label);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->cost_label), tooltip->str);
     }
   else
     {

@@ -902,6 +902,11 @@ test_param_sensitivity (Fixture       *f,
   g_assert_cmpstr (low, !=, high);
   g_assert_cmpstr (high, !=, high_wide);
   g_assert_nonnull (strstr (low, "$"));
+  /* With auto quality the figure is a guess, and the label says why. */
+  g_assert_null (strstr (high, "server picks"));
+  choose (f, "quality_dropdown", "auto");
+  g_test_message ("cost: auto %s", cost_text (f));
+  g_assert_nonnull (strstr (cost_text (f), "the server picks the quality"));
   g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 0);
 }
 
