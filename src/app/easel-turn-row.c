@@ -38,6 +38,7 @@ struct _EaselTurnRow
   GtkWidget *error_box;
   GtkLabel *error_label;
   GtkWidget *keys_button;
+  GtkWidget *billing_button;
 };
 
 G_DEFINE_FINAL_TYPE (EaselTurnRow, easel_turn_row, GTK_TYPE_WIDGET)
@@ -181,8 +182,12 @@ update (EaselTurnRow *self)
   gtk_label_set_label (self->meta_label, meta->str);
   gtk_widget_set_visible (GTK_WIDGET (self->meta_label), meta->len > 0);
 
-  gtk_widget_set_visible (self->error_box, error != NULL && state != EASEL_TURN_CANCELLED);
-  if (error != NULL)
+  /* A cancelled turn has no error to show, but it can be sent again. */
+  gtk_widget_set_visible (self->error_box, error != NULL || state == EASEL_TURN_CANCELLED);
+  gtk_widget_set_visible (GTK_WIDGET (self->error_label), error != NULL && state != EASEL_TURN_CANCELLED);
+  gtk_widget_set_visible (self->keys_button, FALSE);
+  gtk_widget_set_visible (self->billing_button, FALSE);
+  if (error != NULL && state != EASEL_TURN_CANCELLED)
     {
       g_autofree char *message = NULL;
 
@@ -194,8 +199,13 @@ update (EaselTurnRow *self)
       gtk_widget_set_visible (self->keys_button,
                               g_error_matches (error, EASEL_API_ERROR, EASEL_API_ERROR_AUTHENTICATION) ||
                               g_error_matches (error, EASEL_CONFIG_ERROR, EASEL_CONFIG_ERROR_NO_KEY));
+      gtk_widget_set_visible (self->billing_button,
+                              g_error_matches (error, EASEL_API_ERROR, EASEL_API_ERROR_QUOTA));
     }
 }
+
+/* Where an OpenAI account adds credit (insufficient_quota). */
+#define EASEL_BILLING_URL "https://platform.openai.com/settings/organization/billing/overview"
 
 static void
 forward_action (EaselTurnRow *self,
@@ -221,6 +231,8 @@ turn_action (GtkWidget  *widget,
     forward_action (self, "win.retry-turn");
   else if (g_str_equal (action_name, "turn.show-keys"))
     gtk_widget_activate_action (widget, "win.show-key-preferences", NULL);
+  else if (g_str_equal (action_name, "turn.open-billing"))
+    gtk_show_uri (GTK_WINDOW (gtk_widget_get_root (widget)), EASEL_BILLING_URL, GDK_CURRENT_TIME);
   else if (g_str_equal (action_name, "turn.branch-prev") || g_str_equal (action_name, "turn.branch-next"))
     gtk_widget_activate_action (widget, "win.switch-branch", "(si)",
                                 easel_session_turn_get_id (self->item),
@@ -317,11 +329,13 @@ easel_turn_row_class_init (EaselTurnRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EaselTurnRow, error_box);
   gtk_widget_class_bind_template_child (widget_class, EaselTurnRow, error_label);
   gtk_widget_class_bind_template_child (widget_class, EaselTurnRow, keys_button);
+  gtk_widget_class_bind_template_child (widget_class, EaselTurnRow, billing_button);
   gtk_widget_class_bind_template_callback (widget_class, candidate_activated_cb);
 
   gtk_widget_class_install_action (widget_class, "turn.continue", NULL, turn_action);
   gtk_widget_class_install_action (widget_class, "turn.retry", NULL, turn_action);
   gtk_widget_class_install_action (widget_class, "turn.show-keys", NULL, turn_action);
+  gtk_widget_class_install_action (widget_class, "turn.open-billing", NULL, turn_action);
   gtk_widget_class_install_action (widget_class, "turn.branch-prev", NULL, turn_action);
   gtk_widget_class_install_action (widget_class, "turn.branch-next", NULL, turn_action);
 

@@ -170,8 +170,15 @@ retry_turn_action (GtkWidget  *widget,
   EaselWindow *self = EASEL_WINDOW (widget);
   EaselSessionTurn *turn = turn_from_param (self, param);
 
+  g_autofree char *current = NULL;
+
   if (turn == NULL || easel_session_get_busy (self->conversation))
     return;
+  /* The failed prompt was put back into the composer; it is being sent
+   * again now, so it leaves the composer (an edited one stays). */
+  current = easel_composer_dup_text (self->composer);
+  if (current != NULL && g_strcmp0 (g_strstrip (current), easel_session_turn_get_prompt (turn)) == 0)
+    easel_composer_set_text (self->composer, "");
   easel_session_retry (self->conversation, self->client, turn);
   /* The row's Retry button hides with its error; left to GTK, focus would
    * fall on a selectable label nearby, which selects all its text. */
@@ -258,11 +265,26 @@ _easel_window_turn_finished (EaselWindow      *self,
   if (_easel_window_library_handle_forgotten (self, turn))
     return;
 
+  /* What the user wrote is not lost: a failed or cancelled prompt goes
+   * back into an empty composer, ready to change and send again. */
+  if ((state == EASEL_TURN_FAILED || state == EASEL_TURN_CANCELLED) &&
+      easel_session_turn_get_prompt (turn) != NULL)
+    {
+      g_autofree char *current = easel_composer_dup_text (self->composer);
+
+      if (current == NULL || *g_strstrip (current) == '\0')
+        easel_composer_set_text (self->composer, easel_session_turn_get_prompt (turn));
+    }
+
+  /* The error itself is in the turn, in full, with its actions; the toast
+   * only points there, so a long message never covers the conversation. */
   if (state == EASEL_TURN_FAILED && error != NULL)
     {
-      AdwToast *toast = easel_toast_new_for_text (error->message);
+      gboolean auth = g_error_matches (error, EASEL_API_ERROR, EASEL_API_ERROR_AUTHENTICATION);
+      AdwToast *toast = adw_toast_new (auth ? _("The API key was refused: the conversation says why")
+                                            : _("The image could not be made: the conversation says why"));
 
-      if (g_error_matches (error, EASEL_API_ERROR, EASEL_API_ERROR_AUTHENTICATION))
+      if (auth)
         {
           adw_toast_set_button_label (toast, _("Set Key"));
           adw_toast_set_action_name (toast, "win.show-key-preferences");

@@ -352,9 +352,17 @@ test_error_then_retry (Fixture       *f,
   g_assert_true (is_shown (row_child (row, "error_box")));
   g_assert_nonnull (strstr (row_label (row, "error_label"), invalid_value_message));
   g_assert_false (gtk_widget_get_visible (row_child (row, "keys_button")));
-  /* And in a toast, with its own Retry. */
-  g_assert_true (toast_shows (f->window, "Supported values are"));
+  g_assert_false (gtk_widget_get_visible (row_child (row, "billing_button")));
+  /* The toast is short and points at the turn, with its own Retry; the
+   * long message never covers the conversation. */
+  g_assert_true (toast_shows (f->window, "the conversation says why"));
+  g_assert_false (toast_shows (f->window, "Supported values are"));
   g_assert_true (toast_shows (f->window, "Retry"));
+  /* The prompt is back in the composer, not lost. */
+  {
+    g_autofree char *text = easel_composer_dup_text (f->composer);
+    g_assert_cmpstr (text, ==, "a lighthouse in a storm");
+  }
 
   /* Retry as the row's button does, with the focus on it as after a click. */
   retry_button = find_descendant (row_child (row, "error_box"), has_action, "turn.retry");
@@ -362,6 +370,11 @@ test_error_then_retry (Fixture       *f,
   g_assert_true (gtk_widget_grab_focus (retry_button));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row), "turn.retry", NULL));
   g_assert_true (easel_session_get_busy (f->session));
+  /* Sent again, so it left the composer. */
+  {
+    g_autofree char *text = easel_composer_dup_text (f->composer);
+    g_assert_cmpstr (text, ==, "");
+  }
   /* The button hides with the error: focus goes to the prompt, not to a
    * selectable label that would select all its text. */
   focus = gtk_root_get_focus (GTK_ROOT (f->window));
@@ -386,6 +399,54 @@ test_error_then_retry (Fixture       *f,
   g_object_get (head (f), "n-siblings", &n_siblings, NULL);
   g_assert_cmpuint (n_siblings, ==, 2);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->session)), ==, 1);
+}
+
+static gboolean
+session_busy (Fixture *f)
+{
+  return easel_session_get_busy (f->session);
+}
+
+/* A cancelled turn has no error, but it can be sent again and its prompt
+ * is back in the composer; a quota error offers the billing page. */
+static void
+test_cancel_and_quota (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(EaselSessionTurn) cancelled = NULL;
+  g_autoptr(EaselSessionTurn) broke = NULL;
+  g_autofree char *text = NULL;
+  EaselTurnRow *row;
+
+  easel_fake_server_set_event_delay_ms (f->server, 400);
+  send_prompt (f, "a slow harbour at dusk");
+  g_assert_true (wait_for (session_busy, f, 5000));
+  cancelled = g_object_ref (head (f));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.cancel", NULL));
+  g_assert_cmpint (easel_session_turn_get_state (cancelled), ==, EASEL_TURN_CANCELLED);
+  g_assert_true (wait_for (head_row_exists, f, 5000));
+  row = find_row (f, cancelled);
+  g_assert_true (is_shown (row_child (row, "error_box")));
+  g_assert_false (gtk_widget_get_visible (row_child (row, "error_label")));
+  g_assert_nonnull (find_descendant (row_child (row, "error_box"), has_action, "turn.retry"));
+  text = easel_composer_dup_text (f->composer);
+  g_assert_cmpstr (text, ==, "a slow harbour at dusk");
+  g_clear_pointer (&text, g_free);
+
+  /* Send something else: the composer is the user's again. */
+  easel_fake_server_set_event_delay_ms (f->server, 10);
+  easel_fake_server_queue_reply (f->server, "/v1/responses",
+                                 easel_fake_reply_new_error (429, "insufficient_quota", "insufficient_quota",
+                                                             "You exceeded your current quota, please check your plan and billing details."));
+  easel_composer_set_text (f->composer, "");
+  send_prompt (f, "a quiet field");
+  g_assert_true (wait_for (head_finished, f, 20000));
+  broke = g_object_ref (head (f));
+  g_assert_cmpint (easel_session_turn_get_state (broke), ==, EASEL_TURN_FAILED);
+  g_assert_true (wait_for (head_row_exists, f, 5000));
+  row = find_row (f, broke);
+  g_assert_true (is_shown (row_child (row, "billing_button")));
+  g_assert_false (gtk_widget_get_visible (row_child (row, "keys_button")));
 }
 
 static void
@@ -521,8 +582,9 @@ test_hostile_error_text (Fixture       *f,
   g_assert_nonnull (strstr (label, "more characters)"));
   g_assert_cmpuint (strlen (label), <, 8 * 1024);
 
-  /* The toast's title is markup: the server's "<b>" must stay text. */
-  g_assert_true (toast_shows (f->window, "\\x1b[2J\\x1b]0;pwned\\x07&lt;b&gt;bold&lt;/b&gt; &amp; AAA"));
+  /* The toast carries none of the server's text: it points at the turn. */
+  g_assert_true (toast_shows (f->window, "the conversation says why"));
+  g_assert_false (toast_shows (f->window, "pwned"));
   g_assert_false (toast_shows (f->window, "<b>"));
 }
 
@@ -553,7 +615,7 @@ test_invalid_key (Fixture       *f,
   keys_button = row_child (row, "keys_button");
   g_assert_true (is_shown (keys_button));
   /* The toast leads to the key too, not to a Retry that would fail again. */
-  g_assert_true (toast_shows (f->window, "Incorrect API key"));
+  g_assert_true (toast_shows (f->window, "The API key was refused"));
   g_assert_true (toast_shows (f->window, "Set Key"));
   g_assert_false (toast_shows (f->window, "Retry"));
 
@@ -1156,6 +1218,8 @@ main (int   argc,
               fixture_setup, test_hostile_error_text, fixture_teardown);
   g_test_add ("/gui/studio-edges/error-then-retry", Fixture, &quick,
               fixture_setup, test_error_then_retry, fixture_teardown);
+  g_test_add ("/gui/studio-edges/cancel-and-quota", Fixture, &quick,
+              fixture_setup, test_cancel_and_quota, fixture_teardown);
   g_test_add ("/gui/studio-edges/server-error-exhausted", Fixture, &quick,
               fixture_setup, test_server_error_exhausted, fixture_teardown);
   g_test_add ("/gui/studio-edges/moderation-http", Fixture, &quick,
