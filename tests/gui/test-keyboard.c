@@ -164,22 +164,36 @@ type_and_send (Fixture    *f,
   press (f, "ctrl+Return");
 }
 
+static guint n_expected;
+
+/* Sending goes through the budget check first, so the new turn appears a
+ * moment after the key: wait for its request, then for its answer. */
+static gboolean
+sent_and_done (Fixture *f)
+{
+  return easel_fake_server_get_n_requests (f->server) >= n_expected && head_done (f) &&
+         !easel_session_get_busy (session (f));
+}
+
 static void
 test_ctrl_enter_sends (Fixture       *f,
                        gconstpointer  data)
 {
   type_and_send (f, "a city park at dawn");
-  g_assert_true (wait_for (head_done, f, 20000));
+  n_expected = 1;
+  g_assert_true (wait_for (sent_and_done, f, 20000));
   g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
   g_assert_cmpstr (easel_session_turn_get_prompt (head (f)), ==, "a city park at dawn");
 
   /* The keypad's Enter does the same. */
   type_and_send (f, "now add a fountain");
-  g_assert_true (wait_for (head_done, f, 20000));
+  n_expected = 2;
+  g_assert_true (wait_for (sent_and_done, f, 20000));
   easel_composer_set_text (easel_window_get_composer (f->window), "and ducks");
   easel_composer_focus (easel_window_get_composer (f->window));
   press (f, "ctrl+KP_Enter");
-  g_assert_true (wait_for (head_done, f, 20000));
+  n_expected = 3;
+  g_assert_true (wait_for (sent_and_done, f, 20000));
   g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 3);
   g_assert_cmpstr (easel_session_turn_get_prompt (head (f)), ==, "and ducks");
 }
@@ -283,6 +297,41 @@ test_ctrl_z_undoes_on_canvas (Fixture       *f,
   g_assert_true (wait_for (mask_selected, f, 5000));
 }
 
+/* The shortcuts window lists the canvas tools, invert, zoom and the
+ * gallery's keys too, not only the studio's. */
+static void
+test_shortcuts_window_lists_all (void)
+{
+  static const char * const expected[] = {
+    "<ctrl>Return", "Escape", "<ctrl>n", "<ctrl>v", "<ctrl>z", "<ctrl><shift>z",
+    "b", "e", "m", "l", "<ctrl>i", "<ctrl>plus", "<ctrl>minus", "<ctrl>0", "<ctrl>1", "space",
+    "<ctrl>f", "<ctrl>c", "<ctrl>e", "<ctrl>d", "Delete",
+    "<ctrl>comma", "<ctrl>question", "<ctrl>q",
+  };
+  g_autoptr(GtkBuilder) builder = gtk_builder_new_from_resource ("/io/github/easelstudio/Easel/gtk/help-overlay.ui");
+  g_autoptr(GSList) objects = gtk_builder_get_objects (builder);
+  g_autoptr(GPtrArray) listed = g_ptr_array_new_with_free_func (g_free);
+
+  for (GSList *l = objects; l != NULL; l = l->next)
+    if (GTK_IS_SHORTCUTS_SHORTCUT (l->data))
+      {
+        char *accel = NULL;
+
+        g_object_get (l->data, "accelerator", &accel, NULL);
+        g_ptr_array_add (listed, accel);
+      }
+  for (gsize i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      gboolean found = FALSE;
+
+      for (guint j = 0; j < listed->len && !found; j++)
+        found = g_str_equal (g_ptr_array_index (listed, j), expected[i]);
+      if (!found)
+        g_error ("The shortcuts window does not list %s", expected[i]);
+    }
+  gtk_window_destroy (GTK_WINDOW (gtk_builder_get_object (builder, "help_overlay")));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -301,6 +350,7 @@ main (int   argc,
       return 77;
     }
 
+  g_test_add_func ("/gui/keyboard/shortcuts-window-lists-all", test_shortcuts_window_lists_all);
   g_test_add ("/gui/keyboard/ctrl-enter-sends", Fixture, NULL,
               fixture_setup, test_ctrl_enter_sends, fixture_teardown);
   g_test_add ("/gui/keyboard/escape-cancels", Fixture, GUINT_TO_POINTER (400),
