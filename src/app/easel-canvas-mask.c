@@ -18,10 +18,24 @@
 #include "easel-canvas-private.h"
 
 #define TILE 256
-/* Selected pixels are tinted with this colour (premultiplied below). */
-#define TINT_R 53
-#define TINT_G 132
-#define TINT_B 228
+/* Selected pixels are tinted with the "mask-color" (premultiplied below):
+ * the GNOME palette's blue 3, red 3, green 4, purple 2 and yellow 3. */
+static const struct { const char *name; guint8 r, g, b; } tints[] = {
+  { "blue", 53, 132, 228 },
+  { "red", 224, 27, 36 },
+  { "green", 46, 194, 126 },
+  { "magenta", 192, 97, 203 },
+  { "yellow", 246, 211, 45 },
+};
+
+gboolean
+_easel_canvas_is_mask_color (const char *name)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (tints); i++)
+    if (g_strcmp0 (name, tints[i].name) == 0)
+      return TRUE;
+  return FALSE;
+}
 
 /* ------------------------------------------------------------------------ */
 /* Mask overlay */
@@ -56,6 +70,15 @@ build_tile (EaselCanvas *self,
   /* The opacity is baked into the tiles: an opacity node around them would
    * make the GL renderer draw them offscreen first, on every frame. */
   guint opacity = (guint) lround (CLAMP (self->mask_opacity, 0.0, 1.0) * 255);
+  guint tint_r = tints[0].r, tint_g = tints[0].g, tint_b = tints[0].b;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (tints); i++)
+    if (g_strcmp0 (self->mask_color, tints[i].name) == 0)
+      {
+        tint_r = tints[i].r;
+        tint_g = tints[i].g;
+        tint_b = tints[i].b;
+      }
 
   for (int y = 0; y < h; y++)
     {
@@ -66,9 +89,9 @@ build_tile (EaselCanvas *self,
         {
           guint a = (src[x] * opacity + 127) / 255;
 
-          dst[0] = (TINT_R * a + 127) / 255;
-          dst[1] = (TINT_G * a + 127) / 255;
-          dst[2] = (TINT_B * a + 127) / 255;
+          dst[0] = (tint_r * a + 127) / 255;
+          dst[1] = (tint_g * a + 127) / 255;
+          dst[2] = (tint_b * a + 127) / 255;
           dst[3] = a;
         }
     }

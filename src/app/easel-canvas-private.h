@@ -65,6 +65,7 @@ struct _EaselCanvas
   double hardness;
   double feather_radius;
   double mask_opacity;
+  char  *mask_color;          /* one of the "mask-color" choices */
   guint show_mask : 1;
   guint show_drift : 1;
   guint space_down : 1;
@@ -119,6 +120,7 @@ enum {
   PROP_HARDNESS,
   PROP_FEATHER_RADIUS,
   PROP_MASK_OPACITY,
+  PROP_MASK_COLOR,
   PROP_SHOW_MASK,
   PROP_SHOW_DRIFT,
   PROP_ZOOM,
@@ -155,6 +157,7 @@ void        _easel_canvas_add_view_controllers (EaselCanvas *self);
 /* easel-canvas-mask.c */
 void        _easel_canvas_tile_free      (gpointer tile);
 void        _easel_canvas_clear_tiles    (EaselCanvas *self);
+gboolean    _easel_canvas_is_mask_color  (const char  *name);
 void        _easel_canvas_append_overlay (EaselCanvas *self, GtkSnapshot *snapshot,
                                           const graphene_rect_t *image_rect);
 void        _easel_canvas_mask_changed_cb (EaselCanvas *self, const EaselMaskRect *area, EaselMask *mask);

@@ -24,6 +24,7 @@ struct _EaselCanvasToolbar
   GtkAdjustment *hardness_adjustment;
   GtkAdjustment *feather_adjustment;
   GtkAdjustment *opacity_adjustment;
+  GtkDropDown   *color_dropdown;
   GtkLabel *zoom_label;
 };
 
@@ -31,6 +32,40 @@ G_DEFINE_FINAL_TYPE (EaselCanvasToolbar, easel_canvas_toolbar, GTK_TYPE_WIDGET)
 
 enum { PROP_0, PROP_CANVAS, N_PROPS };
 static GParamSpec *properties[N_PROPS];
+
+/* The dropdown's rows, in the order of its string list; the canvas's
+ * "mask-color" holds the names. */
+static const char * const mask_colors[] = { "blue", "red", "green", "magenta", "yellow" };
+
+static gboolean
+color_to_selected (GBinding     *binding,
+                   const GValue *from,
+                   GValue       *to,
+                   gpointer      user_data)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (mask_colors); i++)
+    if (g_strcmp0 (g_value_get_string (from), mask_colors[i]) == 0)
+      {
+        g_value_set_uint (to, i);
+        return TRUE;
+      }
+  g_value_set_uint (to, 0);
+  return TRUE;
+}
+
+static gboolean
+selected_to_color (GBinding     *binding,
+                   const GValue *from,
+                   GValue       *to,
+                   gpointer      user_data)
+{
+  guint i = g_value_get_uint (from);
+
+  if (i >= G_N_ELEMENTS (mask_colors))
+    return FALSE;
+  g_value_set_string (to, mask_colors[i]);
+  return TRUE;
+}
 
 static gboolean
 zoom_to_label (GBinding     *binding,
@@ -111,6 +146,7 @@ easel_canvas_toolbar_class_init (EaselCanvasToolbarClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EaselCanvasToolbar, hardness_adjustment);
   gtk_widget_class_bind_template_child (widget_class, EaselCanvasToolbar, feather_adjustment);
   gtk_widget_class_bind_template_child (widget_class, EaselCanvasToolbar, opacity_adjustment);
+  gtk_widget_class_bind_template_child (widget_class, EaselCanvasToolbar, color_dropdown);
   gtk_widget_class_bind_template_child (widget_class, EaselCanvasToolbar, zoom_label);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
@@ -132,6 +168,9 @@ easel_canvas_toolbar_init (EaselCanvasToolbar *self)
                         G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
   g_binding_group_bind (self->bindings, "mask-opacity", self->opacity_adjustment, "value",
                         G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
+  g_binding_group_bind_full (self->bindings, "mask-color", self->color_dropdown, "selected",
+                             G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE,
+                             color_to_selected, selected_to_color, NULL, NULL);
   g_binding_group_bind_full (self->bindings, "zoom", self->zoom_label, "label",
                              G_BINDING_SYNC_CREATE, zoom_to_label, NULL, NULL, NULL);
 }

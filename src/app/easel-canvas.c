@@ -469,6 +469,7 @@ easel_canvas_finalize (GObject *object)
   g_clear_pointer (&self->guard_selection, g_free);
   g_clear_pointer (&self->drift, easel_drift_report_free);
   g_clear_pointer (&self->drift_summary, g_free);
+  g_clear_pointer (&self->mask_color, g_free);
 
   G_OBJECT_CLASS (easel_canvas_parent_class)->finalize (object);
 }
@@ -492,6 +493,7 @@ easel_canvas_get_property (GObject    *object,
     case PROP_HARDNESS: g_value_set_double (value, self->hardness); break;
     case PROP_FEATHER_RADIUS: g_value_set_double (value, self->feather_radius); break;
     case PROP_MASK_OPACITY: g_value_set_double (value, self->mask_opacity); break;
+    case PROP_MASK_COLOR: g_value_set_string (value, self->mask_color); break;
     case PROP_SHOW_MASK: g_value_set_boolean (value, self->show_mask); break;
     case PROP_SHOW_DRIFT: g_value_set_boolean (value, self->show_drift); break;
     case PROP_ZOOM: g_value_set_double (value, _easel_canvas_effective_zoom (self)); break;
@@ -538,6 +540,22 @@ easel_canvas_set_property (GObject      *object,
       if (self->mask_opacity != g_value_get_double (value))
         _easel_canvas_clear_tiles (self);
       set_double_prop (self, &self->mask_opacity, g_value_get_double (value), prop_id);
+      break;
+    case PROP_MASK_COLOR:
+      {
+        const char *color = g_value_get_string (value);
+
+        if (!_easel_canvas_is_mask_color (color))
+          color = "blue";
+        if (g_strcmp0 (self->mask_color, color) != 0)
+          {
+            g_free (self->mask_color);
+            self->mask_color = g_strdup (color);
+            _easel_canvas_clear_tiles (self);
+            gtk_widget_queue_draw (GTK_WIDGET (self));
+            g_object_notify_by_pspec (object, pspec);
+          }
+      }
       break;
     case PROP_SHOW_MASK:
       if (self->show_mask != g_value_get_boolean (value))
@@ -607,6 +625,9 @@ easel_canvas_class_init (EaselCanvasClass *klass)
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   _easel_canvas_properties[PROP_MASK_OPACITY] =
     g_param_spec_double ("mask-opacity", NULL, NULL, 0, 1, 0.5,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  _easel_canvas_properties[PROP_MASK_COLOR] =
+    g_param_spec_string ("mask-color", NULL, NULL, "blue",
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   _easel_canvas_properties[PROP_SHOW_MASK] =
     g_param_spec_boolean ("show-mask", NULL, NULL, TRUE,
@@ -700,6 +721,8 @@ init_settings (EaselCanvas *self)
 
   self->settings = g_settings_new (SETTINGS_SCHEMA_ID);
   g_settings_bind (self->settings, "mask-opacity", self, "mask-opacity", G_SETTINGS_BIND_DEFAULT);
+  if (g_settings_schema_has_key (schema, "mask-color"))
+    g_settings_bind (self->settings, "mask-color", self, "mask-color", G_SETTINGS_BIND_DEFAULT);
 }
 
 static void
@@ -715,6 +738,7 @@ easel_canvas_init (EaselCanvas *self)
   self->hardness = 0.8;
   self->feather_radius = 4;
   self->mask_opacity = 0.5;
+  self->mask_color = g_strdup ("blue");
   self->show_mask = TRUE;
   self->tiles = g_ptr_array_new_with_free_func (_easel_canvas_tile_free);
   self->lasso = g_array_new (FALSE, FALSE, sizeof (EaselMaskPoint));

@@ -498,6 +498,68 @@ test_guard_and_restore (Fixture *f, gconstpointer data)
   g_assert_true (easel_canvas_get_texture (f->canvas) == model_output);
 }
 
+static GtkWidget *
+find_drop_down (GtkWidget *root)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found;
+
+      if (GTK_IS_DROP_DOWN (child))
+        return child;
+      if ((found = find_drop_down (child)))
+        return found;
+    }
+  return NULL;
+}
+
+/* The mask's colour is the user's choice, made in the palette, kept in
+ * the settings, and the overlay is drawn in it. */
+static void
+test_mask_color (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GSettings) settings = NULL;
+  GtkWidget *dropdown;
+  GdkTexture *tile;
+  guint8 pixel[4];
+  guint uploads;
+
+  SKIP_WITHOUT_DISPLAY ();
+#define TILE_PIXEL(tile, x, y, out) \
+  G_STMT_START { \
+    int tw_ = gdk_texture_get_width (tile), th_ = gdk_texture_get_height (tile); \
+    g_autofree guint8 *all_ = g_malloc ((gsize) tw_ * th_ * 4); \
+    gdk_texture_download (tile, all_, (gsize) tw_ * 4); \
+    memcpy (out, all_ + ((gsize) (y) * tw_ + (x)) * 4, 4); \
+  } G_STMT_END
+  settings = g_settings_new ("io.github.easelstudio.Easel");
+  g_object_set (f->canvas, "brush-size", 16.0, "hardness", 1.0, "mask-opacity", 1.0, NULL);
+  drag_image (f->canvas, 0, 8, 60, 8, 3);
+  wait_for_frame (GTK_WIDGET (f->canvas));
+  uploads = _easel_canvas_get_overlay_uploads (f->canvas);
+  tile = g_ptr_array_index (f->canvas->tiles, 0);
+  TILE_PIXEL (tile, 20, 8, pixel);
+  /* Blue by default (premultiplied BGRA in the download) */
+  g_assert_cmpuint (pixel[0], >, pixel[2]);
+
+  dropdown = find_drop_down (GTK_WIDGET (f->canvas));
+  g_assert_nonnull (dropdown);
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (dropdown), 1);
+  g_assert_cmpstr (f->canvas->mask_color, ==, "red");
+  g_assert_cmpstr (g_settings_get_string (settings, "mask-color"), ==, "red");
+  wait_for_frame (GTK_WIDGET (f->canvas));
+  g_assert_cmpuint (_easel_canvas_get_overlay_uploads (f->canvas), >, uploads);
+  tile = g_ptr_array_index (f->canvas->tiles, 0);
+  TILE_PIXEL (tile, 20, 8, pixel);
+  g_assert_cmpuint (pixel[2], >, pixel[0]);
+
+  /* A colour that is not one of the choices falls back to blue. */
+  g_object_set (f->canvas, "mask-color", "plaid", NULL);
+  g_assert_cmpstr (f->canvas->mask_color, ==, "blue");
+  g_assert_cmpuint (gtk_drop_down_get_selected (GTK_DROP_DOWN (dropdown)), ==, 0);
+  g_settings_reset (settings, "mask-color");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -518,6 +580,7 @@ main (int argc, char *argv[])
   ADD ("/canvas/zoom", test_zoom);
   ADD ("/canvas/export-mask", test_export_mask);
   ADD ("/canvas/guard-and-restore", test_guard_and_restore);
+  ADD ("/canvas/mask-color", test_mask_color);
 #undef ADD
 
   return g_test_run ();
