@@ -135,13 +135,88 @@ on_conversation_loaded (GObject      *object,
     }
 }
 
+/* The stored parameters' names as a person reads them. */
+static const struct { const char *key; const char *label; } param_labels[] = {
+  { "model", N_("Model") },
+  { "api", N_("API") },
+  { "n", N_("Images") },
+  { "size", N_("Size") },
+  { "quality", N_("Quality") },
+  { "background", N_("Background") },
+  { "output_format", N_("Format") },
+  { "output_compression", N_("Compression") },
+  { "moderation", N_("Moderation") },
+  { "stream", N_("Streamed") },
+  { "partial_images", N_("Partial images") },
+  { "responses_model", N_("Conversation model") },
+  { "action", N_("Action") },
+  { "previous_response_id", N_("Continues response") },
+  { "instructions", N_("Instructions") },
+  { "service_tier", N_("Processing tier") },
+  { "let_model_decide", N_("Image tool") },
+  { "images", N_("Input images") },
+  { "mask", N_("Mask") },
+  { "input_fidelity", N_("Input fidelity") },
+  { "style", N_("Style") },
+  { "user", N_("End user") },
+  { "response_format", N_("Response format") },
+  { "image_call_refs", N_("Referenced images") },
+};
+
+/* A known name's label, or an unknown one made readable ("foo_bar" →
+ * "Foo bar"): the library may come from a newer Easel. */
+static char *
+param_label (const char *name)
+{
+  g_autofree char *spaced = NULL;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (param_labels); i++)
+    if (g_str_equal (name, param_labels[i].key))
+      return g_strdup (_(param_labels[i].label));
+
+  spaced = g_strdelimit (g_strdup (name), "_-", ' ');
+  if (spaced[0] != '\0' && g_ascii_islower (spaced[0]))
+    spaced[0] = g_ascii_toupper (spaced[0]);
+  return g_steal_pointer (&spaced);
+}
+
+/* A value as a person reads it: yes/no, a count for lists. */
+static char *
+param_value (const char *name,
+             JsonNode   *node)
+{
+  if (JSON_NODE_HOLDS_VALUE (node))
+    {
+      GType type = json_node_get_value_type (node);
+
+      if (type == G_TYPE_STRING)
+        return g_strdup (json_node_get_string (node));
+      if (type == G_TYPE_BOOLEAN)
+        {
+          if (g_str_equal (name, "let_model_decide"))
+            return g_strdup (json_node_get_boolean (node) ? _("The model decides") : _("Always used"));
+          return g_strdup (json_node_get_boolean (node) ? _("Yes") : _("No"));
+        }
+    }
+  if (JSON_NODE_HOLDS_ARRAY (node))
+    {
+      guint n = json_array_get_length (json_node_get_array (node));
+
+      return g_strdup_printf (ngettext ("%u item", "%u items", n), n);
+    }
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    return g_strdup (_("Attached"));
+  return json_to_string (node, FALSE);
+}
+
 static void
 add_param_row (EaselGalleryDetails *self,
                const char          *name,
                const char          *value)
 {
   GtkWidget *row = adw_action_row_new ();
-  g_autofree char *safe_name = easel_label_text_for (name, 200);
+  g_autofree char *label = param_label (name);
+  g_autofree char *safe_name = easel_label_text_for (label, 200);
   g_autofree char *safe_value = easel_label_text_for (value, 0);
 
   /* Stored parameters may come from an imported library. */
@@ -185,10 +260,7 @@ fill_params (EaselGalleryDetails *self,
       if (g_str_equal (name, "prompt") || JSON_NODE_HOLDS_NULL (node))
         continue;
 
-      if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
-        value = g_strdup (json_node_get_string (node));
-      else
-        value = json_to_string (node, FALSE);
+      value = param_value (name, node);
 
       add_param_row (self, name, value);
     }

@@ -9,8 +9,11 @@
 #include <adwaita.h>
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
+#include <string.h>
 
 #include "easel-gallery-cell.h"
+#include "easel-gallery-details.h"
+#include "easel-gallery-item.h"
 #include "easel-gallery-model.h"
 #include "easel-gallery-private.h"
 #include "easel-store.h"
@@ -608,6 +611,68 @@ test_widget_star_and_reuse (void)
   fixture_close (&f);
 }
 
+static void
+collect_rows (GtkWidget  *widget,
+              GPtrArray  *rows)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    {
+      if (ADW_IS_ACTION_ROW (child) && gtk_widget_has_css_class (child, "property"))
+        g_ptr_array_add (rows, child);
+      collect_rows (child, rows);
+    }
+}
+
+static const char *
+row_subtitle (GPtrArray  *rows,
+              const char *title)
+{
+  for (guint i = 0; i < rows->len; i++)
+    if (g_strcmp0 (adw_preferences_row_get_title (g_ptr_array_index (rows, i)), title) == 0)
+      return adw_action_row_get_subtitle (g_ptr_array_index (rows, i));
+  return NULL;
+}
+
+/* The details show parameters as a person reads them, not wire keys. */
+static void
+test_details_labels (void)
+{
+  g_autoptr(EaselGalleryItem) item = NULL;
+  g_autoptr(EaselGeneration) gen = easel_generation_new ();
+  g_autoptr(GPtrArray) rows = g_ptr_array_new ();
+  GtkWidget *details;
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+
+  gen->id = 7;
+  gen->model = g_strdup ("gpt-image-1.5");
+  gen->prompt = g_strdup ("a lighthouse");
+  gen->status = EASEL_GENERATION_OK;
+  gen->params_json = g_strdup ("{\"model\":\"gpt-image-1.5\",\"prompt\":\"a lighthouse\",\"partial_images\":2,"
+                               "\"stream\":true,\"output_format\":\"png\",\"images\":[{\"kind\":\"file\"},{\"kind\":\"file\"}],"
+                               "\"some_future_key\":\"x\"}");
+  item = easel_gallery_item_new (0);
+  easel_gallery_item_set_generation (item, gen);
+  details = g_object_new (EASEL_TYPE_GALLERY_DETAILS, NULL);
+  g_object_ref_sink (details);
+  easel_gallery_details_set_item (EASEL_GALLERY_DETAILS (details), item);
+
+  collect_rows (details, rows);
+  g_assert_cmpuint (rows->len, >=, 5);
+  for (guint i = 0; i < rows->len; i++)
+    g_assert_null (strchr (adw_preferences_row_get_title (g_ptr_array_index (rows, i)), '_'));
+  g_assert_cmpstr (row_subtitle (rows, "Partial images"), ==, "2");
+  g_assert_cmpstr (row_subtitle (rows, "Streamed"), ==, "Yes");
+  g_assert_cmpstr (row_subtitle (rows, "Input images"), ==, "2 items");
+  g_assert_cmpstr (row_subtitle (rows, "Format"), ==, "png");
+  g_assert_cmpstr (row_subtitle (rows, "Some future key"), ==, "x");
+  g_object_unref (details);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -634,6 +699,7 @@ main (int   argc,
   g_test_add_func ("/gallery/thumbnailer/cache-and-lru", test_thumbnailer);
   g_test_add_func ("/gallery/cell/unbind-drops-texture", test_cell_unbind_drops_texture);
   g_test_add_func ("/gallery/widget/empty-state", test_widget_empty_state);
+  g_test_add_func ("/gallery/widget/details-labels", test_details_labels);
   g_test_add_func ("/gallery/widget/delete-undo", test_widget_delete_undo);
   g_test_add_func ("/gallery/widget/star-and-reuse", test_widget_star_and_reuse);
 
