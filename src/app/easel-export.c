@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "easel-export.h"
+#include "easel-config.h"
 
 typedef struct
 {
@@ -191,6 +192,32 @@ on_export_done (GObject      *object,
     g_task_return_int (task, n);
 }
 
+/* Where the chooser opens: the last export's folder, else Pictures, else
+ * home; never the process's working directory. */
+GFile *
+easel_export_dup_start_folder (void)
+{
+  g_autoptr(GSettings) settings = easel_config_dup_settings ();
+  g_autofree char *last = settings ? g_settings_get_string (settings, "last-export-folder") : NULL;
+  const char *pictures = g_get_user_special_dir (G_USER_DIRECTORY_PICTURES);
+
+  if (last != NULL && *last != '\0' && g_file_test (last, G_FILE_TEST_IS_DIR))
+    return g_file_new_for_path (last);
+  if (pictures != NULL && g_file_test (pictures, G_FILE_TEST_IS_DIR))
+    return g_file_new_for_path (pictures);
+  return g_file_new_for_path (g_get_home_dir ());
+}
+
+static void
+remember_folder (GFile *folder)
+{
+  g_autoptr(GSettings) settings = easel_config_dup_settings ();
+  g_autofree char *path = folder ? g_file_get_path (folder) : NULL;
+
+  if (settings != NULL && path != NULL)
+    g_settings_set_string (settings, "last-export-folder", path);
+}
+
 static void
 on_chooser_response (GtkNativeDialog *chooser,
                      int              response,
@@ -212,6 +239,14 @@ on_chooser_response (GtkNativeDialog *chooser,
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled");
       return;
     }
+  if (job->dest_is_file)
+    {
+      g_autoptr(GFile) parent = g_file_get_parent (job->dest);
+
+      remember_folder (parent);
+    }
+  else
+    remember_folder (job->dest);
 
   worker = g_task_new (NULL, g_task_get_cancellable (task), on_export_done, g_object_ref (task));
   g_task_set_source_tag (worker, export_thread);
@@ -255,6 +290,11 @@ on_options_response (AdwMessageDialog *dialog,
                                                   _("_Export"), _("_Cancel"));
     }
 
+  {
+    g_autoptr(GFile) folder = easel_export_dup_start_folder ();
+
+    gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (job->chooser), folder, NULL);
+  }
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (job->chooser), TRUE);
   g_signal_connect (job->chooser, "response", G_CALLBACK (on_chooser_response), g_steal_pointer (&task));
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (job->chooser));

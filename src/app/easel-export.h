@@ -38,6 +38,9 @@ void        easel_export_run_async        (GtkWidget           *parent,
                                            GCancellable        *cancellable,
                                            GAsyncReadyCallback  callback,
                                            gpointer             user_data);
+/* Where the export chooser opens: the last export's folder while it
+ * exists, else Pictures, else home. */
+GFile      *easel_export_dup_start_folder (void);
 guint       easel_export_run_finish       (GAsyncResult        *result,
                                            GFile              **destination,
                                            GError             **error);

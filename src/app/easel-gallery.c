@@ -780,7 +780,35 @@ on_export_done (GObject      *object,
     }
 
   message = g_strdup_printf (ngettext ("%u image exported", "%u images exported", n), n);
-  show_toast (self, message);
+  {
+    AdwToast *toast = easel_toast_new_for_text (message);
+    g_autoptr(GFile) folder = NULL;
+    g_autofree char *uri = NULL;
+
+    /* @dest is the file for one image, the folder for several. */
+    if (dest != NULL)
+      folder = n == 1 && g_file_query_file_type (dest, G_FILE_QUERY_INFO_NONE, NULL) != G_FILE_TYPE_DIRECTORY
+               ? g_file_get_parent (dest) : g_object_ref (dest);
+    if (folder != NULL)
+      {
+        uri = g_file_get_uri (folder);
+        adw_toast_set_button_label (toast, _("Open Folder"));
+        adw_toast_set_action_name (toast, "gallery.open-folder");
+        adw_toast_set_action_target_value (toast, g_variant_new_string (uri));
+      }
+    adw_toast_overlay_add_toast (self->toast_overlay, toast);
+  }
+}
+
+static void
+open_folder_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *param)
+{
+  GtkRoot *root = gtk_widget_get_root (widget);
+
+  gtk_show_uri (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, g_variant_get_string (param, NULL),
+                GDK_CURRENT_TIME);
 }
 
 static void
@@ -1269,6 +1297,7 @@ easel_gallery_class_init (EaselGalleryClass *klass)
   gtk_widget_class_install_action (widget_class, "gallery.use-as-input", NULL, use_as_input_action);
   gtk_widget_class_install_action (widget_class, "gallery.copy", NULL, copy_action);
   gtk_widget_class_install_action (widget_class, "gallery.export", NULL, export_action);
+  gtk_widget_class_install_action (widget_class, "gallery.open-folder", "s", open_folder_action);
   gtk_widget_class_install_action (widget_class, "gallery.close-details", NULL, close_details_action);
   gtk_widget_class_install_action (widget_class, "gallery.focus-search", NULL, focus_search_action);
 

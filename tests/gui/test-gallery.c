@@ -13,6 +13,7 @@
 
 #include "easel-gallery-cell.h"
 #include "easel-gallery-details.h"
+#include "easel-export.h"
 #include "easel-gallery-item.h"
 #include "easel-gallery-model.h"
 #include "easel-gallery-private.h"
@@ -673,6 +674,39 @@ test_details_labels (void)
   g_object_unref (details);
 }
 
+/* Export opens in the last export's folder, never the working directory. */
+static void
+test_export_start_folder (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new ("io.github.easelstudio.Easel");
+  g_autofree char *dir = g_dir_make_tmp ("easel-export-XXXXXX", NULL);
+  g_autofree char *cwd = g_get_current_dir ();
+  g_autoptr(GFile) start = NULL;
+  g_autofree char *path = NULL;
+
+  g_settings_set_string (settings, "last-export-folder", "");
+  start = easel_export_dup_start_folder ();
+  path = g_file_get_path (start);
+  g_assert_cmpstr (path, !=, cwd);
+  g_assert_true (g_file_test (path, G_FILE_TEST_IS_DIR));
+  g_clear_object (&start);
+  g_clear_pointer (&path, g_free);
+
+  g_settings_set_string (settings, "last-export-folder", dir);
+  start = easel_export_dup_start_folder ();
+  path = g_file_get_path (start);
+  g_assert_cmpstr (path, ==, dir);
+  g_clear_object (&start);
+  g_clear_pointer (&path, g_free);
+
+  /* A folder that went away is not offered. */
+  g_rmdir (dir);
+  start = easel_export_dup_start_folder ();
+  path = g_file_get_path (start);
+  g_assert_cmpstr (path, !=, dir);
+  g_settings_reset (settings, "last-export-folder");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -700,6 +734,7 @@ main (int   argc,
   g_test_add_func ("/gallery/cell/unbind-drops-texture", test_cell_unbind_drops_texture);
   g_test_add_func ("/gallery/widget/empty-state", test_widget_empty_state);
   g_test_add_func ("/gallery/widget/details-labels", test_details_labels);
+  g_test_add_func ("/gallery/export/start-folder", test_export_start_folder);
   g_test_add_func ("/gallery/widget/delete-undo", test_widget_delete_undo);
   g_test_add_func ("/gallery/widget/star-and-reuse", test_widget_star_and_reuse);
 
