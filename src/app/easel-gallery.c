@@ -353,11 +353,61 @@ on_conversations_listed (GObject      *object,
   gtk_widget_set_visible (GTK_WIDGET (self->conversation_dropdown), list->len > 0);
 }
 
+static gpointer
+list_models (EaselStore  *store,
+             gpointer     data,
+             GError     **error)
+{
+  return easel_store_list_models (store, error);
+}
+
+/* The model filter offers the models the library holds, not every model
+ * Easel knows. */
+static void
+on_models_listed (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(EaselGallery) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) models = easel_library_run_finish (EASEL_LIBRARY (object), result, &error);
+  g_autofree char *current = NULL;
+  guint selected = 0;
+  guint index;
+
+  if (models == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_debug ("Could not list models: %s", error->message);
+      return;
+    }
+
+  index = gtk_drop_down_get_selected (self->model_dropdown);
+  if (index != GTK_INVALID_LIST_POSITION && index > 0)
+    current = g_strdup (gtk_string_list_get_string (self->model_names, index));
+  for (guint i = 0; current != NULL && models[i] != NULL; i++)
+    if (g_str_equal (models[i], current))
+      selected = i + 1;
+
+  self->syncing_filters = TRUE;
+  gtk_string_list_splice (self->model_names, 1,
+                          g_list_model_get_n_items (G_LIST_MODEL (self->model_names)) - 1,
+                          (const char * const *) models);
+  gtk_drop_down_set_selected (self->model_dropdown, selected);
+  self->syncing_filters = FALSE;
+  /* A filtered model that is gone: show everything rather than nothing. */
+  if (current != NULL && selected == 0)
+    on_filters_changed (self);
+}
+
 static void
 reload_conversations (EaselGallery *self)
 {
   if (self->store == NULL || self->library == NULL)
     return;
+  easel_library_run_async (self->library, list_models, NULL, NULL,
+                           (GDestroyNotify) g_strfreev, self->cancellable,
+                           on_models_listed, g_object_ref (self));
   easel_library_run_async (self->library, list_conversations, NULL, NULL,
                            (GDestroyNotify) g_ptr_array_unref, self->cancellable,
                            on_conversations_listed, g_object_ref (self));
@@ -1318,7 +1368,6 @@ easel_gallery_init (EaselGallery *self)
 {
   g_autoptr(GtkListItemFactory) factory = NULL;
   GtkDropTarget *drop;
-  const EaselModelInfo **models;
 
   ensure_css ();
   gtk_widget_init_template (GTK_WIDGET (self));
@@ -1329,11 +1378,9 @@ easel_gallery_init (EaselGallery *self)
 
   self->syncing_filters = TRUE;
 
+  /* The models come from the library (on_models_listed). */
   self->model_names = gtk_string_list_new (NULL);
   gtk_string_list_append (self->model_names, _("All Models"));
-  models = easel_model_list ();
-  for (guint i = 0; models != NULL && models[i] != NULL; i++)
-    gtk_string_list_append (self->model_names, models[i]->id);
   gtk_drop_down_set_model (self->model_dropdown, G_LIST_MODEL (self->model_names));
 
   self->conversation_names = gtk_string_list_new (NULL);

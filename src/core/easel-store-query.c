@@ -437,3 +437,39 @@ easel_store_get_spend (EaselStore *self, gint64 since, GError **error)
   _easel_store_exec (self->db, "COMMIT", "read", NULL);
   return g_steal_pointer (&spend);
 }
+
+/* At most this many names: a library imported from elsewhere could hold
+ * any number of made-up models. */
+#define MAX_LISTED_MODELS 64
+
+GStrv
+easel_store_list_models (EaselStore  *self,
+                         GError     **error)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+  g_autoptr(EaselStmt) stmt = NULL;
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  int rc;
+
+  g_return_val_if_fail (EASEL_IS_STORE (self), NULL);
+
+  locker = g_mutex_locker_new (&self->mutex);
+  if (!(stmt = _easel_store_prepare (self,
+                                     "SELECT DISTINCT model FROM generations WHERE " GALLERY_FILTER
+                                     " AND model IS NOT NULL AND model != '' ORDER BY model LIMIT "
+                                     G_STRINGIFY (MAX_LISTED_MODELS), error)))
+    return NULL;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      const char *model = (const char *) sqlite3_column_text (stmt, 0);
+
+      if (model != NULL && g_utf8_validate (model, -1, NULL))
+        g_strv_builder_add (builder, model);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      _easel_store_set_sqlite_error (error, self->db, rc, "read");
+      return NULL;
+    }
+  return g_strv_builder_end (builder);
+}

@@ -314,6 +314,8 @@ GPtrArray  *easel_store_query_finish (EaselStore            *self,
 /* Ledger since @since (unix seconds, 0 = all time), deleted rows included
  * (deleting an image does not refund it). */
 EaselSpend *easel_store_get_spend (EaselStore *self, gint64 since, GError **error);
+/* The models of the generations the gallery shows, sorted; for its filter. */
+GStrv       easel_store_list_models (EaselStore *self, GError **error);
 
 /* Conversations and turns */
 EaselConversation *easel_store_create_conversation (EaselStore *self, const char *title, GError **error);

@@ -595,6 +595,18 @@ test_widget_star_and_reuse (void)
   model = _easel_gallery_get_model (gallery);
   wait_loaded (model);
 
+  /* The model filter offers the models the library holds, sorted. */
+  {
+    GtkDropDown *dropdown = GTK_DROP_DOWN (gtk_widget_get_template_child (GTK_WIDGET (gallery), EASEL_TYPE_GALLERY,
+                                                                         "model_dropdown"));
+    GListModel *names = gtk_drop_down_get_model (dropdown);
+
+    SPIN_UNTIL (g_list_model_get_n_items (names) == 4);
+    g_assert_cmpstr (gtk_string_list_get_string (GTK_STRING_LIST (names), 1), ==, "dall-e-3");
+    g_assert_cmpstr (gtk_string_list_get_string (GTK_STRING_LIST (names), 2), ==, "gpt-image-1");
+    g_assert_cmpstr (gtk_string_list_get_string (GTK_STRING_LIST (names), 3), ==, "gpt-image-1-mini");
+  }
+
   item = g_list_model_get_item (G_LIST_MODEL (model), 0);
   was_starred = easel_gallery_item_get_starred (item);
   gtk_selection_model_select_item (_easel_gallery_get_selection (gallery), 0, TRUE);

@@ -247,6 +247,9 @@ restored_from_first (Fixture *f)
 static GtkWidget *
 find_list_view (GtkWidget *widget)
 {
+  /* The conversation's list, not a drop-down's popup list. */
+  if (GTK_IS_DROP_DOWN (widget))
+    return NULL;
   if (GTK_IS_LIST_VIEW (widget))
     return widget;
   for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
