@@ -31,6 +31,7 @@ struct _EaselGalleryDetails
   AdwActionRow     *cost_row;
   AdwActionRow     *conversation_row;
   GtkListBox       *params_list;
+  GtkScrolledWindow *scroller;
 
   EaselGalleryItem *item;
   EaselStore       *store;
@@ -484,6 +485,7 @@ easel_gallery_details_class_init (EaselGalleryDetailsClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EaselGalleryDetails, cost_row);
   gtk_widget_class_bind_template_child (widget_class, EaselGalleryDetails, conversation_row);
   gtk_widget_class_bind_template_child (widget_class, EaselGalleryDetails, params_list);
+  gtk_widget_class_bind_template_child (widget_class, EaselGalleryDetails, scroller);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "easelgallerydetails");
@@ -526,6 +528,8 @@ easel_gallery_details_set_item (EaselGalleryDetails *self,
     return;
 
   g_signal_group_set_target (self->item_signals, item);
+  /* Each item's details start at the top, not where the last one was. */
+  gtk_adjustment_set_value (gtk_scrolled_window_get_vadjustment (self->scroller), 0);
   easel_gallery_details_sync (self);
   on_item_starred (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ITEM]);

@@ -251,6 +251,17 @@ date_since (guint selected)
     }
 }
 
+/* A new search or filter makes a new list: the details stop showing an
+ * item that may not be in it. */
+static void
+close_details (EaselGallery *self)
+{
+  gtk_selection_model_unselect_all (GTK_SELECTION_MODEL (self->selection));
+  easel_gallery_details_set_item (self->details, NULL);
+  adw_flap_set_reveal_flap (self->flap, FALSE);
+  update_actions (self);
+}
+
 static void
 on_filters_changed (EaselGallery *self)
 {
@@ -270,6 +281,7 @@ on_filters_changed (EaselGallery *self)
       conversation_index - 1 < self->conversation_ids->len)
     conversation_id = g_array_index (self->conversation_ids, gint64, conversation_index - 1);
 
+  close_details (self);
   g_object_freeze_notify (G_OBJECT (self->model));
   easel_gallery_model_set_model_filter (self->model, model);
   easel_gallery_model_set_date_range (self->model, date_since (gtk_drop_down_get_selected (self->date_dropdown)), 0);
@@ -282,6 +294,7 @@ on_filters_changed (EaselGallery *self)
 static void
 on_search_changed (EaselGallery *self)
 {
+  close_details (self);
   easel_gallery_model_set_search_text (self->model, gtk_editable_get_text (GTK_EDITABLE (self->search_entry)));
 }
 

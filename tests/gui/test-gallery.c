@@ -719,6 +719,42 @@ test_export_start_folder (void)
   g_settings_reset (settings, "last-export-folder");
 }
 
+/* A search closes the details of an item it may have filtered out, and
+ * the next item's details start at the top. */
+static void
+test_details_follow_search (void)
+{
+  Fixture f = { 0 };
+  EaselGallery *gallery;
+  EaselGalleryModel *model;
+  GtkWidget *window;
+  GtkEditable *entry;
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+
+  fixture_open (&f);
+  fixture_seed (&f, 0);
+  gallery = EASEL_GALLERY (show_gallery (f.store));
+  window = GTK_WIDGET (gtk_widget_get_root (GTK_WIDGET (gallery)));
+  model = _easel_gallery_get_model (gallery);
+  wait_loaded (model);
+
+  gtk_selection_model_select_item (_easel_gallery_get_selection (gallery), 0, TRUE);
+  g_assert_nonnull (easel_gallery_details_get_item (_easel_gallery_get_details (gallery)));
+
+  entry = GTK_EDITABLE (gtk_widget_get_template_child (GTK_WIDGET (gallery), EASEL_TYPE_GALLERY, "search_entry"));
+  gtk_editable_set_text (entry, "zebra");
+  SPIN_UNTIL (easel_gallery_details_get_item (_easel_gallery_get_details (gallery)) == NULL);
+  SPIN_UNTIL (g_list_model_get_n_items (G_LIST_MODEL (model)) == 0 && !easel_gallery_model_get_loading (model));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  fixture_close (&f);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -746,6 +782,7 @@ main (int   argc,
   g_test_add_func ("/gallery/cell/unbind-drops-texture", test_cell_unbind_drops_texture);
   g_test_add_func ("/gallery/widget/empty-state", test_widget_empty_state);
   g_test_add_func ("/gallery/widget/details-labels", test_details_labels);
+  g_test_add_func ("/gallery/widget/details-follow-search", test_details_follow_search);
   g_test_add_func ("/gallery/export/start-folder", test_export_start_folder);
   g_test_add_func ("/gallery/widget/delete-undo", test_widget_delete_undo);
   g_test_add_func ("/gallery/widget/star-and-reuse", test_widget_star_and_reuse);
