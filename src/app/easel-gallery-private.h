@@ -15,6 +15,8 @@ GtkSelectionModel  *_easel_gallery_get_selection    (EaselGallery *self);
 /* "grid", "empty" or "no-results"; "corrupt" when the library page shows. */
 const char         *_easel_gallery_get_visible_page (EaselGallery *self);
 EaselGalleryDetails *_easel_gallery_get_details     (EaselGallery *self);
+/* The file a drag of @item carries (its export is written in the background). */
+GFile *_easel_gallery_drag_file (EaselGallery *self, EaselGalleryItem *item);
 GtkGridView        *_easel_gallery_get_grid_view    (EaselGallery *self);
 
 G_END_DECLS

@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <glib/gi18n.h>
 
 #include "easel-toast.h"
@@ -917,6 +918,89 @@ on_grid_activate (EaselGallery *self,
   update_actions (self);
 }
 
+typedef struct
+{
+  gint64  id;
+  GFile  *dest;
+} DragExport;
+
+static void
+drag_export_free (gpointer data)
+{
+  DragExport *d = data;
+
+  g_clear_object (&d->dest);
+  g_free (d);
+}
+
+static gpointer
+drag_export_func (EaselStore  *store,
+                  gpointer     data,
+                  GError     **error)
+{
+  DragExport *d = data;
+  g_autoptr(GFile) dir = g_file_get_parent (d->dest);
+  g_autofree char *path = g_file_get_path (dir);
+
+  if (g_mkdir_with_parents (path, 0700) != 0)
+    {
+      int err = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err), "Cannot create %s: %s", path, g_strerror (err));
+      return NULL;
+    }
+  if (!easel_store_export (store, d->id, d->dest, EASEL_EXPORT_PNG, -1, error))
+    return NULL;
+  return GINT_TO_POINTER (TRUE);
+}
+
+static void
+on_drag_exported (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (easel_library_run_finish (EASEL_LIBRARY (object), result, &error) == NULL &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_message ("Could not prepare the dragged image: %s", error->message);
+}
+
+/* What a drag carries: the file Export would write (PNG with Easel's
+ * metadata, so dropping it back into Easel resumes the conversation), in
+ * the cache. The drag needs a file name at once; the export is written
+ * (atomically) on the library's worker and is long done before a drop. */
+static GFile *
+drag_file_for (EaselGallery    *self,
+               EaselGeneration *gen)
+{
+  g_autofree char *name = easel_export_suggest_name (gen, EASEL_EXPORT_PNG);
+  g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, gen->id);
+  g_autofree char *path = g_build_filename (g_get_user_cache_dir (), "easel", "drag", id, name, NULL);
+  DragExport *d;
+
+  if (self->library == NULL || gen->path == NULL)
+    return gen->path ? g_file_new_for_path (gen->path) : NULL;
+  if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    return g_file_new_for_path (path);
+
+  d = g_new0 (DragExport, 1);
+  d->id = gen->id;
+  d->dest = g_file_new_for_path (path);
+  easel_library_run_async (self->library, drag_export_func, d, drag_export_free, NULL,
+                           self->cancellable, on_drag_exported, NULL);
+  return g_file_new_for_path (path);
+}
+
+GFile *
+_easel_gallery_drag_file (EaselGallery     *self,
+                          EaselGalleryItem *item)
+{
+  EaselGeneration *gen = easel_gallery_item_get_generation (item);
+
+  return gen != NULL ? drag_file_for (self, gen) : NULL;
+}
+
 static GdkContentProvider *
 on_drag_prepare (GtkDragSource    *source,
                  double            x,
@@ -945,13 +1029,14 @@ on_drag_prepare (GtkDragSource    *source,
       for (guint i = gens->len; i > 0; i--)
         {
           EaselGeneration *g = g_ptr_array_index (gens, i - 1);
+          GFile *dragged = g->path != NULL ? drag_file_for (self, g) : NULL;
 
-          if (g->path != NULL)
-            files = g_slist_prepend (files, g_file_new_for_path (g->path));
+          if (dragged != NULL)
+            files = g_slist_prepend (files, dragged);
         }
     }
   if (files == NULL)
-    files = g_slist_prepend (files, g_object_ref (file));
+    files = g_slist_prepend (files, drag_file_for (self, gen));
 
   texture = easel_thumbnailer_lookup (easel_thumbnailer_get_default (), gen->sha256);
   if (texture != NULL)

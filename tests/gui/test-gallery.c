@@ -755,6 +755,64 @@ test_details_follow_search (void)
   fixture_close (&f);
 }
 
+static gboolean
+holds_bytes (const char *data,
+             gsize       len,
+             const char *needle)
+{
+  gsize n = strlen (needle);
+
+  for (gsize i = 0; i + n <= len; i++)
+    if (memcmp (data + i, needle, n) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* A dragged-out image is the file Export writes: a PNG with Easel's
+ * metadata, not the bare stored image. */
+static void
+test_drag_carries_metadata (void)
+{
+  Fixture f = { 0 };
+  EaselGallery *gallery;
+  EaselGalleryModel *model;
+  GtkWidget *window;
+  g_autoptr(EaselGalleryItem) item = NULL;
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *stored = NULL;
+  gsize len = 0;
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+
+  fixture_open (&f);
+  fixture_seed (&f, 0);
+  gallery = EASEL_GALLERY (show_gallery (f.store));
+  window = GTK_WIDGET (gtk_widget_get_root (GTK_WIDGET (gallery)));
+  model = _easel_gallery_get_model (gallery);
+  wait_loaded (model);
+
+  item = g_list_model_get_item (G_LIST_MODEL (model), 0);
+  file = _easel_gallery_drag_file (gallery, item);
+  g_assert_nonnull (file);
+  path = g_file_get_path (file);
+  stored = g_strdup (easel_gallery_item_get_generation (item)->path);
+  g_assert_cmpstr (path, !=, stored);
+  g_assert_true (g_str_has_suffix (path, ".png"));
+  SPIN_UNTIL (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+  g_assert_true (holds_bytes (contents, len, "iTXt"));
+  g_assert_true (holds_bytes (contents, len, "easel:record"));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  fixture_close (&f);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -782,6 +840,7 @@ main (int   argc,
   g_test_add_func ("/gallery/cell/unbind-drops-texture", test_cell_unbind_drops_texture);
   g_test_add_func ("/gallery/widget/empty-state", test_widget_empty_state);
   g_test_add_func ("/gallery/widget/details-labels", test_details_labels);
+  g_test_add_func ("/gallery/widget/drag-carries-metadata", test_drag_carries_metadata);
   g_test_add_func ("/gallery/widget/details-follow-search", test_details_follow_search);
   g_test_add_func ("/gallery/export/start-folder", test_export_start_folder);
   g_test_add_func ("/gallery/widget/delete-undo", test_widget_delete_undo);
