@@ -188,6 +188,17 @@ easel_application_init (EaselApplication *self)
   self->library = easel_library_new (NULL);
 }
 
+const char *
+easel_application_locale_dir (const char *exe_path)
+{
+  g_autofree char *root = g_strconcat (BUILD_ROOT, G_DIR_SEPARATOR_S, NULL);
+
+  if (exe_path != NULL && g_str_has_prefix (exe_path, root) &&
+      g_file_test (BUILD_LOCALEDIR, G_FILE_TEST_IS_DIR))
+    return BUILD_LOCALEDIR;
+  return LOCALEDIR;
+}
+
 EaselApplication *
 easel_application_new (void)
 {

@@ -16,6 +16,9 @@ G_DECLARE_FINAL_TYPE (EaselApplication, easel_application, EASEL, APPLICATION, A
  * (EaselAccount: the key and the server, which configures the client),
  * "library" (EaselLibrary). */
 EaselApplication *easel_application_new            (void);
+/* Where the translations are: the build tree's for a binary that runs
+ * from it (@exe_path, e.g. /proc/self/exe), else the installed LOCALEDIR. */
+const char       *easel_application_locale_dir     (const char       *exe_path);
 EaselClient      *easel_application_get_client     (EaselApplication *self);
 /* The one owner of the key and the server; widgets follow it. */
 EaselAccount     *easel_application_get_account    (EaselApplication *self);

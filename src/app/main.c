@@ -24,7 +24,11 @@ main (int   argc,
   easel_process_protect_secrets ();
   easel_image_tune_allocator ();
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  {
+    g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+
+    bindtextdomain (GETTEXT_PACKAGE, easel_application_locale_dir (exe));
+  }
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 

@@ -502,6 +502,21 @@ test_test_key (Fixture       *f,
   g_clear_pointer (&models_server, easel_fake_server_free);
 }
 
+/* Run from the build tree, as the README says, the studio finds the
+ * catalogs built there; installed, the installed ones. */
+static void
+test_locale_dir (void)
+{
+  g_autofree char *built = g_build_filename (BUILD_ROOT, "src", "app", "easel-studio", NULL);
+  g_autofree char *mo = NULL;
+
+  g_assert_cmpstr (easel_application_locale_dir ("/usr/bin/easel-studio"), ==, LOCALEDIR);
+  g_assert_cmpstr (easel_application_locale_dir (NULL), ==, LOCALEDIR);
+  g_assert_cmpstr (easel_application_locale_dir (built), ==, BUILD_LOCALEDIR);
+  mo = g_build_filename (easel_application_locale_dir (built), "de", "LC_MESSAGES", GETTEXT_PACKAGE ".mo", NULL);
+  g_assert_true (g_file_test (mo, G_FILE_TEST_IS_REGULAR));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -520,6 +535,7 @@ main (int   argc,
       g_autofree char *path = g_strdup_printf ("/gui/preferences/row-writes-setting/%s", row_cases[i].prop);
       g_test_add (path, Fixture, &row_cases[i], fixture_setup, test_row_writes_setting, fixture_teardown);
     }
+  g_test_add_func ("/gui/preferences/locale-dir", test_locale_dir);
   g_test_add ("/gui/preferences/spins-write-settings", Fixture, NULL,
               fixture_setup, test_spins_write_settings, fixture_teardown);
   g_test_add ("/gui/preferences/follows-settings", Fixture, NULL,
