@@ -229,6 +229,8 @@ turn_action (GtkWidget  *widget,
     forward_action (self, "win.continue-from");
   else if (g_str_equal (action_name, "turn.retry"))
     forward_action (self, "win.retry-turn");
+  else if (g_str_equal (action_name, "turn.edit"))
+    forward_action (self, "win.edit-turn");
   else if (g_str_equal (action_name, "turn.show-keys"))
     gtk_widget_activate_action (widget, "win.show-key-preferences", NULL);
   else if (g_str_equal (action_name, "turn.open-billing"))
@@ -334,6 +336,7 @@ easel_turn_row_class_init (EaselTurnRowClass *klass)
 
   gtk_widget_class_install_action (widget_class, "turn.continue", NULL, turn_action);
   gtk_widget_class_install_action (widget_class, "turn.retry", NULL, turn_action);
+  gtk_widget_class_install_action (widget_class, "turn.edit", NULL, turn_action);
   gtk_widget_class_install_action (widget_class, "turn.show-keys", NULL, turn_action);
   gtk_widget_class_install_action (widget_class, "turn.open-billing", NULL, turn_action);
   gtk_widget_class_install_action (widget_class, "turn.branch-prev", NULL, turn_action);

@@ -162,6 +162,25 @@ continue_from_action (GtkWidget  *widget,
   easel_composer_focus (self->composer);
 }
 
+/* Edit a sent prompt, as ChatGPT's edit does: the prompt comes back into
+ * the composer, and sending it makes a new branch beside the turn (from
+ * the turn's parent), so the original stays one branch away. */
+static void
+edit_turn_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *param)
+{
+  EaselWindow *self = EASEL_WINDOW (widget);
+  EaselSessionTurn *turn = turn_from_param (self, param);
+
+  if (turn == NULL || easel_session_get_busy (self->conversation))
+    return;
+  easel_session_set_head (self->conversation, easel_session_turn_get_parent (turn));
+  easel_composer_set_text (self->composer, easel_session_turn_get_prompt (turn));
+  easel_window_toast (self, _("Edit the prompt and send it: it goes out as a new branch beside the old one"));
+  easel_composer_focus (self->composer);
+}
+
 static void
 retry_turn_action (GtkWidget  *widget,
                    const char *action_name,
@@ -363,6 +382,7 @@ _easel_window_class_init_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.new-conversation", NULL, new_conversation_action);
   gtk_widget_class_install_action (widget_class, "win.continue-from", "s", continue_from_action);
   gtk_widget_class_install_action (widget_class, "win.retry-turn", "s", retry_turn_action);
+  gtk_widget_class_install_action (widget_class, "win.edit-turn", "s", edit_turn_action);
   gtk_widget_class_install_action (widget_class, "win.switch-branch", "(si)", switch_branch_action);
   gtk_widget_class_install_action (widget_class, "win.show-key-preferences", NULL, show_key_preferences_action);
   gtk_widget_class_install_action (widget_class, "win.search-gallery", NULL, search_gallery_action);

@@ -353,6 +353,54 @@ test_server_error_retry (Fixture       *f,
   g_assert_true (saw_cause);
 }
 
+static guint expected_requests;
+
+static gboolean
+new_head_settled (Fixture *f)
+{
+  return easel_fake_server_get_n_requests (f->server) >= expected_requests && head_settled (f) &&
+         !easel_session_get_busy (f->session);
+}
+
+/* Editing a sent prompt puts it back in the composer; sending it makes a
+ * new branch beside the original, from the same parent. */
+static void
+test_edit_resends_as_branch (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autoptr(EaselSessionTurn) first = NULL;
+  g_autoptr(EaselSessionTurn) second = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *sent = NULL;
+  guint n_siblings = 0;
+
+  send_prompt (f, "a red barn");
+  expected_requests = 1;
+  g_assert_true (wait_for (new_head_settled, f, 20000));
+  first = g_object_ref (head (f));
+  send_prompt (f, "make it blue");
+  expected_requests = 2;
+  g_assert_true (wait_for (new_head_settled, f, 20000));
+  second = g_object_ref (head (f));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.edit-turn", "s",
+                                             easel_session_turn_get_id (second)));
+  text = easel_composer_dup_text (easel_window_get_composer (f->window));
+  g_assert_cmpstr (text, ==, "make it blue");
+  g_assert_true (head (f) == first);
+
+  send_prompt (f, "make it green");
+  expected_requests = 3;
+  g_assert_true (wait_for (new_head_settled, f, 20000));
+  g_assert_true (head (f) != second);
+  g_assert_true (easel_session_turn_get_parent (head (f)) == first);
+  g_assert_cmpstr (easel_session_turn_get_prompt (head (f)), ==, "make it green");
+  sent = last_previous_response_id (f);
+  g_assert_cmpstr (sent, ==, easel_session_turn_get_response_id (first));
+  g_object_get (head (f), "n-siblings", &n_siblings, NULL);
+  g_assert_cmpuint (n_siblings, ==, 2);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -377,6 +425,8 @@ main (int   argc,
               fixture_setup, test_cancel, fixture_teardown);
   g_test_add ("/gui/studio/rate-limit-retry", Fixture, NULL,
               fixture_setup, test_rate_limit_retry, fixture_teardown);
+  g_test_add ("/gui/studio/edit-resends-as-branch", Fixture, NULL,
+              fixture_setup, test_edit_resends_as_branch, fixture_teardown);
   g_test_add ("/gui/studio/server-error-retry", Fixture, NULL,
               fixture_setup, test_server_error_retry, fixture_teardown);
 
