@@ -95,7 +95,7 @@ update_cost (EaselComposer *self)
           else
             /* Translators: an estimate when quality or size is "auto": %s is
              * a dollar amount such as "$0.04" */
-            label = g_strdup_printf (_("≈ %s · the server picks the quality"), usd);
+            label = g_strdup_printf (_("≈ %s · server picks quality"), usd);
         }
       else
         /* Translators: %s is a dollar amount; models priced per image (dall-e) */
