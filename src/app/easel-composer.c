@@ -90,10 +90,14 @@ update_cost (EaselComposer *self)
       gtk_label_set_label (self->cost_label, label);
       /* With "auto" size or quality the server decides, so the figure is a
        * medium-quality square guess; say so rather than hide it. */
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self->cost_label),
-                                   estimate.known
-                                   ? _("Estimated from the model's price table, before sending")
-                                   : _("A guess: with “auto” size or quality the server decides; priced as medium quality at 1024×1024"));
+      if (estimate.tier_price_unknown)
+        gtk_widget_set_tooltip_text (GTK_WIDGET (self->cost_label),
+                                     _("Priced at the default tier: Easel knows no flex or priority image prices"));
+      else
+        gtk_widget_set_tooltip_text (GTK_WIDGET (self->cost_label),
+                                     estimate.known
+                                     ? _("Estimated from the model's price table, before sending")
+                                     : _("A guess: with “auto” size or quality the server decides; priced as medium quality at 1024×1024"));
     }
   else
     {

@@ -270,6 +270,8 @@ _easel_window_set_conversation (EaselWindow  *self,
 {
   if (!g_set_object (&self->conversation, conversation))
     return;
+  if (self->settings != NULL)
+    g_settings_bind (self->settings, "moderation-check", conversation, "moderation-check", G_SETTINGS_BIND_GET);
   _easel_window_library_attach (self, conversation);
   gtk_single_selection_set_model (self->selection, G_LIST_MODEL (conversation));
   /* A restored conversation opens on its head, the turn the next send
