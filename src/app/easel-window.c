@@ -446,6 +446,8 @@ easel_window_class_init (EaselWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, composer);
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, canvas);
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, gallery_bin);
+  gtk_widget_class_bind_template_child (widget_class, EaselWindow, spending_page);
+  gtk_widget_class_bind_template_child (widget_class, EaselWindow, spending_bin);
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, welcome_page);
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, welcome_detail);
   gtk_widget_class_bind_template_callback (widget_class, toast_cb);
