@@ -453,6 +453,18 @@ draw_chart (GtkDrawingArea *area,
 
 /* GObject */
 
+/* A day may have ended since the last reading: showing the page reads
+ * again (on the worker, as always). */
+static void
+easel_spending_view_map (GtkWidget *widget)
+{
+  EaselSpendingView *self = EASEL_SPENDING_VIEW (widget);
+
+  GTK_WIDGET_CLASS (easel_spending_view_parent_class)->map (widget);
+  if (easel_spending_get_loaded (self->spending))
+    easel_spending_reload (self->spending);
+}
+
 static void
 easel_spending_view_dispose (GObject *object)
 {
@@ -526,6 +538,7 @@ easel_spending_view_class_init (EaselSpendingViewClass *klass)
   object_class->constructed = easel_spending_view_constructed;
   object_class->get_property = easel_spending_view_get_property;
   object_class->set_property = easel_spending_view_set_property;
+  widget_class->map = easel_spending_view_map;
 
   properties[PROP_SPENDING] =
     g_param_spec_object ("spending", NULL, NULL, EASEL_TYPE_SPENDING,

@@ -5,8 +5,9 @@
  * Generations recorded by the studio (through the fake server) and written
  * straight through the library show up on the Spending page without a
  * reload: the ledger per model and per day matches the store's, the budget
- * rows follow the limits in GSettings, and a model name from the store is
- * shown escaped, never as markup.
+ * rows follow the limits in GSettings, a prompt the moderation pre-check
+ * flagged costs nothing, and a model name from the store is shown escaped,
+ * never as markup.
  */
 
 #define G_LOG_DOMAIN "test-spending"
@@ -164,6 +165,14 @@ today_says (Fixture *f)
 }
 
 static gboolean
+mini_moderated (Fixture *f)
+{
+  AdwActionRow *row = row_titled (view_child (f, "model_list"), "gpt-image-1-mini");
+
+  return row != NULL && strstr (adw_action_row_get_subtitle (row), "1 moderated") != NULL;
+}
+
+static gboolean
 head_settled (Fixture *f)
 {
   EaselSession *session = easel_window_get_conversation (f->window);
@@ -281,6 +290,19 @@ test_ledger_follows_library (Fixture       *f,
   send_and_settle (f, "a small lighthouse");
   f->want_models = 2;
   g_assert_true (wait_for (shows_models, f, 10000));
+
+  /* A prompt the moderation pre-check flags was never sent: it is in the
+   * ledger as moderated, and costs nothing. */
+  {
+    g_autofree char *before = g_strdup (row_amount (row_titled (model_list, "gpt-image-1-mini")));
+
+    g_settings_set_boolean (f->settings, "moderation-check", TRUE);
+    send_and_settle (f, "a FLAGME lighthouse");
+    g_assert_true (wait_for (mini_moderated, f, 10000));
+    g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/moderations"), ==, 1);
+    g_assert_cmpstr (row_amount (row_titled (model_list, "gpt-image-1-mini")), ==, before);
+    g_settings_set_boolean (f->settings, "moderation-check", FALSE);
+  }
 
   /* A failed request ten days ago, priced by its estimate, with a model
    * name no one should trust. */
