@@ -223,7 +223,12 @@ update (EaselSpendingView *self)
 
   if (spend == NULL)
     {
-      gtk_stack_set_visible_child_name (self->main_stack, "loading");
+      g_autoptr(EaselLibrary) library = NULL;
+
+      g_object_get (self->spending, "library", &library, NULL);
+      gtk_stack_set_visible_child_name (self->main_stack,
+                                        easel_library_get_state (library) == EASEL_LIBRARY_STATE_ERROR
+                                        ? "error" : "loading");
       return;
     }
   gtk_stack_set_visible_child_name (self->main_stack, "spending");
@@ -494,6 +499,12 @@ easel_spending_view_constructed (GObject *object)
   G_OBJECT_CLASS (easel_spending_view_parent_class)->constructed (object);
 
   g_signal_connect_object (self->spending, "changed", G_CALLBACK (update), self, G_CONNECT_SWAPPED);
+  {
+    g_autoptr(EaselLibrary) library = NULL;
+
+    g_object_get (self->spending, "library", &library, NULL);
+    g_signal_connect_object (library, "notify::state", G_CALLBACK (update), self, G_CONNECT_SWAPPED);
+  }
   update (self);
 }
 
