@@ -29,6 +29,7 @@ static const char * const palette[] = {
 #define OTHER_COLOUR "#9a9996"
 
 #define MODEL_MAX_CHARS 48
+#define CHART_LEFT 64.0     /* room for the amounts left of the bars */
 
 struct _EaselSpendingView
 {
@@ -41,6 +42,8 @@ struct _EaselSpendingView
   double day_totals[EASEL_SPENDING_DAYS];
   double daily_limit;
   char *first_day_label;
+  char *colour_names[N_COLOURS];   /* escaped model names, for the tooltips */
+  GDate first_day;
 
   /* template */
   GtkStack *main_stack;
@@ -280,8 +283,10 @@ update (EaselSpendingView *self)
   memset (self->cells, 0, sizeof self->cells);
   memset (self->day_totals, 0, sizeof self->day_totals);
   self->daily_limit = budget->limits.daily_usd;
+  g_date_clear (&self->first_day, 1);
   if (parse_day (easel_spending_get_first_day (self->spending), &first))
     {
+      self->first_day = first;
       for (guint i = 0; i < spend->per_day_model->len; i++)
         {
           const EaselSpendRow *row = spend->per_day_model->pdata[i];
@@ -307,14 +312,18 @@ update (EaselSpendingView *self)
   gtk_widget_queue_draw (GTK_WIDGET (self->chart));
 
   clear_flow_box (self->legend);
+  for (guint i = 0; i < N_COLOURS; i++)
+    g_clear_pointer (&self->colour_names[i], g_free);
   for (guint i = 0; i < spend->per_model->len && i < G_N_ELEMENTS (palette); i++)
     {
       const EaselSpendRow *row = spend->per_model->pdata[i];
       g_autofree char *title = model_label (row->key);
 
       gtk_flow_box_append (self->legend, legend_entry (colour_for (i), title));
+      self->colour_names[i] = g_steal_pointer (&title);
       n_models_shown++;
     }
+  self->colour_names[N_COLOURS - 1] = g_strdup (_("Other models"));
   if (spend->per_model->len > n_models_shown)
     gtk_flow_box_append (self->legend, legend_entry (OTHER_COLOUR, _("Other models")));
   gtk_widget_set_visible (GTK_WIDGET (self->legend), spend->per_model->len > 0);
@@ -378,7 +387,7 @@ draw_chart (GtkDrawingArea *area,
             gpointer        user_data)
 {
   EaselSpendingView *self = user_data;
-  const double left = 64, bottom = 22, top = 10;
+  const double left = CHART_LEFT, bottom = 22, top = 10;
   double plot_w = width - left, plot_h = height - bottom - top;
   double slot, top_value = 0;
   GdkRGBA fg;
@@ -456,6 +465,47 @@ draw_chart (GtkDrawingArea *area,
   draw_text (self, cr, _("Today"), width, height - bottom / 2, 1);
 }
 
+/* Hovering a day tells its spend per model. */
+static gboolean
+chart_query_tooltip (EaselSpendingView *self,
+                     int                x,
+                     int                y,
+                     gboolean           keyboard,
+                     GtkTooltip        *tooltip)
+{
+  int width = gtk_widget_get_width (GTK_WIDGET (self->chart));
+  double slot = (width - CHART_LEFT) / EASEL_SPENDING_DAYS;
+  g_autofree char *total = NULL;
+  GString *text;
+  GDate day;
+  char date[64];
+  int index;
+
+  if (keyboard || !g_date_valid (&self->first_day) || slot <= 0 || x < CHART_LEFT)
+    return FALSE;
+  index = (int)((x - CHART_LEFT) / slot);
+  if (index < 0 || index >= EASEL_SPENDING_DAYS)
+    return FALSE;
+
+  day = self->first_day;
+  g_date_add_days (&day, index);
+  g_date_strftime (date, sizeof date, "%x", &day);
+  total = easel_cost_format_usd (self->day_totals[index]);
+  text = g_string_new (NULL);
+  /* Translators: a day's spend under the chart's tooltip: "12/03/2026: $0.21" */
+  g_string_append_printf (text, _("%s: %s"), date, total);
+  for (guint c = 0; c < N_COLOURS; c++)
+    if (self->cells[index][c] > 0 && self->colour_names[c] != NULL)
+      {
+        g_autofree char *usd = easel_cost_format_usd (self->cells[index][c]);
+        g_string_append_printf (text, "\n%s: %s", self->colour_names[c], usd);
+      }
+  /* Plain text: the model names came from the store. */
+  gtk_tooltip_set_text (tooltip, text->str);
+  g_string_free (text, TRUE);
+  return TRUE;
+}
+
 /* GObject */
 
 /* A day may have ended since the last reading: showing the page reads
@@ -487,6 +537,8 @@ easel_spending_view_finalize (GObject *object)
   EaselSpendingView *self = EASEL_SPENDING_VIEW (object);
 
   g_clear_pointer (&self->first_day_label, g_free);
+  for (guint i = 0; i < N_COLOURS; i++)
+    g_clear_pointer (&self->colour_names[i], g_free);
 
   G_OBJECT_CLASS (easel_spending_view_parent_class)->finalize (object);
 }
@@ -577,6 +629,10 @@ easel_spending_view_init (EaselSpendingView *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
   gtk_drawing_area_set_draw_func (self->chart, draw_chart, self, NULL);
+  g_date_clear (&self->first_day, 1);
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self->chart), TRUE);
+  g_signal_connect_object (self->chart, "query-tooltip", G_CALLBACK (chart_query_tooltip), self,
+                           G_CONNECT_SWAPPED);
 
   /* The level bars show a fraction of the limit; their colours come from
    * style.css (.spend-warning, .spend-over), not from the default offsets
