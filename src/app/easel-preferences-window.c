@@ -385,6 +385,23 @@ set_unavailable (GtkWidget  *row,
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), reason ? reason : subtitle ? subtitle : "");
 }
 
+/* A retired model is not offered, but one set elsewhere is still shown:
+ * say that Send will refuse it. */
+static char *
+retired_note (const char *model)
+{
+  const EaselModelInfo *info = easel_model_lookup (model);
+  g_autoptr(GDateTime) date = NULL;
+  g_autofree char *day = NULL;
+
+  if (info == NULL || !easel_model_is_retired (info, NULL) ||
+      (date = easel_model_get_retirement_date (info)) == NULL)
+    return NULL;
+  day = g_date_time_format (date, "%Y-%m-%d");
+  /* Translators: %s is a date such as 2026-05-12 */
+  return g_strdup_printf (_("Retired on %s: OpenAI no longer serves it, so Send refuses it"), day);
+}
+
 static void
 refresh_defaults (EaselPreferencesWindow *self)
 {
@@ -401,8 +418,11 @@ refresh_defaults (EaselPreferencesWindow *self)
       const char * const *values = easel_params_get_choices (self->params, prop, scratch);
       g_autoptr(GPtrArray) shown = g_ptr_array_new ();
       guint position = GTK_INVALID_LIST_POSITION;
+      g_autofree char *note = NULL;
 
       g_object_get (self->params, prop, &current, NULL);
+      if (g_str_equal (prop, "image-model"))
+        note = retired_note (current);
       for (guint j = 0; values && values[j]; j++)
         g_ptr_array_add (shown, (gpointer)values[j]);
       /* A model set elsewhere (a compatible server's) stays choosable. */
@@ -413,7 +433,7 @@ refresh_defaults (EaselPreferencesWindow *self)
 
       if (self->combos[i] == self->selecting)
         {
-          set_unavailable (GTK_WIDGET (self->combos[i]), reason, NULL);
+          set_unavailable (GTK_WIDGET (self->combos[i]), reason, note);
           continue;
         }
       if (!same_strings (adw_combo_row_get_model (self->combos[i]), (const char * const *)shown->pdata))
@@ -434,7 +454,7 @@ refresh_defaults (EaselPreferencesWindow *self)
           g_object_set (self->params, prop, shown->pdata[0], NULL);
         }
       adw_combo_row_set_selected (self->combos[i], position);
-      set_unavailable (GTK_WIDGET (self->combos[i]), reason, NULL);
+      set_unavailable (GTK_WIDGET (self->combos[i]), reason, note);
     }
 
   for (guint i = 0; i < N_SPIN_ROWS; i++)

@@ -245,6 +245,20 @@ test_unsupported_insensitive (Fixture       *f,
   g_settings_set_string (f->settings, "image-model", "dall-e-2");
   easel_test_spin_ms (10);
   g_assert_cmpstr (selected (f, "image-model"), ==, "dall-e-2");
+  if (g_str_equal (c->prop, "background"))
+    {
+      AdwComboRow *model_row = combo (f, "image-model");
+      GListModel *offered = adw_combo_row_get_model (model_row);
+
+      g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (model_row)), "Retired on 2026-05-12"));
+      /* Only as the current value: the list offers no other retired model. */
+      for (guint i = 0; i < g_list_model_get_n_items (offered); i++)
+        {
+          const char *id = gtk_string_list_get_string (GTK_STRING_LIST (offered), i);
+          g_assert_cmpstr (id, !=, "dall-e-3");
+          g_assert_cmpstr (id, !=, "gpt-image-1");
+        }
+    }
   {
     g_autofree char *model = g_settings_get_string (f->settings, "image-model");
     g_assert_cmpstr (model, ==, "dall-e-2");
