@@ -781,6 +781,53 @@ test_ledger (void)
     }
   g_assert_cmpfloat_with_epsilon (days_sum, total, 1e-6);
 
+  /* Per day and model: each day's rows add up to that day's total and each
+   * model's to its own, newest day first, the dearer model first. */
+  {
+    g_autoptr(GHashTable) by_day = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+    g_autoptr(GHashTable) by_model = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+    double cells_sum = 0;
+
+    g_assert_nonnull (spend->per_day_model);
+    g_assert_cmpuint (spend->per_day_model->len, >, spend->per_day->len);
+    for (guint i = 0; i < spend->per_day_model->len; i++)
+      {
+        EaselSpendRow *row = spend->per_day_model->pdata[i];
+        double *d, *m;
+
+        g_assert_cmpuint (strlen (row->key), ==, 10);
+        g_assert_nonnull (row->model);
+        if (i > 0)
+          {
+            EaselSpendRow *prev = spend->per_day_model->pdata[i - 1];
+
+            g_assert_cmpstr (row->key, <=, prev->key);
+            if (g_str_equal (row->key, prev->key))
+              g_assert_cmpfloat (row->usd, <=, prev->usd);
+          }
+        if (!(d = g_hash_table_lookup (by_day, row->key)))
+          g_hash_table_insert (by_day, row->key, (d = g_new0 (double, 1)));
+        if (!(m = g_hash_table_lookup (by_model, row->model)))
+          g_hash_table_insert (by_model, row->model, (m = g_new0 (double, 1)));
+        *d += row->usd;
+        *m += row->usd;
+        cells_sum += row->usd;
+      }
+    g_assert_cmpfloat_with_epsilon (cells_sum, total, 1e-6);
+    g_assert_cmpuint (g_hash_table_size (by_day), ==, spend->per_day->len);
+    for (guint i = 0; i < spend->per_day->len; i++)
+      {
+        EaselSpendRow *row = spend->per_day->pdata[i];
+        g_assert_cmpfloat_with_epsilon (*(double *) g_hash_table_lookup (by_day, row->key), row->usd, 1e-6);
+        g_assert_null (row->model);
+      }
+    for (guint i = 0; i < spend->per_model->len; i++)
+      {
+        EaselSpendRow *row = spend->per_model->pdata[i];
+        g_assert_cmpfloat_with_epsilon (*(double *) g_hash_table_lookup (by_model, row->key), row->usd, 1e-6);
+      }
+  }
+
   g_clear_object (&store);
   rm_rf (dir);
 }

@@ -142,9 +142,13 @@ easel_params_get_choices (EaselParams *params,
       const EaselModelInfo **models = easel_model_list ();
       gboolean images = easel_params_is_images_api (params);
 
+      /* Retired models are not offered: Send would refuse them. One still
+       * set in the settings shows as no choice here (Preferences lists it)
+       * and Send says when it was retired. */
       for (guint i = 0; models && models[i]; i++)
-        if (images ? (models[i]->supports_generate || models[i]->supports_edit)
-                   : models[i]->supports_responses_tool)
+        if ((images ? (models[i]->supports_generate || models[i]->supports_edit)
+                    : models[i]->supports_responses_tool) &&
+            !easel_model_is_retired (models[i], NULL))
           g_ptr_array_add (scratch, (gpointer)models[i]->id);
       if (scratch->len == 0)
         g_ptr_array_add (scratch, (gpointer)"gpt-image-1.5");

@@ -222,6 +222,12 @@ easel_params_dup_default_settings (void)
   return g_settings_new_full (schema, NULL, NULL);
 }
 
+static void
+settings_tier_changed_cb (EaselParams *self)
+{
+  g_signal_emit (self, signals[CHANGED], 0);
+}
+
 EaselParams *
 easel_params_new (GSettings *settings)
 {
@@ -247,6 +253,11 @@ easel_params_new (GSettings *settings)
         continue;
       g_settings_bind (settings, key, self, key, G_SETTINGS_BIND_DEFAULT);
     }
+  /* The processing tier is a preference, not a per-request parameter, but
+   * it changes the request (and its estimate) like one. */
+  if (g_settings_schema_has_key (schema, "service-tier"))
+    g_signal_connect_object (settings, "changed::service-tier", G_CALLBACK (settings_tier_changed_cb),
+                             self, G_CONNECT_SWAPPED);
 
   return self;
 }
@@ -263,6 +274,16 @@ easel_params_get_image_model (EaselParams *self)
 {
   g_return_val_if_fail (EASEL_IS_PARAMS (self), NULL);
   return self->image_model;
+}
+
+static gboolean
+settings_have_key (GSettings  *settings,
+                   const char *key)
+{
+  g_autoptr(GSettingsSchema) schema = NULL;
+
+  g_object_get (settings, "settings-schema", &schema, NULL);
+  return schema != NULL && g_settings_schema_has_key (schema, key);
 }
 
 static char *
@@ -295,6 +316,14 @@ easel_params_build_request (EaselParams *self,
       request->responses_model = dup_set (self->responses_model);
       if (g_strcmp0 (self->action, "auto") != 0)
         request->action = dup_set (self->action);
+      /* "auto" is what the server does without the field (as the CLI). */
+      if (self->settings != NULL && settings_have_key (self->settings, "service-tier"))
+        {
+          g_autofree char *tier = g_settings_get_string (self->settings, "service-tier");
+
+          if (g_strcmp0 (tier, "auto") != 0)
+            request->service_tier = dup_set (tier);
+        }
     }
 
   request->prompt = g_strdup (prompt);

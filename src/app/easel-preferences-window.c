@@ -1,4 +1,4 @@
-/* easel-preferences-window.c: the API key, the server and the default parameters
+/* easel-preferences-window.c: the API key, the server, spending and the default parameters
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
@@ -69,6 +69,11 @@ struct _EaselPreferencesWindow
   AdwActionRow *server_status_row;
   AdwEntryRow *organization_row;
   AdwPreferencesGroup *defaults_group;
+  GtkSpinButton *daily_spin;
+  GtkSpinButton *monthly_spin;
+  GtkSpinButton *confirm_spin;
+  AdwComboRow *tier_row;
+  GtkSwitch *moderation_check_switch;
 
   /* The defaults, through an EaselParams bound to the same settings as the
    * studio's, so both follow each other. */
@@ -77,6 +82,8 @@ struct _EaselPreferencesWindow
   AdwActionRow *spin_action_rows[N_SPIN_ROWS];
   GtkSpinButton *spins[N_SPIN_ROWS];
   gboolean updating;
+  AdwComboRow *selecting;   /* the row whose choice is being applied */
+  guint refresh_idle;
 
   /* "Remove Key" can be undone while its toast is up: the key is kept in
    * memory (never on disk) until then. */
@@ -378,6 +385,23 @@ set_unavailable (GtkWidget  *row,
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), reason ? reason : subtitle ? subtitle : "");
 }
 
+/* A retired model is not offered, but one set elsewhere is still shown:
+ * say that Send will refuse it. */
+static char *
+retired_note (const char *model)
+{
+  const EaselModelInfo *info = easel_model_lookup (model);
+  g_autoptr(GDateTime) date = NULL;
+  g_autofree char *day = NULL;
+
+  if (info == NULL || !easel_model_is_retired (info, NULL) ||
+      (date = easel_model_get_retirement_date (info)) == NULL)
+    return NULL;
+  day = g_date_time_format (date, "%Y-%m-%d");
+  /* Translators: %s is a date such as 2026-05-12 */
+  return g_strdup_printf (_("Retired on %s: OpenAI no longer serves it, so Send refuses it"), day);
+}
+
 static void
 refresh_defaults (EaselPreferencesWindow *self)
 {
@@ -394,8 +418,11 @@ refresh_defaults (EaselPreferencesWindow *self)
       const char * const *values = easel_params_get_choices (self->params, prop, scratch);
       g_autoptr(GPtrArray) shown = g_ptr_array_new ();
       guint position = GTK_INVALID_LIST_POSITION;
+      g_autofree char *note = NULL;
 
       g_object_get (self->params, prop, &current, NULL);
+      if (g_str_equal (prop, "image-model"))
+        note = retired_note (current);
       for (guint j = 0; values && values[j]; j++)
         g_ptr_array_add (shown, (gpointer)values[j]);
       /* A model set elsewhere (a compatible server's) stays choosable. */
@@ -404,6 +431,11 @@ refresh_defaults (EaselPreferencesWindow *self)
         g_ptr_array_add (shown, current);
       g_ptr_array_add (shown, NULL);
 
+      if (self->combos[i] == self->selecting)
+        {
+          set_unavailable (GTK_WIDGET (self->combos[i]), reason, note);
+          continue;
+        }
       if (!same_strings (adw_combo_row_get_model (self->combos[i]), (const char * const *)shown->pdata))
         {
           g_autoptr(GtkStringList) list = gtk_string_list_new ((const char * const *)shown->pdata);
@@ -422,7 +454,7 @@ refresh_defaults (EaselPreferencesWindow *self)
           g_object_set (self->params, prop, shown->pdata[0], NULL);
         }
       adw_combo_row_set_selected (self->combos[i], position);
-      set_unavailable (GTK_WIDGET (self->combos[i]), reason, NULL);
+      set_unavailable (GTK_WIDGET (self->combos[i]), reason, note);
     }
 
   for (guint i = 0; i < N_SPIN_ROWS; i++)
@@ -450,7 +482,9 @@ combo_selected_cb (EaselPreferencesWindow *self,
   item = adw_combo_row_get_selected_item (row);
   if (item == NULL)
     return;
+  self->selecting = row;
   g_object_set (self->params, gtk_widget_get_name (GTK_WIDGET (row)), gtk_string_object_get_string (item), NULL);
+  self->selecting = NULL;
 }
 
 static void
@@ -515,6 +549,27 @@ build_default_rows (EaselPreferencesWindow *self)
     }
 }
 
+static gboolean
+refresh_idle_cb (gpointer user_data)
+{
+  EaselPreferencesWindow *self = user_data;
+
+  self->refresh_idle = 0;
+  refresh_defaults (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* A choice in a combo row changes the parameters; that row's own list is
+ * not replaced while it is still setting its selection (leaving a retired
+ * model drops it from the list), but once it is done. */
+static void
+params_changed_cb (EaselPreferencesWindow *self)
+{
+  refresh_defaults (self);
+  if (self->selecting != NULL && self->refresh_idle == 0)
+    self->refresh_idle = g_idle_add_full (G_PRIORITY_HIGH_IDLE, refresh_idle_cb, self, NULL);
+}
+
 static void
 connect_default_rows (EaselPreferencesWindow *self)
 {
@@ -523,8 +578,98 @@ connect_default_rows (EaselPreferencesWindow *self)
                              G_CONNECT_SWAPPED);
   for (guint i = 0; i < N_SPIN_ROWS; i++)
     g_signal_connect_object (self->spins[i], "value-changed", G_CALLBACK (spin_value_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->params, "changed", G_CALLBACK (refresh_defaults), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->params, "changed", G_CALLBACK (params_changed_cb), self, G_CONNECT_SWAPPED);
   refresh_defaults (self);
+}
+
+/* Spending: the limits, the processing tier and the moderation pre-check
+ * are plain settings keys, shared with the command line. */
+
+static const struct
+{
+  const char *value;
+  const char *label;
+  const char *explanation;
+} tiers[] = {
+  { "auto", N_("Automatic"), N_("The project’s own setting on the server. Responses API only.") },
+  { "default", N_("Default"), N_("Standard speed and price. Responses API only.") },
+  { "flex", N_("Flex"), N_("Slower and cheaper. Easel knows no flex image prices, so estimates use the default tier’s. Responses API only.") },
+  { "priority", N_("Priority"), N_("Faster, for user-facing latency, at a higher price. Easel knows no priority image prices, so estimates use the default tier’s. Responses API only.") },
+};
+
+static gboolean
+tier_get_mapping (GValue   *value,
+                  GVariant *variant,
+                  gpointer  user_data)
+{
+  const char *tier = g_variant_get_string (variant, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (tiers); i++)
+    if (g_str_equal (tiers[i].value, tier))
+      {
+        g_value_set_uint (value, i);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static GVariant *
+tier_set_mapping (const GValue       *value,
+                  const GVariantType *expected_type,
+                  gpointer            user_data)
+{
+  guint i = g_value_get_uint (value);
+
+  if (i >= G_N_ELEMENTS (tiers))
+    return NULL;
+  return g_variant_new_string (tiers[i].value);
+}
+
+static void
+update_tier_subtitle (EaselPreferencesWindow *self)
+{
+  guint i = adw_combo_row_get_selected (self->tier_row);
+
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (self->tier_row),
+                               i < G_N_ELEMENTS (tiers) ? _(tiers[i].explanation) : "");
+}
+
+static void
+build_spending_rows (EaselPreferencesWindow *self)
+{
+  g_autoptr(GtkStringList) labels = gtk_string_list_new (NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (tiers); i++)
+    gtk_string_list_append (labels, _(tiers[i].label));
+  adw_combo_row_set_model (self->tier_row, G_LIST_MODEL (labels));
+  g_signal_connect_object (self->tier_row, "notify::selected", G_CALLBACK (update_tier_subtitle), self,
+                           G_CONNECT_SWAPPED);
+  update_tier_subtitle (self);
+}
+
+static void
+bind_spending_rows (EaselPreferencesWindow *self)
+{
+  gboolean have = self->settings != NULL;
+
+  gtk_widget_set_sensitive (GTK_WIDGET (self->daily_spin), have);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->monthly_spin), have);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->confirm_spin), have);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->tier_row), have);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->moderation_check_switch), have);
+  if (!have)
+    return;
+
+  g_settings_bind (self->settings, "budget-daily-usd",
+                   gtk_spin_button_get_adjustment (self->daily_spin), "value", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "budget-monthly-usd",
+                   gtk_spin_button_get_adjustment (self->monthly_spin), "value", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "budget-confirm-usd",
+                   gtk_spin_button_get_adjustment (self->confirm_spin), "value", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind_with_mapping (self->settings, "service-tier", self->tier_row, "selected",
+                                G_SETTINGS_BIND_DEFAULT, tier_get_mapping, tier_set_mapping, NULL, NULL);
+  g_settings_bind (self->settings, "moderation-check", self->moderation_check_switch, "active",
+                   G_SETTINGS_BIND_DEFAULT);
 }
 
 static void
@@ -533,6 +678,7 @@ easel_preferences_window_dispose (GObject *object)
   EaselPreferencesWindow *self = (EaselPreferencesWindow *)object;
 
   forget_removed_key (self);
+  g_clear_handle_id (&self->refresh_idle, g_source_remove);
   g_cancellable_cancel (self->cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self), EASEL_TYPE_PREFERENCES_WINDOW);
   g_clear_object (&self->account);
@@ -562,6 +708,11 @@ easel_preferences_window_class_init (EaselPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EaselPreferencesWindow, server_status_row);
   gtk_widget_class_bind_template_child (widget_class, EaselPreferencesWindow, organization_row);
   gtk_widget_class_bind_template_child (widget_class, EaselPreferencesWindow, defaults_group);
+  gtk_widget_class_bind_template_child (widget_class, EaselPreferencesWindow, daily_spin);
+  gtk_widget_class_bind_template_child (widget_class, EaselPreferencesWindow, monthly_spin);
+  gtk_widget_class_bind_template_child (widget_class, EaselPreferencesWindow, confirm_spin);
+  gtk_widget_class_bind_template_child (widget_class, EaselPreferencesWindow, tier_row);
+  gtk_widget_class_bind_template_child (widget_class, EaselPreferencesWindow, moderation_check_switch);
   gtk_widget_class_bind_template_callback (widget_class, key_apply_cb);
   gtk_widget_class_bind_template_callback (widget_class, test_key_cb);
   gtk_widget_class_bind_template_callback (widget_class, remove_key_cb);
@@ -575,6 +726,7 @@ easel_preferences_window_init (EaselPreferencesWindow *self)
   self->cancellable = g_cancellable_new ();
   gtk_widget_init_template (GTK_WIDGET (self));
   build_default_rows (self);
+  build_spending_rows (self);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "prefs.undo-remove-key", FALSE);
 }
 
@@ -616,6 +768,7 @@ easel_preferences_window_new (EaselApplication *app,
   update_server_status (self);
 
   connect_default_rows (self);
+  bind_spending_rows (self);
   g_signal_connect_object (self->account, "notify::key-source", G_CALLBACK (update_key_status), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->account, "notify::has-key", G_CALLBACK (update_key_status), self,

@@ -29,6 +29,7 @@ struct _EaselSession
   guint status_timeout;
   EaselLibraryLink *library_link;  /* the conversation's row in the library */
   EaselLibrary *library;           /* where finished turns go (easel-session-library.c) */
+  gboolean moderation_check;       /* ask the free moderation endpoint before each paid send */
 };
 
 /* One request in flight. Reference counted because decodes and the send
@@ -73,6 +74,7 @@ enum {
   PROP_STAGE,
   PROP_STATUS,
   PROP_N_TURNS,
+  PROP_MODERATION_CHECK,
   N_PROPS
 };
 
@@ -663,6 +665,88 @@ send_cb (GObject      *object,
   finish_op (self, op, state, state == EASEL_TURN_DONE || state == EASEL_TURN_CANCELLED ? NULL : error);
 }
 
+/* The moderation pre-check (the "moderation-check" setting): nothing paid
+ * is sent until the free endpoint has passed the prompt. */
+
+static void
+start_send (SendOp             *op,
+            const EaselRequest *request)
+{
+  easel_client_send_async (op->client, request,
+                           event_cb, send_op_ref (op), (GDestroyNotify)send_op_unref,
+                           op->cancellable,
+                           send_cb, send_op_ref (op));
+}
+
+static GError *
+flagged_error (const EaselModeration *moderation)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "code");
+  json_builder_add_string_value (builder, "moderation_blocked");
+  json_builder_set_member_name (builder, "message");
+  json_builder_add_string_value (builder, _("The moderation pre-check flagged the prompt: it was not sent and nothing was charged"));
+  json_builder_set_member_name (builder, "moderation_details");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "moderation_stage");
+  json_builder_add_string_value (builder, "pre-check");
+  json_builder_set_member_name (builder, "categories");
+  json_builder_begin_array (builder);
+  for (guint i = 0; moderation->categories[i] != NULL; i++)
+    json_builder_add_string_value (builder, moderation->categories[i]);
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+
+  /* The categories came from the server: the error's own checks and the
+   * turn row's escaping apply to them as to any moderation error. */
+  return easel_api_error_from_object (json_node_get_object (root), 0, EASEL_API_ERROR_MODERATION);
+}
+
+static void
+moderated_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(SendOp) op = user_data;
+  g_autoptr(EaselModeration) moderation = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) why = NULL;
+  g_autofree char *server = NULL;
+  EaselSession *self = op->self;
+
+  moderation = easel_client_moderate_finish (EASEL_CLIENT (object), result, &error);
+  if (op->finished || self == NULL)
+    return;
+
+  if (moderation != NULL && !moderation->flagged)
+    {
+      set_stage (self, _("Sending"));
+      update_status (self);
+      start_send (op, easel_session_turn_get_request (op->turn));
+      return;
+    }
+
+  /* Nothing paid went out: the library must not count the estimate. */
+  server = g_strdup (easel_session_turn_get_server (op->turn));
+  easel_session_turn_set_sent (op->turn, server, 0);
+  if (moderation != NULL)
+    why = flagged_error (moderation);
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      finish_op (self, op, EASEL_TURN_CANCELLED, NULL);
+      return;
+    }
+  else
+    why = g_error_new (error->domain, error->code,
+                       _("The moderation pre-check failed, so the prompt was not sent: %s"), error->message);
+  finish_op (self, op, EASEL_TURN_FAILED, why);
+}
+
 /* GObject */
 
 static void
@@ -716,6 +800,28 @@ easel_session_get_property (GObject    *object,
     case PROP_STAGE: g_value_set_string (value, self->stage); break;
     case PROP_STATUS: g_value_set_string (value, self->status); break;
     case PROP_N_TURNS: g_value_set_uint (value, g_list_model_get_n_items (G_LIST_MODEL (self->all_turns))); break;
+    case PROP_MODERATION_CHECK: g_value_set_boolean (value, self->moderation_check); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+easel_session_set_property (GObject      *object,
+                            guint         prop_id,
+                            const GValue *value,
+                            GParamSpec   *pspec)
+{
+  EaselSession *self = EASEL_SESSION (object);
+
+  switch (prop_id)
+    {
+    case PROP_MODERATION_CHECK:
+      if (self->moderation_check != g_value_get_boolean (value))
+        {
+          self->moderation_check = g_value_get_boolean (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -729,6 +835,7 @@ easel_session_class_init (EaselSessionClass *klass)
   object_class->dispose = easel_session_dispose;
   object_class->finalize = easel_session_finalize;
   object_class->get_property = easel_session_get_property;
+  object_class->set_property = easel_session_set_property;
 
   properties[PROP_HEAD] = g_param_spec_object ("head", NULL, NULL, EASEL_TYPE_SESSION_TURN, ro);
   properties[PROP_BUSY] = g_param_spec_boolean ("busy", NULL, NULL, FALSE, ro);
@@ -736,6 +843,9 @@ easel_session_class_init (EaselSessionClass *klass)
   properties[PROP_STAGE] = g_param_spec_string ("stage", NULL, NULL, NULL, ro);
   properties[PROP_STATUS] = g_param_spec_string ("status", NULL, NULL, "", ro);
   properties[PROP_N_TURNS] = g_param_spec_uint ("n-turns", NULL, NULL, 0, G_MAXUINT, 0, ro);
+  properties[PROP_MODERATION_CHECK] =
+    g_param_spec_boolean ("moderation-check", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[TURN_FINISHED] =
@@ -928,10 +1038,14 @@ easel_session_send (EaselSession *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING_TURN]);
 
-  easel_client_send_async (client, request,
-                           event_cb, send_op_ref (op), (GDestroyNotify)send_op_unref,
-                           op->cancellable,
-                           send_cb, send_op_ref (op));
+  if (self->moderation_check && request->prompt != NULL && *request->prompt != '\0')
+    {
+      set_stage (self, _("Checking the prompt"));
+      update_status (self);
+      easel_client_moderate_async (client, request->prompt, op->cancellable, moderated_cb, send_op_ref (op));
+      return;
+    }
+  start_send (op, request);
 }
 
 EaselSessionTurn *

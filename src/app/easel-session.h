@@ -18,7 +18,10 @@ G_DECLARE_FINAL_TYPE (EaselSession, easel_session, EASEL, SESSION, GObject)
  *
  * Properties: "head" (EaselSessionTurn: the next send continues from it), "busy",
  * "running-turn", "stage" (queued, generating, partial k/N, finishing…),
- * "status" (stage · elapsed · estimate, ticking while busy), "n-turns".
+ * "status" (stage · elapsed · estimate, ticking while busy), "n-turns",
+ * "moderation-check" (read-write: each send first asks the free moderation
+ * endpoint; a flagged prompt fails its turn with EASEL_API_ERROR_MODERATION
+ * and its categories, and nothing paid is sent or counted).
  * Signals: "turn-finished" (EaselSessionTurn *turn): done, failed, cancelled or
  * incomplete; "turn-partial" (EaselSessionTurn *turn, guint index): a partial frame
  * reached the turn's texture. */

@@ -26,6 +26,7 @@
 #include "easel-window-private.h"
 
 #include "easel-gallery.h"
+#include "easel-spending-view.h"
 
 #define FORGOTTEN_KEY "easel-library-forgotten"
 
@@ -364,6 +365,21 @@ ensure_gallery (EaselWindow *self)
   _easel_window_connect_gallery (self);
 }
 
+/* The Spending page reads the library itself, in its worker, whatever
+ * state it is in now. */
+static void
+ensure_spending (EaselWindow *self)
+{
+  g_autoptr(EaselSpending) spending = NULL;
+
+  if (self->spending_view != NULL)
+    return;
+  spending = easel_spending_new (self->library, self->settings);
+  self->spending_view = easel_spending_view_new (spending);
+  adw_bin_set_child (self->spending_bin, self->spending_view);
+  adw_view_stack_page_set_visible (self->spending_page, TRUE);
+}
+
 static void
 library_state_cb (EaselWindow  *self,
                   GParamSpec   *pspec,
@@ -410,6 +426,7 @@ _easel_window_library_follow (EaselWindow *self,
 
   if (self->library == NULL)
     return;
+  ensure_spending (self);
   self->restore_last = restore_last;
   g_signal_connect_object (self->library, "notify::state", G_CALLBACK (library_state_cb), self,
                            G_CONNECT_SWAPPED);

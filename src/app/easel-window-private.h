@@ -45,6 +45,9 @@ struct _EaselWindow
   EaselCanvas *canvas;
   AdwBin *gallery_bin;
   GtkWidget *gallery;
+  AdwViewStackPage *spending_page;
+  AdwBin *spending_bin;
+  GtkWidget *spending_view;   /* follows an EaselSpending over the library */
   AdwStatusPage *welcome_page;
   GtkLabel *welcome_detail;
 };

@@ -270,6 +270,8 @@ _easel_window_set_conversation (EaselWindow  *self,
 {
   if (!g_set_object (&self->conversation, conversation))
     return;
+  if (self->settings != NULL)
+    g_settings_bind (self->settings, "moderation-check", conversation, "moderation-check", G_SETTINGS_BIND_GET);
   _easel_window_library_attach (self, conversation);
   gtk_single_selection_set_model (self->selection, G_LIST_MODEL (conversation));
   /* A restored conversation opens on its head, the turn the next send
@@ -444,6 +446,8 @@ easel_window_class_init (EaselWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, composer);
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, canvas);
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, gallery_bin);
+  gtk_widget_class_bind_template_child (widget_class, EaselWindow, spending_page);
+  gtk_widget_class_bind_template_child (widget_class, EaselWindow, spending_bin);
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, welcome_page);
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, welcome_detail);
   gtk_widget_class_bind_template_callback (widget_class, toast_cb);

@@ -47,6 +47,7 @@ static void
 spend_row_free (EaselSpendRow *row)
 {
   g_free (row->key);
+  g_free (row->model);
   g_free (row);
 }
 
@@ -58,6 +59,7 @@ easel_spend_free (EaselSpend *self)
   g_free (self->total.key);
   g_clear_pointer (&self->per_day, g_ptr_array_unref);
   g_clear_pointer (&self->per_model, g_ptr_array_unref);
+  g_clear_pointer (&self->per_day_model, g_ptr_array_unref);
   g_free (self);
 }
 
@@ -362,15 +364,16 @@ easel_store_query_finish (EaselStore   *self,
   "CASE WHEN actual_usd IS NOT NULL THEN actual_usd " \
   "WHEN status = 'cancelled' THEN 0 ELSE coalesce(estimated_usd, 0) END"
 
+/* @model_expr: a second grouping column, read into row->model (NULL: none). */
 static gboolean
-spend_rows (EaselStore *self, const char *key_expr, const char *order, gint64 since,
+spend_rows (EaselStore *self, const char *key_expr, const char *model_expr, const char *order, gint64 since,
             GPtrArray *out, EaselSpendRow *single, GError **error)
 {
   g_autofree char *sql = NULL;
   g_autoptr(EaselStmt) stmt = NULL;
   int rc;
 
-  sql = g_strdup_printf ("SELECT %s AS k, sum(c), "
+  sql = g_strdup_printf ("SELECT %s AS k, %s AS m, sum(c), "
                          "sum(CASE WHEN status IN ('failed','moderated') THEN c ELSE 0 END), "
                          "sum(status = 'ok'), sum(status = 'failed'), sum(status = 'moderated'), "
                          "sum(status = 'cancelled'), "
@@ -378,8 +381,8 @@ spend_rows (EaselStore *self, const char *key_expr, const char *order, gint64 si
                          "sum(input_tokens), sum(output_tokens), sum(status = 'incomplete') "
                          "FROM (SELECT *, " SPEND_COST " AS c FROM generations WHERE created >= ?1) "
                          "%s%s%s",
-                         key_expr,
-                         single ? "" : "GROUP BY k ORDER BY ", single ? "" : order, "");
+                         key_expr, model_expr ? model_expr : "NULL",
+                         single ? "" : "GROUP BY k, m ORDER BY ", single ? "" : order, "");
   if (!(stmt = _easel_store_prepare (self, sql, error)))
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, since);
@@ -389,16 +392,17 @@ spend_rows (EaselStore *self, const char *key_expr, const char *order, gint64 si
       EaselSpendRow *row = single ? single : g_new0 (EaselSpendRow, 1);
 
       row->key = single ? NULL : col_text (stmt, 0);
-      row->usd = sqlite3_column_double (stmt, 1);
-      row->failed_usd = sqlite3_column_double (stmt, 2);
-      row->n_ok = sqlite3_column_int (stmt, 3);
-      row->n_failed = sqlite3_column_int (stmt, 4);
-      row->n_moderated = sqlite3_column_int (stmt, 5);
-      row->n_cancelled = sqlite3_column_int (stmt, 6);
-      row->n_estimated = sqlite3_column_int (stmt, 7);
-      row->input_tokens = sqlite3_column_int64 (stmt, 8);
-      row->output_tokens = sqlite3_column_int64 (stmt, 9);
-      row->n_incomplete = sqlite3_column_int (stmt, 10);
+      row->model = model_expr && !single ? col_text (stmt, 1) : NULL;
+      row->usd = sqlite3_column_double (stmt, 2);
+      row->failed_usd = sqlite3_column_double (stmt, 3);
+      row->n_ok = sqlite3_column_int (stmt, 4);
+      row->n_failed = sqlite3_column_int (stmt, 5);
+      row->n_moderated = sqlite3_column_int (stmt, 6);
+      row->n_cancelled = sqlite3_column_int (stmt, 7);
+      row->n_estimated = sqlite3_column_int (stmt, 8);
+      row->input_tokens = sqlite3_column_int64 (stmt, 9);
+      row->output_tokens = sqlite3_column_int64 (stmt, 10);
+      row->n_incomplete = sqlite3_column_int (stmt, 11);
       if (!single)
         g_ptr_array_add (out, row);
     }
@@ -420,16 +424,19 @@ easel_store_get_spend (EaselStore *self, gint64 since, GError **error)
 
   spend->per_day = g_ptr_array_new_with_free_func ((GDestroyNotify) spend_row_free);
   spend->per_model = g_ptr_array_new_with_free_func ((GDestroyNotify) spend_row_free);
+  spend->per_day_model = g_ptr_array_new_with_free_func ((GDestroyNotify) spend_row_free);
 
   locker = g_mutex_locker_new (&self->mutex);
-  /* One read transaction so the three views agree. */
+  /* One read transaction so the four views agree. */
   if (!_easel_store_exec (self->db, "BEGIN", "read", error))
     return NULL;
-  if (!spend_rows (self, "NULL", NULL, since, NULL, &spend->total, error) ||
-      !spend_rows (self, "date(created, 'unixepoch', 'localtime')", "k DESC", since,
+  if (!spend_rows (self, "NULL", NULL, NULL, since, NULL, &spend->total, error) ||
+      !spend_rows (self, "date(created, 'unixepoch', 'localtime')", NULL, "k DESC", since,
                    spend->per_day, NULL, error) ||
-      !spend_rows (self, "coalesce(model, '')", "sum(c) DESC, k", since,
-                   spend->per_model, NULL, error))
+      !spend_rows (self, "coalesce(model, '')", NULL, "sum(c) DESC, k", since,
+                   spend->per_model, NULL, error) ||
+      !spend_rows (self, "date(created, 'unixepoch', 'localtime')", "coalesce(model, '')",
+                   "k DESC, sum(c) DESC, m", since, spend->per_day_model, NULL, error))
     {
       _easel_store_exec (self->db, "ROLLBACK", "read", NULL);
       return NULL;

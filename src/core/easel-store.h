@@ -104,6 +104,7 @@ typedef struct
   guint   n_incomplete;          /* broken streams (priced by estimate, in usd, not in failed_usd) */
   gint64  input_tokens;
   gint64  output_tokens;
+  char   *model;                 /* per_day_model rows only: the model ("" when unknown), key the day */
 } EaselSpendRow;
 
 typedef struct
@@ -111,6 +112,8 @@ typedef struct
   EaselSpendRow  total;
   GPtrArray     *per_day;        /* EaselSpendRow*, newest day first */
   GPtrArray     *per_model;      /* EaselSpendRow*, most expensive first */
+  GPtrArray     *per_day_model;  /* EaselSpendRow*, newest day first, then most expensive model
+                                  * first: what a chart stacks per day */
 } EaselSpend;
 
 void easel_spend_free (EaselSpend *self);

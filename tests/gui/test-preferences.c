@@ -5,6 +5,7 @@
  * Every parameter has a row bound to its GSettings key (the memory backend
  * here): changing a row writes the key and a new EaselParams starts from
  * it; options the chosen image model lacks are insensitive and say why.
+ * The Spending group's limits, tier and pre-check write their keys too.
  */
 
 #define G_LOG_DOMAIN "test-preferences"
@@ -240,7 +241,24 @@ test_unsupported_insensitive (Fixture       *f,
     g_assert_true (gtk_widget_is_sensitive (row));
 
   choose (f, "api-mode", "images");
-  choose (f, "image-model", "dall-e-2");
+  /* Retired, so not offered; still shown once set elsewhere. */
+  g_settings_set_string (f->settings, "image-model", "dall-e-2");
+  easel_test_spin_ms (10);
+  g_assert_cmpstr (selected (f, "image-model"), ==, "dall-e-2");
+  if (g_str_equal (c->prop, "background"))
+    {
+      AdwComboRow *model_row = combo (f, "image-model");
+      GListModel *offered = adw_combo_row_get_model (model_row);
+
+      g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (model_row)), "Retired on 2026-05-12"));
+      /* Only as the current value: the list offers no other retired model. */
+      for (guint i = 0; i < g_list_model_get_n_items (offered); i++)
+        {
+          const char *id = gtk_string_list_get_string (GTK_STRING_LIST (offered), i);
+          g_assert_cmpstr (id, !=, "dall-e-3");
+          g_assert_cmpstr (id, !=, "gpt-image-1");
+        }
+    }
   {
     g_autofree char *model = g_settings_get_string (f->settings, "image-model");
     g_assert_cmpstr (model, ==, "dall-e-2");
@@ -254,7 +272,7 @@ test_unsupported_insensitive (Fixture       *f,
   g_assert_cmpstr (gtk_widget_get_tooltip_text (row), ==, subtitle);
 
   /* Back to a model that has it: usable again, the reason gone. */
-  choose (f, "image-model", "gpt-image-1");
+  choose (f, "image-model", "gpt-image-1.5");
   if (!g_str_equal (c->prop, "responses-model") && !g_str_equal (c->prop, "action"))
     {
       g_assert_true (gtk_widget_is_sensitive (row));
@@ -517,6 +535,84 @@ test_locale_dir (void)
   g_assert_true (g_file_test (mo, G_FILE_TEST_IS_REGULAR));
 }
 
+/* Spending: the limits, the tier and the pre-check write their keys (0 =
+ * no limit), and follow them when the CLI or another window sets them. */
+static void
+test_spending_rows (Fixture       *f,
+                    gconstpointer  data)
+{
+  static const char * const limits[] = { "budget-daily-usd", "budget-monthly-usd", "budget-confirm-usd" };
+  GtkSwitch *check = GTK_SWITCH (find_named (GTK_WIDGET (f->prefs), "moderation-check", GTK_TYPE_SWITCH));
+  AdwComboRow *tier = combo (f, "service-tier");
+  const char *subtitle;
+
+  for (guint i = 0; i < G_N_ELEMENTS (limits); i++)
+    {
+      GtkSpinButton *spin = GTK_SPIN_BUTTON (find_named (GTK_WIDGET (f->prefs), limits[i], GTK_TYPE_SPIN_BUTTON));
+
+      g_assert_nonnull (spin);
+      g_assert_true (gtk_widget_is_sensitive (GTK_WIDGET (spin)));
+      g_assert_cmpfloat (gtk_spin_button_get_value (spin), ==, g_settings_get_double (f->settings, limits[i]));
+      gtk_spin_button_set_value (spin, 12.5 + i);
+      g_assert_cmpfloat (g_settings_get_double (f->settings, limits[i]), ==, 12.5 + i);
+      gtk_spin_button_set_value (spin, 0);
+      g_assert_cmpfloat (g_settings_get_double (f->settings, limits[i]), ==, 0);
+      g_settings_set_double (f->settings, limits[i], 3.25);
+      easel_test_spin_ms (10);
+      g_assert_cmpfloat (gtk_spin_button_get_value (spin), ==, 3.25);
+    }
+
+  /* The tier: a label per value, its explanation under it. */
+  g_assert_cmpstr (g_settings_get_string (f->settings, "service-tier"), ==, "auto");
+  g_assert_cmpuint (adw_combo_row_get_selected (tier), ==, 0);
+  adw_combo_row_set_selected (tier, 2);
+  g_assert_cmpstr (g_settings_get_string (f->settings, "service-tier"), ==, "flex");
+  subtitle = adw_action_row_get_subtitle (ADW_ACTION_ROW (tier));
+  g_test_message ("flex: %s", subtitle);
+  g_assert_nonnull (strstr (subtitle, "Slower and cheaper"));
+  g_assert_nonnull (strstr (subtitle, "default tier"));
+  g_settings_set_string (f->settings, "service-tier", "priority");
+  easel_test_spin_ms (10);
+  g_assert_cmpuint (adw_combo_row_get_selected (tier), ==, 3);
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (tier)), "user-facing latency"));
+
+  /* The pre-check is off by default. */
+  g_assert_nonnull (check);
+  g_assert_false (gtk_switch_get_active (check));
+  gtk_switch_set_active (check, TRUE);
+  g_assert_true (g_settings_get_boolean (f->settings, "moderation-check"));
+  g_settings_set_boolean (f->settings, "moderation-check", FALSE);
+  easel_test_spin_ms (10);
+  g_assert_false (gtk_switch_get_active (check));
+}
+
+/* The tier from Preferences goes into Responses requests, not into Images
+ * API ones; "auto" is left out, as the CLI does. */
+static void
+test_tier_in_request (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(EaselParams) params = easel_params_new (f->settings);
+  g_autoptr(EaselRequest) automatic = NULL;
+  g_autoptr(EaselRequest) flex = NULL;
+  g_autoptr(EaselRequest) images = NULL;
+  EaselCostEstimate estimate;
+
+  g_object_set (params, "api-mode", "responses", NULL);
+  automatic = easel_params_build_request (params, "a fox", 0);
+  g_assert_null (automatic->service_tier);
+
+  adw_combo_row_set_selected (combo (f, "service-tier"), 2);
+  flex = easel_params_build_request (params, "a fox", 0);
+  g_assert_cmpstr (flex->service_tier, ==, "flex");
+  easel_cost_estimate (flex, &estimate);
+  g_assert_true (estimate.tier_price_unknown);
+
+  g_object_set (params, "api-mode", "images", NULL);
+  images = easel_params_build_request (params, "a fox", 0);
+  g_assert_null (images->service_tier);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -550,6 +646,10 @@ main (int   argc,
               fixture_setup, test_remove_key_undo, fixture_teardown);
   g_test_add ("/gui/preferences/test-key", Fixture, NULL,
               fixture_setup, test_test_key, fixture_teardown);
+  g_test_add ("/gui/preferences/spending-rows", Fixture, NULL,
+              fixture_setup, test_spending_rows, fixture_teardown);
+  g_test_add ("/gui/preferences/tier-in-request", Fixture, NULL,
+              fixture_setup, test_tier_in_request, fixture_teardown);
   for (guint i = 0; i < G_N_ELEMENTS (unsupported_cases); i++)
     {
       g_autofree char *path = g_strdup_printf ("/gui/preferences/unsupported/%s", unsupported_cases[i].prop);

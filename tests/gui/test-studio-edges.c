@@ -24,6 +24,7 @@ typedef struct
 {
   guint event_delay_ms;
   gboolean with_app;      /* a registered EaselApplication (Preferences needs it) */
+  gboolean with_settings; /* the window follows GSettings (memory backend, reset first) */
 } Setup;
 
 typedef struct
@@ -31,6 +32,7 @@ typedef struct
   EaselFakeServer *server;
   EaselClient *client;
   EaselApplication *app;
+  GSettings *settings;
   EaselWindow *window;
   EaselSession *session;
   EaselCanvas *canvas;
@@ -215,9 +217,24 @@ fixture_setup (Fixture       *f,
       g_assert_no_error (error);
     }
 
+  if (setup->with_settings)
+    {
+      g_autoptr(GSettingsSchema) schema = NULL;
+      g_auto(GStrv) keys = NULL;
+
+      f->settings = easel_params_dup_default_settings ();
+      g_assert_nonnull (f->settings);
+      /* The memory backend lives as long as the process. */
+      g_object_get (f->settings, "settings-schema", &schema, NULL);
+      keys = g_settings_schema_list_keys (schema);
+      for (guint i = 0; keys[i] != NULL; i++)
+        g_settings_reset (f->settings, keys[i]);
+    }
+
   f->window = g_object_new (EASEL_TYPE_WINDOW,
                             "application", f->app,
                             "client", f->client,
+                            "settings", f->settings,
                             NULL);
   gtk_window_present (GTK_WINDOW (f->window));
   f->session = easel_window_get_conversation (f->window);
@@ -244,6 +261,7 @@ fixture_teardown (Fixture       *f,
   easel_test_spin_ms (20);
   g_clear_object (&f->watched);
   g_clear_object (&f->app);
+  g_clear_object (&f->settings);
   g_clear_object (&f->client);
   g_clear_pointer (&f->server, easel_fake_server_free);
   g_clear_pointer (&f->labels, g_ptr_array_unref);
@@ -915,6 +933,14 @@ assert_available (Fixture    *f,
 }
 
 static void
+set_image_model (Fixture    *f,
+                 const char *model)
+{
+  g_object_set (easel_composer_get_params (f->composer), "image-model", model, NULL);
+  easel_test_spin_ms (10);
+}
+
+static void
 test_param_sensitivity (Fixture       *f,
                         gconstpointer  data)
 {
@@ -925,14 +951,21 @@ test_param_sensitivity (Fixture       *f,
   easel_composer_set_text (f->composer, "a quiet harbour");
   set_images_mode (f, TRUE);
 
-  choose (f, "image_model_dropdown", "gpt-image-1");
+  /* Retired models are not offered; one set elsewhere (a compatible
+   * server's settings) still decides what is available. */
+  g_assert_true (dropdown_offers (f, "image_model_dropdown", "gpt-image-1.5"));
+  g_assert_false (dropdown_offers (f, "image_model_dropdown", "gpt-image-1"));
+  g_assert_false (dropdown_offers (f, "image_model_dropdown", "dall-e-3"));
+  g_assert_false (dropdown_offers (f, "image_model_dropdown", "dall-e-2"));
+
+  choose (f, "image_model_dropdown", "gpt-image-1.5");
   assert_available (f, "partials_spin");
   assert_available (f, "background_dropdown");
   assert_available (f, "n_spin");
   g_assert_true (dropdown_offers (f, "background_dropdown", "transparent"));
 
   /* DALL·E 3: no streaming, no background, one image per request. */
-  choose (f, "image_model_dropdown", "dall-e-3");
+  set_image_model (f, "dall-e-3");
   assert_unavailable (f, "partials_spin", "DALL·E 3");
   assert_unavailable (f, "background_dropdown", "DALL·E 3");
   assert_unavailable (f, "n_spin", "DALL·E 3");
@@ -940,7 +973,7 @@ test_param_sensitivity (Fixture       *f,
   g_assert_true (dropdown_offers (f, "size_dropdown", "1792x1024"));
 
   /* DALL·E 2: only the small square sizes. */
-  choose (f, "image_model_dropdown", "dall-e-2");
+  set_image_model (f, "dall-e-2");
   g_assert_true (dropdown_offers (f, "size_dropdown", "256x256"));
   g_assert_false (dropdown_offers (f, "size_dropdown", "1536x1024"));
   g_assert_false (dropdown_offers (f, "size_dropdown", "1792x1024"));
@@ -950,7 +983,7 @@ test_param_sensitivity (Fixture       *f,
   /* The Responses API makes one image a turn. */
   set_images_mode (f, FALSE);
   assert_unavailable (f, "n_spin", "Responses");
-  choose (f, "image_model_dropdown", "gpt-image-1");
+  choose (f, "image_model_dropdown", "gpt-image-1.5");
 
   /* The estimate follows quality and size before anything is sent. */
   choose (f, "size_dropdown", "1024x1024");
@@ -1196,6 +1229,68 @@ test_narrow_window (Fixture       *f,
   g_assert_true (wait_for (toggle_hidden, f, 5000));
 }
 
+/* ---- 10. The moderation pre-check and the processing tier ---- */
+
+static gboolean
+two_moderations (Fixture *f)
+{
+  return easel_fake_server_count_requests (f->server, "POST", "/v1/moderations") == 2;
+}
+
+/* With the setting on, a flagged prompt fails its turn with the categories
+ * and nothing paid goes out; a clean one is checked, then sent with the
+ * tier from the preferences. */
+static void
+test_moderation_precheck (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(JsonNode) body = NULL;
+  EaselTurnRow *row;
+  const char *text;
+
+  set_images_mode (f, FALSE);
+  g_settings_set_boolean (f->settings, "moderation-check", TRUE);
+  g_settings_set_string (f->settings, "service-tier", "flex");
+
+  send_prompt (f, "a FLAGME fox");
+  g_assert_true (wait_for (head_finished, f, 20000));
+  g_assert_cmpint (easel_session_turn_get_state (head (f)), ==, EASEL_TURN_FAILED);
+  g_assert_true (g_error_matches (easel_session_turn_get_error (head (f)),
+                                  EASEL_API_ERROR, EASEL_API_ERROR_MODERATION));
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/moderations"), ==, 1);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, NULL, "/v1/responses"), ==, 0);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
+  /* Nothing was sent, so nothing is counted. */
+  g_assert_cmpfloat (easel_session_turn_get_estimated_usd (head (f)), ==, 0);
+
+  g_assert_true (wait_for (head_row_exists, f, 5000));
+  row = find_row (f, head (f));
+  g_assert_true (is_shown (row_child (row, "error_box")));
+  text = row_label (row, "error_label");
+  g_test_message ("pre-check text: %s", text);
+  g_assert_nonnull (strstr (text, "not sent"));
+  g_assert_nonnull (strstr (text, "violence"));
+  g_assert_nonnull (strstr (text, "harassment/threatening"));
+
+  send_prompt (f, "a calm fox");
+  g_assert_true (wait_for (two_moderations, f, 5000));
+  g_assert_true (wait_for (head_finished, f, 20000));
+  g_assert_cmpint (easel_session_turn_get_state (head (f)), ==, EASEL_TURN_DONE);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/responses"), ==, 1);
+  for (guint i = 0; i < easel_fake_server_get_n_requests (f->server); i++)
+    if (g_strcmp0 (easel_fake_server_get_request (f->server, i)->path, "/v1/responses") == 0)
+      body = easel_fake_request_parse_json (easel_fake_server_get_request (f->server, i));
+  g_assert_cmpstr (json_object_get_string_member_with_default (request_object (body), "service_tier", ""),
+                   ==, "flex");
+
+  /* Off: straight to the paid endpoint. */
+  g_settings_set_boolean (f->settings, "moderation-check", FALSE);
+  send_prompt (f, "another FLAGME fox");
+  g_assert_true (wait_for (head_finished, f, 20000));
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/moderations"), ==, 2);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/responses"), ==, 2);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1203,6 +1298,7 @@ main (int   argc,
   static const Setup quick = { 10, FALSE };
   static const Setup paced = { 40, FALSE };
   static const Setup with_app = { 10, TRUE };
+  static const Setup with_settings = { 10, FALSE, TRUE };
 
   g_test_init (&argc, &argv, NULL);
 
@@ -1244,6 +1340,8 @@ main (int   argc,
               fixture_setup, test_narrow_window, fixture_teardown);
   g_test_add ("/gui/studio-edges/budget-dialog", Fixture, &quick,
               fixture_setup, test_budget_dialog, fixture_teardown);
+  g_test_add ("/gui/studio-edges/moderation-precheck", Fixture, &with_settings,
+              fixture_setup, test_moderation_precheck, fixture_teardown);
 
   return g_test_run ();
 }
