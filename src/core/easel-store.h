@@ -34,7 +34,7 @@
 G_BEGIN_DECLS
 
 /* PRAGMA user_version of the schema this build writes. */
-#define EASEL_STORE_SCHEMA_VERSION 6
+#define EASEL_STORE_SCHEMA_VERSION 7
 
 #define EASEL_STORE_ERROR (easel_store_error_quark ())
 
