@@ -65,6 +65,7 @@ struct _EaselComparisonCell
   double                    elapsed;
   gint64                    started;       /* monotonic µs */
   gint64                    generation_id;
+  char                     *path;          /* the library's image file */
   GError                   *error;
 };
 
@@ -104,6 +105,7 @@ easel_comparison_cell_finalize (GObject *object)
   g_clear_pointer (&self->result, easel_result_free);
   g_clear_pointer (&self->image, g_bytes_unref);
   g_clear_pointer (&self->image_format, g_free);
+  g_clear_pointer (&self->path, g_free);
   g_clear_error (&self->error);
   G_OBJECT_CLASS (easel_comparison_cell_parent_class)->finalize (object);
 }
@@ -285,6 +287,20 @@ easel_comparison_cell_get_generation_id (EaselComparisonCell *self)
 {
   g_return_val_if_fail (EASEL_IS_COMPARISON_CELL (self), 0);
   return self->generation_id;
+}
+
+guint
+easel_comparison_cell_get_n_partials (EaselComparisonCell *self)
+{
+  g_return_val_if_fail (EASEL_IS_COMPARISON_CELL (self), 0);
+  return self->n_partials;
+}
+
+const char *
+easel_comparison_cell_get_path (EaselComparisonCell *self)
+{
+  g_return_val_if_fail (EASEL_IS_COMPARISON_CELL (self), NULL);
+  return self->path;
 }
 
 const GError *
@@ -795,7 +811,10 @@ recorded_cb (GObject      *source,
                op->cell->index, op->self->id, error->message);
   else if (rows->len > 0)
     {
-      op->cell->generation_id = ((EaselGeneration *) rows->pdata[0])->id;
+      EaselGeneration *row = rows->pdata[0];
+
+      op->cell->generation_id = row->id;
+      op->cell->path = g_strdup (row->path);
       g_object_notify_by_pspec (G_OBJECT (op->cell), cell_props[CELL_PROP_GENERATION_ID]);
     }
   cell_ended (op->self, op->cell);

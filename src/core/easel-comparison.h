@@ -72,6 +72,7 @@ const char               *easel_comparison_cell_get_label         (EaselComparis
 const EaselCostEstimate  *easel_comparison_cell_get_estimate      (EaselComparisonCell *self);
 EaselComparisonCellState  easel_comparison_cell_get_state         (EaselComparisonCell *self);
 GBytes                   *easel_comparison_cell_get_partial       (EaselComparisonCell *self);
+guint                     easel_comparison_cell_get_n_partials    (EaselComparisonCell *self);
 GBytes                   *easel_comparison_cell_get_image         (EaselComparisonCell *self);
 /* The final image's output format ("png", "jpeg", "webp"). */
 const char               *easel_comparison_cell_get_image_format  (EaselComparisonCell *self);
@@ -79,6 +80,8 @@ const EaselResult        *easel_comparison_cell_get_result        (EaselComparis
 double                    easel_comparison_cell_get_actual_usd    (EaselComparisonCell *self);
 double                    easel_comparison_cell_get_elapsed       (EaselComparisonCell *self);
 gint64                    easel_comparison_cell_get_generation_id (EaselComparisonCell *self);
+/* The image file in the library (set with "generation-id"), or NULL. */
+const char               *easel_comparison_cell_get_path          (EaselComparisonCell *self);
 const GError             *easel_comparison_cell_get_error         (EaselComparisonCell *self);
 
 /* ---------------------------------------------------------------------------

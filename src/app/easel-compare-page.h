@@ -1,0 +1,42 @@
+/* easel-compare-page.h: Compare, one prompt across models × qualities
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <adwaita.h>
+#include "easel-core.h"
+
+G_BEGIN_DECLS
+
+/* Properties: "client" (EaselClient), "library" (EaselLibrary), both
+ * construct-only; "comparison" (EaselComparison, read-only): the grid the
+ * page shows, rebuilt from the prompt and the checked models, qualities
+ * and size until it is sent.
+ * Actions: compare.send, compare.cancel, compare.export-sheet.
+ * Signals: "continue-from" (EaselComparisonCell *cell): a finished cell
+ * was clicked; "toast" (const char *message). */
+#define EASEL_TYPE_COMPARE_PAGE (easel_compare_page_get_type ())
+G_DECLARE_FINAL_TYPE (EaselComparePage, easel_compare_page, EASEL, COMPARE_PAGE, AdwBin)
+
+GtkWidget       *easel_compare_page_new            (EaselClient      *client,
+                                                    EaselLibrary     *library);
+EaselComparison *easel_compare_page_get_comparison (EaselComparePage *self);
+void             easel_compare_page_set_prompt     (EaselComparePage *self,
+                                                    const char       *prompt);
+/* Checks exactly the models/qualities listed (NULL-terminated). */
+void             easel_compare_page_select         (EaselComparePage  *self,
+                                                    const char * const *models,
+                                                    const char * const *qualities);
+/* Renders the contact sheet in a worker thread and writes it to @file
+ * (what the Export dialog does after choosing a file). */
+void             easel_compare_page_export_sheet_async  (EaselComparePage    *self,
+                                                         GFile               *file,
+                                                         GCancellable        *cancellable,
+                                                         GAsyncReadyCallback  callback,
+                                                         gpointer             user_data);
+gboolean         easel_compare_page_export_sheet_finish (EaselComparePage    *self,
+                                                         GAsyncResult        *result,
+                                                         GError             **error);
+
+G_END_DECLS
