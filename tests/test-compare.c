@@ -478,6 +478,7 @@ test_run (Fixture       *f,
       g_assert_cmpint (g->status, ==, EASEL_GENERATION_OK);
       g_assert_nonnull (g->path);
       g_assert_true (g_file_test (g->path, G_FILE_TEST_IS_REGULAR));
+      g_assert_cmpstr (easel_comparison_cell_get_path (cell), ==, g->path);
       g_assert_cmpstr (g->prompt, ==, "a lighthouse at dusk");
     }
   g_assert_cmpint (db_int (f, "SELECT count(*) FROM comparisons"), ==, 1);

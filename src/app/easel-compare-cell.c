@@ -106,6 +106,8 @@ update_text (EaselCompareCell *self)
       /* Translators: the estimated price of one cell before it is sent */
       detail = g_strdup_printf (_("Estimate %s%s"), easel_comparison_cell_get_estimate (self->cell)->known ? "" : "≈ ", usd);
     }
+  else if (state == EASEL_COMPARISON_CELL_RUNNING && easel_comparison_cell_get_n_partials (self->cell) == 0)
+    detail = g_strdup (_("Drawing…"));
   else if (state == EASEL_COMPARISON_CELL_RUNNING)
     detail = g_strdup_printf (ngettext ("Drawing… %u partial image", "Drawing… %u partial images",
                                         easel_comparison_cell_get_n_partials (self->cell)),

@@ -56,6 +56,7 @@ enum {
 
 enum {
   CONTINUE_FROM,
+  CELL_STORED,
   TOAST,
   N_SIGNALS
 };
@@ -86,7 +87,8 @@ update_state (EaselComparePage *self)
                                  self->comparison != NULL && !running && !has_run (self) && self->library != NULL);
   gtk_widget_action_set_enabled (widget, "compare.cancel", running);
   gtk_widget_action_set_enabled (widget, "compare.export-sheet", has_run (self) && !running);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->prompt_entry), !running);
+  /* Not insensitive: the entry may have the focus. */
+  gtk_editable_set_editable (GTK_EDITABLE (self->prompt_entry), !running);
   gtk_widget_set_sensitive (GTK_WIDGET (self->models_box), !running);
   gtk_widget_set_sensitive (GTK_WIDGET (self->qualities_box), !running);
   gtk_widget_set_sensitive (GTK_WIDGET (self->size_dropdown), !running);
@@ -391,6 +393,15 @@ add_check (GtkBox     *box,
   return check;
 }
 
+/* The comparison recorded the cell (when it has a row): the gallery shows it. */
+static void
+on_cell_finished (EaselComparePage    *self,
+                  EaselComparisonCell *cell)
+{
+  if (easel_comparison_cell_get_generation_id (cell) > 0)
+    g_signal_emit (self, signals[CELL_STORED], 0, cell);
+}
+
 /* ---- GObject ------------------------------------------------------------- */
 
 static void
@@ -501,6 +512,8 @@ easel_compare_page_class_init (EaselComparePageClass *klass)
 
   signals[CONTINUE_FROM] = g_signal_new ("continue-from", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                          0, NULL, NULL, NULL, G_TYPE_NONE, 1, EASEL_TYPE_COMPARISON_CELL);
+  signals[CELL_STORED] = g_signal_new ("cell-stored", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                       0, NULL, NULL, NULL, G_TYPE_NONE, 1, EASEL_TYPE_COMPARISON_CELL);
   signals[TOAST] = g_signal_new ("toast", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 
@@ -529,6 +542,7 @@ easel_compare_page_init (EaselComparePage *self)
   g_signal_group_connect_object (self->comparison_signals, "notify::running", G_CALLBACK (update_state), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->comparison_signals, "notify::n-finished", G_CALLBACK (update_state), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->comparison_signals, "notify::actual-usd", G_CALLBACK (update_state), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->comparison_signals, "cell-finished", G_CALLBACK (on_cell_finished), self, G_CONNECT_SWAPPED);
 }
 
 GtkWidget *

@@ -15,7 +15,8 @@ G_BEGIN_DECLS
  * and size until it is sent.
  * Actions: compare.send, compare.cancel, compare.export-sheet.
  * Signals: "continue-from" (EaselComparisonCell *cell): a finished cell
- * was clicked; "toast" (const char *message). */
+ * was clicked; "cell-stored" (EaselComparisonCell *cell): a cell's row is
+ * in the library; "toast" (const char *message). */
 #define EASEL_TYPE_COMPARE_PAGE (easel_compare_page_get_type ())
 G_DECLARE_FINAL_TYPE (EaselComparePage, easel_compare_page, EASEL, COMPARE_PAGE, AdwBin)
 

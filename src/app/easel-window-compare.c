@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 
 #include "easel-compare-page.h"
+#include "easel-gallery.h"
 #include "easel-window-private.h"
 
 /* Continue from a cell: its image becomes the input of the next request,
@@ -37,6 +38,13 @@ continue_from_cb (EaselWindow         *self,
   easel_window_toast (self, message);
 }
 
+static void
+cell_stored_cb (EaselWindow *self)
+{
+  if (self->gallery && EASEL_IS_GALLERY (self->gallery))
+    easel_gallery_reload (EASEL_GALLERY (self->gallery));
+}
+
 void
 _easel_window_compare_init (EaselWindow *self)
 {
@@ -45,6 +53,7 @@ _easel_window_compare_init (EaselWindow *self)
   self->compare_page = easel_compare_page_new (self->client, self->library);
   adw_bin_set_child (self->compare_bin, self->compare_page);
   g_signal_connect_object (self->compare_page, "continue-from", G_CALLBACK (continue_from_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->compare_page, "cell-stored", G_CALLBACK (cell_stored_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->compare_page, "toast", G_CALLBACK (easel_window_toast), self, G_CONNECT_SWAPPED);
 }
 
