@@ -28,6 +28,8 @@ struct _EaselComparePage
 
   EaselClient     *client;
   EaselLibrary    *library;
+  GSettings       *settings;        /* the budget's limits; NULL: the defaults */
+  gboolean         budget_pending;  /* reading the spend before a send */
   EaselComparison *comparison;
   GSignalGroup    *comparison_signals;
   GCancellable    *cancellable;     /* the run; cancelled on dispose */
@@ -50,6 +52,7 @@ enum {
   PROP_0,
   PROP_CLIENT,
   PROP_LIBRARY,
+  PROP_SETTINGS,
   PROP_COMPARISON,
   N_PROPS
 };
@@ -210,12 +213,8 @@ ran_cb (GObject      *source,
 }
 
 static void
-send_action (GtkWidget  *widget,
-             const char *action_name,
-             GVariant   *parameter)
+run_comparison (EaselComparePage *self)
 {
-  EaselComparePage *self = EASEL_COMPARE_PAGE (widget);
-
   if (self->comparison == NULL || is_running (self) || has_run (self))
     return;
   g_cancellable_cancel (self->cancellable);
@@ -225,6 +224,137 @@ send_action (GtkWidget  *widget,
                               easel_client_get_base_url (self->client), self->cancellable,
                               ran_cb, g_object_ref (self));
   update_state (self);
+}
+
+/* The spending limits on the whole grid's estimate, as Send checks one
+ * request's (easel-window-budget.c): over a limit or the confirmation
+ * threshold, a dialog asks first. */
+typedef struct
+{
+  EaselComparePage *self;
+  EaselComparison  *comparison;   /* the grid that was checked */
+  gboolean          answered;
+} BudgetOp;
+
+static void
+budget_op_free (BudgetOp *op)
+{
+  g_clear_object (&op->self);
+  g_clear_object (&op->comparison);
+  g_free (op);
+}
+
+static void
+on_budget_response (AdwMessageDialog *dialog,
+                    const char       *response,
+                    BudgetOp         *op)
+{
+  /* Closing the dialog answers again: only the first answer counts. */
+  if (op->answered)
+    return;
+  op->answered = TRUE;
+  /* The grid changed meanwhile: what was approved is not what would go. */
+  if (g_strcmp0 (response, "send") == 0 && op->self->comparison == op->comparison)
+    run_comparison (op->self);
+}
+
+static void
+decide (BudgetOp         *op,
+        EaselBudgetState *state)
+{
+  g_autofree char *body = NULL;
+  GtkRoot *root;
+  GtkWidget *dialog;
+  gboolean over_limit;
+
+  if (state->flags == EASEL_BUDGET_OK)
+    {
+      if (op->self->comparison == op->comparison)
+        run_comparison (op->self);
+      budget_op_free (op);
+      return;
+    }
+
+  body = easel_budget_describe (state);
+  over_limit = (state->flags & (EASEL_BUDGET_CROSSES_DAILY | EASEL_BUDGET_CROSSES_MONTHLY)) != 0;
+  root = gtk_widget_get_root (GTK_WIDGET (op->self));
+  dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                   over_limit ? _("Over Budget") : _("Expensive Comparison"), body);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "send", over_limit ? _("_Send Anyway") : _("_Send"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "send",
+                                              over_limit ? ADW_RESPONSE_DESTRUCTIVE : ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect_data (dialog, "response", G_CALLBACK (on_budget_response), op,
+                         (GClosureNotify) (void (*) (void)) budget_op_free, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+on_budget_checked (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  BudgetOp *op = user_data;
+  g_autoptr(GError) error = NULL;
+  EaselBudgetState state = { 0 };
+
+  op->self->budget_pending = FALSE;
+  if (!easel_budget_check_finish (EASEL_STORE (source), result, &state, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          budget_op_free (op);
+          return;
+        }
+      /* The limits cannot be checked: say so and let the user decide. */
+      g_warning ("Cannot read the spend for the budget: %s", error->message);
+      state.flags = EASEL_BUDGET_CROSSES_DAILY | EASEL_BUDGET_CROSSES_MONTHLY;
+    }
+  decide (op, &state);
+}
+
+static void
+send_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  EaselComparePage *self = EASEL_COMPARE_PAGE (widget);
+  EaselBudgetLimits limits;
+  EaselBudgetState state = { 0 };
+  EaselStore *store = NULL;
+  BudgetOp *op;
+  double estimate;
+
+  if (self->comparison == NULL || is_running (self) || has_run (self) || self->budget_pending)
+    return;
+
+  estimate = easel_comparison_get_estimate_usd (self->comparison, NULL);
+  easel_budget_limits_from_settings (&limits, self->settings);
+  if (self->library != NULL && easel_library_get_state (self->library) == EASEL_LIBRARY_STATE_READY)
+    store = easel_library_get_store (self->library);
+
+  op = g_new0 (BudgetOp, 1);
+  op->self = g_object_ref (self);
+  op->comparison = g_object_ref (self->comparison);
+  if (store != NULL && (limits.daily_usd > 0 || limits.monthly_usd > 0))
+    {
+      self->budget_pending = TRUE;
+      if (self->cancellable == NULL)
+        self->cancellable = g_cancellable_new ();
+      easel_budget_check_async (store, &limits, estimate > 0 ? estimate : -1, NULL,
+                                self->cancellable, on_budget_checked, op);
+      return;
+    }
+
+  /* No limits (or no library yet): only the confirmation threshold. */
+  state.limits = limits;
+  state.estimate_usd = estimate > 0 ? estimate : -1;
+  easel_budget_evaluate (&state);
+  decide (op, &state);
 }
 
 static void
@@ -443,6 +573,7 @@ easel_compare_page_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_object (&self->client);
   g_clear_object (&self->library);
+  g_clear_object (&self->settings);
   G_OBJECT_CLASS (easel_compare_page_parent_class)->dispose (object);
 }
 
@@ -469,6 +600,7 @@ easel_compare_page_get_property (GObject    *object,
     {
     case PROP_CLIENT:     g_value_set_object (value, self->client); break;
     case PROP_LIBRARY:    g_value_set_object (value, self->library); break;
+    case PROP_SETTINGS:   g_value_set_object (value, self->settings); break;
     case PROP_COMPARISON: g_value_set_object (value, self->comparison); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -486,6 +618,7 @@ easel_compare_page_set_property (GObject      *object,
     {
     case PROP_CLIENT:  self->client = g_value_dup_object (value); break;
     case PROP_LIBRARY: self->library = g_value_dup_object (value); break;
+    case PROP_SETTINGS: self->settings = g_value_dup_object (value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -506,6 +639,8 @@ easel_compare_page_class_init (EaselComparePageClass *klass)
                                             G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   props[PROP_LIBRARY] = g_param_spec_object ("library", NULL, NULL, EASEL_TYPE_LIBRARY,
                                              G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  props[PROP_SETTINGS] = g_param_spec_object ("settings", NULL, NULL, G_TYPE_SETTINGS,
+                                              G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   props[PROP_COMPARISON] = g_param_spec_object ("comparison", NULL, NULL, EASEL_TYPE_COMPARISON,
                                                 G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, props);
@@ -547,12 +682,14 @@ easel_compare_page_init (EaselComparePage *self)
 
 GtkWidget *
 easel_compare_page_new (EaselClient  *client,
-                        EaselLibrary *library)
+                        EaselLibrary *library,
+                        GSettings    *settings)
 {
   g_return_val_if_fail (EASEL_IS_CLIENT (client), NULL);
   g_return_val_if_fail (library == NULL || EASEL_IS_LIBRARY (library), NULL);
+  g_return_val_if_fail (settings == NULL || G_IS_SETTINGS (settings), NULL);
 
-  return g_object_new (EASEL_TYPE_COMPARE_PAGE, "client", client, "library", library, NULL);
+  return g_object_new (EASEL_TYPE_COMPARE_PAGE, "client", client, "library", library, "settings", settings, NULL);
 }
 
 EaselComparison *

@@ -9,11 +9,13 @@
 
 G_BEGIN_DECLS
 
-/* Properties: "client" (EaselClient), "library" (EaselLibrary), both
- * construct-only; "comparison" (EaselComparison, read-only): the grid the
+/* Properties: "client" (EaselClient), "library" (EaselLibrary), "settings"
+ * (GSettings: the spending limits, NULL for the defaults), construct-only;
+ * "comparison" (EaselComparison, read-only): the grid the
  * page shows, rebuilt from the prompt and the checked models, qualities
  * and size until it is sent.
- * Actions: compare.send, compare.cancel, compare.export-sheet.
+ * Actions: compare.send (after the budget check on the grid's total
+ * estimate, which may ask first), compare.cancel, compare.export-sheet.
  * Signals: "continue-from" (EaselComparisonCell *cell): a finished cell
  * was clicked; "cell-stored" (EaselComparisonCell *cell): a cell's row is
  * in the library; "toast" (const char *message). */
@@ -21,7 +23,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (EaselComparePage, easel_compare_page, EASEL, COMPARE_PAGE, AdwBin)
 
 GtkWidget       *easel_compare_page_new            (EaselClient      *client,
-                                                    EaselLibrary     *library);
+                                                    EaselLibrary     *library,
+                                                    GSettings        *settings);
 EaselComparison *easel_compare_page_get_comparison (EaselComparePage *self);
 void             easel_compare_page_set_prompt     (EaselComparePage *self,
                                                     const char       *prompt);

@@ -50,7 +50,7 @@ _easel_window_compare_init (EaselWindow *self)
 {
   g_assert (EASEL_IS_WINDOW (self));
 
-  self->compare_page = easel_compare_page_new (self->client, self->library);
+  self->compare_page = easel_compare_page_new (self->client, self->library, self->settings);
   adw_bin_set_child (self->compare_bin, self->compare_page);
   g_signal_connect_object (self->compare_page, "continue-from", G_CALLBACK (continue_from_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->compare_page, "cell-stored", G_CALLBACK (cell_stored_cb), self, G_CONNECT_SWAPPED);

@@ -272,6 +272,85 @@ test_grid_2x2 (Fixture       *f,
   g_assert_cmpstr (easel_params_get_image_model (f->window->params), ==, "gpt-image-1-mini");
 }
 
+static AdwMessageDialog *
+find_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
+
+      if (ADW_IS_MESSAGE_DIALOG (window) && gtk_widget_get_visible (GTK_WIDGET (window)))
+        return ADW_MESSAGE_DIALOG (window);
+    }
+  return NULL;
+}
+
+static gboolean
+dialog_shown (Fixture *f)
+{
+  return find_dialog () != NULL;
+}
+
+static gboolean
+dialog_gone (Fixture *f)
+{
+  return find_dialog () == NULL;
+}
+
+static gboolean
+all_sent (Fixture *f)
+{
+  return easel_fake_server_count_requests (f->server, "POST", "/v1/images/generations") == 4 && finished (f);
+}
+
+/* The spending limits apply to the whole grid, before anything is sent. */
+static void
+test_budget (Fixture       *f,
+             gconstpointer  data)
+{
+  const char *models[] = { "gpt-image-1.5", "gpt-image-1-mini", NULL };
+  const char *qualities[] = { "low", "high", NULL };
+  g_autoptr(GSettings) settings = g_settings_new (SETTINGS_SCHEMA_ID);
+  AdwMessageDialog *dialog;
+
+  /* A window whose settings say $0.05 a day; each cell alone is cheaper
+   * than the grid (≈ $0.19). */
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  g_settings_set_double (settings, "budget-daily-usd", 0.05);
+  f->window = g_object_new (EASEL_TYPE_WINDOW, "client", f->client, "library", f->library,
+                            "settings", settings, NULL);
+  gtk_window_present (GTK_WINDOW (f->window));
+  f->page = EASEL_COMPARE_PAGE (easel_window_get_compare_page (f->window));
+  adw_view_stack_set_visible_child_name (f->window->view_stack, "compare");
+
+  easel_compare_page_set_prompt (f->page, "a red fox in the snow");
+  easel_compare_page_select (f->page, models, qualities);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->page), "compare.send", NULL));
+  g_assert_true (wait_for (dialog_shown, f, 10000));
+  dialog = find_dialog ();
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "daily limit"));
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 0);
+
+  /* A click answers, then closes the dialog. */
+  adw_message_dialog_response (dialog, "cancel");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_true (wait_for (dialog_gone, f, 10000));
+  easel_test_spin_ms (100);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 0);
+  g_assert_false (easel_comparison_get_running (easel_compare_page_get_comparison (f->page)));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->page), "compare.send", NULL));
+  g_assert_true (wait_for (dialog_shown, f, 10000));
+  dialog = find_dialog ();
+  g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Over Budget");
+  adw_message_dialog_response (dialog, "send");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_true (wait_for (all_sent, f, 30000));
+  g_settings_reset (settings, "budget-daily-usd");
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -285,6 +364,7 @@ main (int argc, char *argv[])
   adw_init ();
 
   g_test_add ("/compare-page/grid-2x2", Fixture, NULL, fixture_setup, test_grid_2x2, fixture_teardown);
+  g_test_add ("/compare-page/budget", Fixture, NULL, fixture_setup, test_budget, fixture_teardown);
 
   return g_test_run ();
 }
