@@ -483,13 +483,28 @@ test_run (Fixture       *f,
     }
   g_assert_cmpint (db_int (f, "SELECT count(*) FROM comparisons"), ==, 1);
   g_assert_cmpint (db_int (f, "SELECT n_cells FROM comparisons"), ==, 4);
-  /* Normal generations: the gallery's query sees them. */
+  /* Normal generations: the gallery's query sees them, and can show the
+   * set alone. */
   {
     g_autoptr(EaselStoreQuery) q = easel_store_query_new ();
-    g_autoptr(GPtrArray) all = easel_store_query (store, q, NULL, &error);
+    g_autoptr(GPtrArray) all = NULL;
+    g_autoptr(GPtrArray) set = NULL;
+    g_autoptr(EaselGeneration) other = easel_generation_new ();
+    guint total = 0;
 
+    other->model = g_strdup ("gpt-image-1.5");
+    other->prompt = g_strdup ("not compared");
+    g_assert_cmpint (easel_store_insert_generation (store, other, easel_comparison_cell_get_image (easel_comparison_get_cell (cmp, 0)), &error), >, 0);
+    all = easel_store_query (store, q, NULL, &error);
     g_assert_no_error (error);
-    g_assert_cmpuint (all->len, ==, 4);
+    g_assert_cmpuint (all->len, ==, 5);
+    q->comparison_id = easel_comparison_get_id (cmp);
+    set = easel_store_query (store, q, &total, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (set->len, ==, 4);
+    g_assert_cmpuint (total, ==, 4);
+    for (guint i = 0; i < set->len; i++)
+      g_assert_cmpint (((EaselGeneration *) set->pdata[i])->id, !=, other->id);
   }
 
   /* A comparison runs once. */

@@ -60,6 +60,7 @@ enum {
 enum {
   CONTINUE_FROM,
   CELL_STORED,
+  SHOW_IN_GALLERY,
   TOAST,
   N_SIGNALS
 };
@@ -90,6 +91,8 @@ update_state (EaselComparePage *self)
                                  self->comparison != NULL && !running && !has_run (self) && self->library != NULL);
   gtk_widget_action_set_enabled (widget, "compare.cancel", running);
   gtk_widget_action_set_enabled (widget, "compare.export-sheet", has_run (self) && !running);
+  gtk_widget_action_set_enabled (widget, "compare.show-in-gallery",
+                                 self->comparison != NULL && easel_comparison_get_id (self->comparison) > 0);
   /* Not insensitive: the entry may have the focus. */
   gtk_editable_set_editable (GTK_EDITABLE (self->prompt_entry), !running);
   gtk_widget_set_sensitive (GTK_WIDGET (self->models_box), !running);
@@ -487,6 +490,17 @@ export_sheet_action (GtkWidget  *widget,
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
+static void
+show_in_gallery_action (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *parameter)
+{
+  EaselComparePage *self = EASEL_COMPARE_PAGE (widget);
+
+  if (self->comparison != NULL && easel_comparison_get_id (self->comparison) > 0)
+    g_signal_emit (self, signals[SHOW_IN_GALLERY], 0, easel_comparison_get_id (self->comparison));
+}
+
 /* ---- the grid ------------------------------------------------------------ */
 
 static void
@@ -649,6 +663,8 @@ easel_compare_page_class_init (EaselComparePageClass *klass)
                                          0, NULL, NULL, NULL, G_TYPE_NONE, 1, EASEL_TYPE_COMPARISON_CELL);
   signals[CELL_STORED] = g_signal_new ("cell-stored", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                        0, NULL, NULL, NULL, G_TYPE_NONE, 1, EASEL_TYPE_COMPARISON_CELL);
+  signals[SHOW_IN_GALLERY] = g_signal_new ("show-in-gallery", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                           0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT64);
   signals[TOAST] = g_signal_new ("toast", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 
@@ -664,6 +680,7 @@ easel_compare_page_class_init (EaselComparePageClass *klass)
   gtk_widget_class_install_action (widget_class, "compare.send", NULL, send_action);
   gtk_widget_class_install_action (widget_class, "compare.cancel", NULL, cancel_action);
   gtk_widget_class_install_action (widget_class, "compare.export-sheet", NULL, export_sheet_action);
+  gtk_widget_class_install_action (widget_class, "compare.show-in-gallery", NULL, show_in_gallery_action);
 }
 
 static void
@@ -677,6 +694,7 @@ easel_compare_page_init (EaselComparePage *self)
   g_signal_group_connect_object (self->comparison_signals, "notify::running", G_CALLBACK (update_state), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->comparison_signals, "notify::n-finished", G_CALLBACK (update_state), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->comparison_signals, "notify::actual-usd", G_CALLBACK (update_state), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->comparison_signals, "notify::id", G_CALLBACK (update_state), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->comparison_signals, "cell-finished", G_CALLBACK (on_cell_finished), self, G_CONNECT_SWAPPED);
 }
 

@@ -15,10 +15,12 @@ G_BEGIN_DECLS
  * page shows, rebuilt from the prompt and the checked models, qualities
  * and size until it is sent.
  * Actions: compare.send (after the budget check on the grid's total
- * estimate, which may ask first), compare.cancel, compare.export-sheet.
+ * estimate, which may ask first), compare.cancel, compare.export-sheet,
+ * compare.show-in-gallery.
  * Signals: "continue-from" (EaselComparisonCell *cell): a finished cell
  * was clicked; "cell-stored" (EaselComparisonCell *cell): a cell's row is
- * in the library; "toast" (const char *message). */
+ * in the library; "show-in-gallery" (gint64 comparison_id): the user asked
+ * to see the set in the gallery; "toast" (const char *message). */
 #define EASEL_TYPE_COMPARE_PAGE (easel_compare_page_get_type ())
 G_DECLARE_FINAL_TYPE (EaselComparePage, easel_compare_page, EASEL, COMPARE_PAGE, AdwBin)
 

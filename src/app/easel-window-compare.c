@@ -45,6 +45,16 @@ cell_stored_cb (EaselWindow *self)
     easel_gallery_reload (EASEL_GALLERY (self->gallery));
 }
 
+static void
+show_in_gallery_cb (EaselWindow *self,
+                    gint64       comparison_id)
+{
+  if (self->gallery == NULL || !EASEL_IS_GALLERY (self->gallery))
+    return;
+  easel_gallery_show_comparison (EASEL_GALLERY (self->gallery), comparison_id);
+  adw_view_stack_set_visible_child_name (self->view_stack, "gallery");
+}
+
 void
 _easel_window_compare_init (EaselWindow *self)
 {
@@ -54,6 +64,7 @@ _easel_window_compare_init (EaselWindow *self)
   adw_bin_set_child (self->compare_bin, self->compare_page);
   g_signal_connect_object (self->compare_page, "continue-from", G_CALLBACK (continue_from_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->compare_page, "cell-stored", G_CALLBACK (cell_stored_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->compare_page, "show-in-gallery", G_CALLBACK (show_in_gallery_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->compare_page, "toast", G_CALLBACK (easel_window_toast), self, G_CONNECT_SWAPPED);
 }
 

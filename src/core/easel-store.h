@@ -76,6 +76,7 @@ typedef struct
   gboolean       deleted_only;     /* TRUE: only soft-deleted rows (a trash view); else live only */
   EaselStoreSort sort;
   guint          offset;           /* paging */
+  gint64         comparison_id;    /* one Compare set (easel-comparison.h); 0 = any */
   guint          limit;            /* 0 = no limit */
 } EaselStoreQuery;
 

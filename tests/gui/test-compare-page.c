@@ -17,6 +17,7 @@
 #include "easel-compare-page.h"
 #include "easel-gallery.h"
 #include "easel-gallery-private.h"
+#include "easel-gallery-model.h"
 #include "easel-params.h"
 #include "easel-window.h"
 #include "easel-window-private.h"
@@ -140,13 +141,35 @@ finished (Fixture *f)
          easel_comparison_get_n_finished (cmp) == easel_comparison_get_n_cells (cmp);
 }
 
+static guint want_items;
+
 static gboolean
-gallery_has_four (Fixture *f)
+gallery_has_items (Fixture *f)
 {
   GtkWidget *gallery = easel_window_get_gallery (f->window);
 
   return gallery != NULL && EASEL_IS_GALLERY (gallery) &&
-         g_list_model_get_n_items (G_LIST_MODEL (_easel_gallery_get_model (EASEL_GALLERY (gallery)))) == 4;
+         g_list_model_get_n_items (G_LIST_MODEL (_easel_gallery_get_model (EASEL_GALLERY (gallery)))) == want_items;
+}
+
+/* An image from before, not part of any comparison. */
+static void
+add_other_image (Fixture *f)
+{
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 8, 8);
+  g_autoptr(EaselGeneration) g = easel_generation_new ();
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+  char *buffer = NULL;
+  gsize len = 0;
+
+  gdk_pixbuf_fill (pixbuf, 0x336699ff);
+  g_assert_true (gdk_pixbuf_save_to_buffer (pixbuf, &buffer, &len, "png", &error, NULL));
+  bytes = g_bytes_new_take (buffer, len);
+  g->model = g_strdup ("gpt-image-1.5");
+  g->prompt = g_strdup ("an older picture");
+  g_assert_cmpint (easel_store_insert_generation (f->store, g, bytes, &error), >, 0);
+  g_assert_no_error (error);
 }
 
 static gboolean
@@ -186,6 +209,7 @@ test_grid_2x2 (Fixture       *f,
   EaselComparison *cmp;
   gboolean known;
 
+  add_other_image (f);
   adw_view_stack_set_visible_child_name (f->window->view_stack, "compare");
   /* No prompt: no grid, and nothing to send. */
   easel_compare_page_set_prompt (f->page, "");
@@ -249,8 +273,23 @@ test_grid_2x2 (Fixture       *f,
   rows = easel_store_list_comparison (f->store, easel_comparison_get_id (cmp), NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (rows->len, ==, 4);
-  adw_view_stack_set_visible_child_name (f->window->view_stack, "gallery");
-  g_assert_true (wait_for (gallery_has_four, f, 10000));
+  {
+    GtkWidget *gallery = easel_window_get_gallery (f->window);
+    GObject *chip = gtk_widget_get_template_child (gallery, EASEL_TYPE_GALLERY, "comparison_button");
+
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->page), "compare.show-in-gallery", NULL));
+    g_assert_cmpstr (adw_view_stack_get_visible_child_name (f->window->view_stack), ==, "gallery");
+    g_assert_cmpint (easel_gallery_model_get_comparison_id (_easel_gallery_get_model (EASEL_GALLERY (gallery))), ==,
+                     easel_comparison_get_id (cmp));
+    g_assert_true (gtk_widget_get_visible (GTK_WIDGET (chip)));
+    want_items = 4;
+    g_assert_true (wait_for (gallery_has_items, f, 10000));
+    /* The chip shows every image again, the older one too. */
+    g_signal_emit_by_name (chip, "clicked");
+    g_assert_false (gtk_widget_get_visible (GTK_WIDGET (chip)));
+    want_items = 5;
+    g_assert_true (wait_for (gallery_has_items, f, 10000));
+  }
   adw_view_stack_set_visible_child_name (f->window->view_stack, "compare");
 
   /* The contact sheet, as Export writes it after its file dialog. */
