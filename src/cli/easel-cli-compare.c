@@ -228,6 +228,11 @@ budget_allows (Ctx        *ctx,
   state.estimate_usd = estimate > 0 ? estimate : -1;
   if (limits.daily_usd > 0 || limits.monthly_usd > 0)
     {
+      g_autoptr(EaselStore) own = NULL;
+
+      /* --no-library: the spend is still read from the library. */
+      if (store == NULL)
+        store = own = easel_store_open (g_getenv ("EASEL_LIBRARY_DIR"), &error);
       if (store == NULL ||
           !easel_budget_check_sync (store, &limits, state.estimate_usd, NULL, &state, &error))
         {
@@ -587,8 +592,7 @@ easel_cli_compare_main (int    argc,
       return EASEL_CLI_EXIT_USAGE;
     }
 
-  store = easel_store_open (g_getenv ("EASEL_LIBRARY_DIR"), options.no_library ? NULL : &error);
-  if (store == NULL && !options.no_library)
+  if (!options.no_library && !(store = easel_store_open (g_getenv ("EASEL_LIBRARY_DIR"), &error)))
     {
       fprintf (stderr, "easel compare: %s\n", error->message);
       return EASEL_CLI_EXIT_FAILED;
