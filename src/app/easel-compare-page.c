@@ -35,6 +35,7 @@ struct _EaselComparePage
   GCancellable    *cancellable;     /* the run; cancelled on dispose */
   GPtrArray       *model_checks;    /* GtkCheckButton*, "easel-value" = model id */
   GPtrArray       *quality_checks;
+  GPtrArray       *inputs;          /* EaselInputImage*: the studio's attachments, edited when checked */
   char            *build_error;
 
   /* template */
@@ -42,6 +43,7 @@ struct _EaselComparePage
   GtkBox          *models_box;
   GtkBox          *qualities_box;
   GtkDropDown     *size_dropdown;
+  GtkCheckButton  *inputs_check;
   GtkLabel        *total_label;
   GtkFlowBox      *grid_box;
 };
@@ -98,6 +100,7 @@ update_state (EaselComparePage *self)
   gtk_widget_set_sensitive (GTK_WIDGET (self->models_box), !running);
   gtk_widget_set_sensitive (GTK_WIDGET (self->qualities_box), !running);
   gtk_widget_set_sensitive (GTK_WIDGET (self->size_dropdown), !running);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->inputs_check), !running);
 
   if (self->comparison == NULL)
     text = g_strdup (self->build_error ? self->build_error : "");
@@ -167,7 +170,8 @@ set_comparison (EaselComparePage *self,
 static void
 rebuild (EaselComparePage *self)
 {
-  g_autoptr(EaselRequest) base = easel_request_new (EASEL_API_IMAGES_GENERATE);
+  gboolean edit = self->inputs->len > 0 && gtk_check_button_get_active (self->inputs_check);
+  g_autoptr(EaselRequest) base = easel_request_new (edit ? EASEL_API_IMAGES_EDIT : EASEL_API_IMAGES_GENERATE);
   g_autoptr(EaselComparison) comparison = NULL;
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) models = checked_values (self->model_checks);
@@ -183,6 +187,8 @@ rebuild (EaselComparePage *self)
   base->size = g_strdup (size ? gtk_string_object_get_string (size) : NULL);
   base->stream = TRUE;
   base->partial_images = 2;
+  for (guint i = 0; edit && i < self->inputs->len; i++)
+    easel_request_add_image (base, easel_input_image_copy (self->inputs->pdata[i]));
   if (*prompt == '\0')
     self->build_error = g_strdup (_("Write a prompt to see the grid and its estimate"));
   else if (!(comparison = easel_comparison_new (base, (const char * const *) models,
@@ -570,6 +576,7 @@ easel_compare_page_constructed (GObject *object)
     g_signal_connect_object (self->quality_checks->pdata[i], "toggled", G_CALLBACK (rebuild), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->prompt_entry, "changed", G_CALLBACK (rebuild), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->size_dropdown, "notify::selected", G_CALLBACK (rebuild), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->inputs_check, "toggled", G_CALLBACK (rebuild), self, G_CONNECT_SWAPPED);
   rebuild (self);
 }
 
@@ -598,6 +605,7 @@ easel_compare_page_finalize (GObject *object)
 
   g_clear_pointer (&self->model_checks, g_ptr_array_unref);
   g_clear_pointer (&self->quality_checks, g_ptr_array_unref);
+  g_clear_pointer (&self->inputs, g_ptr_array_unref);
   g_clear_pointer (&self->build_error, g_free);
   G_OBJECT_CLASS (easel_compare_page_parent_class)->finalize (object);
 }
@@ -673,6 +681,7 @@ easel_compare_page_class_init (EaselComparePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EaselComparePage, models_box);
   gtk_widget_class_bind_template_child (widget_class, EaselComparePage, qualities_box);
   gtk_widget_class_bind_template_child (widget_class, EaselComparePage, size_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, EaselComparePage, inputs_check);
   gtk_widget_class_bind_template_child (widget_class, EaselComparePage, total_label);
   gtk_widget_class_bind_template_child (widget_class, EaselComparePage, grid_box);
   gtk_widget_class_bind_template_callback (widget_class, grid_child_activated_cb);
@@ -688,6 +697,7 @@ easel_compare_page_init (EaselComparePage *self)
 {
   self->model_checks = g_ptr_array_new ();
   self->quality_checks = g_ptr_array_new ();
+  self->inputs = g_ptr_array_new_with_free_func ((GDestroyNotify) easel_input_image_free);
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->comparison_signals = g_signal_group_new (EASEL_TYPE_COMPARISON);
@@ -742,4 +752,39 @@ easel_compare_page_select (EaselComparePage   *self,
   g_return_if_fail (EASEL_IS_COMPARE_PAGE (self));
   select_checks (self->model_checks, models);
   select_checks (self->quality_checks, chosen_qualities);
+}
+
+void
+easel_compare_page_set_input_images (EaselComparePage *self,
+                                     GPtrArray        *images)
+{
+  gboolean same;
+
+  g_return_if_fail (EASEL_IS_COMPARE_PAGE (self));
+
+  /* The same images (by hash) leave a grid that already ran alone. */
+  same = (images ? images->len : 0) == self->inputs->len;
+  for (guint i = 0; same && i < self->inputs->len; i++)
+    {
+      g_autofree char *a = easel_input_image_hash (self->inputs->pdata[i]);
+      g_autofree char *b = easel_input_image_hash (images->pdata[i]);
+
+      same = g_strcmp0 (a, b) == 0;
+    }
+  if (same || is_running (self))
+    return;
+
+  g_ptr_array_set_size (self->inputs, 0);
+  for (guint i = 0; images != NULL && i < images->len; i++)
+    g_ptr_array_add (self->inputs, easel_input_image_copy (images->pdata[i]));
+  if (self->inputs->len > 0)
+    {
+      g_autofree char *label = g_strdup_printf (ngettext ("Edit the image attached in the studio",
+                                                          "Edit the %u images attached in the studio",
+                                                          self->inputs->len), self->inputs->len);
+
+      gtk_check_button_set_label (self->inputs_check, label);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->inputs_check), self->inputs->len > 0);
+  rebuild (self);
 }

@@ -34,6 +34,10 @@ void             easel_compare_page_set_prompt     (EaselComparePage *self,
 void             easel_compare_page_select         (EaselComparePage  *self,
                                                     const char * const *models,
                                                     const char * const *qualities);
+/* The studio's attached images (EaselInputImage*, copied; NULL or empty:
+ * none). While there are some, a check offers to compare edits of them. */
+void             easel_compare_page_set_input_images (EaselComparePage *self,
+                                                      GPtrArray        *images);
 /* Renders the contact sheet in a worker thread and writes it to @file
  * (what the Export dialog does after choosing a file). */
 void             easel_compare_page_export_sheet_async  (EaselComparePage    *self,

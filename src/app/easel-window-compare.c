@@ -55,6 +55,15 @@ show_in_gallery_cb (EaselWindow *self,
   adw_view_stack_set_visible_child_name (self->view_stack, "gallery");
 }
 
+/* The page edits what is attached in the studio, as the studio would. */
+static void
+visible_page_cb (EaselWindow *self)
+{
+  if (g_strcmp0 (adw_view_stack_get_visible_child_name (self->view_stack), "compare") == 0)
+    easel_compare_page_set_input_images (EASEL_COMPARE_PAGE (self->compare_page),
+                                         easel_composer_get_attachments (self->composer));
+}
+
 void
 _easel_window_compare_init (EaselWindow *self)
 {
@@ -65,6 +74,7 @@ _easel_window_compare_init (EaselWindow *self)
   g_signal_connect_object (self->compare_page, "continue-from", G_CALLBACK (continue_from_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->compare_page, "cell-stored", G_CALLBACK (cell_stored_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->compare_page, "show-in-gallery", G_CALLBACK (show_in_gallery_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->view_stack, "notify::visible-child", G_CALLBACK (visible_page_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->compare_page, "toast", G_CALLBACK (easel_window_toast), self, G_CONNECT_SWAPPED);
 }
 

@@ -390,6 +390,63 @@ test_budget (Fixture       *f,
   g_settings_reset (settings, "budget-daily-usd");
 }
 
+static gboolean
+attached (Fixture *f)
+{
+  return easel_composer_get_attachments (f->window->composer)->len == 1;
+}
+
+/* With images attached in the studio, the grid can compare edits of them. */
+static void
+test_edit_inputs (Fixture       *f,
+                  gconstpointer  data)
+{
+  const char *models[] = { "gpt-image-1.5", NULL };
+  const char *qualities[] = { "low", "medium", NULL };
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 32, 32);
+  g_autofree char *path = g_build_filename (f->dir, "input.png", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GError) error = NULL;
+  GtkWidget *check = page_child (f, "inputs_check");
+  EaselComparison *cmp;
+
+  gdk_pixbuf_fill (pixbuf, 0x884422ff);
+  g_assert_true (gdk_pixbuf_save (pixbuf, path, "png", &error, NULL));
+  g_assert_no_error (error);
+
+  /* Nothing attached: a plain generation grid, no choice offered. */
+  adw_view_stack_set_visible_child_name (f->window->view_stack, "compare");
+  g_assert_false (gtk_widget_get_visible (check));
+
+  adw_view_stack_set_visible_child_name (f->window->view_stack, "studio");
+  easel_composer_add_file (f->window->composer, file);
+  g_assert_true (wait_for (attached, f, 10000));
+  adw_view_stack_set_visible_child_name (f->window->view_stack, "compare");
+  g_assert_true (gtk_widget_get_visible (check));
+  g_assert_true (gtk_check_button_get_active (GTK_CHECK_BUTTON (check)));
+
+  easel_compare_page_set_prompt (f->page, "the same, in winter");
+  easel_compare_page_select (f->page, models, qualities);
+  cmp = easel_compare_page_get_comparison (f->page);
+  g_assert_cmpint (easel_comparison_get_base (cmp)->api, ==, EASEL_API_IMAGES_EDIT);
+  g_assert_cmpuint (easel_comparison_get_base (cmp)->images->len, ==, 1);
+
+  /* Unchecked: generations again. */
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (check), FALSE);
+  g_assert_cmpint (easel_comparison_get_base (easel_compare_page_get_comparison (f->page))->api, ==,
+                   EASEL_API_IMAGES_GENERATE);
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (check), TRUE);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->page), "compare.send", NULL));
+  g_assert_true (wait_for (finished, f, 30000));
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/images/edits"), ==, 2);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/images/generations"), ==, 0);
+  cmp = easel_compare_page_get_comparison (f->page);
+  for (guint i = 0; i < 2; i++)
+    g_assert_cmpint (easel_comparison_cell_get_state (easel_comparison_get_cell (cmp, i)), ==,
+                     EASEL_COMPARISON_CELL_DONE);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -403,6 +460,7 @@ main (int argc, char *argv[])
   adw_init ();
 
   g_test_add ("/compare-page/grid-2x2", Fixture, NULL, fixture_setup, test_grid_2x2, fixture_teardown);
+  g_test_add ("/compare-page/edit-inputs", Fixture, NULL, fixture_setup, test_edit_inputs, fixture_teardown);
   g_test_add ("/compare-page/budget", Fixture, NULL, fixture_setup, test_budget, fixture_teardown);
 
   return g_test_run ();
