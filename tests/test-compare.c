@@ -769,6 +769,28 @@ test_cli_grid (Fixture       *f,
     g_assert_cmpint (db_int (f, "SELECT count(*) FROM generations"), ==, 4);
     g_assert_cmpint (db_int (f, "SELECT count(*) FROM comparisons"), ==, 1);
   }
+
+  /* `easel library list --comparison` shows the set. */
+  {
+    g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, set);
+    const char *list_args[] = { "library", "list", "--comparison", id, "--json", NULL };
+    const char *other_args[] = { "library", "list", "--comparison", "999", "--json", NULL };
+    g_auto(CliRun) list = { 0 };
+    g_auto(CliRun) other = { 0 };
+    g_autoptr(JsonParser) p = json_parser_new ();
+    JsonNode *root;
+
+    run_cli (f, NULL, list_args, &list);
+    g_assert_cmpint (list.status, ==, 0);
+    g_assert_true (json_parser_load_from_data (p, list.out, -1, &error));
+    root = json_parser_get_root (p);
+    g_assert_cmpint (json_object_get_int_member (json_node_get_object (root), "total"), ==, 4);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (root), "items")), ==, 4);
+
+    run_cli (f, NULL, other_args, &other);
+    g_assert_cmpint (other.status, ==, 0);
+    g_assert_null (strstr (other.out, "a red fox"));
+  }
 }
 
 static void
