@@ -507,6 +507,31 @@ test_run (Fixture       *f,
       g_assert_cmpint (((EaselGeneration *) set->pdata[i])->id, !=, other->id);
   }
 
+  /* The contact sheet of the run: one tile per cell, labelled with what
+   * each cost. */
+  {
+    EaselComparisonCell *cell = easel_comparison_get_cell (cmp, 1);
+    g_autofree char *detail = easel_contact_sheet_cell_detail (cell);
+    g_autofree char *cost = easel_cost_format_usd (easel_comparison_cell_get_actual_usd (cell));
+    g_autoptr(GAsyncResult) result = NULL;
+    g_autoptr(GBytes) png = NULL;
+    g_autoptr(GInputStream) stream = NULL;
+    g_autoptr(GdkPixbuf) sheet = NULL;
+
+    g_assert_true (g_str_has_prefix (detail, cost));
+    g_assert_nonnull (strstr (detail, " tokens · "));
+    easel_contact_sheet_render_async (cmp, 64, NULL, ran_cb, &result);
+    while (result == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    png = easel_contact_sheet_render_finish (result, &error);
+    g_assert_no_error (error);
+    stream = g_memory_input_stream_new_from_bytes (png);
+    sheet = gdk_pixbuf_new_from_stream (stream, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (gdk_pixbuf_get_width (sheet), ==, 2 * 24 + 2 * 64 + 16);
+    g_assert_cmpint (gdk_pixbuf_get_height (sheet), ==, 2 * 24 + 44 + 2 * (64 + 52) + 16);
+  }
+
   /* A comparison runs once. */
   g_assert_false (run_to_end (cmp, client, library, url, NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_BUSY);

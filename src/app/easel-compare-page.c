@@ -90,7 +90,7 @@ update_state (EaselComparePage *self)
   g_autofree char *text = NULL;
 
   gtk_widget_action_set_enabled (widget, "compare.send",
-                                 self->comparison != NULL && !running && !has_run (self) && self->library != NULL);
+                                 self->comparison != NULL && !running && self->library != NULL);
   gtk_widget_action_set_enabled (widget, "compare.cancel", running);
   gtk_widget_action_set_enabled (widget, "compare.export-sheet", has_run (self) && !running);
   gtk_widget_action_set_enabled (widget, "compare.show-in-gallery",
@@ -338,7 +338,12 @@ send_action (GtkWidget  *widget,
   BudgetOp *op;
   double estimate;
 
-  if (self->comparison == NULL || is_running (self) || has_run (self) || self->budget_pending)
+  if (self->comparison == NULL || is_running (self) || self->budget_pending)
+    return;
+  /* Again: a new grid from the same choices (a comparison runs once). */
+  if (has_run (self))
+    rebuild (self);
+  if (self->comparison == NULL)
     return;
 
   estimate = easel_comparison_get_estimate_usd (self->comparison, NULL);
@@ -786,5 +791,9 @@ easel_compare_page_set_input_images (EaselComparePage *self,
       gtk_check_button_set_label (self->inputs_check, label);
     }
   gtk_widget_set_visible (GTK_WIDGET (self->inputs_check), self->inputs->len > 0);
-  rebuild (self);
+  /* A grid that ran stays on screen; the next Compare uses the new inputs. */
+  if (has_run (self))
+    update_state (self);
+  else
+    rebuild (self);
 }

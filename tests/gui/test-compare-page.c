@@ -309,6 +309,29 @@ test_grid_2x2 (Fixture       *f,
   g_assert_cmpstr (adw_view_stack_get_visible_child_name (f->window->view_stack), ==, "studio");
   g_assert_true (wait_for (composer_has_input, f, 10000));
   g_assert_cmpstr (easel_params_get_image_model (f->window->params), ==, "gpt-image-1-mini");
+
+  /* Back on the page, the grid that ran is still there, and the image now
+   * attached in the studio is offered as the input of the next one. */
+  {
+    gint64 first = easel_comparison_get_id (cmp);
+
+    adw_view_stack_set_visible_child_name (f->window->view_stack, "compare");
+    g_assert_true (easel_compare_page_get_comparison (f->page) == cmp);
+    g_assert_true (gtk_widget_get_visible (page_child (f, "inputs_check")));
+
+    /* Compare again: a new set (edits of that image); the first one stays. */
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->page), "compare.send", NULL));
+    g_assert_true (easel_compare_page_get_comparison (f->page) != cmp);
+    g_assert_true (wait_for (finished, f, 30000));
+    easel_library_flush (f->library);
+    g_assert_cmpint (easel_comparison_get_id (easel_compare_page_get_comparison (f->page)), >, first);
+    g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/images/edits"), ==, 4);
+    g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/images/generations"), ==, 4);
+    g_clear_pointer (&rows, g_ptr_array_unref);
+    rows = easel_store_list_comparison (f->store, first, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (rows->len, ==, 4);
+  }
 }
 
 static AdwMessageDialog *
