@@ -15,38 +15,12 @@
 #include <glib/gi18n.h>
 
 #include "easel-compare-cell.h"
-#include "easel-compare-page.h"
-#include "easel-contact-sheet.h"
+#include "easel-compare-page-private.h"
 
 static const char * const qualities[] = { "low", "medium", "high", NULL };
 static const char * const default_models[] = { "gpt-image-1.5", "gpt-image-1-mini", NULL };
 static const char * const default_qualities[] = { "low", "high", NULL };
 
-struct _EaselComparePage
-{
-  AdwBin           parent_instance;
-
-  EaselClient     *client;
-  EaselLibrary    *library;
-  GSettings       *settings;        /* the budget's limits; NULL: the defaults */
-  gboolean         budget_pending;  /* reading the spend before a send */
-  EaselComparison *comparison;
-  GSignalGroup    *comparison_signals;
-  GCancellable    *cancellable;     /* the run; cancelled on dispose */
-  GPtrArray       *model_checks;    /* GtkCheckButton*, "easel-value" = model id */
-  GPtrArray       *quality_checks;
-  GPtrArray       *inputs;          /* EaselInputImage*: the studio's attachments, edited when checked */
-  char            *build_error;
-
-  /* template */
-  GtkEntry        *prompt_entry;
-  GtkBox          *models_box;
-  GtkBox          *qualities_box;
-  GtkDropDown     *size_dropdown;
-  GtkCheckButton  *inputs_check;
-  GtkLabel        *total_label;
-  GtkFlowBox      *grid_box;
-};
 
 G_DEFINE_FINAL_TYPE (EaselComparePage, easel_compare_page, ADW_TYPE_BIN)
 
@@ -82,8 +56,27 @@ has_run (EaselComparePage *self)
   return self->comparison != NULL && easel_comparison_get_n_finished (self->comparison) > 0;
 }
 
-static void
-update_state (EaselComparePage *self)
+gboolean
+_easel_compare_page_is_running (EaselComparePage *self)
+{
+  return is_running (self);
+}
+
+gboolean
+_easel_compare_page_has_run (EaselComparePage *self)
+{
+  return has_run (self);
+}
+
+void
+_easel_compare_page_toast (EaselComparePage *self,
+                           const char       *message)
+{
+  g_signal_emit (self, signals[TOAST], 0, message);
+}
+
+void
+_easel_compare_page_update_state (EaselComparePage *self)
 {
   GtkWidget *widget = GTK_WIDGET (self);
   gboolean running = is_running (self);
@@ -167,8 +160,8 @@ set_comparison (EaselComparePage *self,
 }
 
 /* The grid follows the prompt and the choices until it is sent. */
-static void
-rebuild (EaselComparePage *self)
+void
+_easel_compare_page_rebuild (EaselComparePage *self)
 {
   gboolean edit = self->inputs->len > 0 && gtk_check_button_get_active (self->inputs_check);
   g_autoptr(EaselRequest) base = easel_request_new (edit ? EASEL_API_IMAGES_EDIT : EASEL_API_IMAGES_GENERATE);
@@ -195,180 +188,7 @@ rebuild (EaselComparePage *self)
                                                 (const char * const *) chosen, NULL, FALSE, &error)))
     self->build_error = g_strdup (error->message);
   set_comparison (self, comparison);
-  update_state (self);
-}
-
-static void
-ran_cb (GObject      *source,
-        GAsyncResult *result,
-        gpointer      user_data)
-{
-  g_autoptr(EaselComparePage) self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!easel_comparison_run_finish (EASEL_COMPARISON (source), result, &error))
-    {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_signal_emit (self, signals[TOAST], 0, _("Comparison cancelled"));
-      else
-        {
-          g_autofree char *safe = easel_text_escape_untrusted (error->message, EASEL_TEXT_MAX_SHOWN);
-          g_signal_emit (self, signals[TOAST], 0, safe);
-        }
-    }
-  else
-    g_signal_emit (self, signals[TOAST], 0, _("Comparison finished: every image is in the gallery"));
-  update_state (self);
-}
-
-static void
-run_comparison (EaselComparePage *self)
-{
-  if (self->comparison == NULL || is_running (self) || has_run (self))
-    return;
-  g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
-  self->cancellable = g_cancellable_new ();
-  easel_comparison_run_async (self->comparison, self->client, self->library,
-                              easel_client_get_base_url (self->client), self->cancellable,
-                              ran_cb, g_object_ref (self));
-  update_state (self);
-}
-
-/* The spending limits on the whole grid's estimate, as Send checks one
- * request's (easel-window-budget.c): over a limit or the confirmation
- * threshold, a dialog asks first. */
-typedef struct
-{
-  EaselComparePage *self;
-  EaselComparison  *comparison;   /* the grid that was checked */
-  gboolean          answered;
-} BudgetOp;
-
-static void
-budget_op_free (BudgetOp *op)
-{
-  g_clear_object (&op->self);
-  g_clear_object (&op->comparison);
-  g_free (op);
-}
-
-static void
-on_budget_response (AdwMessageDialog *dialog,
-                    const char       *response,
-                    BudgetOp         *op)
-{
-  /* Closing the dialog answers again: only the first answer counts. */
-  if (op->answered)
-    return;
-  op->answered = TRUE;
-  /* The grid changed meanwhile: what was approved is not what would go. */
-  if (g_strcmp0 (response, "send") == 0 && op->self->comparison == op->comparison)
-    run_comparison (op->self);
-}
-
-static void
-decide (BudgetOp         *op,
-        EaselBudgetState *state)
-{
-  g_autofree char *body = NULL;
-  GtkRoot *root;
-  GtkWidget *dialog;
-  gboolean over_limit;
-
-  if (state->flags == EASEL_BUDGET_OK)
-    {
-      if (op->self->comparison == op->comparison)
-        run_comparison (op->self);
-      budget_op_free (op);
-      return;
-    }
-
-  body = easel_budget_describe (state);
-  over_limit = (state->flags & (EASEL_BUDGET_CROSSES_DAILY | EASEL_BUDGET_CROSSES_MONTHLY)) != 0;
-  root = gtk_widget_get_root (GTK_WIDGET (op->self));
-  dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                   over_limit ? _("Over Budget") : _("Expensive Comparison"), body);
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
-                                    "cancel", _("_Cancel"),
-                                    "send", over_limit ? _("_Send Anyway") : _("_Send"),
-                                    NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "send",
-                                              over_limit ? ADW_RESPONSE_DESTRUCTIVE : ADW_RESPONSE_SUGGESTED);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  g_signal_connect_data (dialog, "response", G_CALLBACK (on_budget_response), op,
-                         (GClosureNotify) (void (*) (void)) budget_op_free, 0);
-  gtk_window_present (GTK_WINDOW (dialog));
-}
-
-static void
-on_budget_checked (GObject      *source,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  BudgetOp *op = user_data;
-  g_autoptr(GError) error = NULL;
-  EaselBudgetState state = { 0 };
-
-  op->self->budget_pending = FALSE;
-  if (!easel_budget_check_finish (EASEL_STORE (source), result, &state, &error))
-    {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        {
-          budget_op_free (op);
-          return;
-        }
-      /* The limits cannot be checked: say so and let the user decide. */
-      g_warning ("Cannot read the spend for the budget: %s", error->message);
-      state.flags = EASEL_BUDGET_CROSSES_DAILY | EASEL_BUDGET_CROSSES_MONTHLY;
-    }
-  decide (op, &state);
-}
-
-static void
-send_action (GtkWidget  *widget,
-             const char *action_name,
-             GVariant   *parameter)
-{
-  EaselComparePage *self = EASEL_COMPARE_PAGE (widget);
-  EaselBudgetLimits limits;
-  EaselBudgetState state = { 0 };
-  EaselStore *store = NULL;
-  BudgetOp *op;
-  double estimate;
-
-  if (self->comparison == NULL || is_running (self) || self->budget_pending)
-    return;
-  /* Again: a new grid from the same choices (a comparison runs once). */
-  if (has_run (self))
-    rebuild (self);
-  if (self->comparison == NULL)
-    return;
-
-  estimate = easel_comparison_get_estimate_usd (self->comparison, NULL);
-  easel_budget_limits_from_settings (&limits, self->settings);
-  if (self->library != NULL && easel_library_get_state (self->library) == EASEL_LIBRARY_STATE_READY)
-    store = easel_library_get_store (self->library);
-
-  op = g_new0 (BudgetOp, 1);
-  op->self = g_object_ref (self);
-  op->comparison = g_object_ref (self->comparison);
-  if (store != NULL && (limits.daily_usd > 0 || limits.monthly_usd > 0))
-    {
-      self->budget_pending = TRUE;
-      if (self->cancellable == NULL)
-        self->cancellable = g_cancellable_new ();
-      easel_budget_check_async (store, &limits, estimate > 0 ? estimate : -1, NULL,
-                                self->cancellable, on_budget_checked, op);
-      return;
-    }
-
-  /* No limits (or no library yet): only the confirmation threshold. */
-  state.limits = limits;
-  state.estimate_usd = estimate > 0 ? estimate : -1;
-  easel_budget_evaluate (&state);
-  decide (op, &state);
+  _easel_compare_page_update_state (self);
 }
 
 static void
@@ -379,126 +199,6 @@ cancel_action (GtkWidget  *widget,
   EaselComparePage *self = EASEL_COMPARE_PAGE (widget);
 
   g_cancellable_cancel (self->cancellable);
-}
-
-/* ---- the contact sheet --------------------------------------------------- */
-
-static void
-sheet_written_cb (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  GError *error = NULL;
-
-  if (!g_file_replace_contents_finish (G_FILE (source), result, NULL, &error))
-    g_task_return_error (task, error);
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
-static void
-sheet_rendered_cb (GObject      *source,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GBytes) png = NULL;
-  GError *error = NULL;
-
-  if (!(png = easel_contact_sheet_render_finish (result, &error)))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  g_file_replace_contents_bytes_async (g_task_get_task_data (task), png, NULL, FALSE,
-                                       G_FILE_CREATE_REPLACE_DESTINATION, g_task_get_cancellable (task),
-                                       sheet_written_cb, g_object_ref (task));
-}
-
-void
-easel_compare_page_export_sheet_async (EaselComparePage    *self,
-                                       GFile               *file,
-                                       GCancellable        *cancellable,
-                                       GAsyncReadyCallback  callback,
-                                       gpointer             user_data)
-{
-  g_autoptr(GTask) task = NULL;
-
-  g_return_if_fail (EASEL_IS_COMPARE_PAGE (self));
-  g_return_if_fail (G_IS_FILE (file));
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, easel_compare_page_export_sheet_async);
-  g_task_set_task_data (task, g_object_ref (file), g_object_unref);
-  if (self->comparison == NULL)
-    {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "There is no comparison to export");
-      return;
-    }
-  easel_contact_sheet_render_async (self->comparison, 0, cancellable, sheet_rendered_cb, g_steal_pointer (&task));
-}
-
-gboolean
-easel_compare_page_export_sheet_finish (EaselComparePage  *self,
-                                        GAsyncResult      *result,
-                                        GError           **error)
-{
-  g_return_val_if_fail (EASEL_IS_COMPARE_PAGE (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-static void
-exported_cb (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  EaselComparePage *self = EASEL_COMPARE_PAGE (source);
-  g_autoptr(GError) error = NULL;
-
-  if (!easel_compare_page_export_sheet_finish (self, result, &error))
-    {
-      g_autofree char *message = g_strdup_printf (_("Cannot export the contact sheet: %s"), error->message);
-      g_signal_emit (self, signals[TOAST], 0, message);
-      return;
-    }
-  g_signal_emit (self, signals[TOAST], 0, _("Contact sheet exported"));
-}
-
-static void
-export_response_cb (GtkNativeDialog  *dialog,
-                    int               response,
-                    EaselComparePage *self)
-{
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-
-      if (file != NULL)
-        easel_compare_page_export_sheet_async (self, file, self->cancellable, exported_cb, NULL);
-    }
-  gtk_native_dialog_destroy (dialog);
-  g_object_unref (dialog);
-  g_object_unref (self);
-}
-
-static void
-export_sheet_action (GtkWidget  *widget,
-                     const char *action_name,
-                     GVariant   *parameter)
-{
-  EaselComparePage *self = EASEL_COMPARE_PAGE (widget);
-  GtkRoot *root = gtk_widget_get_root (widget);
-  GtkFileChooserNative *chooser;
-
-  chooser = gtk_file_chooser_native_new (_("Export Contact Sheet"), GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                         GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
-  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), "contact-sheet.png");
-  g_signal_connect (chooser, "response", G_CALLBACK (export_response_cb), g_object_ref (self));
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
 static void
@@ -576,13 +276,13 @@ easel_compare_page_constructed (GObject *object)
   easel_compare_page_select (self, default_models, default_qualities);
 
   for (guint i = 0; i < self->model_checks->len; i++)
-    g_signal_connect_object (self->model_checks->pdata[i], "toggled", G_CALLBACK (rebuild), self, G_CONNECT_SWAPPED);
+    g_signal_connect_object (self->model_checks->pdata[i], "toggled", G_CALLBACK (_easel_compare_page_rebuild), self, G_CONNECT_SWAPPED);
   for (guint i = 0; i < self->quality_checks->len; i++)
-    g_signal_connect_object (self->quality_checks->pdata[i], "toggled", G_CALLBACK (rebuild), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->prompt_entry, "changed", G_CALLBACK (rebuild), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->size_dropdown, "notify::selected", G_CALLBACK (rebuild), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->inputs_check, "toggled", G_CALLBACK (rebuild), self, G_CONNECT_SWAPPED);
-  rebuild (self);
+    g_signal_connect_object (self->quality_checks->pdata[i], "toggled", G_CALLBACK (_easel_compare_page_rebuild), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->prompt_entry, "changed", G_CALLBACK (_easel_compare_page_rebuild), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->size_dropdown, "notify::selected", G_CALLBACK (_easel_compare_page_rebuild), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->inputs_check, "toggled", G_CALLBACK (_easel_compare_page_rebuild), self, G_CONNECT_SWAPPED);
+  _easel_compare_page_rebuild (self);
 }
 
 static void
@@ -691,9 +391,9 @@ easel_compare_page_class_init (EaselComparePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EaselComparePage, grid_box);
   gtk_widget_class_bind_template_callback (widget_class, grid_child_activated_cb);
 
-  gtk_widget_class_install_action (widget_class, "compare.send", NULL, send_action);
+  gtk_widget_class_install_action (widget_class, "compare.send", NULL, _easel_compare_page_send_action);
   gtk_widget_class_install_action (widget_class, "compare.cancel", NULL, cancel_action);
-  gtk_widget_class_install_action (widget_class, "compare.export-sheet", NULL, export_sheet_action);
+  gtk_widget_class_install_action (widget_class, "compare.export-sheet", NULL, _easel_compare_page_export_sheet_action);
   gtk_widget_class_install_action (widget_class, "compare.show-in-gallery", NULL, show_in_gallery_action);
 }
 
@@ -706,10 +406,10 @@ easel_compare_page_init (EaselComparePage *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->comparison_signals = g_signal_group_new (EASEL_TYPE_COMPARISON);
-  g_signal_group_connect_object (self->comparison_signals, "notify::running", G_CALLBACK (update_state), self, G_CONNECT_SWAPPED);
-  g_signal_group_connect_object (self->comparison_signals, "notify::n-finished", G_CALLBACK (update_state), self, G_CONNECT_SWAPPED);
-  g_signal_group_connect_object (self->comparison_signals, "notify::actual-usd", G_CALLBACK (update_state), self, G_CONNECT_SWAPPED);
-  g_signal_group_connect_object (self->comparison_signals, "notify::id", G_CALLBACK (update_state), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->comparison_signals, "notify::running", G_CALLBACK (_easel_compare_page_update_state), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->comparison_signals, "notify::n-finished", G_CALLBACK (_easel_compare_page_update_state), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->comparison_signals, "notify::actual-usd", G_CALLBACK (_easel_compare_page_update_state), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->comparison_signals, "notify::id", G_CALLBACK (_easel_compare_page_update_state), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->comparison_signals, "cell-finished", G_CALLBACK (on_cell_finished), self, G_CONNECT_SWAPPED);
 }
 
@@ -793,7 +493,7 @@ easel_compare_page_set_input_images (EaselComparePage *self,
   gtk_widget_set_visible (GTK_WIDGET (self->inputs_check), self->inputs->len > 0);
   /* A grid that ran stays on screen; the next Compare uses the new inputs. */
   if (has_run (self))
-    update_state (self);
+    _easel_compare_page_update_state (self);
   else
-    rebuild (self);
+    _easel_compare_page_rebuild (self);
 }
