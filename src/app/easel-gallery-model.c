@@ -25,6 +25,7 @@ struct _EaselGalleryModel
   gint64          since;
   gint64          until;
   gint64          conversation_id;
+  gint64          comparison_id;
   gboolean        starred_only;
   EaselStoreSort  sort;
 
@@ -95,6 +96,7 @@ make_query (EaselGalleryModel *self,
   query->since = self->since;
   query->until = self->until;
   query->conversation_id = self->conversation_id;
+  query->comparison_id = self->comparison_id;
   query->starred_only = self->starred_only;
   query->include_failed = FALSE;
   query->deleted_only = FALSE;
@@ -654,6 +656,27 @@ easel_gallery_model_set_conversation_id (EaselGalleryModel *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONVERSATION_ID]);
 }
 
+gint64
+easel_gallery_model_get_comparison_id (EaselGalleryModel *self)
+{
+  g_return_val_if_fail (EASEL_IS_GALLERY_MODEL (self), 0);
+
+  return self->comparison_id;
+}
+
+/* Only the images of one Compare set (0: any). */
+void
+easel_gallery_model_set_comparison_id (EaselGalleryModel *self,
+                                       gint64             comparison_id)
+{
+  g_return_if_fail (EASEL_IS_GALLERY_MODEL (self));
+
+  if (self->comparison_id == comparison_id)
+    return;
+  self->comparison_id = comparison_id;
+  easel_gallery_model_reset (self);
+}
+
 gboolean
 easel_gallery_model_get_starred_only (EaselGalleryModel *self)
 {
@@ -715,7 +738,7 @@ easel_gallery_model_has_filters (EaselGalleryModel *self)
 
   return self->search_text != NULL || self->model_filter != NULL ||
          self->since != 0 || self->until != 0 ||
-         self->conversation_id != 0 || self->starred_only;
+         self->conversation_id != 0 || self->comparison_id != 0 || self->starred_only;
 }
 
 void

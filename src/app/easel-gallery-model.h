@@ -38,6 +38,9 @@ void               easel_gallery_model_set_model_filter  (EaselGalleryModel *sel
 void               easel_gallery_model_set_date_range    (EaselGalleryModel *self,
                                                           gint64             since,
                                                           gint64             until);
+gint64             easel_gallery_model_get_comparison_id   (EaselGalleryModel *self);
+void               easel_gallery_model_set_comparison_id   (EaselGalleryModel *self,
+                                                            gint64             comparison_id);
 gint64             easel_gallery_model_get_conversation_id (EaselGalleryModel *self);
 void               easel_gallery_model_set_conversation_id (EaselGalleryModel *self,
                                                             gint64             conversation_id);

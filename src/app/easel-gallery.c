@@ -32,6 +32,8 @@ struct _EaselGallery
   GtkDropDown        *date_dropdown;
   GtkDropDown        *conversation_dropdown;
   GtkToggleButton    *starred_button;
+  GtkButton          *comparison_button;   /* shown while one Compare set is shown */
+  AdwButtonContent   *comparison_content;
   GtkDropDown        *sort_dropdown;
   GtkStack           *content_stack;
   GtkGridView        *grid_view;
@@ -290,6 +292,30 @@ on_filters_changed (EaselGallery *self)
   easel_gallery_model_set_starred_only (self->model, gtk_toggle_button_get_active (self->starred_button));
   easel_gallery_model_set_sort (self->model, sort == GTK_INVALID_LIST_POSITION ? EASEL_STORE_SORT_NEWEST : sort);
   g_object_thaw_notify (G_OBJECT (self->model));
+}
+
+void
+easel_gallery_show_comparison (EaselGallery *self,
+                               gint64        comparison_id)
+{
+  g_return_if_fail (EASEL_IS_GALLERY (self));
+
+  if (comparison_id > 0)
+    {
+      /* Translators: the gallery shows the images of one Compare grid */
+      g_autofree char *label = g_strdup_printf (_("Comparison %" G_GINT64_FORMAT), comparison_id);
+
+      adw_button_content_set_label (self->comparison_content, label);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->comparison_button), comparison_id > 0);
+  if (self->model != NULL)
+    easel_gallery_model_set_comparison_id (self->model, MAX (comparison_id, 0));
+}
+
+static void
+on_comparison_cleared (EaselGallery *self)
+{
+  easel_gallery_show_comparison (self, 0);
 }
 
 static void
@@ -1425,6 +1451,8 @@ easel_gallery_class_init (EaselGalleryClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EaselGallery, date_dropdown);
   gtk_widget_class_bind_template_child (widget_class, EaselGallery, conversation_dropdown);
   gtk_widget_class_bind_template_child (widget_class, EaselGallery, starred_button);
+  gtk_widget_class_bind_template_child (widget_class, EaselGallery, comparison_button);
+  gtk_widget_class_bind_template_child (widget_class, EaselGallery, comparison_content);
   gtk_widget_class_bind_template_child (widget_class, EaselGallery, sort_dropdown);
   gtk_widget_class_bind_template_child (widget_class, EaselGallery, content_stack);
   gtk_widget_class_bind_template_child (widget_class, EaselGallery, grid_view);
@@ -1434,6 +1462,7 @@ easel_gallery_class_init (EaselGalleryClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_search_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_stop_search);
   gtk_widget_class_bind_template_callback (widget_class, on_filters_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_comparison_cleared);
   gtk_widget_class_bind_template_callback (widget_class, on_grid_activate);
   gtk_widget_class_bind_template_callback (widget_class, on_reset_clicked);
 

@@ -27,6 +27,10 @@ EaselStore *easel_gallery_get_store   (EaselGallery *self);
 void       easel_gallery_reload       (EaselGallery *self);
 /* Ctrl+F from the window. */
 void       easel_gallery_focus_search (EaselGallery *self);
+/* Shows only the images of Compare set @comparison_id (0: every image);
+ * a button in the filter bar says so and shows every image again. */
+void       easel_gallery_show_comparison (EaselGallery *self,
+                                          gint64        comparison_id);
 
 /* Added by the gallery work: */
 /* What dropping @file on the gallery does: an Easel PNG restores its

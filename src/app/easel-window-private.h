@@ -48,6 +48,8 @@ struct _EaselWindow
   AdwViewStackPage *spending_page;
   AdwBin *spending_bin;
   GtkWidget *spending_view;   /* follows an EaselSpending over the library */
+  AdwBin *compare_bin;
+  GtkWidget *compare_page;
   AdwStatusPage *welcome_page;
   GtkLabel *welcome_detail;
 };
@@ -76,6 +78,10 @@ void     _easel_window_library_follow           (EaselWindow *self, gboolean res
 gboolean _easel_window_library_ready            (EaselWindow *self);
 /* Reopens the most recently updated conversation (quit and reopen). */
 void     _easel_window_library_restore_last     (EaselWindow *self);
+
+/* easel-window-compare.c: the Compare page; a clicked cell continues in
+ * the studio from its image, with its model and quality. */
+void     _easel_window_compare_init             (EaselWindow *self);
 
 /* easel-window-recover.c: once the library is ready and a key is set,
  * fetches the images of turns an earlier run left in progress on the

@@ -337,6 +337,7 @@ easel_window_constructed (GObject *object)
    * library; easel_window_new() says whether to reopen the last
    * conversation. */
   _easel_window_library_follow (self, FALSE);
+  _easel_window_compare_init (self);
   update_key_state (self);
   easel_composer_focus (self->composer);
 }
@@ -448,6 +449,7 @@ easel_window_class_init (EaselWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, gallery_bin);
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, spending_page);
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, spending_bin);
+  gtk_widget_class_bind_template_child (widget_class, EaselWindow, compare_bin);
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, welcome_page);
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, welcome_detail);
   gtk_widget_class_bind_template_callback (widget_class, toast_cb);

@@ -36,5 +36,7 @@ void               easel_window_continue_conversation (EaselWindow *self,
 void               easel_window_import_file      (EaselWindow *self, GFile *file);
 /* The gallery widget (EaselGallery, or a placeholder without one). */
 GtkWidget         *easel_window_get_gallery      (EaselWindow *self);
+/* The Compare page (EaselComparePage). */
+GtkWidget         *easel_window_get_compare_page (EaselWindow *self);
 
 G_END_DECLS

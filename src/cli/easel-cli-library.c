@@ -194,6 +194,7 @@ cmd_list (int argc, char **argv, gboolean search)
   g_autoptr(GPtrArray) rows = NULL;
   g_autofree char *model = NULL;
   g_autofree char *sort = NULL;
+  gint64 comparison = 0;
   gboolean starred = FALSE, failed = FALSE, trash = FALSE, json = FALSE;
   int limit = 20, offset = 0;
   guint total = 0;
@@ -202,6 +203,7 @@ cmd_list (int argc, char **argv, gboolean search)
     { "offset", 0, 0, G_OPTION_ARG_INT, &offset, "Skip the first N entries", "N" },
     { "model", 'm', 0, G_OPTION_ARG_STRING, &model, "Only this model", "MODEL" },
     { "starred", 0, 0, G_OPTION_ARG_NONE, &starred, "Only starred images", NULL },
+    { "comparison", 0, 0, G_OPTION_ARG_INT64, &comparison, "Only the images of this comparison set (`easel compare`)", "ID" },
     { "failed", 0, 0, G_OPTION_ARG_NONE, &failed, "Include failed, moderated and cancelled requests", NULL },
     { "deleted", 0, 0, G_OPTION_ARG_NONE, &trash, "Show deleted entries instead", NULL },
     { "sort", 's', 0, G_OPTION_ARG_STRING, &sort, "newest (default), oldest or cost", "ORDER" },
@@ -242,6 +244,7 @@ cmd_list (int argc, char **argv, gboolean search)
     q->text = g_strjoinv (" ", argv + 1);
   q->model = g_steal_pointer (&model);
   q->starred_only = starred;
+  q->comparison_id = comparison > 0 ? comparison : 0;
   q->include_failed = failed;
   q->deleted_only = trash;
   q->limit = limit;
@@ -645,7 +648,7 @@ usage (FILE *out)
   fprintf (out,
            "Usage: easel library COMMAND …\n"
            "\n"
-           "  list [--limit N] [--model M] [--starred] [--sort newest|oldest|cost] [--json]\n"
+           "  list [--limit N] [--model M] [--starred] [--comparison ID] [--sort newest|oldest|cost] [--json]\n"
            "  search TEXT… [same options]\n"
            "  show ID [--json]\n"
            "  export ID… --output PATH|DIR [--format png|jpeg|webp] [--quality Q]\n"

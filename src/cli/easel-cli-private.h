@@ -20,6 +20,7 @@ typedef enum
 int   easel_cli_request_main (EaselApi api, const char *command, int argc, char **argv);
 int   easel_cli_key_main     (int argc, char **argv);
 int   easel_cli_batch_main   (int argc, char **argv);
+int   easel_cli_compare_main (int argc, char **argv);
 int   easel_cli_budget_main  (int argc, char **argv);
 
 /* Shared helpers (easel-cli-output.c). */

@@ -29,6 +29,7 @@ static const Command commands[] = {
   { "key",        "Set, clear or show the API key (keyring)" },
   { "library",    "List, search, show, export or delete past generations" },
   { "batch",      "Submit, wait for and fetch Batch API jobs at half price" },
+  { "compare",    "One prompt across models × qualities: every image, a contact sheet, the costs" },
   { "budget",     "Show or set the daily and monthly spending limits" },
 };
 
@@ -178,6 +179,8 @@ main (int    argc,
     ret = easel_cli_library_main (sub_argc, sub_argv);
   else if (g_str_equal (command, "batch"))
     ret = easel_cli_batch_main (sub_argc, sub_argv);
+  else if (g_str_equal (command, "compare"))
+    ret = easel_cli_compare_main (sub_argc, sub_argv);
   else if (g_str_equal (command, "budget"))
     ret = easel_cli_budget_main (sub_argc, sub_argv);
   else

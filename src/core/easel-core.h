@@ -8,6 +8,7 @@
 #include "easel-batch.h"
 #include "easel-budget.h"
 #include "easel-client.h"
+#include "easel-comparison.h"
 #include "easel-config.h"
 #include "easel-cost.h"
 #include "easel-error.h"

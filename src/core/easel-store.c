@@ -265,6 +265,20 @@ static const char * const schema_steps[] = {
   "  turn_id INTEGER REFERENCES turns(id) ON DELETE SET NULL,\n"
   "  created INTEGER NOT NULL\n"
   ");\n",
+
+  /* 6 → 7: Compare grids. A comparison set is one prompt sent to several
+   * models × qualities (× sizes); every image of a cell is a normal
+   * generation that names its set and cell. */
+  "CREATE TABLE comparisons (\n"
+  "  id INTEGER PRIMARY KEY,\n"
+  "  prompt TEXT NOT NULL DEFAULT '',\n"
+  "  n_cells INTEGER NOT NULL DEFAULT 0,\n"
+  "  estimated_usd REAL,\n"
+  "  created INTEGER NOT NULL\n"
+  ");\n"
+  "ALTER TABLE generations ADD COLUMN comparison INTEGER REFERENCES comparisons(id) ON DELETE SET NULL;\n"
+  "ALTER TABLE generations ADD COLUMN comparison_cell INTEGER;\n"
+  "CREATE INDEX generations_comparison ON generations(comparison, comparison_cell);\n",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (schema_steps) == EASEL_STORE_SCHEMA_VERSION);

@@ -34,7 +34,7 @@
 G_BEGIN_DECLS
 
 /* PRAGMA user_version of the schema this build writes. */
-#define EASEL_STORE_SCHEMA_VERSION 6
+#define EASEL_STORE_SCHEMA_VERSION 7
 
 #define EASEL_STORE_ERROR (easel_store_error_quark ())
 
@@ -76,6 +76,7 @@ typedef struct
   gboolean       deleted_only;     /* TRUE: only soft-deleted rows (a trash view); else live only */
   EaselStoreSort sort;
   guint          offset;           /* paging */
+  gint64         comparison_id;    /* one Compare set (easel-comparison.h); 0 = any */
   guint          limit;            /* 0 = no limit */
 } EaselStoreQuery;
 
