@@ -157,9 +157,13 @@ easel_batch_row_set_item (EaselBatchRow  *self,
 static void
 easel_batch_row_dispose (GObject *object)
 {
+  GtkWidget *child;
   EaselBatchRow *self = (EaselBatchRow *)object;
 
   gtk_widget_dispose_template (GTK_WIDGET (self), EASEL_TYPE_BATCH_ROW);
+  /* Unnamed template children are not unparented by dispose_template. */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))))
+    gtk_widget_unparent (child);
   g_clear_object (&self->item);
 
   G_OBJECT_CLASS (easel_batch_row_parent_class)->dispose (object);
@@ -212,6 +216,13 @@ easel_batch_row_class_init (EaselBatchRowClass *klass)
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PREFIX "/ui/easel-batch-row.ui");
+  /* Named for tests (gtk_widget_get_template_child); nothing here reads them. */
+  gtk_widget_class_bind_template_child_full (widget_class, "status_label", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "progress_bar", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "counts_label", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "cost_label", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "gallery_button", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "cancel_button", FALSE, 0);
   gtk_widget_class_bind_template_callback (widget_class, format_title);
   gtk_widget_class_bind_template_callback (widget_class, format_status);
   gtk_widget_class_bind_template_callback (widget_class, format_counts);

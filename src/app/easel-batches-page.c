@@ -175,10 +175,14 @@ easel_batches_page_constructed (GObject *object)
 static void
 easel_batches_page_dispose (GObject *object)
 {
+  GtkWidget *child;
   EaselBatchesPage *self = (EaselBatchesPage *)object;
 
   g_cancellable_cancel (self->cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self), EASEL_TYPE_BATCHES_PAGE);
+  /* Unnamed template children are not unparented by dispose_template. */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))))
+    gtk_widget_unparent (child);
   g_clear_object (&self->selection);
   g_clear_object (&self->batches);
   g_clear_object (&self->cancellable);
