@@ -370,6 +370,8 @@ watch (EaselBatchList *self,
 
 /* ---- loading ------------------------------------------------------------ */
 
+static void recover_submits (EaselBatchList *self);
+
 static gpointer
 list_jobs_func (EaselStore  *store,
                 gpointer     data,
@@ -419,6 +421,7 @@ listed_cb (GObject      *source,
 
   self->loaded = TRUE;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADED]);
+  recover_submits (self);
 }
 
 static void
@@ -640,6 +643,87 @@ easel_batch_list_submit_finish (EaselBatchList  *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ---- interrupted submits ------------------------------------------------ */
+
+/* A run that ended between the create and recording it left a
+ * "submitting" job: find its batch on the server by its input file, as
+ * `easel batch list` does. */
+
+static void
+recovered_job_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(Op) op = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EaselBatchJob) job = easel_library_run_finish (EASEL_LIBRARY (source), result, &error);
+
+  if (job == NULL)
+    {
+      if (!is_cancelled (error))
+        g_warning ("Could not record the batch of an interrupted submit: %s", error->message);
+      return;
+    }
+  _easel_batch_item_update_from_job (op->item, job);
+  watch (op->self, op->item);
+}
+
+static void
+server_listed_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(Op) op = user_data;
+  EaselBatchList *self = op->self;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) infos = easel_batch_list_finish (EASEL_CLIENT (source), result, &error);
+
+  if (infos == NULL)
+    {
+      if (!is_cancelled (error))
+        g_debug ("Could not look for interrupted submits: %s", error->message);
+      return;
+    }
+
+  for (guint i = 0; i < self->items->len; i++)
+    {
+      EaselBatchItem *item = self->items->pdata[i];
+
+      if (item->batch_id != NULL || item->input_file_id == NULL)
+        continue;
+      for (guint k = 0; k < infos->len; k++)
+        {
+          EaselBatchInfo *info = infos->pdata[k];
+          Submit *s;
+          Op *job_op;
+
+          if (g_strcmp0 (info->input_file_id, item->input_file_id) != 0)
+            continue;
+          s = g_new0 (Submit, 1);
+          s->job_row = item->job_id;
+          s->info = g_ptr_array_steal_index (infos, k);
+          job_op = op_new (self, item);
+          easel_library_run_async (self->library, created_job_func, s, (GDestroyNotify) submit_free,
+                                   (GDestroyNotify) easel_batch_job_free, self->cancellable,
+                                   recovered_job_cb, job_op);
+          break;
+        }
+    }
+}
+
+static void
+recover_submits (EaselBatchList *self)
+{
+  gboolean any = FALSE;
+
+  for (guint i = 0; i < self->items->len && !any; i++)
+    any = ((EaselBatchItem *) self->items->pdata[i])->batch_id == NULL &&
+          ((EaselBatchItem *) self->items->pdata[i])->input_file_id != NULL;
+  if (!any || !easel_client_has_api_key (self->client))
+    return;
+  easel_batch_list_async (self->client, self->cancellable, server_listed_cb, op_new (self, NULL));
 }
 
 /* ---- cancel ------------------------------------------------------------- */

@@ -485,6 +485,64 @@ test_resume_after_restart (Fixture       *f,
   g_assert_true (wait_for (row_shown, f, 5000));
 }
 
+/* ---- 5. A submit interrupted after the create is found again ---- */
+
+static void
+result_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static gboolean
+has_result (GAsyncResult **result)
+{
+  return *result != NULL;
+}
+
+static void
+test_interrupted_submit (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GBytes) jsonl = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(EaselBatchInfo) info = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *file_id = NULL;
+  const char *text = "one\ntwo\n";
+  gint64 row;
+
+  /* What an earlier run did before it was killed: uploaded, recorded the
+   * job as "submitting", created the batch, and never recorded that. */
+  entries = easel_batch_parse_input (text, strlen (text), NULL, &error);
+  g_assert_no_error (error);
+  jsonl = easel_batch_build_jsonl (entries, &error);
+  g_assert_no_error (error);
+  easel_batch_upload_async (f->client, jsonl, NULL, result_cb, &result);
+  g_assert_true (wait_for (has_result, &result, 10000));
+  file_id = easel_batch_upload_finish (f->client, result, &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  row = easel_store_add_batch (f->store, NULL, file_id, easel_client_get_base_url (f->client), entries, 0.01, 0.02,
+                               &error);
+  g_assert_no_error (error);
+  easel_batch_create_async (f->client, file_id, NULL, result_cb, &result);
+  g_assert_true (wait_for (has_result, &result, 10000));
+  info = easel_batch_create_finish (f->client, result, &error);
+  g_assert_no_error (error);
+
+  g_setenv ("EASEL_BATCH_POLL_MS", "30", TRUE);
+  open_window (f);
+  g_assert_true (wait_for (list_loaded_with_one, f, 10000));
+  f->item = g_list_model_get_item (G_LIST_MODEL (batches (f)), 0);
+  g_assert_cmpint (easel_batch_item_get_job_id (f->item), ==, row);
+  g_assert_true (wait_for (item_fetched, f, 20000));
+  g_assert_cmpstr (easel_batch_item_get_batch_id (f->item), ==, info->id);
+  g_assert_cmpuint (library_images (f), ==, 2);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -503,6 +561,7 @@ main (int   argc,
   ADD ("/batches/bad-line", test_bad_line);
   ADD ("/batches/cancel", test_cancel);
   ADD ("/batches/resume-after-restart", test_resume_after_restart);
+  ADD ("/batches/interrupted-submit", test_interrupted_submit);
 #undef ADD
 
   return g_test_run ();
