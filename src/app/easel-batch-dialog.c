@@ -205,6 +205,7 @@ checked_cb (GObject      *source,
       g_autofree char *message = g_strdup_printf (_("Nothing can be sent: %s"), error->message);
 
       gtk_label_set_label (self->summary_label, "");
+      gtk_widget_set_visible (GTK_WIDGET (self->summary_label), FALSE);
       show_error (self, message);
       update_sensitivity (self);
       return;
@@ -224,6 +225,7 @@ checked_cb (GObject      *source,
                                result->entries->len, approx, batch, approx, full);
   }
   gtk_label_set_label (self->summary_label, summary);
+  gtk_widget_set_visible (GTK_WIDGET (self->summary_label), TRUE);
   show_error (self, NULL);
   self->entries = g_steal_pointer (&result->entries);
   self->jsonl = g_steal_pointer (&result->jsonl);
@@ -257,6 +259,7 @@ validate_cb (gpointer user_data)
   if (*p == '\0')
     {
       gtk_label_set_label (self->summary_label, _("Write one prompt per line, or open a file"));
+      gtk_widget_set_visible (GTK_WIDGET (self->summary_label), TRUE);
       show_error (self, NULL);
       update_sensitivity (self);
       return G_SOURCE_REMOVE;
@@ -266,6 +269,7 @@ validate_cb (gpointer user_data)
   data->text = g_steal_pointer (&text);
   data->defaults = easel_request_copy (self->defaults);
   gtk_label_set_label (self->summary_label, _("Checking every line…"));
+  gtk_widget_set_visible (GTK_WIDGET (self->summary_label), TRUE);
   task = g_task_new (self, self->cancellable, checked_cb, GUINT_TO_POINTER (self->generation));
   g_task_set_source_tag (task, validate_cb);
   g_task_set_task_data (task, data, (GDestroyNotify) check_data_free);

@@ -543,6 +543,50 @@ test_interrupted_submit (Fixture       *f,
   g_assert_cmpuint (library_images (f), ==, 2);
 }
 
+/* ---- 6. A batch above the confirmation threshold asks first ---- */
+
+static void
+test_budget_confirmation (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  EaselBatchDialog *dialog;
+  ValidWait w;
+  AdwMessageDialog *confirm;
+
+  g_setenv ("EASEL_BATCH_POLL_MS", "60000", TRUE);
+  open_window (f);
+  /* Forty high-quality wide images: well above the default $1 threshold
+   * even at half price. */
+  for (guint i = 1; i <= 40; i++)
+    g_string_append_printf (text, "{\"prompt\": \"poster %u\", \"size\": \"1536x1024\", \"quality\": \"high\"}\n", i);
+  dialog = open_dialog (f);
+  w.dialog = dialog;
+  w.n = 40;
+  easel_batch_dialog_set_text (dialog, text->str);
+  g_assert_true (wait_for (dialog_valid, &w, 10000));
+
+  g_signal_emit_by_name (child_of (dialog, EASEL_TYPE_BATCH_DIALOG, "submit_button"), "clicked");
+  g_assert_true (wait_for (dialog_shown, GSIZE_TO_POINTER (ADW_TYPE_MESSAGE_DIALOG), 5000));
+  confirm = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+  g_assert_cmpstr (adw_message_dialog_get_heading (confirm), ==, "Expensive Batch");
+  adw_message_dialog_response (confirm, "cancel");
+  easel_test_spin_ms (200);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/files"), ==, 0);
+  g_assert_nonnull (find_toplevel (EASEL_TYPE_BATCH_DIALOG));
+
+  /* Confirmed: it goes. */
+  g_signal_emit_by_name (child_of (dialog, EASEL_TYPE_BATCH_DIALOG, "submit_button"), "clicked");
+  g_assert_true (wait_for (dialog_shown, GSIZE_TO_POINTER (ADW_TYPE_MESSAGE_DIALOG), 5000));
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG)), "submit");
+  f->want = 1;
+  g_assert_true (wait_for (has_items, f, 10000));
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/files"), ==, 1);
+  f->item = g_list_model_get_item (G_LIST_MODEL (batches (f)), 0);
+  g_assert_cmpint (easel_batch_item_get_total (f->item), ==, 40);
+  g_assert_cmpfloat (easel_batch_item_get_estimate (f->item), >, 1.0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -562,6 +606,7 @@ main (int   argc,
   ADD ("/batches/cancel", test_cancel);
   ADD ("/batches/resume-after-restart", test_resume_after_restart);
   ADD ("/batches/interrupted-submit", test_interrupted_submit);
+  ADD ("/batches/budget-confirmation", test_budget_confirmation);
 #undef ADD
 
   return g_test_run ();
