@@ -13,7 +13,6 @@
 #include "easel-params.h"
 #include "easel-preferences-window.h"
 #include "easel-window.h"
-#include "easel-window-private.h"
 
 struct _EaselApplication
 {
@@ -103,7 +102,7 @@ show_batches_action (GSimpleAction *action,
   if (window == NULL)
     window = GTK_WINDOW (easel_window_new (self));
   if (EASEL_IS_WINDOW (window))
-    _easel_window_show_batches (EASEL_WINDOW (window));
+    easel_window_show_batches (EASEL_WINDOW (window));
   gtk_window_present (window);
 }
 

@@ -19,7 +19,7 @@
 #include "easel-window-private.h"
 
 void
-_easel_window_show_batches (EaselWindow *self)
+easel_window_show_batches (EaselWindow *self)
 {
   g_return_if_fail (EASEL_IS_WINDOW (self));
   adw_view_stack_set_visible_child_name (self->view_stack, "batches");
@@ -32,7 +32,7 @@ submitted_cb (EaselWindow    *self,
   g_autofree char *message = NULL;
   guint n = (guint) easel_batch_item_get_total (item);
 
-  _easel_window_show_batches (self);
+  easel_window_show_batches (self);
   message = g_strdup_printf (ngettext ("Batch submitted: %u request at half price",
                                        "Batch submitted: %u requests at half price", n), n);
   easel_window_toast (self, message);
@@ -58,7 +58,7 @@ show_batches_action (GtkWidget  *widget,
                      const char *action_name,
                      GVariant   *param)
 {
-  _easel_window_show_batches (EASEL_WINDOW (widget));
+  easel_window_show_batches (EASEL_WINDOW (widget));
 }
 
 static void

@@ -87,6 +87,5 @@ void     _easel_window_recover_pending          (EaselWindow *self);
  * and the gallery's filter by job. */
 void     _easel_window_class_init_batches       (GtkWidgetClass *widget_class);
 void     _easel_window_batches_init             (EaselWindow *self);
-void     _easel_window_show_batches             (EaselWindow *self);
 
 G_END_DECLS

@@ -37,4 +37,7 @@ void               easel_window_import_file      (EaselWindow *self, GFile *file
 /* The gallery widget (EaselGallery, or a placeholder without one). */
 GtkWidget         *easel_window_get_gallery      (EaselWindow *self);
 
+/* Shows the Batches place (a notification's default action). */
+void               easel_window_show_batches        (EaselWindow *self);
+
 G_END_DECLS
