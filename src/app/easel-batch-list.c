@@ -93,8 +93,6 @@ typedef struct
 {
   EaselBatchList *self;
   EaselBatchItem *item;
-  gpointer        extra;
-  GDestroyNotify  extra_free;
 } Op;
 
 static Op *
@@ -113,8 +111,6 @@ op_free (Op *op)
 {
   g_clear_object (&op->self);
   g_clear_object (&op->item);
-  if (op->extra_free != NULL)
-    g_clear_pointer (&op->extra, op->extra_free);
   g_free (op);
 }
 
