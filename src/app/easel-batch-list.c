@@ -29,6 +29,7 @@ struct _EaselBatchList
   GPtrArray    *items;        /* EaselBatchItem*, newest first */
   GCancellable *cancellable;
   guint         first_poll_ms;
+  guint         recover_id;   /* waits for a key to look for interrupted submits */
   gboolean      loaded;
   gboolean      loading;
 };
@@ -709,6 +710,16 @@ server_listed_cb (GObject      *source,
     }
 }
 
+static gboolean
+recover_timeout_cb (gpointer user_data)
+{
+  EaselBatchList *self = user_data;
+
+  self->recover_id = 0;
+  recover_submits (self);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 recover_submits (EaselBatchList *self)
 {
@@ -717,8 +728,15 @@ recover_submits (EaselBatchList *self)
   for (guint i = 0; i < self->items->len && !any; i++)
     any = ((EaselBatchItem *) self->items->pdata[i])->batch_id == NULL &&
           ((EaselBatchItem *) self->items->pdata[i])->input_file_id != NULL;
-  if (!any || !easel_client_has_api_key (self->client))
+  if (!any || g_cancellable_is_cancelled (self->cancellable))
     return;
+  /* The keyring may answer after the library opened. */
+  if (!easel_client_has_api_key (self->client))
+    {
+      if (self->recover_id == 0)
+        self->recover_id = g_timeout_add_seconds (5, recover_timeout_cb, self);
+      return;
+    }
   easel_batch_list_async (self->client, self->cancellable, server_listed_cb, op_new (self, NULL));
 }
 
@@ -836,6 +854,7 @@ easel_batch_list_dispose (GObject *object)
   EaselBatchList *self = (EaselBatchList *)object;
 
   g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->recover_id, g_source_remove);
   for (guint i = 0; i < self->items->len; i++)
     g_clear_handle_id (&((EaselBatchItem *) self->items->pdata[i])->poll_id, g_source_remove);
   g_clear_object (&self->client);
