@@ -16,7 +16,9 @@
 
 #include <adwaita.h>
 
+#include "easel-application.h"
 #include "easel-batch-dialog.h"
+#include "easel-batch-private.h"
 #include "easel-batch-list.h"
 #include "easel-batch-row.h"
 #include "easel-batches-page.h"
@@ -587,6 +589,160 @@ test_budget_confirmation (Fixture       *f,
   g_assert_cmpfloat (easel_batch_item_get_estimate (f->item), >, 1.0);
 }
 
+/* ---- 7. A job finished while no window is focused: a notification ---- */
+
+static const char notifications_xml[] =
+  "<node>"
+  "  <interface name='org.freedesktop.Notifications'>"
+  "    <method name='Notify'>"
+  "      <arg type='s' direction='in'/><arg type='u' direction='in'/><arg type='s' direction='in'/>"
+  "      <arg type='s' direction='in'/><arg type='s' direction='in'/><arg type='as' direction='in'/>"
+  "      <arg type='a{sv}' direction='in'/><arg type='i' direction='in'/>"
+  "      <arg type='u' direction='out'/>"
+  "    </method>"
+  "  </interface>"
+  "</node>";
+
+typedef struct
+{
+  char    *summary;
+  char    *body;
+  gboolean has_default;
+} Notified;
+
+static void
+notify_method_cb (GDBusConnection       *connection,
+                  const char            *sender,
+                  const char            *path,
+                  const char            *interface,
+                  const char            *method,
+                  GVariant              *parameters,
+                  GDBusMethodInvocation *invocation,
+                  gpointer               user_data)
+{
+  Notified *n = user_data;
+  g_autofree const char **actions = NULL;
+
+  g_clear_pointer (&n->summary, g_free);
+  g_clear_pointer (&n->body, g_free);
+  g_variant_get (parameters, "(&su&s&s&s^a&s@a{sv}i)", NULL, NULL, NULL, NULL, NULL, &actions, NULL, NULL);
+  g_variant_get_child (parameters, 3, "s", &n->summary);
+  g_variant_get_child (parameters, 4, "s", &n->body);
+  for (guint i = 0; actions != NULL && actions[i] != NULL; i += 2)
+    n->has_default |= g_str_equal (actions[i], "default");
+  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(u)", 1));
+}
+
+static gboolean
+name_owned (gboolean *owned)
+{
+  return *owned;
+}
+
+static void
+name_acquired_cb (GDBusConnection *connection,
+                  const char      *name,
+                  gpointer         user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+static gboolean
+notified (Notified *n)
+{
+  return n->summary != NULL;
+}
+
+static gboolean
+window_on_batches (EaselApplication *app)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
+
+  if (window == NULL)
+    {
+      GList *windows = gtk_application_get_windows (GTK_APPLICATION (app));
+      window = windows ? windows->data : NULL;
+    }
+  return window != NULL && EASEL_IS_WINDOW (window) &&
+         g_strcmp0 (adw_view_stack_get_visible_child_name (EASEL_WINDOW (window)->view_stack), "batches") == 0;
+}
+
+static void
+test_notification (void)
+{
+  static const GDBusInterfaceVTable vtable = { notify_method_cb, NULL, NULL, { 0 } };
+  g_autoptr(GDBusConnection) bus = NULL;
+  g_autoptr(GDBusNodeInfo) info = NULL;
+  g_autoptr(EaselApplication) app = NULL;
+  g_autoptr(EaselBatchItem) item = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *data_home = g_dir_make_tmp ("easel-batches-notify-XXXXXX", NULL);
+  EaselBatchJob job = { 0 };
+  Notified n = { 0 };
+  gboolean owned = FALSE;
+  guint object_id, owner_id;
+
+  bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  if (bus == NULL)
+    {
+      g_test_skip ("no session bus");
+      return;
+    }
+  info = g_dbus_node_info_new_for_xml (notifications_xml, &error);
+  g_assert_no_error (error);
+  object_id = g_dbus_connection_register_object (bus, "/org/freedesktop/Notifications", info->interfaces[0],
+                                                 &vtable, &n, NULL, &error);
+  g_assert_no_error (error);
+  owner_id = g_bus_own_name_on_connection (bus, "org.freedesktop.Notifications", G_BUS_NAME_OWNER_FLAGS_NONE,
+                                           name_acquired_cb, NULL, &owned, NULL);
+  g_assert_true (wait_for (name_owned, &owned, 5000));
+
+  /* The application's own library, in a folder of the test's. */
+  g_setenv ("XDG_DATA_HOME", data_home, TRUE);
+  app = easel_application_new ();
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_assert_no_error (error);
+
+  /* What EaselBatchList says when a watched job's results are in. */
+  job.id = 1;
+  job.batch_id = (char *) "batch_notified0123";
+  job.status = (char *) "completed";
+  job.n_total = 20;
+  job.n_completed = 17;
+  job.n_failed = 3;
+  job.fetched = TRUE;
+  job.n_lines = 20;
+  job.n_lines_ok = 17;
+  job.n_lines_failed = 3;
+  job.estimated_usd = 0.5;
+  job.full_usd = 1.0;
+  job.actual_usd = 0.4;
+  item = _easel_batch_item_new (&job);
+  g_signal_emit_by_name (easel_application_get_batches (app), "job-finished", item);
+
+  /* No window at all is focused. */
+  g_assert_true (wait_for (notified, &n, 5000));
+  g_assert_cmpstr (n.summary, ==, "Batch finished: 17 images, 3 failed");
+  g_assert_nonnull (strstr (n.body, "batch_notified0123"));
+  g_assert_true (n.has_default);
+
+  /* Its default action brings up the Batches place. */
+  g_action_group_activate_action (G_ACTION_GROUP (app), "show-batches", NULL);
+  g_assert_true (wait_for (window_on_batches, app, 5000));
+
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL;
+       l = gtk_application_get_windows (GTK_APPLICATION (app)))
+    gtk_window_destroy (GTK_WINDOW (l->data));
+  easel_test_spin_ms (50);
+  easel_library_flush (easel_application_get_library (app));
+  g_bus_unown_name (owner_id);
+  g_dbus_connection_unregister_object (bus, object_id);
+  g_free (n.summary);
+  g_free (n.body);
+  g_clear_object (&app);
+  easel_test_rm_rf (data_home);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -608,6 +764,7 @@ main (int   argc,
   ADD ("/batches/interrupted-submit", test_interrupted_submit);
   ADD ("/batches/budget-confirmation", test_budget_confirmation);
 #undef ADD
+  g_test_add_func ("/batches/notification", test_notification);
 
   return g_test_run ();
 }
