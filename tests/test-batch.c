@@ -495,6 +495,45 @@ test_submit_wait_fetch (Fixture       *f,
   g_assert_cmpfloat (full_cost, >, 0);
   g_assert_cmpfloat_with_epsilon (batch_cost, full_cost * EASEL_BATCH_DISCOUNT, 1e-9);
 
+  /* The gallery's filter by job: its 17 images, not the single generation. */
+  {
+    g_autoptr(EaselStoreQuery) query = easel_store_query_new ();
+    g_autoptr(GPtrArray) rows = NULL;
+    guint total = 0;
+
+    query->batch_job = job->id;
+    rows = easel_store_query (store, query, &total, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (total, ==, 17);
+    g_assert_cmpuint (rows->len, ==, 17);
+    g_clear_pointer (&rows, g_ptr_array_unref);
+
+    query->include_failed = TRUE;
+    rows = easel_store_query (store, query, &total, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (total, ==, 20);
+    g_clear_pointer (&rows, g_ptr_array_unref);
+
+    /* A search within the job goes the filtered way, not the plain-search one. */
+    query->include_failed = FALSE;
+    query->text = g_strdup ("product");
+    rows = easel_store_query (store, query, &total, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (total, ==, 17);
+    g_clear_pointer (&rows, g_ptr_array_unref);
+
+    query->batch_job = job->id + 1000;
+    rows = easel_store_query (store, query, &total, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (total, ==, 0);
+    g_clear_pointer (&rows, g_ptr_array_unref);
+
+    query->batch_job = 0;
+    rows = easel_store_query (store, query, &total, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (total, ==, 18);
+  }
+
   /* status adds what the library holds */
   {
     g_auto(CliRun) status = { 0 };

@@ -21,6 +21,7 @@ struct _EaselApplication
   EaselClient *client;
   EaselAccount *account;  /* the one owner of the key and the server */
   EaselLibrary *library;  /* the one owner of the store */
+  EaselBatchList *batches; /* the one owner of the batch jobs' traffic */
   GSettings *settings;
 };
 
@@ -89,7 +90,59 @@ quit_action (GSimpleAction *action,
   g_application_quit (G_APPLICATION (user_data));
 }
 
+/* A notification's default action: the Batches place of a window. */
+static void
+show_batches_action (GSimpleAction *action,
+                     GVariant      *param,
+                     gpointer       user_data)
+{
+  EaselApplication *self = EASEL_APPLICATION (user_data);
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+
+  if (window == NULL)
+    window = GTK_WINDOW (easel_window_new (self));
+  if (EASEL_IS_WINDOW (window))
+    easel_window_show_batches (EASEL_WINDOW (window));
+  gtk_window_present (window);
+}
+
+static gboolean
+any_window_focused (EaselApplication *self)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    if (gtk_window_is_active (GTK_WINDOW (l->data)))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+job_finished_cb (EaselApplication *self,
+                 EaselBatchItem   *item)
+{
+  g_autoptr(GNotification) notification = NULL;
+  g_autofree char *title = NULL;
+  g_autofree char *body = NULL;
+  guint n_images = easel_batch_item_get_n_images (item);
+  guint n_failed = easel_batch_item_get_n_lines_failed (item);
+
+  if (any_window_focused (self))
+    return;
+
+  if (n_failed > 0)
+    /* Translators: a notification: images recorded by a batch job, then lines that failed. */
+    title = g_strdup_printf (ngettext ("Batch finished: %u image, %u failed", "Batch finished: %u images, %u failed",
+                                       n_images), n_images, n_failed);
+  else
+    title = g_strdup_printf (ngettext ("Batch finished: %u image", "Batch finished: %u images", n_images), n_images);
+  body = g_strdup_printf (_("The images of %s are in the gallery."), easel_batch_item_get_batch_id (item));
+  notification = g_notification_new (title);
+  g_notification_set_body (notification, body);
+  g_notification_set_default_action (notification, "app.show-batches");
+  g_application_send_notification (G_APPLICATION (self), "batch-finished", notification);
+}
+
 static const GActionEntry app_actions[] = {
+  { "show-batches", show_batches_action },
   { "preferences", preferences_action },
   { "about", about_action },
   { "quit", quit_action },
@@ -129,6 +182,7 @@ easel_application_dispose (GObject *object)
 {
   EaselApplication *self = (EaselApplication *)object;
 
+  g_clear_object (&self->batches);
   g_clear_object (&self->account);
   g_clear_object (&self->client);
   g_clear_object (&self->library);
@@ -226,6 +280,20 @@ easel_application_get_library (EaselApplication *self)
    * studio ("state" says how far it got). */
   easel_library_load (self->library);
   return self->library;
+}
+
+EaselBatchList *
+easel_application_get_batches (EaselApplication *self)
+{
+  g_return_val_if_fail (EASEL_IS_APPLICATION (self), NULL);
+
+  if (self->batches == NULL)
+    {
+      self->batches = easel_batch_list_new (self->client, easel_application_get_library (self));
+      g_signal_connect_object (self->batches, "job-finished", G_CALLBACK (job_finished_cb), self,
+                               G_CONNECT_SWAPPED);
+    }
+  return self->batches;
 }
 
 GSettings *

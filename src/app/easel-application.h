@@ -6,6 +6,7 @@
 
 #include <adwaita.h>
 #include "easel-core.h"
+#include "easel-batch-list.h"
 
 G_BEGIN_DECLS
 
@@ -26,6 +27,11 @@ EaselAccount     *easel_application_get_account    (EaselApplication *self);
  * it in its worker; its "state" and "store" say when it is ready. */
 EaselLibrary     *easel_application_get_library    (EaselApplication *self);
 GSettings        *easel_application_get_settings   (EaselApplication *self);
+/* Every batch job of the library, polled and fetched while the application
+ * runs (created with the library on first use). Its "job-finished" sends a
+ * notification when no window is focused; app.show-batches brings the
+ * Batches place up. */
+EaselBatchList   *easel_application_get_batches    (EaselApplication *self);
 void              easel_application_show_preferences (EaselApplication *self,
                                                       gboolean          focus_key);
 

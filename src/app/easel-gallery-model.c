@@ -26,6 +26,7 @@ struct _EaselGalleryModel
   gint64          until;
   gint64          conversation_id;
   gint64          comparison_id;
+  gint64          batch_job;
   gboolean        starred_only;
   EaselStoreSort  sort;
 
@@ -55,6 +56,7 @@ enum {
   PROP_SINCE,
   PROP_UNTIL,
   PROP_CONVERSATION_ID,
+  PROP_BATCH_JOB,
   PROP_STARRED_ONLY,
   PROP_SORT,
   PROP_LOADING,
@@ -97,6 +99,7 @@ make_query (EaselGalleryModel *self,
   query->until = self->until;
   query->conversation_id = self->conversation_id;
   query->comparison_id = self->comparison_id;
+  query->batch_job = self->batch_job;
   query->starred_only = self->starred_only;
   query->include_failed = FALSE;
   query->deleted_only = FALSE;
@@ -418,6 +421,9 @@ easel_gallery_model_get_property (GObject    *object,
     case PROP_CONVERSATION_ID:
       g_value_set_int64 (value, self->conversation_id);
       break;
+    case PROP_BATCH_JOB:
+      g_value_set_int64 (value, self->batch_job);
+      break;
     case PROP_STARRED_ONLY:
       g_value_set_boolean (value, self->starred_only);
       break;
@@ -463,6 +469,9 @@ easel_gallery_model_set_property (GObject      *object,
     case PROP_CONVERSATION_ID:
       easel_gallery_model_set_conversation_id (self, g_value_get_int64 (value));
       break;
+    case PROP_BATCH_JOB:
+      easel_gallery_model_set_batch_job (self, g_value_get_int64 (value));
+      break;
     case PROP_STARRED_ONLY:
       easel_gallery_model_set_starred_only (self, g_value_get_boolean (value));
       break;
@@ -491,6 +500,7 @@ easel_gallery_model_class_init (EaselGalleryModelClass *klass)
   properties[PROP_SINCE] = g_param_spec_int64 ("since", NULL, NULL, 0, G_MAXINT64, 0, rw);
   properties[PROP_UNTIL] = g_param_spec_int64 ("until", NULL, NULL, 0, G_MAXINT64, 0, rw);
   properties[PROP_CONVERSATION_ID] = g_param_spec_int64 ("conversation-id", NULL, NULL, 0, G_MAXINT64, 0, rw);
+  properties[PROP_BATCH_JOB] = g_param_spec_int64 ("batch-job", NULL, NULL, 0, G_MAXINT64, 0, rw);
   properties[PROP_STARRED_ONLY] = g_param_spec_boolean ("starred-only", NULL, NULL, FALSE, rw);
   properties[PROP_SORT] = g_param_spec_uint ("sort", NULL, NULL,
                                              EASEL_STORE_SORT_NEWEST, EASEL_STORE_SORT_COST,
@@ -677,6 +687,28 @@ easel_gallery_model_set_comparison_id (EaselGalleryModel *self,
   easel_gallery_model_reset (self);
 }
 
+gint64
+easel_gallery_model_get_batch_job (EaselGalleryModel *self)
+{
+  g_return_val_if_fail (EASEL_IS_GALLERY_MODEL (self), 0);
+
+  return self->batch_job;
+}
+
+void
+easel_gallery_model_set_batch_job (EaselGalleryModel *self,
+                                   gint64             batch_job)
+{
+  g_return_if_fail (EASEL_IS_GALLERY_MODEL (self));
+
+  if (self->batch_job == batch_job)
+    return;
+
+  self->batch_job = batch_job;
+  easel_gallery_model_reset (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BATCH_JOB]);
+}
+
 gboolean
 easel_gallery_model_get_starred_only (EaselGalleryModel *self)
 {
@@ -738,7 +770,8 @@ easel_gallery_model_has_filters (EaselGalleryModel *self)
 
   return self->search_text != NULL || self->model_filter != NULL ||
          self->since != 0 || self->until != 0 ||
-         self->conversation_id != 0 || self->comparison_id != 0 || self->starred_only;
+         self->conversation_id != 0 || self->comparison_id != 0 || self->batch_job != 0 ||
+         self->starred_only;
 }
 
 void

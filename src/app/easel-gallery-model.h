@@ -22,7 +22,7 @@ G_DECLARE_FINAL_TYPE (EaselGalleryModel, easel_gallery_model, EASEL, GALLERY_MOD
  *
  * Properties: "store", "search-text", "model-filter" (NULL = any),
  * "since"/"until" (unix seconds, 0 = unbounded), "conversation-id"
- * (0 = any), "starred-only", "sort" (EaselStoreSort as uint), "loading"
+ * (0 = any), "batch-job" (a batch job's library row, 0 = any), "starred-only", "sort" (EaselStoreSort as uint), "loading"
  * (the count query is running), "n-items". Changing a query property
  * re-queries from scratch. Signal "load-failed" (GError*). */
 EaselGalleryModel *easel_gallery_model_new               (EaselStore *store);
@@ -44,6 +44,9 @@ void               easel_gallery_model_set_comparison_id   (EaselGalleryModel *s
 gint64             easel_gallery_model_get_conversation_id (EaselGalleryModel *self);
 void               easel_gallery_model_set_conversation_id (EaselGalleryModel *self,
                                                             gint64             conversation_id);
+gint64             easel_gallery_model_get_batch_job     (EaselGalleryModel *self);
+void               easel_gallery_model_set_batch_job     (EaselGalleryModel *self,
+                                                          gint64             batch_job);
 gboolean           easel_gallery_model_get_starred_only  (EaselGalleryModel *self);
 void               easel_gallery_model_set_starred_only  (EaselGalleryModel *self,
                                                           gboolean           starred_only);

@@ -34,6 +34,8 @@ struct _EaselGallery
   GtkToggleButton    *starred_button;
   GtkButton          *comparison_button;   /* shown while one Compare set is shown */
   AdwButtonContent   *comparison_content;
+  GtkButton          *batch_button;       /* shown while the grid is filtered by a batch job */
+  AdwButtonContent   *batch_content;
   GtkDropDown        *sort_dropdown;
   GtkStack           *content_stack;
   GtkGridView        *grid_view;
@@ -316,6 +318,12 @@ static void
 on_comparison_cleared (EaselGallery *self)
 {
   easel_gallery_show_comparison (self, 0);
+}
+
+static void
+on_batch_filter_clear (EaselGallery *self)
+{
+  easel_gallery_show_batch (self, 0, NULL);
 }
 
 static void
@@ -1453,6 +1461,9 @@ easel_gallery_class_init (EaselGalleryClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EaselGallery, starred_button);
   gtk_widget_class_bind_template_child (widget_class, EaselGallery, comparison_button);
   gtk_widget_class_bind_template_child (widget_class, EaselGallery, comparison_content);
+  gtk_widget_class_bind_template_child (widget_class, EaselGallery, batch_button);
+  gtk_widget_class_bind_template_child (widget_class, EaselGallery, batch_content);
+  gtk_widget_class_bind_template_callback (widget_class, on_batch_filter_clear);
   gtk_widget_class_bind_template_child (widget_class, EaselGallery, sort_dropdown);
   gtk_widget_class_bind_template_child (widget_class, EaselGallery, content_stack);
   gtk_widget_class_bind_template_child (widget_class, EaselGallery, grid_view);
@@ -1563,6 +1574,35 @@ easel_gallery_reload (EaselGallery *self)
 
   easel_gallery_model_reload (self->model);
   reload_conversations (self);
+}
+
+void
+easel_gallery_show_batch (EaselGallery *self,
+                          gint64        job_id,
+                          const char   *label)
+{
+  g_return_if_fail (EASEL_IS_GALLERY (self));
+
+  if (job_id > 0)
+    {
+      g_autofree char *safe = easel_text_escape_untrusted (label, 80);
+      /* Translators: the gallery's filter by batch job; %s is its id. */
+      g_autofree char *text = g_strdup_printf (_("Batch %s"), safe ? safe : "");
+
+      adw_button_content_set_label (self->batch_content, text);
+      /* A job's images belong to no conversation and may be any age: show
+       * all of them. */
+      self->syncing_filters = TRUE;
+      gtk_drop_down_set_selected (self->model_dropdown, 0);
+      gtk_drop_down_set_selected (self->date_dropdown, 0);
+      gtk_drop_down_set_selected (self->conversation_dropdown, 0);
+      gtk_toggle_button_set_active (self->starred_button, FALSE);
+      self->syncing_filters = FALSE;
+      gtk_editable_set_text (GTK_EDITABLE (self->search_entry), "");
+      on_filters_changed (self);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->batch_button), job_id > 0);
+  easel_gallery_model_set_batch_job (self->model, MAX (job_id, 0));
 }
 
 void

@@ -25,6 +25,12 @@ GtkWidget *easel_gallery_new          (EaselLibrary *library);
 EaselStore *easel_gallery_get_store   (EaselGallery *self);
 /* Re-runs the query, e.g. after the studio recorded a new generation. */
 void       easel_gallery_reload       (EaselGallery *self);
+/* Shows only the images of batch job @job_id (the library's row; 0 shows
+ * everything again), with a button named after @label (the batch id)
+ * that removes the filter. */
+void       easel_gallery_show_batch   (EaselGallery *self,
+                                       gint64        job_id,
+                                       const char   *label);
 /* Ctrl+F from the window. */
 void       easel_gallery_focus_search (EaselGallery *self);
 /* Shows only the images of Compare set @comparison_id (0: every image);

@@ -4,6 +4,7 @@
  */
 #pragma once
 
+#include "easel-batch-list.h"
 #include "easel-params.h"
 #include "easel-window.h"
 
@@ -15,6 +16,7 @@ struct _EaselWindow
 
   EaselClient *client;
   EaselLibrary *library;     /* the application's: the window never writes the store */
+  EaselBatchList *batches;   /* the application's (a window made without one makes its own) */
   GSettings *settings;
   EaselParams *params;
   EaselSession *conversation;
@@ -44,6 +46,8 @@ struct _EaselWindow
   EaselComposer *composer;
   EaselCanvas *canvas;
   AdwBin *gallery_bin;
+  AdwBin *batches_bin;
+  GtkWidget *batches_page;
   GtkWidget *gallery;
   AdwViewStackPage *spending_page;
   AdwBin *spending_bin;
@@ -87,5 +91,10 @@ void     _easel_window_compare_init             (EaselWindow *self);
  * fetches the images of turns an earlier run left in progress on the
  * server; a toast says how many. Runs once per window. */
 void     _easel_window_recover_pending          (EaselWindow *self);
+
+/* easel-window-batches.c: the Batches place, "New Batch…" (win.new-batch),
+ * and the gallery's filter by job. */
+void     _easel_window_class_init_batches       (GtkWidgetClass *widget_class);
+void     _easel_window_batches_init             (EaselWindow *self);
 
 G_END_DECLS

@@ -25,6 +25,7 @@ enum {
   PROP_0,
   PROP_CLIENT,
   PROP_LIBRARY,
+  PROP_BATCHES,
   PROP_SETTINGS,
   PROP_CONVERSATION,
   N_PROPS
@@ -332,6 +333,7 @@ easel_window_constructed (GObject *object)
       g_settings_bind (self->settings, "window-maximized", self, "maximized", G_SETTINGS_BIND_DEFAULT);
     }
 
+  _easel_window_batches_init (self);
   _easel_window_new_conversation (self);
   /* A window made without the application (tests) still follows its
    * library; easel_window_new() says whether to reopen the last
@@ -363,6 +365,7 @@ easel_window_dispose (GObject *object)
   g_clear_object (&self->params);
   g_clear_object (&self->client);
   g_clear_object (&self->library);
+  g_clear_object (&self->batches);
   g_weak_ref_set (&self->guard_turn, NULL);
   g_clear_object (&self->settings);
   g_clear_object (&self->cancellable);
@@ -382,6 +385,7 @@ easel_window_get_property (GObject    *object,
     {
     case PROP_CLIENT: g_value_set_object (value, self->client); break;
     case PROP_LIBRARY: g_value_set_object (value, self->library); break;
+    case PROP_BATCHES: g_value_set_object (value, self->batches); break;
     case PROP_SETTINGS: g_value_set_object (value, self->settings); break;
     case PROP_CONVERSATION: g_value_set_object (value, self->conversation); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -400,6 +404,7 @@ easel_window_set_property (GObject      *object,
     {
     case PROP_CLIENT: self->client = g_value_dup_object (value); break;
     case PROP_LIBRARY: self->library = g_value_dup_object (value); break;
+    case PROP_BATCHES: self->batches = g_value_dup_object (value); break;
     case PROP_SETTINGS: self->settings = g_value_dup_object (value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -421,6 +426,9 @@ easel_window_class_init (EaselWindowClass *klass)
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   properties[PROP_LIBRARY] =
     g_param_spec_object ("library", NULL, NULL, EASEL_TYPE_LIBRARY,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_BATCHES] =
+    g_param_spec_object ("batches", NULL, NULL, EASEL_TYPE_BATCH_LIST,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   properties[PROP_SETTINGS] =
     g_param_spec_object ("settings", NULL, NULL, G_TYPE_SETTINGS,
@@ -450,11 +458,13 @@ easel_window_class_init (EaselWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, spending_page);
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, spending_bin);
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, compare_bin);
+  gtk_widget_class_bind_template_child (widget_class, EaselWindow, batches_bin);
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, welcome_page);
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, welcome_detail);
   gtk_widget_class_bind_template_callback (widget_class, toast_cb);
 
   _easel_window_class_init_actions (widget_class);
+  _easel_window_class_init_batches (widget_class);
 }
 
 static void
@@ -519,6 +529,7 @@ easel_window_new (EaselApplication *app)
                        "client", easel_application_get_client (app),
                        "settings", easel_application_get_settings (app),
                        "library", easel_application_get_library (app),
+                       "batches", easel_application_get_batches (app),
                        NULL);
   /* The library opens in its worker: the gallery waits for it, one that
    * could not be opened gets its error page and a way out, and only the

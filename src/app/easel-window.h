@@ -39,4 +39,7 @@ GtkWidget         *easel_window_get_gallery      (EaselWindow *self);
 /* The Compare page (EaselComparePage). */
 GtkWidget         *easel_window_get_compare_page (EaselWindow *self);
 
+/* Shows the Batches place (a notification's default action). */
+void               easel_window_show_batches        (EaselWindow *self);
+
 G_END_DECLS

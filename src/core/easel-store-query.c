@@ -112,6 +112,8 @@ build_where (const EaselStoreQuery *q, const char *fts)
     g_string_append (s, " AND g.created < :until");
   if (q->conversation_id)
     g_string_append (s, " AND g.conversation_id = :conv");
+  if (q->batch_job)
+    g_string_append (s, " AND g.batch = :batch");
   if (q->starred_only)
     g_string_append (s, " AND g.starred = 1");
   if (q->comparison_id)
@@ -136,6 +138,8 @@ bind_query (sqlite3_stmt *stmt, const EaselStoreQuery *q, const char *fts)
     sqlite3_bind_int64 (stmt, i, q->conversation_id);
   if ((i = sqlite3_bind_parameter_index (stmt, ":cmp")))
     sqlite3_bind_int64 (stmt, i, q->comparison_id);
+  if ((i = sqlite3_bind_parameter_index (stmt, ":batch")))
+    sqlite3_bind_int64 (stmt, i, q->batch_job);
   if ((i = sqlite3_bind_parameter_index (stmt, ":limit")))
     sqlite3_bind_int64 (stmt, i, q->limit ? (gint64) q->limit : -1);
   if ((i = sqlite3_bind_parameter_index (stmt, ":offset")))
@@ -153,7 +157,8 @@ static gboolean
 is_plain_gallery_search (const EaselStoreQuery *q)
 {
   return !q->deleted_only && !q->include_failed && q->model == NULL && q->since == 0 &&
-         q->until == 0 && q->conversation_id == 0 && !q->starred_only && q->comparison_id == 0;
+         q->until == 0 && q->conversation_id == 0 && q->batch_job == 0 && !q->starred_only &&
+         q->comparison_id == 0;
 }
 
 static gboolean

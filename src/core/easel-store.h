@@ -70,6 +70,7 @@ typedef struct
   gint64         since;            /* created >= since (unix seconds); 0 = unbounded */
   gint64         until;            /* created < until; 0 = unbounded */
   gint64         conversation_id;  /* 0 = any */
+  gint64         batch_job;        /* the library's row of a batch job (EaselBatchJob.id); 0 = any */
   gboolean       starred_only;
   gboolean       include_failed;   /* FALSE: rows with an image only, status "ok" or
                                     * "incomplete" (the gallery); TRUE: every status */
