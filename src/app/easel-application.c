@@ -124,6 +124,27 @@ easel_application_activate (GApplication *app)
   gtk_window_present (window);
 }
 
+/* Files → Open With, or `easel-studio FILE…`: a new conversation with the
+ * images attached; an Easel PNG resumes its conversation instead. The
+ * window reads them through the bounded loaders, never here. */
+static void
+easel_application_open (GApplication  *app,
+                        GFile        **files,
+                        int            n_files,
+                        const char    *hint)
+{
+  EaselApplication *self = EASEL_APPLICATION (app);
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
+
+  /* A new conversation would cancel the request the window is running. */
+  if (window == NULL ||
+      (EASEL_IS_WINDOW (window) &&
+       easel_session_get_busy (easel_window_get_conversation (EASEL_WINDOW (window)))))
+    window = GTK_WINDOW (easel_window_new (self));
+  easel_window_open_files (EASEL_WINDOW (window), files, n_files);
+  gtk_window_present (window);
+}
+
 static void
 easel_application_dispose (GObject *object)
 {
@@ -165,6 +186,7 @@ easel_application_class_init (EaselApplicationClass *klass)
 
   app_class->startup = easel_application_startup;
   app_class->activate = easel_application_activate;
+  app_class->open = easel_application_open;
 
   properties[PROP_CLIENT] =
     g_param_spec_object ("client", NULL, NULL, EASEL_TYPE_CLIENT,
@@ -193,7 +215,7 @@ easel_application_new (void)
 {
   return g_object_new (EASEL_TYPE_APPLICATION,
                        "application-id", APP_ID,
-                       "flags", G_APPLICATION_DEFAULT_FLAGS,
+                       "flags", G_APPLICATION_HANDLES_OPEN,
                        "resource-base-path", RESOURCE_PREFIX,
                        NULL);
 }

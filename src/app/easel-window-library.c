@@ -198,6 +198,9 @@ _easel_window_library_handle_forgotten (EaselWindow      *self,
 static gboolean
 conversation_started (EaselWindow *self)
 {
+  /* Images opened from Files count too, before they are even read. */
+  if (self->files_opened)
+    return TRUE;
   return self->conversation != NULL &&
          g_list_model_get_n_items (easel_session_get_all_turns (self->conversation)) > 0;
 }
@@ -307,6 +310,49 @@ easel_window_import_file (EaselWindow *self,
   adw_view_stack_set_visible_child_name (self->view_stack, "studio");
 }
 
+/* Open With */
+
+static void
+open_queued_files (EaselWindow *self)
+{
+  g_autoptr(GPtrArray) files = g_steal_pointer (&self->files_to_open);
+
+  if (files == NULL)
+    return;
+  for (guint i = 0; i < files->len; i++)
+    easel_window_import_file (self, g_ptr_array_index (files, i));
+}
+
+void
+easel_window_open_files (EaselWindow  *self,
+                         GFile       **files,
+                         int           n_files)
+{
+  g_return_if_fail (EASEL_IS_WINDOW (self));
+  g_return_if_fail (files != NULL || n_files == 0);
+
+  if (n_files <= 0)
+    return;
+
+  /* What the user opened wins over the conversation they left. */
+  self->files_opened = TRUE;
+  self->restore_last = FALSE;
+  _easel_window_new_conversation (self);
+  gtk_widget_activate_action (GTK_WIDGET (self->composer), "composer.clear-attachments", NULL);
+  adw_view_stack_set_visible_child_name (self->view_stack, "studio");
+  easel_composer_focus (self->composer);
+
+  if (self->files_to_open == NULL)
+    self->files_to_open = g_ptr_array_new_with_free_func (g_object_unref);
+  for (int i = 0; i < n_files; i++)
+    g_ptr_array_add (self->files_to_open, g_object_ref (files[i]));
+
+  /* Only the gallery knows Easel PNGs, and it exists once the library has
+   * opened (or failed to): until then the files wait. */
+  if (self->library == NULL || easel_library_get_state (self->library) != EASEL_LIBRARY_STATE_LOADING)
+    open_queued_files (self);
+}
+
 static gboolean
 window_drop_cb (GtkDropTarget *target,
                 const GValue  *value,
@@ -385,12 +431,14 @@ library_state_cb (EaselWindow  *self,
         }
       if (self->recover_pending)
         _easel_window_recover_pending (self);
+      open_queued_files (self);
       break;
 
     case EASEL_LIBRARY_STATE_ERROR:
     default:
       /* The gallery shows why, with a way out (back up, start anew). */
       ensure_gallery (self);
+      open_queued_files (self);
       break;
     }
   _easel_window_update_actions (self);

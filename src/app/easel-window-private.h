@@ -28,6 +28,8 @@ struct _EaselWindow
   gboolean restore_last;     /* reopen the newest conversation once the store is up */
   gboolean recover_pending;  /* fetch turns an earlier run left in progress (first window) */
   gboolean pending_recovered;
+  gboolean files_opened;     /* Open With started something: no restore over it */
+  GPtrArray *files_to_open;  /* GFile, opened once the library is up */
   GCancellable *cancellable;
   GWeakRef guard_turn;       /* the masked edit whose output the mask guard checked */
   gboolean budget_approved;  /* the next win.send skips the budget check (easel-window-budget.c) */

@@ -34,6 +34,10 @@ void               easel_window_continue_conversation (EaselWindow *self,
 /* What a file dropped on the window does: an Easel PNG restores its
  * conversation (then continues it), any other image becomes an input. */
 void               easel_window_import_file      (EaselWindow *self, GFile *file);
+/* Open With: starts a new conversation with the images attached (an Easel
+ * PNG resumes its conversation instead); waits for the library if it is
+ * still opening, and wins over reopening the last conversation. */
+void               easel_window_open_files       (EaselWindow *self, GFile **files, int n_files);
 /* The gallery widget (EaselGallery, or a placeholder without one). */
 GtkWidget         *easel_window_get_gallery      (EaselWindow *self);
 
