@@ -69,6 +69,7 @@ struct _EaselPreferencesWindow
   AdwActionRow *server_status_row;
   AdwEntryRow *organization_row;
   AdwPreferencesGroup *defaults_group;
+  GtkSwitch *send_with_ctrl_enter_switch;
 
   /* The defaults, through an EaselParams bound to the same settings as the
    * studio's, so both follow each other. */
@@ -562,6 +563,7 @@ easel_preferences_window_class_init (EaselPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EaselPreferencesWindow, server_status_row);
   gtk_widget_class_bind_template_child (widget_class, EaselPreferencesWindow, organization_row);
   gtk_widget_class_bind_template_child (widget_class, EaselPreferencesWindow, defaults_group);
+  gtk_widget_class_bind_template_child (widget_class, EaselPreferencesWindow, send_with_ctrl_enter_switch);
   gtk_widget_class_bind_template_callback (widget_class, key_apply_cb);
   gtk_widget_class_bind_template_callback (widget_class, test_key_cb);
   gtk_widget_class_bind_template_callback (widget_class, remove_key_cb);
@@ -601,6 +603,8 @@ easel_preferences_window_new (EaselApplication *app,
 
       gtk_editable_set_text (GTK_EDITABLE (self->base_url_row), base_url);
       gtk_editable_set_text (GTK_EDITABLE (self->organization_row), org);
+      g_settings_bind (self->settings, "send-with-ctrl-enter", self->send_with_ctrl_enter_switch, "active",
+                       G_SETTINGS_BIND_DEFAULT);
     }
 
   if (easel_account_get_base_url_from_environment (self->account))

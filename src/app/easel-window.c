@@ -328,6 +328,8 @@ easel_window_constructed (GObject *object)
       g_settings_bind (self->settings, "window-width", self, "default-width", G_SETTINGS_BIND_DEFAULT);
       g_settings_bind (self->settings, "window-height", self, "default-height", G_SETTINGS_BIND_DEFAULT);
       g_settings_bind (self->settings, "window-maximized", self, "maximized", G_SETTINGS_BIND_DEFAULT);
+      g_settings_bind (self->settings, "send-with-ctrl-enter", self->composer, "send-with-ctrl-enter",
+                       G_SETTINGS_BIND_GET);
     }
 
   _easel_window_new_conversation (self);
