@@ -12,6 +12,7 @@
 #include "easel-application.h"
 #include "easel-params.h"
 #include "easel-preferences-window.h"
+#include "easel-search-provider.h"
 #include "easel-window.h"
 
 struct _EaselApplication
@@ -22,6 +23,7 @@ struct _EaselApplication
   EaselAccount *account;  /* the one owner of the key and the server */
   EaselLibrary *library;  /* the one owner of the store */
   GSettings *settings;
+  EaselSearchProvider *search_provider;  /* GNOME Shell's search, while on the bus */
 };
 
 G_DEFINE_FINAL_TYPE (EaselApplication, easel_application, ADW_TYPE_APPLICATION)
@@ -111,6 +113,11 @@ easel_application_startup (GApplication *app)
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.show-help-overlay", help_accels);
 
   easel_account_reload (self->account);
+
+  /* Started by D-Bus (for a search), it waits a little for the next call
+   * rather than reopening the library for each. */
+  if (g_application_get_flags (app) & G_APPLICATION_IS_SERVICE)
+    g_application_set_inactivity_timeout (app, 20000);
 }
 
 static void
@@ -122,6 +129,70 @@ easel_application_activate (GApplication *app)
   if (window == NULL)
     window = GTK_WINDOW (easel_window_new (self));
   gtk_window_present (window);
+}
+
+/* The window GNOME Shell's search brings up: the active one, else a new one. */
+static EaselWindow *
+present_window (EaselApplication *self,
+                guint32           timestamp)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+
+  if (window == NULL)
+    window = GTK_WINDOW (easel_window_new (self));
+  gtk_window_present_with_time (window, timestamp);
+  return EASEL_WINDOW (window);
+}
+
+static void
+search_activate_result_cb (EaselApplication *self,
+                           gint64            generation_id,
+                           guint             timestamp)
+{
+  easel_window_show_generation (present_window (self, timestamp), generation_id);
+}
+
+static void
+search_launch_cb (EaselApplication *self,
+                  const char       *text,
+                  guint             timestamp)
+{
+  easel_window_search_gallery (present_window (self, timestamp), text);
+}
+
+static gboolean
+easel_application_dbus_register (GApplication     *app,
+                                 GDBusConnection  *connection,
+                                 const char       *object_path,
+                                 GError          **error)
+{
+  EaselApplication *self = EASEL_APPLICATION (app);
+  g_autofree char *path = g_strconcat (object_path, "/SearchProvider", NULL);
+
+  if (!G_APPLICATION_CLASS (easel_application_parent_class)->dbus_register (app, connection, object_path, error))
+    return FALSE;
+
+  /* The library opens in its worker; searches queue behind the opening. */
+  self->search_provider = easel_search_provider_new (app, easel_application_get_library (self));
+  g_signal_connect_object (self->search_provider, "activate-result",
+                           G_CALLBACK (search_activate_result_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->search_provider, "launch-search",
+                           G_CALLBACK (search_launch_cb), self, G_CONNECT_SWAPPED);
+  return easel_search_provider_register (self->search_provider, connection, path, error);
+}
+
+static void
+easel_application_dbus_unregister (GApplication    *app,
+                                   GDBusConnection *connection,
+                                   const char      *object_path)
+{
+  EaselApplication *self = EASEL_APPLICATION (app);
+
+  if (self->search_provider != NULL)
+    easel_search_provider_unregister (self->search_provider);
+  g_clear_object (&self->search_provider);
+
+  G_APPLICATION_CLASS (easel_application_parent_class)->dbus_unregister (app, connection, object_path);
 }
 
 /* Files → Open With, or `easel-studio FILE…`: a new conversation with the
@@ -150,6 +221,7 @@ easel_application_dispose (GObject *object)
 {
   EaselApplication *self = (EaselApplication *)object;
 
+  g_clear_object (&self->search_provider);
   g_clear_object (&self->account);
   g_clear_object (&self->client);
   g_clear_object (&self->library);
@@ -187,6 +259,8 @@ easel_application_class_init (EaselApplicationClass *klass)
   app_class->startup = easel_application_startup;
   app_class->activate = easel_application_activate;
   app_class->open = easel_application_open;
+  app_class->dbus_register = easel_application_dbus_register;
+  app_class->dbus_unregister = easel_application_dbus_unregister;
 
   properties[PROP_CLIENT] =
     g_param_spec_object ("client", NULL, NULL, EASEL_TYPE_CLIENT,

@@ -408,6 +408,76 @@ ensure_gallery (EaselWindow *self)
   adw_bin_set_child (self->gallery_bin, self->gallery);
   g_signal_connect_object (self->gallery, "toast", G_CALLBACK (easel_window_toast), self, G_CONNECT_SWAPPED);
   _easel_window_connect_gallery (self);
+  if (self->gallery_search != NULL)
+    {
+      g_autofree char *text = g_steal_pointer (&self->gallery_search);
+
+      easel_gallery_set_search_text (EASEL_GALLERY (self->gallery), text);
+    }
+}
+
+/* GNOME Shell's search */
+
+static gpointer
+get_generation (EaselStore  *store,
+                gpointer     data,
+                GError     **error)
+{
+  return easel_store_get_generation (store, *(gint64 *) data, error);
+}
+
+static void
+generation_loaded_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(EaselWindow) self = user_data;
+  g_autoptr(EaselGeneration) generation = NULL;
+  g_autoptr(GError) error = NULL;
+
+  generation = easel_library_run_finish (EASEL_LIBRARY (object), result, &error);
+  if (gtk_widget_in_destruction (GTK_WIDGET (self)))
+    return;
+  if (generation == NULL)
+    {
+      g_autofree char *message = g_strdup_printf (_("Could not show the image: %s"), error->message);
+
+      easel_window_toast (self, message);
+      return;
+    }
+  ensure_gallery (self);
+  adw_view_stack_set_visible_child_name (self->view_stack, "gallery");
+  if (EASEL_IS_GALLERY (self->gallery))
+    easel_gallery_show_generation (EASEL_GALLERY (self->gallery), generation);
+}
+
+void
+easel_window_show_generation (EaselWindow *self,
+                              gint64       generation_id)
+{
+  g_return_if_fail (EASEL_IS_WINDOW (self));
+
+  if (self->library == NULL)
+    return;
+  adw_view_stack_set_visible_child_name (self->view_stack, "gallery");
+  easel_library_run_async (self->library, get_generation, g_memdup2 (&generation_id, sizeof generation_id),
+                           g_free, g_object_unref, self->cancellable, generation_loaded_cb, g_object_ref (self));
+}
+
+void
+easel_window_search_gallery (EaselWindow *self,
+                             const char  *text)
+{
+  g_return_if_fail (EASEL_IS_WINDOW (self));
+
+  adw_view_stack_set_visible_child_name (self->view_stack, "gallery");
+  if (self->gallery != NULL && EASEL_IS_GALLERY (self->gallery))
+    easel_gallery_set_search_text (EASEL_GALLERY (self->gallery), text);
+  else
+    {
+      g_free (self->gallery_search);
+      self->gallery_search = g_strdup (text);
+    }
 }
 
 static void

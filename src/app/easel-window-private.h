@@ -30,6 +30,7 @@ struct _EaselWindow
   gboolean pending_recovered;
   gboolean files_opened;     /* Open With started something: no restore over it */
   GPtrArray *files_to_open;  /* GFile, opened once the library is up */
+  char *gallery_search;      /* a Shell search for the gallery it has yet to make */
   GCancellable *cancellable;
   GWeakRef guard_turn;       /* the masked edit whose output the mask guard checked */
   gboolean budget_approved;  /* the next win.send skips the budget check (easel-window-budget.c) */

@@ -363,6 +363,7 @@ easel_window_dispose (GObject *object)
   g_clear_object (&self->client);
   g_clear_object (&self->library);
   g_clear_pointer (&self->files_to_open, g_ptr_array_unref);
+  g_clear_pointer (&self->gallery_search, g_free);
   g_weak_ref_set (&self->guard_turn, NULL);
   g_clear_object (&self->settings);
   g_clear_object (&self->cancellable);

@@ -38,6 +38,10 @@ void               easel_window_import_file      (EaselWindow *self, GFile *file
  * PNG resumes its conversation instead); waits for the library if it is
  * still opening, and wins over reopening the last conversation. */
 void               easel_window_open_files       (EaselWindow *self, GFile **files, int n_files);
+/* GNOME Shell's search: the gallery with one generation in its details
+ * pane (read from the library's worker), or with @text searched. */
+void               easel_window_show_generation  (EaselWindow *self, gint64 generation_id);
+void               easel_window_search_gallery   (EaselWindow *self, const char *text);
 /* The gallery widget (EaselGallery, or a placeholder without one). */
 GtkWidget         *easel_window_get_gallery      (EaselWindow *self);
 
