@@ -91,7 +91,38 @@ quit_action (GSimpleAction *action,
   g_application_quit (G_APPLICATION (user_data));
 }
 
+static EaselWindow *present_window (EaselApplication *self, guint32 timestamp);
+
+/* A notification's "Open" (easel-window-notify.c): the window that ran the
+ * turn while it still shows its conversation, else the conversation loaded
+ * from the library into the active window. */
+static void
+show_turn_action (GSimpleAction *action,
+                  GVariant      *param,
+                  gpointer       user_data)
+{
+  EaselApplication *self = EASEL_APPLICATION (user_data);
+  GtkWindow *window;
+  const char *turn_id = NULL;
+  guint window_id = 0;
+  gint64 conversation_id = 0, stored_turn_id = 0;
+
+  g_variant_get (param, "(u&sxx)", &window_id, &turn_id, &conversation_id, &stored_turn_id);
+  window = gtk_application_get_window_by_id (GTK_APPLICATION (self), window_id);
+  if (EASEL_IS_WINDOW (window) && easel_window_show_turn (EASEL_WINDOW (window), turn_id))
+    {
+      gtk_window_present (window);
+      return;
+    }
+  if (conversation_id > 0)
+    easel_window_continue_conversation (present_window (self, GDK_CURRENT_TIME),
+                                        conversation_id, stored_turn_id);
+  else
+    present_window (self, GDK_CURRENT_TIME);
+}
+
 static const GActionEntry app_actions[] = {
+  { "show-turn", show_turn_action, "(usxx)" },
   { "preferences", preferences_action },
   { "about", about_action },
   { "quit", quit_action },

@@ -77,6 +77,10 @@ gboolean _easel_window_library_ready            (EaselWindow *self);
 /* Reopens the most recently updated conversation (quit and reopen). */
 void     _easel_window_library_restore_last     (EaselWindow *self);
 
+/* easel-window-notify.c: a GNotification when @turn finished while the
+ * window was not focused; its "Open" brings the conversation back up. */
+void     _easel_window_notify_turn              (EaselWindow *self, EaselSessionTurn *turn);
+
 /* easel-window-recover.c: once the library is ready and a key is set,
  * fetches the images of turns an earlier run left in progress on the
  * server; a toast says how many. Runs once per window. */

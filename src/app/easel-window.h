@@ -42,6 +42,9 @@ void               easel_window_open_files       (EaselWindow *self, GFile **fil
  * pane (read from the library's worker), or with @text searched. */
 void               easel_window_show_generation  (EaselWindow *self, gint64 generation_id);
 void               easel_window_search_gallery   (EaselWindow *self, const char *text);
+/* A notification's "Open": shows the turn (EaselSessionTurn id) in the
+ * studio; FALSE when this window's conversation no longer has it. */
+gboolean           easel_window_show_turn        (EaselWindow *self, const char *turn_id);
 /* The gallery widget (EaselGallery, or a placeholder without one). */
 GtkWidget         *easel_window_get_gallery      (EaselWindow *self);
 
