@@ -28,8 +28,30 @@ send_notification (EaselWindow   *self,
 {
   GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
 
-  if (app != NULL)
-    g_application_send_notification (G_APPLICATION (app), NOTIFICATION_ID, notification);
+  if (app == NULL)
+    return;
+  g_application_send_notification (G_APPLICATION (app), NOTIFICATION_ID, notification);
+  self->notified = TRUE;
+}
+
+/* Back in the window, the news is stale. */
+static void
+is_active_cb (EaselWindow *self,
+              GParamSpec  *pspec,
+              gpointer     user_data)
+{
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+
+  if (!self->notified || app == NULL || !gtk_window_is_active (GTK_WINDOW (self)))
+    return;
+  self->notified = FALSE;
+  g_application_withdraw_notification (G_APPLICATION (app), NOTIFICATION_ID);
+}
+
+void
+_easel_window_notify_init (EaselWindow *self)
+{
+  g_signal_connect (self, "notify::is-active", G_CALLBACK (is_active_cb), NULL);
 }
 
 typedef struct

@@ -31,6 +31,7 @@ struct _EaselWindow
   gboolean files_opened;     /* Open With started something: no restore over it */
   GPtrArray *files_to_open;  /* GFile, opened once the library is up */
   char *gallery_search;      /* a Shell search for the gallery it has yet to make */
+  gboolean notified;         /* a notification of ours may be up (easel-window-notify.c) */
   GCancellable *cancellable;
   GWeakRef guard_turn;       /* the masked edit whose output the mask guard checked */
   gboolean budget_approved;  /* the next win.send skips the budget check (easel-window-budget.c) */
@@ -80,6 +81,8 @@ void     _easel_window_library_restore_last     (EaselWindow *self);
 /* easel-window-notify.c: a GNotification when @turn finished while the
  * window was not focused; its "Open" brings the conversation back up. */
 void     _easel_window_notify_turn              (EaselWindow *self, EaselSessionTurn *turn);
+/* Withdraws it once the user is back in the window. */
+void     _easel_window_notify_init              (EaselWindow *self);
 
 /* easel-window-recover.c: once the library is ready and a key is set,
  * fetches the images of turns an earlier run left in progress on the

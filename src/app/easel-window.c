@@ -332,6 +332,7 @@ easel_window_constructed (GObject *object)
                        G_SETTINGS_BIND_GET);
     }
 
+  _easel_window_notify_init (self);
   _easel_window_new_conversation (self);
   /* A window made without the application (tests) still follows its
    * library; easel_window_new() says whether to reopen the last

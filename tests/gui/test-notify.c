@@ -33,6 +33,7 @@ typedef struct
   GDBusConnection *daemon;    /* owns org.freedesktop.Notifications */
   int owned;
   guint n_notified;
+  guint n_closed;
   guint last_id;
   char *summary;
   char *body;
@@ -83,6 +84,11 @@ daemon_call_cb (GDBusConnection       *connection,
       g_variant_get_child (parameters, 5, "^as", &f->actions);
       f->last_id = ++f->n_notified;
       g_dbus_method_invocation_return_value (invocation, g_variant_new ("(u)", f->last_id));
+    }
+  else if (g_str_equal (method_name, "CloseNotification"))
+    {
+      f->n_closed++;
+      g_dbus_method_invocation_return_value (invocation, NULL);
     }
   else if (g_str_equal (method_name, "GetCapabilities"))
     {
@@ -240,6 +246,13 @@ studio_inactive (Fixture *f)
   return !gtk_window_is_active (GTK_WINDOW (f->window)) && gtk_window_is_active (f->decoy);
 }
 
+/* Back in the window, the notification is withdrawn. */
+static gboolean
+closed (Fixture *f)
+{
+  return f->n_closed >= 1;
+}
+
 static gboolean
 studio_active (Fixture *f)
 {
@@ -252,7 +265,7 @@ static void
 focus_elsewhere (Fixture *f)
 {
   g_autofree char *title = g_strdup_printf ("Another program %d", getpid ());
-  const char *focus[] = { "xdotool", "search", "--sync", "--name", title, "windowfocus", "--sync", NULL };
+  const char *focus[] = { "timeout", "20", "xdotool", "search", "--sync", "--name", title, "windowfocus", "--sync", NULL };
   g_autoptr(GError) error = NULL;
   int status = 0;
 
@@ -262,12 +275,31 @@ focus_elsewhere (Fixture *f)
       gtk_window_set_title (f->decoy, title);
       gtk_window_set_default_size (f->decoy, 200, 100);
       gtk_window_present (f->decoy);
+      easel_test_spin_ms (200);
     }
   g_spawn_sync (NULL, (char **) focus, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
                 NULL, NULL, NULL, NULL, &status, &error);
   g_assert_no_error (error);
   g_assert_true (g_spawn_check_wait_status (status, NULL));
   g_assert_true (wait_for (studio_inactive, f, TIMEOUT_MS));
+}
+
+static void
+focus_studio (Fixture *f)
+{
+  g_autofree char *title = g_strdup_printf ("Easel notify test %d", getpid ());
+  const char *focus[] = { "timeout", "20", "xdotool", "search", "--sync", "--name", title, "windowfocus", "--sync", NULL };
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  gtk_window_set_title (GTK_WINDOW (f->window), title);
+  /* The new title must reach the X server before xdotool looks for it. */
+  easel_test_spin_ms (200);
+  g_spawn_sync (NULL, (char **) focus, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                NULL, NULL, NULL, NULL, &status, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_true (wait_for (studio_active, f, TIMEOUT_MS));
 }
 
 static void
@@ -322,6 +354,18 @@ steps (Fixture *f)
   g_assert_true (wait_for (second_shown, f, TIMEOUT_MS));
   g_assert_cmpuint (g_list_model_get_n_items (easel_session_get_all_turns (session (f))), ==, 3);
   g_assert_cmpuint (g_list_length (gtk_application_get_windows (GTK_APPLICATION (f->app))), ==, 1);
+
+  /* Out of sight again (once the focus "Open" gave has landed), and back
+   * without clicking it: the notification about the window the user is
+   * looking at is withdrawn. */
+  g_assert_true (wait_for (studio_active, f, TIMEOUT_MS));
+  focus_elsewhere (f);
+  want_notified = 3;
+  send_and_settle (f, "and a ship");
+  g_assert_true (wait_for (notified, f, TIMEOUT_MS));
+  g_assert_cmpuint (f->n_closed, ==, 0);
+  focus_studio (f);
+  g_assert_true (wait_for (closed, f, TIMEOUT_MS));
   gtk_window_destroy (f->decoy);
 }
 
