@@ -162,17 +162,29 @@ easel_application_activate (GApplication *app)
   gtk_window_present (window);
 }
 
-/* The window GNOME Shell's search brings up: the active one, else a new one. */
+/* The most recently focused studio window: the active window may be
+ * Preferences or About. NULL if there is none. */
+static EaselWindow *
+find_studio_window (EaselApplication *self)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    if (EASEL_IS_WINDOW (l->data))
+      return EASEL_WINDOW (l->data);
+  return NULL;
+}
+
+/* The window GNOME Shell's search or a notification brings up: the last
+ * studio window, else a new one. */
 static EaselWindow *
 present_window (EaselApplication *self,
                 guint32           timestamp)
 {
-  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  EaselWindow *window = find_studio_window (self);
 
   if (window == NULL)
-    window = GTK_WINDOW (easel_window_new (self));
-  gtk_window_present_with_time (window, timestamp);
-  return EASEL_WINDOW (window);
+    window = easel_window_new (self);
+  gtk_window_present_with_time (GTK_WINDOW (window), timestamp);
+  return window;
 }
 
 static void
@@ -236,15 +248,13 @@ easel_application_open (GApplication  *app,
                         const char    *hint)
 {
   EaselApplication *self = EASEL_APPLICATION (app);
-  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
+  EaselWindow *window = find_studio_window (self);
 
   /* A new conversation would cancel the request the window is running. */
-  if (window == NULL ||
-      (EASEL_IS_WINDOW (window) &&
-       easel_session_get_busy (easel_window_get_conversation (EASEL_WINDOW (window)))))
-    window = GTK_WINDOW (easel_window_new (self));
-  easel_window_open_files (EASEL_WINDOW (window), files, n_files);
-  gtk_window_present (window);
+  if (window == NULL || easel_session_get_busy (easel_window_get_conversation (window)))
+    window = easel_window_new (self);
+  easel_window_open_files (window, files, n_files);
+  gtk_window_present (GTK_WINDOW (window));
 }
 
 static void

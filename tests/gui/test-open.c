@@ -7,7 +7,8 @@
  * `easel-studio FILE` does through GApplication. An ordinary image starts a
  * new conversation with it attached; a PNG Easel exported resumes its
  * conversation; a FIFO named .png is refused without holding the library;
- * and a file opened at start-up wins over reopening the last conversation.
+ * a file opened at start-up wins over reopening the last conversation; and
+ * one opened while the window is drawing gets a window of its own.
  */
 
 #define G_LOG_DOMAIN "test-open"
@@ -36,6 +37,7 @@ struct _Fixture
   char *plain_png;
   char *easel_png;
   char *fifo_png;
+  EaselFakeServer *server;
   EaselApplication *app;
   EaselWindow *window;
   Steps steps;
@@ -231,6 +233,59 @@ second_run (Fixture *f)
   g_assert_cmpstr (((EaselInputImage *) g_ptr_array_index (attachments (f), 0))->filename, ==, "holiday.png");
 }
 
+static gboolean
+busy (Fixture *f)
+{
+  return easel_session_get_busy (easel_window_get_conversation (f->window));
+}
+
+static gboolean
+two_windows (Fixture *f)
+{
+  return g_list_length (gtk_application_get_windows (GTK_APPLICATION (f->app))) == 2;
+}
+
+static EaselWindow *other;
+
+static gboolean
+other_has_attachment (Fixture *f)
+{
+  return easel_composer_get_attachments (easel_window_get_composer (other))->len == 1;
+}
+
+static gboolean
+head_done (Fixture *f)
+{
+  EaselSessionTurn *head = easel_session_get_head (easel_window_get_conversation (f->window));
+
+  return !busy (f) && head != NULL && easel_session_turn_get_state (head) == EASEL_TURN_DONE;
+}
+
+/* An image opened while the window is drawing: the drawing goes on, and the
+ * image gets a new window rather than cancelling it. */
+static void
+busy_run (Fixture *f)
+{
+  g_assert_true (wait_for (one_attachment, f, TIMEOUT_MS));
+  gtk_widget_activate_action (GTK_WIDGET (easel_window_get_composer (f->window)),
+                              "composer.clear-attachments", NULL);
+  easel_fake_server_set_event_delay_ms (f->server, 150);
+  easel_composer_set_text (easel_window_get_composer (f->window), "a slow harbour");
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.send", NULL);
+  g_assert_true (wait_for (busy, f, TIMEOUT_MS));
+
+  open_path (f, f->plain_png);
+  g_assert_true (wait_for (two_windows, f, TIMEOUT_MS));
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (f->app)); l; l = l->next)
+    if (l->data != (gpointer) f->window)
+      other = EASEL_WINDOW (l->data);
+  g_assert_nonnull (other);
+  g_assert_true (wait_for (other_has_attachment, f, TIMEOUT_MS));
+  g_assert_true (busy (f));
+  g_assert_true (wait_for (head_done, f, TIMEOUT_MS));
+  gtk_window_destroy (GTK_WINDOW (other));
+}
+
 /* Running an instance */
 
 static gboolean
@@ -297,20 +352,20 @@ static void
 test_open_with (void)
 {
   g_autoptr(GError) error = NULL;
-  EaselFakeServer *server;
   Fixture f = { 0 };
 
-  server = easel_fake_server_new (&error);
+  f.server = easel_fake_server_new (&error);
   g_assert_no_error (error);
-  g_setenv ("OPENAI_BASE_URL", easel_fake_server_get_base_url (server), TRUE);
+  g_setenv ("OPENAI_BASE_URL", easel_fake_server_get_base_url (f.server), TRUE);
   g_setenv ("OPENAI_API_KEY", "sk-test-open", TRUE);
   fixture_init (&f);
 
   run_instance (&f, f.easel_png, first_run);
   run_instance (&f, f.plain_png, second_run);
+  run_instance (&f, f.plain_png, busy_run);
 
   fixture_clear (&f);
-  easel_fake_server_free (server);
+  easel_fake_server_free (f.server);
 }
 
 int
