@@ -157,10 +157,8 @@ search_done_cb (GObject      *object,
   ids = easel_library_run_finish (EASEL_LIBRARY (object), result, &error);
   if (ids == NULL)
     {
-      /* A library that could not be opened finds nothing; the Shell need
-       * not show an error for it. */
-      g_debug ("Search failed: %s", error->message);
-      g_dbus_method_invocation_return_value (call->invocation, g_variant_new ("(as)", NULL));
+      /* The Shell logs it and shows no results. */
+      g_dbus_method_invocation_return_gerror (call->invocation, error);
       return;
     }
   /* An empty array's pdata may be NULL: pass the length. */
