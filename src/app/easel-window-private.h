@@ -51,6 +51,7 @@ struct _EaselWindow
   GtkWidget *gallery;
   AdwStatusPage *welcome_page;
   GtkLabel *welcome_detail;
+  GtkWidget *screenshot_button;
 };
 
 void _easel_window_class_init_actions (GtkWidgetClass *widget_class);
@@ -83,6 +84,11 @@ void     _easel_window_library_restore_last     (EaselWindow *self);
 void     _easel_window_notify_turn              (EaselWindow *self, EaselSessionTurn *turn);
 /* Withdraws it once the user is back in the window. */
 void     _easel_window_notify_init              (EaselWindow *self);
+
+/* easel-window-screenshot.c: win.new-from-screenshot, on while the
+ * screenshot portal answers. */
+void     _easel_window_screenshot_class_init    (GtkWidgetClass *widget_class);
+void     _easel_window_screenshot_init          (EaselWindow *self);
 
 /* easel-window-recover.c: once the library is ready and a key is set,
  * fetches the images of turns an earlier run left in progress on the

@@ -451,9 +451,11 @@ easel_window_class_init (EaselWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, gallery_bin);
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, welcome_page);
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, welcome_detail);
+  gtk_widget_class_bind_template_child (widget_class, EaselWindow, screenshot_button);
   gtk_widget_class_bind_template_callback (widget_class, toast_cb);
 
   _easel_window_class_init_actions (widget_class);
+  _easel_window_screenshot_class_init (widget_class);
 }
 
 static void
@@ -498,6 +500,7 @@ easel_window_init (EaselWindow *self)
                                   G_CALLBACK (_easel_window_update_actions), self);
   easel_canvas_studio_connect (self);
   _easel_window_library_init (self);
+  _easel_window_screenshot_init (self);
 
   if (g_strcmp0 (PROFILE, "development") == 0)
     gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
