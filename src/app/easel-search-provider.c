@@ -297,8 +297,9 @@ metas_done_cb (GObject      *object,
       Meta *meta = g_ptr_array_index (metas, i);
       EaselGeneration *generation = meta->generation;
       g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, generation->id);
-      g_autofree char *name = easel_text_escape_untrusted (generation->prompt ? generation->prompt : "",
-                                                           MAX_NAME_CHARS);
+      /* One line in the Shell: a prompt's line breaks become spaces. */
+      g_autofree char *line = g_strdelimit (g_strdup (generation->prompt ? generation->prompt : ""), "\r\n\t", ' ');
+      g_autofree char *name = easel_text_escape_untrusted (line, MAX_NAME_CHARS);
       g_autofree char *description = describe (generation);
 
       g_variant_builder_open (&builder, G_VARIANT_TYPE ("a{sv}"));

@@ -104,7 +104,8 @@ _easel_window_notify_turn (EaselWindow      *self,
   notification = g_notification_new (state == EASEL_TURN_DONE ? _("Your image is ready")
                                                               : _("The image could not be made"));
   /* A restored or imported prompt came from outside. */
-  body = easel_text_escape_untrusted (easel_session_turn_get_prompt (turn), MAX_BODY_CHARS);
+  body = easel_text_escape_untrusted_full (easel_session_turn_get_prompt (turn), -1, MAX_BODY_CHARS,
+                                           EASEL_TEXT_ESCAPE_KEEP_NEWLINES);
   if (body != NULL)
     g_notification_set_body (notification, body);
 

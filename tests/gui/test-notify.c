@@ -25,7 +25,7 @@
 
 #define TIMEOUT_MS 20000
 #define FIRST_PROMPT "a lighthouse at dusk \x1b[2J"
-#define SECOND_PROMPT "now with a full moon"
+#define SECOND_PROMPT "now with a full moon\nand stars"
 
 typedef struct
 {

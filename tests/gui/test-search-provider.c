@@ -86,7 +86,7 @@ seed_library (Fixture *f)
   /* Found by its revised prompt only. */
   f->whale = insert (store, 0x2040c0ff, "gpt-image-1.5", "a whale",
                      "a humpback whale breaching beside a lighthouse");
-  f->pears = insert (store, 0x40a040ff, "gpt-image-1-mini", "a bowl of pears", NULL);
+  f->pears = insert (store, 0x40a040ff, "gpt-image-1-mini", "a bowl of pears\non a table", NULL);
   /* A server's revised prompt is hostile: terminal escapes, a bidi override. */
   f->hostile = insert (store, 0x808080ff, "gpt-image-1\x1b[2J", "\x1b]0;owned\x07lighthouse \u202Eevil", NULL);
 }
@@ -218,7 +218,8 @@ test_metas (Fixture *f)
   g_autofree char *lighthouse_id = g_strdup_printf ("%" G_GINT64_FORMAT, f->lighthouse);
   g_autofree char *whale_id = g_strdup_printf ("%" G_GINT64_FORMAT, f->whale);
   g_autofree char *hostile_id = g_strdup_printf ("%" G_GINT64_FORMAT, f->hostile);
-  const char *ids[] = { lighthouse_id, whale_id, hostile_id, "999999", "not-an-id", NULL };
+  g_autofree char *pears_id = g_strdup_printf ("%" G_GINT64_FORMAT, f->pears);
+  const char *ids[] = { lighthouse_id, whale_id, hostile_id, pears_id, "999999", "not-an-id", NULL };
   GVariant *arg = g_variant_new_strv (ids, -1);
   g_autoptr(GVariant) metas = NULL;
   g_autoptr(GVariant) meta = NULL;
@@ -228,7 +229,7 @@ test_metas (Fixture *f)
 
   metas = g_variant_get_child_value (call (f, "GetResultMetas", g_variant_new_tuple (&arg, 1)), 0);
   /* Unknown ids are left out rather than failing the whole answer. */
-  g_assert_cmpuint (g_variant_n_children (metas), ==, 3);
+  g_assert_cmpuint (g_variant_n_children (metas), ==, 4);
 
   meta = meta_for (metas, f->lighthouse);
   g_assert_nonnull (meta);
@@ -240,6 +241,14 @@ test_metas (Fixture *f)
   icon = g_icon_new_for_string (gicon, NULL);
   g_assert_true (G_IS_FILE_ICON (icon));
   g_assert_true (g_file_query_exists (g_file_icon_get_file (G_FILE_ICON (icon)), NULL));
+
+  /* One line: the prompt's line break is a space. */
+  {
+    g_autoptr(GVariant) pears = meta_for (metas, f->pears);
+
+    g_assert_true (g_variant_lookup (pears, "name", "&s", &name));
+    g_assert_cmpstr (name, ==, "a bowl of pears on a table");
+  }
 
   hostile = meta_for (metas, f->hostile);
   g_assert_nonnull (hostile);
