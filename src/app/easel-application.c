@@ -12,6 +12,7 @@
 #include "easel-application.h"
 #include "easel-params.h"
 #include "easel-preferences-window.h"
+#include "easel-search-provider.h"
 #include "easel-window.h"
 
 struct _EaselApplication
@@ -23,6 +24,7 @@ struct _EaselApplication
   EaselLibrary *library;  /* the one owner of the store */
   EaselBatchList *batches; /* the one owner of the batch jobs' traffic */
   GSettings *settings;
+  EaselSearchProvider *search_provider;  /* GNOME Shell's search, while on the bus */
 };
 
 G_DEFINE_FINAL_TYPE (EaselApplication, easel_application, ADW_TYPE_APPLICATION)
@@ -141,8 +143,39 @@ job_finished_cb (EaselApplication *self,
   g_application_send_notification (G_APPLICATION (self), "batch-finished", notification);
 }
 
+static EaselWindow *present_window (EaselApplication *self, guint32 timestamp);
+
+/* A notification's "Open" (easel-window-notify.c): the window that ran the
+ * turn while it still shows its conversation, else the conversation loaded
+ * from the library into the active window. */
+static void
+show_turn_action (GSimpleAction *action,
+                  GVariant      *param,
+                  gpointer       user_data)
+{
+  EaselApplication *self = EASEL_APPLICATION (user_data);
+  GtkWindow *window;
+  const char *turn_id = NULL;
+  guint window_id = 0;
+  gint64 conversation_id = 0, stored_turn_id = 0;
+
+  g_variant_get (param, "(u&sxx)", &window_id, &turn_id, &conversation_id, &stored_turn_id);
+  window = gtk_application_get_window_by_id (GTK_APPLICATION (self), window_id);
+  if (EASEL_IS_WINDOW (window) && easel_window_show_turn (EASEL_WINDOW (window), turn_id))
+    {
+      gtk_window_present (window);
+      return;
+    }
+  if (conversation_id > 0)
+    easel_window_continue_conversation (present_window (self, GDK_CURRENT_TIME),
+                                        conversation_id, stored_turn_id);
+  else
+    present_window (self, GDK_CURRENT_TIME);
+}
+
 static const GActionEntry app_actions[] = {
   { "show-batches", show_batches_action },
+  { "show-turn", show_turn_action, "(usxx)" },
   { "preferences", preferences_action },
   { "about", about_action },
   { "quit", quit_action },
@@ -164,6 +197,11 @@ easel_application_startup (GApplication *app)
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.show-help-overlay", help_accels);
 
   easel_account_reload (self->account);
+
+  /* Started by D-Bus (for a search), it waits a little for the next call
+   * rather than reopening the library for each. */
+  if (g_application_get_flags (app) & G_APPLICATION_IS_SERVICE)
+    g_application_set_inactivity_timeout (app, 20000);
 }
 
 static void
@@ -177,12 +215,108 @@ easel_application_activate (GApplication *app)
   gtk_window_present (window);
 }
 
+/* The most recently focused studio window: the active window may be
+ * Preferences or About. NULL if there is none. */
+static EaselWindow *
+find_studio_window (EaselApplication *self)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    if (EASEL_IS_WINDOW (l->data))
+      return EASEL_WINDOW (l->data);
+  return NULL;
+}
+
+/* The window GNOME Shell's search or a notification brings up: the last
+ * studio window, else a new one. */
+static EaselWindow *
+present_window (EaselApplication *self,
+                guint32           timestamp)
+{
+  EaselWindow *window = find_studio_window (self);
+
+  if (window == NULL)
+    window = easel_window_new (self);
+  gtk_window_present_with_time (GTK_WINDOW (window), timestamp);
+  return window;
+}
+
+static void
+search_activate_result_cb (EaselApplication *self,
+                           gint64            generation_id,
+                           guint             timestamp)
+{
+  easel_window_show_generation (present_window (self, timestamp), generation_id);
+}
+
+static void
+search_launch_cb (EaselApplication *self,
+                  const char       *text,
+                  guint             timestamp)
+{
+  easel_window_search_gallery (present_window (self, timestamp), text);
+}
+
+static gboolean
+easel_application_dbus_register (GApplication     *app,
+                                 GDBusConnection  *connection,
+                                 const char       *object_path,
+                                 GError          **error)
+{
+  EaselApplication *self = EASEL_APPLICATION (app);
+  g_autofree char *path = g_strconcat (object_path, "/SearchProvider", NULL);
+
+  if (!G_APPLICATION_CLASS (easel_application_parent_class)->dbus_register (app, connection, object_path, error))
+    return FALSE;
+
+  /* The library opens in its worker; searches queue behind the opening. */
+  self->search_provider = easel_search_provider_new (app, easel_application_get_library (self));
+  g_signal_connect_object (self->search_provider, "activate-result",
+                           G_CALLBACK (search_activate_result_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->search_provider, "launch-search",
+                           G_CALLBACK (search_launch_cb), self, G_CONNECT_SWAPPED);
+  return easel_search_provider_register (self->search_provider, connection, path, error);
+}
+
+static void
+easel_application_dbus_unregister (GApplication    *app,
+                                   GDBusConnection *connection,
+                                   const char      *object_path)
+{
+  EaselApplication *self = EASEL_APPLICATION (app);
+
+  if (self->search_provider != NULL)
+    easel_search_provider_unregister (self->search_provider);
+  g_clear_object (&self->search_provider);
+
+  G_APPLICATION_CLASS (easel_application_parent_class)->dbus_unregister (app, connection, object_path);
+}
+
+/* Files → Open With, or `easel-studio FILE…`: a new conversation with the
+ * images attached; an Easel PNG resumes its conversation instead. The
+ * window reads them through the bounded loaders, never here. */
+static void
+easel_application_open (GApplication  *app,
+                        GFile        **files,
+                        int            n_files,
+                        const char    *hint)
+{
+  EaselApplication *self = EASEL_APPLICATION (app);
+  EaselWindow *window = find_studio_window (self);
+
+  /* A new conversation would cancel the request the window is running. */
+  if (window == NULL || easel_session_get_busy (easel_window_get_conversation (window)))
+    window = easel_window_new (self);
+  easel_window_open_files (window, files, n_files);
+  gtk_window_present (GTK_WINDOW (window));
+}
+
 static void
 easel_application_dispose (GObject *object)
 {
   EaselApplication *self = (EaselApplication *)object;
 
   g_clear_object (&self->batches);
+  g_clear_object (&self->search_provider);
   g_clear_object (&self->account);
   g_clear_object (&self->client);
   g_clear_object (&self->library);
@@ -219,6 +353,9 @@ easel_application_class_init (EaselApplicationClass *klass)
 
   app_class->startup = easel_application_startup;
   app_class->activate = easel_application_activate;
+  app_class->open = easel_application_open;
+  app_class->dbus_register = easel_application_dbus_register;
+  app_class->dbus_unregister = easel_application_dbus_unregister;
 
   properties[PROP_CLIENT] =
     g_param_spec_object ("client", NULL, NULL, EASEL_TYPE_CLIENT,
@@ -258,7 +395,7 @@ easel_application_new (void)
 {
   return g_object_new (EASEL_TYPE_APPLICATION,
                        "application-id", APP_ID,
-                       "flags", G_APPLICATION_DEFAULT_FLAGS,
+                       "flags", G_APPLICATION_HANDLES_OPEN,
                        "resource-base-path", RESOURCE_PREFIX,
                        NULL);
 }

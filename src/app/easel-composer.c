@@ -25,6 +25,8 @@ struct _EaselComposer
   GCancellable *cancellable;
   char *status;
   gboolean busy;
+  gboolean send_with_ctrl_enter;  /* the old way: Enter adds a line */
+  gboolean preedit;               /* an input method is composing: its Enter is its own */
 
   /* template */
   GtkTextView *text_view;
@@ -34,6 +36,7 @@ struct _EaselComposer
   GtkToggleButton *images_toggle;
   GtkLabel *cost_label;
   GtkLabel *status_label;
+  GtkLabel *hint_label;
   char *target;            /* what Send will do, when it is not a plain send */
   GtkButton *send_button;
 };
@@ -46,6 +49,7 @@ enum {
   PROP_BUSY,
   PROP_STATUS,
   PROP_TARGET,
+  PROP_SEND_WITH_CTRL_ENTER,
   N_PROPS
 };
 
@@ -164,8 +168,64 @@ update_send (EaselComposer *self)
       gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "win.send");
       gtk_widget_remove_css_class (button, "destructive-action");
       gtk_widget_add_css_class (button, "suggested-action");
-      gtk_widget_set_tooltip_text (button, _("Send the prompt (Ctrl+Enter)"));
+      gtk_widget_set_tooltip_text (button, self->send_with_ctrl_enter
+                                           ? _("Send the prompt (Ctrl+Enter)")
+                                           : _("Send the prompt (Enter)"));
     }
+}
+
+/* The empty composer says how to send; the hint is not part of the text. */
+static void
+update_hint (EaselComposer *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
+
+  gtk_label_set_label (self->hint_label, self->send_with_ctrl_enter
+                                         ? _("Ctrl+Enter to send, Enter for a new line")
+                                         : _("Enter to send, Shift+Enter for a new line"));
+  gtk_widget_set_visible (GTK_WIDGET (self->hint_label),
+                          gtk_text_buffer_get_char_count (buffer) == 0 && !self->preedit);
+}
+
+static void
+preedit_changed_cb (EaselComposer *self,
+                    const char    *preedit,
+                    GtkTextView   *text_view)
+{
+  self->preedit = preedit != NULL && *preedit != '\0';
+  update_hint (self);
+}
+
+/* Enter sends and Shift+Enter adds a line, unless the user asked for the
+ * old way (then Enter adds a line). Ctrl+Enter sends either way. */
+static gboolean
+key_pressed_cb (EaselComposer         *self,
+                guint                  keyval,
+                guint                  keycode,
+                GdkModifierType        state,
+                GtkEventControllerKey *controller)
+{
+  GdkModifierType mods = state & (GDK_CONTROL_MASK | GDK_SHIFT_MASK | GDK_ALT_MASK | GDK_SUPER_MASK);
+
+  if (keyval != GDK_KEY_Return && keyval != GDK_KEY_KP_Enter && keyval != GDK_KEY_ISO_Enter)
+    return FALSE;
+  if (self->preedit)
+    return FALSE;
+
+  if (mods == GDK_CONTROL_MASK || (mods == 0 && !self->send_with_ctrl_enter))
+    {
+      gtk_widget_activate_action (GTK_WIDGET (self), "win.send", NULL);
+      return TRUE;
+    }
+  if (mods == GDK_SHIFT_MASK && !self->send_with_ctrl_enter)
+    {
+      GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
+
+      gtk_text_buffer_insert_interactive_at_cursor (buffer, "\n", 1, gtk_text_view_get_editable (self->text_view));
+      gtk_text_view_scroll_mark_onscreen (self->text_view, gtk_text_buffer_get_insert (buffer));
+      return TRUE;
+    }
+  return FALSE;
 }
 
 static void
@@ -444,6 +504,7 @@ easel_composer_get_property (GObject    *object,
     case PROP_BUSY: g_value_set_boolean (value, self->busy); break;
     case PROP_STATUS: g_value_set_string (value, self->status); break;
     case PROP_TARGET: g_value_set_string (value, self->target); break;
+    case PROP_SEND_WITH_CTRL_ENTER: g_value_set_boolean (value, self->send_with_ctrl_enter); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -494,6 +555,15 @@ easel_composer_set_property (GObject      *object,
       update_status_label (self);
       g_object_notify_by_pspec (object, pspec);
       break;
+    case PROP_SEND_WITH_CTRL_ENTER:
+      if (self->send_with_ctrl_enter != g_value_get_boolean (value))
+        {
+          self->send_with_ctrl_enter = g_value_get_boolean (value);
+          update_send (self);
+          update_hint (self);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -522,6 +592,9 @@ easel_composer_class_init (EaselComposerClass *klass)
   properties[PROP_STATUS] =
     g_param_spec_string ("status", NULL, NULL, NULL,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SEND_WITH_CTRL_ENTER] =
+    g_param_spec_boolean ("send-with-ctrl-enter", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[TOAST] = g_signal_new ("toast", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -537,8 +610,10 @@ easel_composer_class_init (EaselComposerClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EaselComposer, cost_label);
   gtk_widget_class_bind_template_child (widget_class, EaselComposer, status_label);
   gtk_widget_class_bind_template_child (widget_class, EaselComposer, send_button);
+  gtk_widget_class_bind_template_child (widget_class, EaselComposer, hint_label);
   gtk_widget_class_bind_template_callback (widget_class, images_toggled_cb);
   gtk_widget_class_bind_template_callback (widget_class, paste_clipboard_cb);
+  gtk_widget_class_bind_template_callback (widget_class, preedit_changed_cb);
 
   gtk_widget_class_install_action (widget_class, "composer.attach", NULL, attach_action);
   gtk_widget_class_install_action (widget_class, "composer.clear-attachments", NULL, clear_attachments_action);
@@ -566,7 +641,7 @@ easel_composer_init (EaselComposer *self)
 {
   GtkDropTarget *drop;
   GtkTextBuffer *buffer;
-  GtkEventController *shortcuts;
+  GtkEventController *keys;
 
   self->attachments = g_ptr_array_new_with_free_func ((GDestroyNotify)easel_input_image_free);
   self->thumbnails = g_list_store_new (GDK_TYPE_TEXTURE);
@@ -579,14 +654,13 @@ easel_composer_init (EaselComposer *self)
 
   buffer = gtk_text_view_get_buffer (self->text_view);
   g_signal_connect_object (buffer, "changed", G_CALLBACK (update_cost), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (buffer, "changed", G_CALLBACK (update_hint), self, G_CONNECT_SWAPPED);
 
-  /* Ctrl+Enter must beat the text view's own Enter handling. */
-  shortcuts = gtk_shortcut_controller_new ();
-  gtk_event_controller_set_propagation_phase (shortcuts, GTK_PHASE_CAPTURE);
-  gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (shortcuts),
-                                        gtk_shortcut_new (gtk_shortcut_trigger_parse_string ("<Control>Return|<Control>KP_Enter"),
-                                                          gtk_named_action_new ("win.send")));
-  gtk_widget_add_controller (GTK_WIDGET (self->text_view), shortcuts);
+  /* Enter must beat the text view's own handling, which adds a line. */
+  keys = gtk_event_controller_key_new ();
+  gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
+  g_signal_connect_object (keys, "key-pressed", G_CALLBACK (key_pressed_cb), self, G_CONNECT_SWAPPED);
+  gtk_widget_add_controller (GTK_WIDGET (self->text_view), keys);
 
   drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect_object (drop, "drop", G_CALLBACK (drop_cb), self, G_CONNECT_SWAPPED);
@@ -597,6 +671,7 @@ easel_composer_init (EaselComposer *self)
   g_signal_group_connect_swapped (self->params_signals, "notify::api-mode", G_CALLBACK (update_mode), self);
 
   update_send (self);
+  update_hint (self);
 }
 
 GtkWidget *

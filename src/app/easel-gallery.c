@@ -1613,6 +1613,45 @@ easel_gallery_focus_search (EaselGallery *self)
   gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
 }
 
+void
+easel_gallery_set_search_text (EaselGallery *self,
+                               const char   *text)
+{
+  g_return_if_fail (EASEL_IS_GALLERY (self));
+
+  /* The entry's "search-changed" runs the query. */
+  gtk_editable_set_text (GTK_EDITABLE (self->search_entry), text ? text : "");
+}
+
+void
+easel_gallery_show_generation (EaselGallery    *self,
+                               EaselGeneration *generation)
+{
+  g_autoptr(EaselGalleryItem) item = NULL;
+  guint position;
+
+  g_return_if_fail (EASEL_IS_GALLERY (self));
+  g_return_if_fail (EASEL_IS_GENERATION (generation));
+
+  /* Selected in the grid when its page is loaded; the details pane shows it
+   * either way (a search result can be far down the grid). */
+  position = easel_gallery_model_find (self->model, generation->id);
+  if (position != G_MAXUINT)
+    {
+      item = g_list_model_get_item (G_LIST_MODEL (self->model), position);
+      gtk_selection_model_select_item (GTK_SELECTION_MODEL (self->selection), position, TRUE);
+    }
+  else
+    {
+      gtk_selection_model_unselect_all (GTK_SELECTION_MODEL (self->selection));
+      item = easel_gallery_item_new (G_MAXUINT);
+      easel_gallery_item_set_generation (item, generation);
+    }
+  easel_gallery_details_set_item (self->details, item);
+  adw_flap_set_reveal_flap (self->flap, TRUE);
+  update_actions (self);
+}
+
 /* easel-gallery-private.h */
 
 EaselGalleryModel *

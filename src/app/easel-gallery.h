@@ -45,4 +45,11 @@ void       easel_gallery_show_comparison (EaselGallery *self,
 void       easel_gallery_import_file     (EaselGallery *self,
                                           GFile        *file);
 
+/* GNOME Shell's search: the search entry's text (the grid follows), and
+ * one generation in the details pane (selected when its page is loaded). */
+void       easel_gallery_set_search_text (EaselGallery    *self,
+                                          const char      *text);
+void       easel_gallery_show_generation (EaselGallery    *self,
+                                          EaselGeneration *generation);
+
 G_END_DECLS

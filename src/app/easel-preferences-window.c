@@ -74,6 +74,7 @@ struct _EaselPreferencesWindow
   GtkSpinButton *confirm_spin;
   AdwComboRow *tier_row;
   GtkSwitch *moderation_check_switch;
+  GtkSwitch *send_with_ctrl_enter_switch;
 
   /* The defaults, through an EaselParams bound to the same settings as the
    * studio's, so both follow each other. */
@@ -713,6 +714,7 @@ easel_preferences_window_class_init (EaselPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EaselPreferencesWindow, confirm_spin);
   gtk_widget_class_bind_template_child (widget_class, EaselPreferencesWindow, tier_row);
   gtk_widget_class_bind_template_child (widget_class, EaselPreferencesWindow, moderation_check_switch);
+  gtk_widget_class_bind_template_child (widget_class, EaselPreferencesWindow, send_with_ctrl_enter_switch);
   gtk_widget_class_bind_template_callback (widget_class, key_apply_cb);
   gtk_widget_class_bind_template_callback (widget_class, test_key_cb);
   gtk_widget_class_bind_template_callback (widget_class, remove_key_cb);
@@ -753,6 +755,8 @@ easel_preferences_window_new (EaselApplication *app,
 
       gtk_editable_set_text (GTK_EDITABLE (self->base_url_row), base_url);
       gtk_editable_set_text (GTK_EDITABLE (self->organization_row), org);
+      g_settings_bind (self->settings, "send-with-ctrl-enter", self->send_with_ctrl_enter_switch, "active",
+                       G_SETTINGS_BIND_DEFAULT);
     }
 
   if (easel_account_get_base_url_from_environment (self->account))

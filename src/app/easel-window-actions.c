@@ -276,7 +276,6 @@ _easel_window_turn_finished (EaselWindow      *self,
 {
   EaselTurnState state = easel_session_turn_get_state (turn);
   const GError *error = easel_session_turn_get_error (turn);
-  GApplication *app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
 
   easel_canvas_studio_turn_finished (self, turn);
 
@@ -318,16 +317,7 @@ _easel_window_turn_finished (EaselWindow      *self,
       _easel_window_add_toast (self, toast);
     }
 
-  if (app != NULL && !gtk_window_is_active (GTK_WINDOW (self)) &&
-      (state == EASEL_TURN_DONE || state == EASEL_TURN_FAILED))
-    {
-      g_autoptr(GNotification) notification = NULL;
-
-      notification = g_notification_new (state == EASEL_TURN_DONE ? _("Your image is ready")
-                                                                  : _("The image could not be made"));
-      g_notification_set_body (notification, easel_session_turn_get_prompt (turn));
-      g_application_send_notification (app, "generation-finished", notification);
-    }
+  _easel_window_notify_turn (self, turn);
 }
 
 static void

@@ -199,6 +199,9 @@ _easel_window_library_handle_forgotten (EaselWindow      *self,
 static gboolean
 conversation_started (EaselWindow *self)
 {
+  /* Images opened from Files count too, before they are even read. */
+  if (self->files_opened)
+    return TRUE;
   return self->conversation != NULL &&
          g_list_model_get_n_items (easel_session_get_all_turns (self->conversation)) > 0;
 }
@@ -308,6 +311,49 @@ easel_window_import_file (EaselWindow *self,
   adw_view_stack_set_visible_child_name (self->view_stack, "studio");
 }
 
+/* Open With */
+
+static void
+open_queued_files (EaselWindow *self)
+{
+  g_autoptr(GPtrArray) files = g_steal_pointer (&self->files_to_open);
+
+  if (files == NULL)
+    return;
+  for (guint i = 0; i < files->len; i++)
+    easel_window_import_file (self, g_ptr_array_index (files, i));
+}
+
+void
+easel_window_open_files (EaselWindow  *self,
+                         GFile       **files,
+                         int           n_files)
+{
+  g_return_if_fail (EASEL_IS_WINDOW (self));
+  g_return_if_fail (files != NULL || n_files == 0);
+
+  if (n_files <= 0)
+    return;
+
+  /* What the user opened wins over the conversation they left. */
+  self->files_opened = TRUE;
+  self->restore_last = FALSE;
+  _easel_window_new_conversation (self);
+  gtk_widget_activate_action (GTK_WIDGET (self->composer), "composer.clear-attachments", NULL);
+  adw_view_stack_set_visible_child_name (self->view_stack, "studio");
+  easel_composer_focus (self->composer);
+
+  if (self->files_to_open == NULL)
+    self->files_to_open = g_ptr_array_new_with_free_func (g_object_unref);
+  for (int i = 0; i < n_files; i++)
+    g_ptr_array_add (self->files_to_open, g_object_ref (files[i]));
+
+  /* Only the gallery knows Easel PNGs, and it exists once the library has
+   * opened (or failed to): until then the files wait. */
+  if (self->library == NULL || easel_library_get_state (self->library) != EASEL_LIBRARY_STATE_LOADING)
+    open_queued_files (self);
+}
+
 static gboolean
 window_drop_cb (GtkDropTarget *target,
                 const GValue  *value,
@@ -363,6 +409,76 @@ ensure_gallery (EaselWindow *self)
   adw_bin_set_child (self->gallery_bin, self->gallery);
   g_signal_connect_object (self->gallery, "toast", G_CALLBACK (easel_window_toast), self, G_CONNECT_SWAPPED);
   _easel_window_connect_gallery (self);
+  if (self->gallery_search != NULL)
+    {
+      g_autofree char *text = g_steal_pointer (&self->gallery_search);
+
+      easel_gallery_set_search_text (EASEL_GALLERY (self->gallery), text);
+    }
+}
+
+/* GNOME Shell's search */
+
+static gpointer
+get_generation (EaselStore  *store,
+                gpointer     data,
+                GError     **error)
+{
+  return easel_store_get_generation (store, *(gint64 *) data, error);
+}
+
+static void
+generation_loaded_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(EaselWindow) self = user_data;
+  g_autoptr(EaselGeneration) generation = NULL;
+  g_autoptr(GError) error = NULL;
+
+  generation = easel_library_run_finish (EASEL_LIBRARY (object), result, &error);
+  if (gtk_widget_in_destruction (GTK_WIDGET (self)))
+    return;
+  if (generation == NULL)
+    {
+      g_autofree char *message = g_strdup_printf (_("Could not show the image: %s"), error->message);
+
+      easel_window_toast (self, message);
+      return;
+    }
+  ensure_gallery (self);
+  adw_view_stack_set_visible_child_name (self->view_stack, "gallery");
+  if (EASEL_IS_GALLERY (self->gallery))
+    easel_gallery_show_generation (EASEL_GALLERY (self->gallery), generation);
+}
+
+void
+easel_window_show_generation (EaselWindow *self,
+                              gint64       generation_id)
+{
+  g_return_if_fail (EASEL_IS_WINDOW (self));
+
+  if (self->library == NULL)
+    return;
+  adw_view_stack_set_visible_child_name (self->view_stack, "gallery");
+  easel_library_run_async (self->library, get_generation, g_memdup2 (&generation_id, sizeof generation_id),
+                           g_free, g_object_unref, self->cancellable, generation_loaded_cb, g_object_ref (self));
+}
+
+void
+easel_window_search_gallery (EaselWindow *self,
+                             const char  *text)
+{
+  g_return_if_fail (EASEL_IS_WINDOW (self));
+
+  adw_view_stack_set_visible_child_name (self->view_stack, "gallery");
+  if (self->gallery != NULL && EASEL_IS_GALLERY (self->gallery))
+    easel_gallery_set_search_text (EASEL_GALLERY (self->gallery), text);
+  else
+    {
+      g_free (self->gallery_search);
+      self->gallery_search = g_strdup (text);
+    }
 }
 
 /* The Spending page reads the library itself, in its worker, whatever
@@ -401,12 +517,14 @@ library_state_cb (EaselWindow  *self,
         }
       if (self->recover_pending)
         _easel_window_recover_pending (self);
+      open_queued_files (self);
       break;
 
     case EASEL_LIBRARY_STATE_ERROR:
     default:
       /* The gallery shows why, with a way out (back up, start anew). */
       ensure_gallery (self);
+      open_queued_files (self);
       break;
     }
   _easel_window_update_actions (self);

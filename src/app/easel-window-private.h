@@ -30,6 +30,10 @@ struct _EaselWindow
   gboolean restore_last;     /* reopen the newest conversation once the store is up */
   gboolean recover_pending;  /* fetch turns an earlier run left in progress (first window) */
   gboolean pending_recovered;
+  gboolean files_opened;     /* Open With started something: no restore over it */
+  GPtrArray *files_to_open;  /* GFile, opened once the library is up */
+  char *gallery_search;      /* a Shell search for the gallery it has yet to make */
+  gboolean notified;         /* a notification of ours may be up (easel-window-notify.c) */
   GCancellable *cancellable;
   GWeakRef guard_turn;       /* the masked edit whose output the mask guard checked */
   gboolean budget_approved;  /* the next win.send skips the budget check (easel-window-budget.c) */
@@ -56,6 +60,7 @@ struct _EaselWindow
   GtkWidget *compare_page;
   AdwStatusPage *welcome_page;
   GtkLabel *welcome_detail;
+  GtkWidget *screenshot_button;
 };
 
 void _easel_window_class_init_actions (GtkWidgetClass *widget_class);
@@ -86,6 +91,16 @@ void     _easel_window_library_restore_last     (EaselWindow *self);
 /* easel-window-compare.c: the Compare page; a clicked cell continues in
  * the studio from its image, with its model and quality. */
 void     _easel_window_compare_init             (EaselWindow *self);
+/* easel-window-notify.c: a GNotification when @turn finished while the
+ * window was not focused; its "Open" brings the conversation back up. */
+void     _easel_window_notify_turn              (EaselWindow *self, EaselSessionTurn *turn);
+/* Withdraws it once the user is back in the window. */
+void     _easel_window_notify_init              (EaselWindow *self);
+
+/* easel-window-screenshot.c: win.new-from-screenshot, on while the
+ * screenshot portal answers. */
+void     _easel_window_screenshot_class_init    (GtkWidgetClass *widget_class);
+void     _easel_window_screenshot_init          (EaselWindow *self);
 
 /* easel-window-recover.c: once the library is ready and a key is set,
  * fetches the images of turns an earlier run left in progress on the

@@ -331,9 +331,12 @@ easel_window_constructed (GObject *object)
       g_settings_bind (self->settings, "window-width", self, "default-width", G_SETTINGS_BIND_DEFAULT);
       g_settings_bind (self->settings, "window-height", self, "default-height", G_SETTINGS_BIND_DEFAULT);
       g_settings_bind (self->settings, "window-maximized", self, "maximized", G_SETTINGS_BIND_DEFAULT);
+      g_settings_bind (self->settings, "send-with-ctrl-enter", self->composer, "send-with-ctrl-enter",
+                       G_SETTINGS_BIND_GET);
     }
 
   _easel_window_batches_init (self);
+  _easel_window_notify_init (self);
   _easel_window_new_conversation (self);
   /* A window made without the application (tests) still follows its
    * library; easel_window_new() says whether to reopen the last
@@ -366,6 +369,8 @@ easel_window_dispose (GObject *object)
   g_clear_object (&self->client);
   g_clear_object (&self->library);
   g_clear_object (&self->batches);
+  g_clear_pointer (&self->files_to_open, g_ptr_array_unref);
+  g_clear_pointer (&self->gallery_search, g_free);
   g_weak_ref_set (&self->guard_turn, NULL);
   g_clear_object (&self->settings);
   g_clear_object (&self->cancellable);
@@ -461,10 +466,12 @@ easel_window_class_init (EaselWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, batches_bin);
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, welcome_page);
   gtk_widget_class_bind_template_child (widget_class, EaselWindow, welcome_detail);
+  gtk_widget_class_bind_template_child (widget_class, EaselWindow, screenshot_button);
   gtk_widget_class_bind_template_callback (widget_class, toast_cb);
 
   _easel_window_class_init_actions (widget_class);
   _easel_window_class_init_batches (widget_class);
+  _easel_window_screenshot_class_init (widget_class);
 }
 
 static void
@@ -509,6 +516,7 @@ easel_window_init (EaselWindow *self)
                                   G_CALLBACK (_easel_window_update_actions), self);
   easel_canvas_studio_connect (self);
   _easel_window_library_init (self);
+  _easel_window_screenshot_init (self);
 
   if (g_strcmp0 (PROFILE, "development") == 0)
     gtk_widget_add_css_class (GTK_WIDGET (self), "devel");

@@ -34,6 +34,17 @@ void               easel_window_continue_conversation (EaselWindow *self,
 /* What a file dropped on the window does: an Easel PNG restores its
  * conversation (then continues it), any other image becomes an input. */
 void               easel_window_import_file      (EaselWindow *self, GFile *file);
+/* Open With: starts a new conversation with the images attached (an Easel
+ * PNG resumes its conversation instead); waits for the library if it is
+ * still opening, and wins over reopening the last conversation. */
+void               easel_window_open_files       (EaselWindow *self, GFile **files, int n_files);
+/* GNOME Shell's search: the gallery with one generation in its details
+ * pane (read from the library's worker), or with @text searched. */
+void               easel_window_show_generation  (EaselWindow *self, gint64 generation_id);
+void               easel_window_search_gallery   (EaselWindow *self, const char *text);
+/* A notification's "Open": shows the turn (EaselSessionTurn id) in the
+ * studio; FALSE when this window's conversation no longer has it. */
+gboolean           easel_window_show_turn        (EaselWindow *self, const char *turn_id);
 /* The gallery widget (EaselGallery, or a placeholder without one). */
 GtkWidget         *easel_window_get_gallery      (EaselWindow *self);
 /* The Compare page (EaselComparePage). */

@@ -15,6 +15,7 @@
 #include <json-glib/json-glib.h>
 
 #include "easel-image-size.h"
+#include "easel-local-file.h"
 #include "easel-png-meta.h"
 #include "easel-store-private.h"
 
@@ -632,7 +633,9 @@ easel_store_import (EaselStore *self, GFile *png, GError **error)
   if (!_easel_store_check_writable (self, error))
     return NULL;
 
-  if (!(bytes = g_file_load_bytes (png, NULL, NULL, &local_error)))
+  /* The file comes from outside (a drop, Open With): a FIFO or /dev/zero
+   * named .png must not hold the store's worker for ever. */
+  if (!(bytes = easel_local_file_load (png, EASEL_LOCAL_FILE_MAX_IMAGE_BYTES, NULL, &local_error)))
     {
       g_set_error (error, EASEL_STORE_ERROR, EASEL_STORE_ERROR_IO, "Could not read “%s”: %s",
                    g_file_peek_path (png), local_error->message);

@@ -29,6 +29,7 @@ typedef struct
   EaselLibrary *library;   /* over store: what the window writes through */
   char *dir;
   char *title;
+  GSettings *settings;     /* only for the tests of a preference */
   EaselWindow *window;
 } Fixture;
 
@@ -84,6 +85,10 @@ window_mapped (Fixture *f)
 }
 
 static void
+fixture_setup_with_settings (Fixture       *f,
+                             gconstpointer  data);
+
+static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
@@ -101,11 +106,22 @@ fixture_setup (Fixture       *f,
   f->library = easel_library_new_for_store (f->store);
 
   f->title = g_strdup_printf ("Easel keyboard test %d-%u", getpid (), ++counter);
-  f->window = g_object_new (EASEL_TYPE_WINDOW, "client", f->client, "library", f->library, NULL);
+  f->window = g_object_new (EASEL_TYPE_WINDOW, "client", f->client, "library", f->library,
+                            "settings", f->settings, NULL);
   gtk_window_set_title (GTK_WINDOW (f->window), f->title);
   gtk_window_present (GTK_WINDOW (f->window));
   g_assert_true (wait_for (window_mapped, f, 5000));
   easel_test_spin_ms (100);
+}
+
+static void
+fixture_setup_with_settings (Fixture       *f,
+                             gconstpointer  data)
+{
+  /* The memory backend lives as long as the process: start from the default. */
+  f->settings = g_settings_new (SETTINGS_SCHEMA_ID);
+  g_settings_reset (f->settings, "send-with-ctrl-enter");
+  fixture_setup (f, data);
 }
 
 static void
@@ -119,6 +135,7 @@ fixture_teardown (Fixture       *f,
   g_clear_object (&f->library);
   g_clear_object (&f->store);
   g_clear_object (&f->client);
+  g_clear_object (&f->settings);
   g_clear_pointer (&f->server, easel_fake_server_free);
   easel_test_rm_rf (f->dir);
   g_free (f->dir);
@@ -332,6 +349,118 @@ test_shortcuts_window_lists_all (void)
   gtk_window_destroy (GTK_WINDOW (gtk_builder_get_object (builder, "help_overlay")));
 }
 
+/* Enter and Shift+Enter, and the hint in the empty composer */
+
+static GtkLabel *
+find_label (GtkWidget  *widget,
+            const char *text)
+{
+  if (GTK_IS_LABEL (widget) && g_strcmp0 (gtk_label_get_label (GTK_LABEL (widget)), text) == 0)
+    return GTK_LABEL (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkLabel *found = find_label (child, text);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+hint_shown (GtkWidget  *composer,
+            const char *text)
+{
+  GtkLabel *label = find_label (composer, text);
+
+  return label != NULL && gtk_widget_get_mapped (GTK_WIDGET (label));
+}
+
+static char *
+composer_text (Fixture *f)
+{
+  return easel_composer_dup_text (easel_window_get_composer (f->window));
+}
+
+static void
+test_enter_sends (Fixture       *f,
+                  gconstpointer  data)
+{
+  EaselComposer *composer = easel_window_get_composer (f->window);
+  const char *hint = "Enter to send, Shift+Enter for a new line";
+  g_autofree char *text = NULL;
+
+  /* The default: the empty composer says how to send. */
+  g_assert_false (g_settings_get_boolean (f->settings, "send-with-ctrl-enter"));
+  g_assert_true (hint_shown (GTK_WIDGET (composer), hint));
+
+  /* Shift+Enter adds a line and sends nothing; the hint goes once there is text. */
+  easel_composer_set_text (composer, "a lighthouse");
+  easel_composer_focus (composer);
+  g_assert_false (hint_shown (GTK_WIDGET (composer), hint));
+  press (f, "ctrl+End");
+  press (f, "shift+Return");
+  press (f, "a");
+  press (f, "t");
+  text = composer_text (f);
+  g_assert_cmpstr (text, ==, "a lighthouse\nat");
+  easel_test_spin_ms (200);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 0);
+  g_assert_null (head (f));
+
+  /* Enter sends the prompt as typed, lines and all. */
+  press (f, "Return");
+  g_assert_true (wait_for (head_done, f, 20000));
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
+  g_assert_cmpstr (easel_session_turn_get_prompt (head (f)), ==, "a lighthouse\nat");
+  g_assert_true (hint_shown (GTK_WIDGET (composer), hint));
+
+  /* Ctrl+Enter still sends too. */
+  type_and_send (f, "now at night");
+  g_assert_true (wait_for (head_done, f, 20000));
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 2);
+}
+
+static void
+test_ctrl_enter_preference (Fixture       *f,
+                            gconstpointer  data)
+{
+  EaselComposer *composer = easel_window_get_composer (f->window);
+  const char *hint = "Ctrl+Enter to send, Enter for a new line";
+  g_autofree char *text = NULL;
+
+  /* The preference, as the Preferences switch writes it: the old way. */
+  g_settings_set_boolean (f->settings, "send-with-ctrl-enter", TRUE);
+  easel_test_spin_ms (50);
+  g_assert_true (hint_shown (GTK_WIDGET (composer), hint));
+  g_assert_false (hint_shown (GTK_WIDGET (composer), "Enter to send, Shift+Enter for a new line"));
+
+  easel_composer_set_text (composer, "a lighthouse");
+  easel_composer_focus (composer);
+  press (f, "ctrl+End");
+  press (f, "Return");
+  press (f, "a");
+  press (f, "t");
+  text = composer_text (f);
+  g_assert_cmpstr (text, ==, "a lighthouse\nat");
+  easel_test_spin_ms (200);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 0);
+  g_assert_null (head (f));
+
+  press (f, "ctrl+Return");
+  g_assert_true (wait_for (head_done, f, 20000));
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
+  g_assert_cmpstr (easel_session_turn_get_prompt (head (f)), ==, "a lighthouse\nat");
+
+  /* And back: Enter sends again at once. */
+  g_settings_set_boolean (f->settings, "send-with-ctrl-enter", FALSE);
+  easel_composer_set_text (composer, "at night");
+  easel_composer_focus (composer);
+  press (f, "Return");
+  g_assert_true (wait_for (head_done, f, 20000));
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 2);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -353,6 +482,10 @@ main (int   argc,
   g_test_add_func ("/gui/keyboard/shortcuts-window-lists-all", test_shortcuts_window_lists_all);
   g_test_add ("/gui/keyboard/ctrl-enter-sends", Fixture, NULL,
               fixture_setup, test_ctrl_enter_sends, fixture_teardown);
+  g_test_add ("/gui/keyboard/enter-sends", Fixture, NULL,
+              fixture_setup_with_settings, test_enter_sends, fixture_teardown);
+  g_test_add ("/gui/keyboard/ctrl-enter-preference", Fixture, NULL,
+              fixture_setup_with_settings, test_ctrl_enter_preference, fixture_teardown);
   g_test_add ("/gui/keyboard/escape-cancels", Fixture, GUINT_TO_POINTER (400),
               fixture_setup, test_escape_cancels, fixture_teardown);
   g_test_add ("/gui/keyboard/ctrl-n-new-conversation", Fixture, NULL,

@@ -328,6 +328,31 @@ is_apply_button (GtkWidget    *widget,
          g_strcmp0 (gtk_button_get_icon_name (GTK_BUTTON (widget)), "adw-entry-apply-symbolic") == 0;
 }
 
+/* The "Send With Ctrl+Enter" row: activating it flips its switch and the
+ * setting the composer follows, and the switch follows the setting. */
+static void
+test_send_with_ctrl_enter (Fixture       *f,
+                           gconstpointer  data)
+{
+  GtkWidget *row = find_where (GTK_WIDGET (f->prefs), is_row_titled, "Send With Ctrl+Enter");
+  GtkWidget *toggle;
+
+  g_assert_nonnull (row);
+  toggle = find_where (row, is_type, GSIZE_TO_POINTER (GTK_TYPE_SWITCH));
+  g_assert_nonnull (toggle);
+  g_assert_false (g_settings_get_boolean (f->settings, "send-with-ctrl-enter"));
+  g_assert_false (gtk_switch_get_active (GTK_SWITCH (toggle)));
+
+  adw_action_row_activate (ADW_ACTION_ROW (row));
+  /* The switch flips at the end of its animation. */
+  g_assert_true (wait_for (gtk_switch_get_active, toggle, 5000));
+  g_assert_true (g_settings_get_boolean (f->settings, "send-with-ctrl-enter"));
+
+  g_settings_set_boolean (f->settings, "send-with-ctrl-enter", FALSE);
+  easel_test_spin_ms (20);
+  g_assert_false (gtk_switch_get_active (GTK_SWITCH (toggle)));
+}
+
 /* The API row names the API; the setting keeps its value. */
 static void
 test_api_labels (Fixture       *f,
@@ -636,6 +661,8 @@ main (int   argc,
               fixture_setup, test_spins_write_settings, fixture_teardown);
   g_test_add ("/gui/preferences/follows-settings", Fixture, NULL,
               fixture_setup, test_follows_settings, fixture_teardown);
+  g_test_add ("/gui/preferences/send-with-ctrl-enter", Fixture, NULL,
+              fixture_setup, test_send_with_ctrl_enter, fixture_teardown);
   g_test_add ("/gui/preferences/api-labels", Fixture, NULL,
               fixture_setup, test_api_labels, fixture_teardown);
   g_test_add ("/gui/preferences/server-in-use", Fixture, NULL,
