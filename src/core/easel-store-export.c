@@ -288,7 +288,17 @@ easel_store_export (EaselStore        *self,
         return FALSE;
     }
 
-  /* g_file_replace_contents writes a temp file and renames it: atomic. */
+  /* g_file_replace_contents renames a temp file over an existing file, but
+   * writes a new one in place, where a reader (a drop target, a file
+   * manager) can see it half-written; a local file is always written to a
+   * temp file and renamed. */
+  {
+    g_autofree char *path = g_file_get_path (dest);
+
+    if (path != NULL)
+      return g_file_set_contents_full (path, g_bytes_get_data (out, NULL), g_bytes_get_size (out),
+                                       G_FILE_SET_CONTENTS_CONSISTENT, 0644, error);
+  }
   return g_file_replace_contents (dest, g_bytes_get_data (out, NULL), g_bytes_get_size (out),
                                   NULL, FALSE, G_FILE_CREATE_NONE, NULL, NULL, error);
 }

@@ -320,7 +320,7 @@ static void
 test_shortcuts_window_lists_all (void)
 {
   static const char * const expected[] = {
-    "<ctrl>Return", "Escape", "<ctrl>n", "<ctrl>v", "<ctrl>z", "<ctrl><shift>z",
+    "Return <ctrl>Return", "<shift>Return", "Escape", "<ctrl>n", "<ctrl>v", "<ctrl>z", "<ctrl><shift>z",
     "b", "e", "m", "l", "<ctrl>i", "<ctrl>plus", "<ctrl>minus", "<ctrl>0", "<ctrl>1", "space",
     "<ctrl>f", "<ctrl>c", "<ctrl>e", "<ctrl>d", "Delete",
     "<ctrl>comma", "<ctrl>question", "<ctrl>q",
