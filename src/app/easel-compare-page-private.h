@@ -5,6 +5,7 @@
 #pragma once
 
 #include "easel-compare-page.h"
+#include "easel-batch-list.h"
 
 G_BEGIN_DECLS
 
@@ -23,6 +24,7 @@ struct _EaselComparePage
   GPtrArray       *quality_checks;
   GPtrArray       *inputs;          /* EaselInputImage*: the studio's attachments, edited when checked */
   char            *build_error;
+  EaselBatchList  *batch_list;      /* "half price" sends the grid here; NULL: no switch */
 
   /* template */
   GtkEntry        *prompt_entry;
@@ -31,6 +33,8 @@ struct _EaselComparePage
   GtkDropDown     *size_dropdown;
   GtkCheckButton  *inputs_check;
   GtkLabel        *total_label;
+  GtkWidget       *batch_box;
+  GtkSwitch       *batch_switch;
   GtkFlowBox      *grid_box;
 };
 

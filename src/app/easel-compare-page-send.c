@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "easel-compare-page-private.h"
+#include "easel-window.h"
 
 static void
 ran_cb (GObject      *source,
@@ -48,6 +49,109 @@ run_comparison (EaselComparePage *self)
   _easel_compare_page_update_state (self);
 }
 
+/* "Half price, within 24 h": the grid goes to the Batch API as one job,
+ * which the Batches place follows and fetches into the library. */
+typedef struct
+{
+  GPtrArray *entries;
+  GBytes    *jsonl;
+  double     batch_usd;
+  double     full_usd;
+} BatchGrid;
+
+static void
+batch_grid_free (BatchGrid *grid)
+{
+  g_clear_pointer (&grid->entries, g_ptr_array_unref);
+  g_clear_pointer (&grid->jsonl, g_bytes_unref);
+  g_free (grid);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BatchGrid, batch_grid_free)
+
+static BatchGrid *
+batch_grid_new (EaselComparison  *comparison,
+                GError          **error)
+{
+  g_autoptr(BatchGrid) grid = g_new0 (BatchGrid, 1);
+  g_autoptr(GPtrArray) requests = g_ptr_array_new ();
+  gboolean known;
+
+  for (guint i = 0; i < easel_comparison_get_n_cells (comparison); i++)
+    g_ptr_array_add (requests, (gpointer) easel_comparison_cell_get_request (easel_comparison_get_cell (comparison, i)));
+  if (!(grid->entries = easel_batch_entries_from_requests ((const EaselRequest * const *) requests->pdata,
+                                                           requests->len, error)) ||
+      !(grid->jsonl = easel_batch_build_jsonl (grid->entries, error)))
+    return NULL;
+  easel_batch_estimate (grid->entries, &grid->batch_usd, &grid->full_usd, &known);
+  return g_steal_pointer (&grid);
+}
+
+static void
+batch_submitted_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(EaselComparePage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EaselBatchItem) item = easel_batch_list_submit_finish (EASEL_BATCH_LIST (source), result, &error);
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  self->budget_pending = FALSE;
+  _easel_compare_page_update_state (self);
+  if (item == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_autofree char *safe = easel_text_escape_untrusted (error->message, EASEL_TEXT_MAX_SHOWN);
+          g_autofree char *message = g_strdup_printf (_("The batch job could not be sent: %s"), safe);
+
+          _easel_compare_page_toast (self, message);
+        }
+      return;
+    }
+  _easel_compare_page_toast (self, _("Sent as a batch job at half price: the Batches place follows it"));
+  if (EASEL_IS_WINDOW (root))
+    easel_window_show_batches (EASEL_WINDOW (root));
+}
+
+static void
+submit_batch (EaselComparePage *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BatchGrid) grid = NULL;
+
+  if (self->batch_list == NULL || self->comparison == NULL)
+    return;
+  if (!(grid = batch_grid_new (self->comparison, &error)))
+    {
+      g_autofree char *message = g_strdup_printf (_("The grid cannot go as a batch job: %s"), error->message);
+
+      _easel_compare_page_toast (self, message);
+      return;
+    }
+  if (self->cancellable == NULL)
+    self->cancellable = g_cancellable_new ();
+  self->budget_pending = TRUE;
+  easel_batch_list_submit_async (self->batch_list, grid->entries, grid->jsonl, grid->batch_usd, grid->full_usd,
+                                 self->cancellable, batch_submitted_cb, g_object_ref (self));
+}
+
+static gboolean
+sends_as_batch (EaselComparePage *self)
+{
+  return self->batch_list != NULL && gtk_switch_get_active (self->batch_switch);
+}
+
+static void
+go (EaselComparePage *self)
+{
+  if (sends_as_batch (self))
+    submit_batch (self);
+  else
+    run_comparison (self);
+}
+
 /* The spending limits on the whole grid's estimate, as Send checks one
  * request's (easel-window-budget.c): over a limit or the confirmation
  * threshold, a dialog asks first. */
@@ -77,7 +181,7 @@ on_budget_response (AdwMessageDialog *dialog,
   op->answered = TRUE;
   /* The grid changed meanwhile: what was approved is not what would go. */
   if (g_strcmp0 (response, "send") == 0 && op->self->comparison == op->comparison)
-    run_comparison (op->self);
+    go (op->self);
 }
 
 static void
@@ -92,7 +196,7 @@ decide (BudgetOp         *op,
   if (state->flags == EASEL_BUDGET_OK)
     {
       if (op->self->comparison == op->comparison)
-        run_comparison (op->self);
+        go (op->self);
       budget_op_free (op);
       return;
     }
@@ -160,6 +264,9 @@ _easel_compare_page_send_action (GtkWidget  *widget,
     return;
 
   estimate = easel_comparison_get_estimate_usd (self->comparison, NULL);
+  /* A batch job is billed at half the price. */
+  if (sends_as_batch (self))
+    estimate *= 0.5;
   easel_budget_limits_from_settings (&limits, self->settings);
   if (self->library != NULL && easel_library_get_state (self->library) == EASEL_LIBRARY_STATE_READY)
     store = easel_library_get_store (self->library);

@@ -113,6 +113,15 @@ _easel_compare_page_update_state (EaselComparePage *self)
                                   easel_comparison_get_n_finished (self->comparison), n, actual,
                                   known ? "" : "≈ ", est);
         }
+      else if (gtk_switch_get_active (self->batch_switch))
+        {
+          g_autofree char *half = easel_cost_format_usd (estimate * 0.5);
+
+          /* Translators: a grid sent as a batch job: the batch price, then the full price */
+          text = g_strdup_printf (ngettext ("%u cell · estimated %s%s as a batch job (%s%s at the full price), within 24 h",
+                                            "%u cells · estimated %s%s as a batch job (%s%s at the full price), within 24 h", n),
+                                  n, known ? "" : "≈ ", half, known ? "" : "≈ ", est);
+        }
       else
         text = g_strdup_printf (ngettext ("%u cell · estimated %s%s in total, %u at a time",
                                           "%u cells · estimated %s%s in total, %u at a time", n),
@@ -299,6 +308,7 @@ easel_compare_page_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_object (&self->client);
   g_clear_object (&self->library);
+  g_clear_object (&self->batch_list);
   g_clear_object (&self->settings);
   G_OBJECT_CLASS (easel_compare_page_parent_class)->dispose (object);
 }
@@ -388,6 +398,9 @@ easel_compare_page_class_init (EaselComparePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EaselComparePage, size_dropdown);
   gtk_widget_class_bind_template_child (widget_class, EaselComparePage, inputs_check);
   gtk_widget_class_bind_template_child (widget_class, EaselComparePage, total_label);
+  gtk_widget_class_bind_template_child (widget_class, EaselComparePage, batch_box);
+  gtk_widget_class_bind_template_child (widget_class, EaselComparePage, batch_switch);
+  gtk_widget_class_bind_template_callback (widget_class, _easel_compare_page_update_state);
   gtk_widget_class_bind_template_child (widget_class, EaselComparePage, grid_box);
   gtk_widget_class_bind_template_callback (widget_class, grid_child_activated_cb);
 
@@ -496,4 +509,18 @@ easel_compare_page_set_input_images (EaselComparePage *self,
     _easel_compare_page_update_state (self);
   else
     _easel_compare_page_rebuild (self);
+}
+
+void
+easel_compare_page_set_batch_list (EaselComparePage *self,
+                                   EaselBatchList   *batch_list)
+{
+  g_return_if_fail (EASEL_IS_COMPARE_PAGE (self));
+  g_return_if_fail (batch_list == NULL || EASEL_IS_BATCH_LIST (batch_list));
+
+  g_set_object (&self->batch_list, batch_list);
+  gtk_widget_set_visible (self->batch_box, batch_list != NULL);
+  if (batch_list == NULL)
+    gtk_switch_set_active (self->batch_switch, FALSE);
+  _easel_compare_page_update_state (self);
 }

@@ -6,6 +6,7 @@
 
 #include <adwaita.h>
 #include "easel-core.h"
+#include "easel-batch-list.h"
 
 G_BEGIN_DECLS
 
@@ -36,6 +37,10 @@ void             easel_compare_page_select         (EaselComparePage  *self,
                                                     const char * const *qualities);
 /* The studio's attached images (EaselInputImage*, copied; NULL or empty:
  * none). While there are some, a check offers to compare edits of them. */
+/* Where the "Half price, within 24 h" switch sends the grid (the Batches
+ * place's list); NULL hides the switch. */
+void             easel_compare_page_set_batch_list (EaselComparePage *self,
+                                                    EaselBatchList   *batch_list);
 void             easel_compare_page_set_input_images (EaselComparePage *self,
                                                       GPtrArray        *images);
 /* Renders the contact sheet in a worker thread and writes it to @file

@@ -71,6 +71,8 @@ _easel_window_compare_init (EaselWindow *self)
 
   self->compare_page = easel_compare_page_new (self->client, self->library, self->settings);
   adw_bin_set_child (self->compare_bin, self->compare_page);
+  /* The Batches place is set up first: "Half price" hands the grid to it. */
+  easel_compare_page_set_batch_list (EASEL_COMPARE_PAGE (self->compare_page), self->batches);
   g_signal_connect_object (self->compare_page, "continue-from", G_CALLBACK (continue_from_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->compare_page, "cell-stored", G_CALLBACK (cell_stored_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->compare_page, "show-in-gallery", G_CALLBACK (show_in_gallery_cb), self, G_CONNECT_SWAPPED);

@@ -129,6 +129,8 @@ easel_batch_request_from_json (JsonObject          *object,
   return g_steal_pointer (&request);
 }
 
+static gboolean batch_line_finish (EaselRequest *request, GError **error);
+
 static EaselRequest *
 request_for_line (const char          *line,
                   const EaselRequest  *defaults,
@@ -158,6 +160,17 @@ request_for_line (const char          *line,
       request->prompt = g_strdup (line);
     }
 
+  if (!batch_line_finish (request, error))
+    return NULL;
+  return g_steal_pointer (&request);
+}
+
+/* What every batch line is: a whole answer to a generation (no stream, no
+ * partials, images inline), validated as `generate` validates. */
+static gboolean
+batch_line_finish (EaselRequest  *request,
+                   GError       **error)
+{
   /* A batch line is answered as a whole: no stream, no partials. */
   request->api = EASEL_API_IMAGES_GENERATE;
   request->stream = FALSE;
@@ -169,13 +182,53 @@ request_for_line (const char          *line,
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                            "a batch returns images inline: response_format must be b64_json");
-      return NULL;
+      return FALSE;
     }
 
-  if (!easel_request_validate (request, error))
-    return NULL;
+  return easel_request_validate (request, error);
+}
 
-  return g_steal_pointer (&request);
+GPtrArray *
+easel_batch_entries_from_requests (const EaselRequest * const *requests,
+                                   guint                       n_requests,
+                                   GError                    **error)
+{
+  g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func ((GDestroyNotify) easel_batch_entry_free);
+
+  g_return_val_if_fail (requests != NULL || n_requests == 0, NULL);
+
+  if (n_requests == 0 || n_requests > EASEL_BATCH_MAX_LINES)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "a batch holds 1 to %u requests", EASEL_BATCH_MAX_LINES);
+      return NULL;
+    }
+  for (guint i = 0; i < n_requests; i++)
+    {
+      g_autoptr(EaselRequest) request = easel_request_copy (requests[i]);
+      g_autoptr(GError) local_error = NULL;
+      EaselBatchEntry *entry;
+
+      /* Batch edits need uploaded files; only generations go in a batch. */
+      if ((request->images != NULL && request->images->len > 0) || request->mask != NULL)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                       "request %u: edits with input images cannot go in a batch yet", i + 1);
+          return NULL;
+        }
+      if (!batch_line_finish (request, &local_error))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                       "request %u: %s", i + 1, local_error->message);
+          return NULL;
+        }
+      entry = g_new0 (EaselBatchEntry, 1);
+      entry->line_no = i + 1;
+      entry->custom_id = g_strdup_printf ("line-%u", i + 1);
+      entry->request = g_steal_pointer (&request);
+      g_ptr_array_add (entries, entry);
+    }
+  return g_steal_pointer (&entries);
 }
 
 GPtrArray *

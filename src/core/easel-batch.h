@@ -65,6 +65,13 @@ EaselRequest *easel_batch_request_from_json (JsonObject          *object,
  * request is validated (easel_request_validate); the first bad line fails
  * the whole input with "line N: …" (G_IO_ERROR_INVALID_DATA). Returns
  * EaselBatchEntry*. */
+/* The same entries from requests a caller built (Compare's cells): each
+ * made a non-streamed generation and validated as a line is; custom_id
+ * "line-N" in order. Requests with input images or a mask are refused
+ * (G_IO_ERROR_NOT_SUPPORTED): batch edits are not supported yet. */
+GPtrArray    *easel_batch_entries_from_requests (const EaselRequest * const *requests,
+                                                 guint                       n_requests,
+                                                 GError                    **error);
 GPtrArray    *easel_batch_parse_input       (const char          *text,
                                              gsize                length,
                                              const EaselRequest  *defaults,

@@ -470,6 +470,61 @@ test_edit_inputs (Fixture       *f,
                      EASEL_COMPARISON_CELL_DONE);
 }
 
+static gboolean
+batch_sent (Fixture *f)
+{
+  return easel_fake_server_count_requests (f->server, "POST", "/v1/batches") == 1 &&
+         f->window->batches != NULL &&
+         g_list_model_get_n_items (G_LIST_MODEL (f->window->batches)) == 1;
+}
+
+/* "Half price, within 24 h": the grid goes out as one Batch API job (its
+ * JSONL one line per cell), at the batch estimate, and the Batches place
+ * follows it; no image request is sent directly. */
+static void
+test_half_price_batch (Fixture       *f,
+                       gconstpointer  data)
+{
+  const char *models[] = { "gpt-image-1.5", "gpt-image-1-mini", NULL };
+  const char *qualities[] = { "low", "high", NULL };
+  GtkSwitch *batch_switch = GTK_SWITCH (page_child (f, "batch_switch"));
+  const EaselFakeRequest *upload = NULL;
+  g_autofree char *half = NULL;
+  gsize len = 0;
+  const char *body;
+  guint lines = 0;
+  EaselComparison *cmp;
+
+  adw_view_stack_set_visible_child_name (f->window->view_stack, "compare");
+  g_assert_true (gtk_widget_get_visible (page_child (f, "batch_box")));
+  easel_compare_page_set_prompt (f->page, "a red fox in the snow");
+  easel_compare_page_select (f->page, models, qualities);
+  cmp = easel_compare_page_get_comparison (f->page);
+  gtk_switch_set_active (batch_switch, TRUE);
+  half = easel_cost_format_usd (easel_comparison_get_estimate_usd (cmp, NULL) * 0.5);
+  g_assert_nonnull (strstr (total_text (f), "as a batch job"));
+  g_assert_nonnull (strstr (total_text (f), half));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->page), "compare.send", NULL));
+  g_assert_true (wait_for (batch_sent, f, 20000));
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/images/generations"), ==, 0);
+  g_assert_cmpstr (adw_view_stack_get_visible_child_name (f->window->view_stack), ==, "batches");
+
+  for (guint i = 0; i < easel_fake_server_get_n_requests (f->server); i++)
+    {
+      const EaselFakeRequest *req = easel_fake_server_get_request (f->server, i);
+
+      if (g_strcmp0 (req->path, "/v1/files") == 0)
+        upload = req;
+    }
+  g_assert_nonnull (upload);
+  body = g_bytes_get_data (upload->body, &len);
+  for (gsize i = 0; i + 9 < len; i++)
+    if (memcmp (body + i, "custom_id", 9) == 0)
+      lines++;
+  g_assert_cmpuint (lines, ==, 4);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -486,5 +541,6 @@ main (int argc, char *argv[])
   g_test_add ("/compare-page/edit-inputs", Fixture, NULL, fixture_setup, test_edit_inputs, fixture_teardown);
   g_test_add ("/compare-page/budget", Fixture, NULL, fixture_setup, test_budget, fixture_teardown);
 
+  g_test_add ("/compare-page/half-price-batch", Fixture, NULL, fixture_setup, test_half_price_batch, fixture_teardown);
   return g_test_run ();
 }
