@@ -875,6 +875,55 @@ test_cli_refused (Fixture       *f,
   }
 }
 
+/* --batch: the grid goes out as one Batch API job at half the price, one
+ * JSONL line per cell, and no image request is sent directly; edits are
+ * refused before anything is sent. */
+static void
+test_cli_batch (Fixture       *f,
+                gconstpointer  data)
+{
+  const char *args[] = { "compare", "--batch", "--models", "gpt-image-1.5,gpt-image-1-mini", "--qualities", "low,high",
+                         "a red fox in the snow", NULL };
+  g_auto(CliRun) run = { 0 };
+  const EaselFakeRequest *upload = NULL;
+  const char *body;
+  gsize len = 0;
+  guint lines = 0;
+
+  if (!run_cli (f, NULL, args, &run))
+    return;
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.err, "half the price"));
+  g_assert_nonnull (strstr (run.out, "batch_"));
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/batches"), ==, 1);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/images/generations"), ==, 0);
+  for (guint i = 0; i < easel_fake_server_get_n_requests (f->server); i++)
+    if (g_strcmp0 (easel_fake_server_get_request (f->server, i)->path, "/v1/files") == 0)
+      upload = easel_fake_server_get_request (f->server, i);
+  g_assert_nonnull (upload);
+  body = g_bytes_get_data (upload->body, &len);
+  for (gsize i = 0; i + 9 < len; i++)
+    if (memcmp (body + i, "custom_id", 9) == 0)
+      lines++;
+  g_assert_cmpuint (lines, ==, 4);
+
+  {
+    g_autofree char *image = g_build_filename (f->tmpdir, "in.png", NULL);
+    g_autoptr(GdkPixbuf) pb = gdk_pixbuf_new (GDK_COLORSPACE_RGB, TRUE, 8, 32, 32);
+    const char *edit_args[] = { "compare", "--batch", "--models", "gpt-image-1.5", "--qualities", "low",
+                                "--image", image, "make it winter", NULL };
+    g_auto(CliRun) edit = { 0 };
+    guint before = easel_fake_server_get_n_requests (f->server);
+
+    gdk_pixbuf_fill (pb, 0x808080ff);
+    g_assert_true (gdk_pixbuf_save (pb, image, "png", NULL, NULL));
+    run_cli (f, NULL, edit_args, &edit);
+    g_assert_cmpint (edit.status, ==, 2);
+    g_assert_nonnull (strstr (edit.err, "cannot go in a batch"));
+    g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, before);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -890,6 +939,7 @@ main (int    argc,
   ADD ("/core/compare/cancel", test_cancel);
   ADD ("/cli/compare/grid", test_cli_grid);
   ADD ("/cli/compare/refused", test_cli_refused);
+  ADD ("/cli/compare/batch", test_cli_batch);
 #undef ADD
 
   return g_test_run ();

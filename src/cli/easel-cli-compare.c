@@ -43,6 +43,7 @@ typedef struct
   int       tile;
   gboolean  allow_retired;
   gboolean  over_budget;
+  gboolean  batch;
   gboolean  yes;
   char     *base_url;
   char     *organization;
@@ -481,6 +482,102 @@ write_outputs (Ctx        *ctx,
   return ok;
 }
 
+/* --batch: the grid becomes the input of `easel batch submit` (one JSON
+ * request object per cell), which checks it again, applies the budget at
+ * the batch price, uploads it and records the job. */
+static int
+submit_as_batch (Options         *options,
+                 EaselComparison *comparison)
+{
+  g_autoptr(GPtrArray) requests = g_ptr_array_new ();
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  g_autoptr(GString) input = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  int fd, ret;
+
+  for (guint i = 0; i < easel_comparison_get_n_cells (comparison); i++)
+    g_ptr_array_add (requests, (gpointer) easel_comparison_cell_get_request (easel_comparison_get_cell (comparison, i)));
+  if (!(entries = easel_batch_entries_from_requests ((const EaselRequest * const *) requests->pdata,
+                                                     requests->len, &error)))
+    {
+      fprintf (stderr, "easel compare: the grid cannot go as a batch job: %s\nNothing was sent.\n", error->message);
+      return EASEL_CLI_EXIT_USAGE;
+    }
+  for (guint i = 0; i < entries->len; i++)
+    {
+      const EaselRequest *r = ((EaselBatchEntry *) g_ptr_array_index (entries, i))->request;
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+      g_autofree char *line = NULL;
+
+      json_builder_begin_object (b);
+#define MEMBER(name, value) G_STMT_START { if ((value) != NULL) { json_builder_set_member_name (b, name); json_builder_add_string_value (b, value); } } G_STMT_END
+      MEMBER ("prompt", r->prompt);
+      MEMBER ("model", r->model);
+      MEMBER ("size", r->size);
+      MEMBER ("quality", r->quality);
+      MEMBER ("background", r->background);
+      MEMBER ("output_format", r->output_format);
+      MEMBER ("moderation", r->moderation);
+      MEMBER ("user", r->user);
+#undef MEMBER
+      if (r->output_compression >= 0)
+        {
+          json_builder_set_member_name (b, "output_compression");
+          json_builder_add_int_value (b, r->output_compression);
+        }
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      line = json_to_string (root, FALSE);
+      g_string_append_printf (input, "%s\n", line);
+    }
+
+  fd = g_file_open_tmp ("easel-compare-XXXXXX.jsonl", &path, &error);
+  if (fd < 0 || !g_file_set_contents (path, input->str, input->len, &error))
+    {
+      fprintf (stderr, "easel compare: %s\nNothing was sent.\n", error->message);
+      if (fd >= 0)
+        close (fd);
+      return EASEL_CLI_EXIT_FAILED;
+    }
+  close (fd);
+
+  if (!options->quiet)
+    fprintf (stderr, "easel compare: %u cells go as one batch job at half the price; "
+             "get the images with `easel batch wait ID -o DIR`\n", entries->len);
+  g_ptr_array_add (args, (gpointer) "batch");
+  g_ptr_array_add (args, (gpointer) "submit");
+  if (options->base_url != NULL)
+    {
+      g_ptr_array_add (args, (gpointer) "--base-url");
+      g_ptr_array_add (args, options->base_url);
+    }
+  if (options->organization != NULL)
+    {
+      g_ptr_array_add (args, (gpointer) "--organization");
+      g_ptr_array_add (args, options->organization);
+    }
+  if (options->allow_retired)
+    g_ptr_array_add (args, (gpointer) "--allow-retired");
+  if (options->over_budget)
+    g_ptr_array_add (args, (gpointer) "--over-budget");
+  if (options->yes)
+    g_ptr_array_add (args, (gpointer) "--yes");
+  if (options->json)
+    g_ptr_array_add (args, (gpointer) "--json");
+  if (options->quiet)
+    g_ptr_array_add (args, (gpointer) "--quiet");
+  if (options->debug_http)
+    g_ptr_array_add (args, (gpointer) "--debug-http");
+  g_ptr_array_add (args, path);
+  g_ptr_array_add (args, NULL);
+  ret = easel_cli_batch_main ((int) args->len - 1, (char **) args->pdata);
+  g_unlink (path);
+  return ret;
+}
+
 int
 easel_cli_compare_main (int    argc,
                         char **argv)
@@ -520,6 +617,7 @@ easel_cli_compare_main (int    argc,
     { "tile", 0, 0, G_OPTION_ARG_INT, &options.tile, "Contact sheet tile edge in pixels (default 384)", "PX" },
     { "allow-retired", 0, 0, G_OPTION_ARG_NONE, &options.allow_retired, "Send to models OpenAI retired (a compatible server that still has them)", NULL },
     { "over-budget", 0, 0, G_OPTION_ARG_NONE, &options.over_budget, "Send even if the total estimate crosses a spending limit (see `easel budget`)", NULL },
+    { "batch", 0, 0, G_OPTION_ARG_NONE, &options.batch, "Send the grid as one Batch API job: half the price, within 24 h (then `easel batch wait ID -o DIR`)", NULL },
     { "yes", 'y', 0, G_OPTION_ARG_NONE, &options.yes, "Confirm a grid whose estimate is above the confirmation threshold", NULL },
     { "base-url", 0, 0, G_OPTION_ARG_STRING, &options.base_url, "API base URL (default: $OPENAI_BASE_URL or " EASEL_DEFAULT_BASE_URL ")", "URL" },
     { "organization", 0, 0, G_OPTION_ARG_STRING, &options.organization, "OpenAI organization id", "ORG" },
@@ -551,7 +649,7 @@ easel_cli_compare_main (int    argc,
       fprintf (stderr, "easel compare: expected a PROMPT\nRun 'easel compare --help' for the options.\n");
       return EASEL_CLI_EXIT_USAGE;
     }
-  if (options.models == NULL || options.qualities == NULL || options.output == NULL)
+  if (options.models == NULL || options.qualities == NULL || (options.output == NULL && !options.batch))
     {
       fprintf (stderr, "easel compare: --models, --qualities and -o DIR are required\n"
                "Run 'easel compare --help' for the options.\n");
@@ -581,6 +679,8 @@ easel_cli_compare_main (int    argc,
       return EASEL_CLI_EXIT_USAGE;
     }
   easel_comparison_set_max_concurrent (ctx.comparison, (guint) options.concurrency);
+  if (options.batch)
+    return submit_as_batch (&options, ctx.comparison);
   if (!options.quiet)
     print_estimate (ctx.comparison);
 
