@@ -178,7 +178,17 @@ update (EaselTurnRow *self)
   if (state == EASEL_TURN_CANCELLED)
     g_string_assign (meta, text && *text ? "" : _("Cancelled"));
   else if (state == EASEL_TURN_INCOMPLETE)
-    g_string_assign (meta, _("Incomplete: the connection was lost, this is the last partial image"));
+    {
+      const EaselRequest *request = easel_session_turn_get_request (turn);
+
+      /* A Responses turn was asked for by id; the Images API has no id to
+       * ask by, so its last partial is all there will be. */
+      if (request != NULL && request->api != EASEL_API_RESPONSES)
+        g_string_assign (meta, _("Incomplete: the connection was lost, and the Images API cannot resume a broken "
+                                 "stream; this is the last partial image, kept in the library"));
+      else
+        g_string_assign (meta, _("Incomplete: the connection was lost, this is the last partial image"));
+    }
   gtk_label_set_label (self->meta_label, meta->str);
   gtk_widget_set_visible (GTK_WIDGET (self->meta_label), meta->len > 0);
 

@@ -736,6 +736,33 @@ test_lost_connection (Fixture       *f,
   g_assert_true (is_shown (row_child (row, "error_box")));
 }
 
+/* The Images API has no response id: a broken stream cannot be resumed,
+ * the row says so, and nothing is asked again. */
+static void
+test_lost_images_stream (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autofree char *partial = png_base64 (0x3080c0ff, 32, 32);
+  g_autofree char *event = g_strdup_printf ("{\"type\":\"image_generation.partial_image\",\"b64_json\":\"%s\","
+                                            "\"partial_image_index\":0,\"size\":\"1024x1024\","
+                                            "\"quality\":\"low\",\"output_format\":\"png\"}", partial);
+  g_autofree char *sse = g_strdup_printf ("event: image_generation.partial_image\ndata: %s\n\n", event);
+  g_autoptr(GBytes) body = g_bytes_new (sse, strlen (sse));
+  EaselFakeReply *reply = easel_fake_reply_new_sse (body);
+  EaselTurnRow *row;
+
+  easel_fake_reply_set_abort (reply, g_bytes_get_size (body));
+  easel_fake_server_queue_reply (f->server, "/v1/images/generations", reply);
+  set_images_mode (f, TRUE);
+  send_prompt (f, "an images stream that breaks");
+  g_assert_true (wait_for (head_finished, f, 20000));
+  g_assert_cmpint (easel_session_turn_get_state (head (f)), ==, EASEL_TURN_INCOMPLETE);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 1);
+  g_assert_true (wait_for (head_row_exists, f, 5000));
+  row = find_row (f, head (f));
+  g_assert_nonnull (strstr (row_label (row, "meta_label"), "cannot resume"));
+}
+
 /* ---- 5. Streamed assistant text ---- */
 
 static void
@@ -1328,6 +1355,8 @@ main (int   argc,
               fixture_setup, test_lost_connection_paced, fixture_teardown);
   g_test_add ("/gui/studio-edges/lost-connection-at-once", Fixture, &quick,
               fixture_setup, test_lost_connection_at_once, fixture_teardown);
+  g_test_add ("/gui/studio-edges/lost-images-stream", Fixture, &quick,
+              fixture_setup, test_lost_images_stream, fixture_teardown);
   g_test_add ("/gui/studio-edges/streamed-text", Fixture, &paced,
               fixture_setup, test_streamed_text, fixture_teardown);
   g_test_add ("/gui/studio-edges/candidate-strip", Fixture, &quick,
