@@ -39,6 +39,7 @@ struct _EaselTurnRow
   GtkLabel *error_label;
   GtkWidget *keys_button;
   GtkWidget *billing_button;
+  GtkWidget *retry_button;
 };
 
 G_DEFINE_FINAL_TYPE (EaselTurnRow, easel_turn_row, GTK_TYPE_WIDGET)
@@ -197,6 +198,9 @@ update (EaselTurnRow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->error_label), error != NULL && state != EASEL_TURN_CANCELLED);
   gtk_widget_set_visible (self->keys_button, FALSE);
   gtk_widget_set_visible (self->billing_button, FALSE);
+  /* The same prompt would be refused again: it is back in the composer to
+   * change instead. */
+  gtk_widget_set_visible (self->retry_button, !g_error_matches (error, EASEL_API_ERROR, EASEL_API_ERROR_MODERATION));
   if (error != NULL && state != EASEL_TURN_CANCELLED)
     {
       g_autofree char *message = NULL;
@@ -342,6 +346,7 @@ easel_turn_row_class_init (EaselTurnRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EaselTurnRow, error_label);
   gtk_widget_class_bind_template_child (widget_class, EaselTurnRow, keys_button);
   gtk_widget_class_bind_template_child (widget_class, EaselTurnRow, billing_button);
+  gtk_widget_class_bind_template_child (widget_class, EaselTurnRow, retry_button);
   gtk_widget_class_bind_template_callback (widget_class, candidate_activated_cb);
 
   gtk_widget_class_install_action (widget_class, "turn.continue", NULL, turn_action);

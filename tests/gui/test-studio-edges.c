@@ -526,6 +526,9 @@ assert_moderation_shown (Fixture    *f,
   g_test_message ("moderation text: %s", text);
   g_assert_nonnull (strstr (text, "moderation"));
   g_assert_nonnull (strstr (text, category));
+  /* No Retry: the same prompt would be refused again; it is in the
+   * composer to change. */
+  g_assert_false (gtk_widget_get_visible (row_child (row, "retry_button")));
 }
 
 static void
