@@ -497,34 +497,16 @@ spin_value_cb (EaselPreferencesWindow *self,
   g_object_set (self->params, gtk_widget_get_name (GTK_WIDGET (spin)), gtk_spin_button_get_value_as_int (spin), NULL);
 }
 
-/* The row shows a name; the model, and so GSettings, keeps the value. */
-static char *
-api_mode_label (GtkStringObject *item,
-                gpointer         user_data)
-{
-  const char *value = gtk_string_object_get_string (item);
-
-  if (g_strcmp0 (value, "responses") == 0)
-    return g_strdup (_("Responses API"));
-  if (g_strcmp0 (value, "images") == 0)
-    return g_strdup (_("Images API"));
-  return g_strdup (value);
-}
-
 static void
 build_default_rows (EaselPreferencesWindow *self)
 {
   for (guint i = 0; i < N_COMBO_ROWS; i++)
     {
       AdwComboRow *row = ADW_COMBO_ROW (adw_combo_row_new ());
+      /* The row shows a label; the model, and so GSettings, keeps the value. */
+      g_autoptr(GtkExpression) label = easel_params_option_label_expression (combo_rows[i].prop);
 
-      if (g_str_equal (combo_rows[i].prop, "api-mode"))
-        {
-          g_autoptr(GtkExpression) label = gtk_cclosure_expression_new (G_TYPE_STRING, NULL, 0, NULL,
-                                                                        G_CALLBACK (api_mode_label),
-                                                                        NULL, NULL);
-          adw_combo_row_set_expression (row, label);
-        }
+      adw_combo_row_set_expression (row, label);
       gtk_widget_set_name (GTK_WIDGET (row), combo_rows[i].prop);
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _(combo_rows[i].title));
       adw_preferences_group_add (self->defaults_group, GTK_WIDGET (row));
