@@ -1075,6 +1075,13 @@ test_param_labels (Fixture       *f,
   g_autofree char *webp = NULL;
   g_autofree char *tier_value = NULL;
   JsonObject *object;
+  int composer_min = 0;
+
+  /* The switch does not widen the conversation pane (340 px) past what a
+   * narrow window has. */
+  gtk_widget_measure (GTK_WIDGET (f->composer), GTK_ORIENTATION_HORIZONTAL, -1, &composer_min, NULL, NULL, NULL);
+  g_test_message ("composer minimum width %d", composer_min);
+  g_assert_cmpint (composer_min, <=, 340);
 
   /* The API is a two-way switch: a click on either half sets the mode,
    * and the mode sets the halves. */
