@@ -20,6 +20,7 @@ struct _EaselComposer
 
   EaselParams *params;
   GSignalGroup *params_signals;
+  GBindingGroup *params_bindings;
   GPtrArray *attachments;       /* EaselInputImage* */
   GListStore *thumbnails;       /* GdkTexture */
   GCancellable *cancellable;
@@ -33,6 +34,7 @@ struct _EaselComposer
   GtkFlowBox *attachments_box;
   GtkWidget *attachments_revealer;
   EaselParamsPopover *params_popover;
+  GtkToggleButton *conversation_toggle;
   GtkToggleButton *images_toggle;
   GtkLabel *cost_label;
   GtkLabel *status_label;
@@ -132,21 +134,32 @@ update_cost (EaselComposer *self)
     }
 }
 
-static void
-update_mode (EaselComposer *self)
+/* Each half of the API switch follows "api-mode" and sets it: the half
+ * for @user_data's mode is active when that is the mode. A half turned off
+ * (by code; a click cannot, they are grouped) means the other mode. */
+static gboolean
+api_mode_to_active (GBinding     *binding,
+                    const GValue *from,
+                    GValue       *to,
+                    gpointer      user_data)
 {
-  if (self->params == NULL)
-    return;
-  gtk_toggle_button_set_active (self->images_toggle, easel_params_is_images_api (self->params));
+  g_value_set_boolean (to, g_strcmp0 (g_value_get_string (from), user_data) == 0);
+  return TRUE;
 }
 
-static void
-images_toggled_cb (EaselComposer   *self,
-                   GtkToggleButton *button)
+static gboolean
+active_to_api_mode (GBinding     *binding,
+                    const GValue *from,
+                    GValue       *to,
+                    gpointer      user_data)
 {
-  if (self->params)
-    g_object_set (self->params, "api-mode",
-                  gtk_toggle_button_get_active (button) ? "images" : "responses", NULL);
+  const char *mode = user_data;
+
+  if (g_value_get_boolean (from))
+    g_value_set_string (to, mode);
+  else
+    g_value_set_string (to, g_str_equal (mode, "images") ? "responses" : "images");
+  return TRUE;
 }
 
 static void
@@ -471,6 +484,7 @@ easel_composer_dispose (GObject *object)
        child = gtk_widget_get_first_child (GTK_WIDGET (self)))
     gtk_widget_unparent (child);
   g_clear_object (&self->params_signals);
+  g_clear_object (&self->params_bindings);
   g_clear_object (&self->params);
   g_clear_object (&self->thumbnails);
   g_clear_object (&self->cancellable);
@@ -606,12 +620,12 @@ easel_composer_class_init (EaselComposerClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EaselComposer, attachments_box);
   gtk_widget_class_bind_template_child (widget_class, EaselComposer, attachments_revealer);
   gtk_widget_class_bind_template_child (widget_class, EaselComposer, params_popover);
+  gtk_widget_class_bind_template_child (widget_class, EaselComposer, conversation_toggle);
   gtk_widget_class_bind_template_child (widget_class, EaselComposer, images_toggle);
   gtk_widget_class_bind_template_child (widget_class, EaselComposer, cost_label);
   gtk_widget_class_bind_template_child (widget_class, EaselComposer, status_label);
   gtk_widget_class_bind_template_child (widget_class, EaselComposer, send_button);
   gtk_widget_class_bind_template_child (widget_class, EaselComposer, hint_label);
-  gtk_widget_class_bind_template_callback (widget_class, images_toggled_cb);
   gtk_widget_class_bind_template_callback (widget_class, paste_clipboard_cb);
   gtk_widget_class_bind_template_callback (widget_class, preedit_changed_cb);
 
@@ -668,7 +682,14 @@ easel_composer_init (EaselComposer *self)
 
   self->params_signals = g_signal_group_new (EASEL_TYPE_PARAMS);
   g_signal_group_connect_swapped (self->params_signals, "changed", G_CALLBACK (update_cost), self);
-  g_signal_group_connect_swapped (self->params_signals, "notify::api-mode", G_CALLBACK (update_mode), self);
+
+  self->params_bindings = g_binding_group_new ();
+  g_binding_group_bind_full (self->params_bindings, "api-mode", self->conversation_toggle, "active",
+                             G_BINDING_SYNC_CREATE | G_BINDING_BIDIRECTIONAL,
+                             api_mode_to_active, active_to_api_mode, (gpointer)"responses", NULL);
+  g_binding_group_bind_full (self->params_bindings, "api-mode", self->images_toggle, "active",
+                             G_BINDING_SYNC_CREATE | G_BINDING_BIDIRECTIONAL,
+                             api_mode_to_active, active_to_api_mode, (gpointer)"images", NULL);
 
   update_send (self);
   update_hint (self);
@@ -697,8 +718,8 @@ easel_composer_set_params (EaselComposer *self,
   if (!g_set_object (&self->params, params))
     return;
   g_signal_group_set_target (self->params_signals, params);
+  g_binding_group_set_source (self->params_bindings, params);
   easel_params_popover_set_params (self->params_popover, params);
-  update_mode (self);
   update_cost (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PARAMS]);
 }

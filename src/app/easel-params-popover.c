@@ -8,10 +8,11 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <stdio.h>
 
 #include "easel-params-popover.h"
 
-#define N_DROPDOWNS 9
+#define N_DROPDOWNS 10
 
 struct _EaselParamsPopover
 {
@@ -30,6 +31,8 @@ struct _EaselParamsPopover
   GtkWidget *partials_label;
   GtkSpinButton *n_spin;
   GtkWidget *n_label;
+  GtkWidget *tier_note;
+  GtkLabel *api_note;
 };
 
 G_DEFINE_FINAL_TYPE (EaselParamsPopover, easel_params_popover, GTK_TYPE_POPOVER)
@@ -45,7 +48,7 @@ static GParamSpec *properties[N_PROPS];
 /* Property name, template id suffix. */
 static const char * const dropdown_props[N_DROPDOWNS] = {
   "responses-model", "image-model", "size", "quality", "background",
-  "output-format", "moderation", "action", "input-fidelity",
+  "output-format", "moderation", "action", "input-fidelity", "service-tier",
 };
 
 static const char * const responses_models[] = { "gpt-5", "gpt-5-mini", "gpt-4.1", "gpt-4.1-mini", "gpt-4o", "o3", NULL };
@@ -56,6 +59,99 @@ static const char * const default_formats[] = { "png", "jpeg", "webp", NULL };
 static const char * const default_moderations[] = { "auto", "low", NULL };
 static const char * const actions[] = { "auto", "generate", "edit", NULL };
 static const char * const default_fidelities[] = { "low", "high", NULL };
+static const char * const service_tiers[] = { "auto", "default", "flex", "priority", NULL };
+
+/* What the user reads for a wire value. The values themselves (sent,
+ * stored, matched by tests) never change; only these are translated. */
+static const struct
+{
+  const char *prop;
+  const char *value;
+  const char *context;  /* NULL: none */
+  const char *label;
+} option_labels[] = {
+  { "api-mode", "responses", NULL, N_("Conversation (Responses API)") },
+  { "api-mode", "images", NULL, N_("Single Image (Images API)") },
+  { "size", "auto", "size", NC_("size", "Auto") },
+  { "quality", "auto", "quality", NC_("quality", "Auto") },
+  { "quality", "low", "quality", NC_("quality", "Low") },
+  { "quality", "medium", "quality", NC_("quality", "Medium") },
+  { "quality", "high", "quality", NC_("quality", "High") },
+  { "quality", "standard", "quality", NC_("quality", "Standard") },
+  { "quality", "hd", "quality", NC_("quality", "HD") },
+  { "background", "auto", "background", NC_("background", "Auto") },
+  { "background", "transparent", "background", NC_("background", "Transparent") },
+  { "background", "opaque", "background", NC_("background", "Opaque") },
+  { "output-format", "png", "format", NC_("format", "PNG") },
+  { "output-format", "jpeg", "format", NC_("format", "JPEG") },
+  { "output-format", "webp", "format", NC_("format", "WebP") },
+  { "moderation", "auto", "moderation", NC_("moderation", "Auto") },
+  { "moderation", "low", "moderation", NC_("moderation", "Low") },
+  { "action", "auto", "action", NC_("action", "Auto") },
+  { "action", "generate", "action", NC_("action", "Generate") },
+  { "action", "edit", "action", NC_("action", "Edit") },
+  { "input-fidelity", "low", "fidelity", NC_("fidelity", "Low") },
+  { "input-fidelity", "high", "fidelity", NC_("fidelity", "High") },
+  { "service-tier", "auto", "tier", NC_("tier", "Automatic") },
+  { "service-tier", "default", "tier", NC_("tier", "Default") },
+  { "service-tier", "flex", "tier", NC_("tier", "Flex") },
+  { "service-tier", "priority", "tier", NC_("tier", "Priority") },
+};
+
+char *
+easel_params_dup_option_label (const char *prop,
+                               const char *value)
+{
+  int width = 0, height = 0;
+  char end = 0;
+
+  g_return_val_if_fail (prop != NULL, NULL);
+
+  if (value == NULL)
+    return NULL;
+  for (guint i = 0; i < G_N_ELEMENTS (option_labels); i++)
+    if (g_str_equal (option_labels[i].prop, prop) && g_str_equal (option_labels[i].value, value))
+      {
+        if (option_labels[i].context == NULL)
+          return g_strdup (_(option_labels[i].label));
+        return g_strdup (g_dpgettext2 (NULL, option_labels[i].context, option_labels[i].label));
+      }
+
+  if (g_str_equal (prop, "size") && sscanf (value, "%dx%d%c", &width, &height, &end) == 2 &&
+      width > 0 && height > 0)
+    {
+      /* Translators: pixels of an image size, width × height */
+      g_autofree char *pixels = g_strdup_printf (_("%d × %d"), width, height);
+
+      if (width == height)
+        /* Translators: an image size; %s is its pixels, such as "1024 × 1024" */
+        return g_strdup_printf (_("Square (%s)"), pixels);
+      if (width > height)
+        /* Translators: an image size; %s is its pixels, such as "1536 × 1024" */
+        return g_strdup_printf (_("Landscape (%s)"), pixels);
+      /* Translators: an image size; %s is its pixels, such as "1024 × 1536" */
+      return g_strdup_printf (_("Portrait (%s)"), pixels);
+    }
+
+  /* Model ids and values of compatible servers are shown as they are. */
+  return g_strdup (value);
+}
+
+static char *
+option_label_cb (GtkStringObject *item,
+                 const char      *prop)
+{
+  return easel_params_dup_option_label (prop, gtk_string_object_get_string (item));
+}
+
+GtkExpression *
+easel_params_option_label_expression (const char *prop)
+{
+  g_return_val_if_fail (prop != NULL, NULL);
+
+  return gtk_cclosure_expression_new (G_TYPE_STRING, NULL, 0, NULL, G_CALLBACK (option_label_cb),
+                                      (gpointer)g_intern_string (prop), NULL);
+}
 
 static char *
 get_string (EaselParams *params,
@@ -82,7 +178,8 @@ easel_params_unavailable_reason (EaselParams *params,
   info = easel_model_lookup (model);
   name = info ? info->display_name : model;
 
-  if (g_str_equal (option, "responses-model") || g_str_equal (option, "action"))
+  if (g_str_equal (option, "responses-model") || g_str_equal (option, "action") ||
+      g_str_equal (option, "service-tier"))
     return images ? g_strdup (_("Only used by the Responses API")) : NULL;
   if (g_str_equal (option, "n"))
     {
@@ -169,6 +266,8 @@ easel_params_get_choices (EaselParams *params,
     return actions;
   if (g_str_equal (prop, "input-fidelity"))
     return info && info->input_fidelities ? info->input_fidelities : default_fidelities;
+  if (g_str_equal (prop, "service-tier"))
+    return service_tiers;
   return NULL;
 }
 
@@ -235,8 +334,25 @@ refresh (EaselParamsPopover *self)
           g_object_set (self->params, dropdown_props[i], values[0], NULL);
         }
       gtk_drop_down_set_selected (self->dropdowns[i], position);
-      set_unavailable (GTK_WIDGET (self->dropdowns[i]), self->labels[i], reason);
+      if (g_str_equal (dropdown_props[i], "service-tier"))
+        {
+          /* The Images API has no tier at all: hide it rather than dim it,
+           * so nobody wonders why a paid setting cannot be changed. */
+          gboolean shown = reason == NULL;
+          gboolean unpriced = g_strcmp0 (current, "flex") == 0 || g_strcmp0 (current, "priority") == 0;
+
+          gtk_widget_set_visible (GTK_WIDGET (self->dropdowns[i]), shown);
+          gtk_widget_set_visible (self->labels[i], shown);
+          gtk_widget_set_visible (self->tier_note, shown && unpriced);
+        }
+      else
+        set_unavailable (GTK_WIDGET (self->dropdowns[i]), self->labels[i], reason);
     }
+
+  gtk_label_set_label (self->api_note,
+                       easel_params_is_images_api (self->params)
+                       ? _("Single image: one Images API request per Send, with masks and several candidates.")
+                       : _("Conversation: refine over turns; the model may rewrite your prompt."));
 
   g_object_get (self->params, "output-compression", &value, NULL);
   gtk_spin_button_set_value (self->compression_spin, value);
@@ -361,6 +477,8 @@ easel_params_popover_class_init (EaselParamsPopoverClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EaselParamsPopover, partials_label);
   gtk_widget_class_bind_template_child (widget_class, EaselParamsPopover, n_spin);
   gtk_widget_class_bind_template_child (widget_class, EaselParamsPopover, n_label);
+  gtk_widget_class_bind_template_child (widget_class, EaselParamsPopover, tier_note);
+  gtk_widget_class_bind_template_child (widget_class, EaselParamsPopover, api_note);
   gtk_widget_class_bind_template_callback (widget_class, spin_changed_cb);
 
   for (guint i = 0; i < N_DROPDOWNS; i++)
@@ -395,6 +513,11 @@ easel_params_popover_init (EaselParamsPopover *self)
                                                                    EASEL_TYPE_PARAMS_POPOVER,
                                                                    label_name));
       g_assert (self->dropdowns[i] != NULL && self->labels[i] != NULL);
+      /* The list holds wire values; the user reads their labels. */
+      {
+        g_autoptr(GtkExpression) label = easel_params_option_label_expression (dropdown_props[i]);
+        gtk_drop_down_set_expression (self->dropdowns[i], label);
+      }
       g_signal_connect_object (self->dropdowns[i], "notify::selected",
                                G_CALLBACK (dropdown_selected_cb), self, G_CONNECT_SWAPPED);
     }

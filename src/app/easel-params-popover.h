@@ -23,5 +23,13 @@ char        *easel_params_unavailable_reason (EaselParams *params, const char *o
  * with the current image model, NULL-terminated; @scratch (a GPtrArray with
  * no free func) holds a list built on the fly. Shared with Preferences. */
 const char * const *easel_params_get_choices (EaselParams *params, const char *prop, GPtrArray *scratch);
+/* What the user reads for the value @value of the string option @prop:
+ * "Landscape (1536 × 1024)" for size "1536x1024", "High" for quality
+ * "high", translated. Values without a label (model ids, a compatible
+ * server's sizes) come back as they are. */
+char        *easel_params_dup_option_label (const char *prop, const char *value);
+/* An expression over a GtkStringObject holding a value of @prop, giving its
+ * label: for a GtkDropDown or AdwComboRow whose model holds wire values. */
+GtkExpression *easel_params_option_label_expression (const char *prop);
 
 G_END_DECLS

@@ -29,6 +29,7 @@ struct _EaselParams
   int partial_images;
   char *action;
   char *input_fidelity;
+  char *service_tier;
   int n;
 };
 
@@ -48,6 +49,7 @@ enum {
   PROP_PARTIAL_IMAGES,
   PROP_ACTION,
   PROP_INPUT_FIDELITY,
+  PROP_SERVICE_TIER,
   PROP_N,
   N_PROPS
 };
@@ -77,6 +79,7 @@ string_field (EaselParams *self,
     case PROP_MODERATION: return &self->moderation;
     case PROP_ACTION: return &self->action;
     case PROP_INPUT_FIDELITY: return &self->input_fidelity;
+    case PROP_SERVICE_TIER: return &self->service_tier;
     default: return NULL;
     }
 }
@@ -185,6 +188,7 @@ easel_params_class_init (EaselParamsClass *klass)
   properties[PROP_PARTIAL_IMAGES] = g_param_spec_int ("partial-images", NULL, NULL, 0, 3, 2, rw);
   properties[PROP_ACTION] = g_param_spec_string ("action", NULL, NULL, "auto", rw);
   properties[PROP_INPUT_FIDELITY] = g_param_spec_string ("input-fidelity", NULL, NULL, "", rw);
+  properties[PROP_SERVICE_TIER] = g_param_spec_string ("service-tier", NULL, NULL, "auto", rw);
   properties[PROP_N] = g_param_spec_int ("n", NULL, NULL, 1, 10, 1, rw);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -222,12 +226,6 @@ easel_params_dup_default_settings (void)
   return g_settings_new_full (schema, NULL, NULL);
 }
 
-static void
-settings_tier_changed_cb (EaselParams *self)
-{
-  g_signal_emit (self, signals[CHANGED], 0);
-}
-
 EaselParams *
 easel_params_new (GSettings *settings)
 {
@@ -253,11 +251,6 @@ easel_params_new (GSettings *settings)
         continue;
       g_settings_bind (settings, key, self, key, G_SETTINGS_BIND_DEFAULT);
     }
-  /* The processing tier is a preference, not a per-request parameter, but
-   * it changes the request (and its estimate) like one. */
-  if (g_settings_schema_has_key (schema, "service-tier"))
-    g_signal_connect_object (settings, "changed::service-tier", G_CALLBACK (settings_tier_changed_cb),
-                             self, G_CONNECT_SWAPPED);
 
   return self;
 }
@@ -274,16 +267,6 @@ easel_params_get_image_model (EaselParams *self)
 {
   g_return_val_if_fail (EASEL_IS_PARAMS (self), NULL);
   return self->image_model;
-}
-
-static gboolean
-settings_have_key (GSettings  *settings,
-                   const char *key)
-{
-  g_autoptr(GSettingsSchema) schema = NULL;
-
-  g_object_get (settings, "settings-schema", &schema, NULL);
-  return schema != NULL && g_settings_schema_has_key (schema, key);
 }
 
 static char *
@@ -317,13 +300,8 @@ easel_params_build_request (EaselParams *self,
       if (g_strcmp0 (self->action, "auto") != 0)
         request->action = dup_set (self->action);
       /* "auto" is what the server does without the field (as the CLI). */
-      if (self->settings != NULL && settings_have_key (self->settings, "service-tier"))
-        {
-          g_autofree char *tier = g_settings_get_string (self->settings, "service-tier");
-
-          if (g_strcmp0 (tier, "auto") != 0)
-            request->service_tier = dup_set (tier);
-        }
+      if (g_strcmp0 (self->service_tier, "auto") != 0)
+        request->service_tier = dup_set (self->service_tier);
     }
 
   request->prompt = g_strdup (prompt);
@@ -384,7 +362,9 @@ easel_params_apply_json (EaselParams *self,
       const char *json_key = i == PROP_IMAGE_MODEL ? "model" : wire;
       JsonNode *node = json_object_get_member (object, json_key);
 
-      if (i == PROP_API_MODE)
+      /* The tier is a preference, not part of what a picture was made
+       * with: reusing parameters leaves it alone. */
+      if (i == PROP_API_MODE || i == PROP_SERVICE_TIER)
         continue;
       /* A field the stored request did not set is not kept from the
        * current parameters: it goes back to "leave unset" (the default). */

@@ -16,7 +16,10 @@ G_DECLARE_FINAL_TYPE (EaselParams, easel_params, EASEL, PARAMS, GObject)
  * schema is installed: "api-mode" ("responses" or "images"),
  * "responses-model", "image-model", "size", "quality", "background",
  * "output-format", "output-compression", "moderation", "partial-images",
- * "action", "input-fidelity"; and "n" (Images API only, not persisted).
+ * "action", "input-fidelity", "service-tier" (the processing tier, a
+ * preference shared with Preferences and the CLI; Responses API only, and
+ * not taken from easel_params_apply_json); and "n" (Images API only, not
+ * persisted).
  * An empty string means "leave unset". The "changed" signal fires once for
  * any change, for the cost label. */
 EaselParams  *easel_params_new                (GSettings *settings);

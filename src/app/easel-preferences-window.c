@@ -497,18 +497,68 @@ spin_value_cb (EaselPreferencesWindow *self,
   g_object_set (self->params, gtk_widget_get_name (GTK_WIDGET (spin)), gtk_spin_button_get_value_as_int (spin), NULL);
 }
 
-/* The row shows a name; the model, and so GSettings, keeps the value. */
-static char *
-api_mode_label (GtkStringObject *item,
-                gpointer         user_data)
+/* AdwComboRow's own factory cuts its value at 20 characters, which leaves
+ * "Landscape (1536 × 10…": the same item, with room for the pixels. The
+ * popup keeps the check mark on the chosen item, as libadwaita's does. */
+static void
+value_setup_cb (GtkSignalListItemFactory *factory,
+                GtkListItem              *list_item,
+                gpointer                  user_data)
 {
-  const char *value = gtk_string_object_get_string (item);
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+  GtkWidget *label = gtk_label_new (NULL);
+  GtkWidget *icon = g_object_new (GTK_TYPE_IMAGE,
+                                  "accessible-role", GTK_ACCESSIBLE_ROLE_PRESENTATION,
+                                  "icon-name", "object-select-symbolic",
+                                  NULL);
 
-  if (g_strcmp0 (value, "responses") == 0)
-    return g_strdup (_("Responses API"));
-  if (g_strcmp0 (value, "images") == 0)
-    return g_strdup (_("Images API"));
-  return g_strdup (value);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 32);
+  gtk_widget_set_valign (label, GTK_ALIGN_CENTER);
+  gtk_box_append (GTK_BOX (box), label);
+  gtk_box_append (GTK_BOX (box), icon);
+  gtk_list_item_set_child (list_item, box);
+}
+
+static void
+value_check_cb (AdwComboRow *row,
+                GParamSpec  *pspec,
+                GtkListItem *list_item)
+{
+  GtkWidget *icon = gtk_widget_get_last_child (gtk_list_item_get_child (list_item));
+
+  gtk_widget_set_opacity (icon, adw_combo_row_get_selected_item (row) == gtk_list_item_get_item (list_item));
+}
+
+static void
+value_bind_cb (GtkSignalListItemFactory *factory,
+               GtkListItem              *list_item,
+               AdwComboRow              *row)
+{
+  GtkWidget *box = gtk_list_item_get_child (list_item);
+  GtkStringObject *item = gtk_list_item_get_item (list_item);
+  g_autofree char *text = easel_params_dup_option_label (gtk_widget_get_name (GTK_WIDGET (row)),
+                                                         gtk_string_object_get_string (item));
+  gboolean in_popup = gtk_widget_get_ancestor (box, GTK_TYPE_POPOVER) != NULL;
+
+  gtk_label_set_label (GTK_LABEL (gtk_widget_get_first_child (box)), text);
+  gtk_widget_set_margin_start (box, in_popup ? 6 : 0);
+  if (in_popup)
+    {
+      g_signal_connect (row, "notify::selected-item", G_CALLBACK (value_check_cb), list_item);
+      value_check_cb (row, NULL, list_item);
+    }
+  else
+    gtk_widget_set_opacity (gtk_widget_get_last_child (box), 0);
+}
+
+static void
+value_unbind_cb (GtkSignalListItemFactory *factory,
+                 GtkListItem              *list_item,
+                 AdwComboRow              *row)
+{
+  g_signal_handlers_disconnect_by_func (row, value_check_cb, list_item);
 }
 
 static void
@@ -517,14 +567,16 @@ build_default_rows (EaselPreferencesWindow *self)
   for (guint i = 0; i < N_COMBO_ROWS; i++)
     {
       AdwComboRow *row = ADW_COMBO_ROW (adw_combo_row_new ());
+      /* The row shows a label; the model, and so GSettings, keeps the value. */
+      g_autoptr(GtkExpression) label = easel_params_option_label_expression (combo_rows[i].prop);
 
-      if (g_str_equal (combo_rows[i].prop, "api-mode"))
-        {
-          g_autoptr(GtkExpression) label = gtk_cclosure_expression_new (G_TYPE_STRING, NULL, 0, NULL,
-                                                                        G_CALLBACK (api_mode_label),
-                                                                        NULL, NULL);
-          adw_combo_row_set_expression (row, label);
-        }
+      g_autoptr(GtkListItemFactory) factory = gtk_signal_list_item_factory_new ();
+
+      adw_combo_row_set_expression (row, label);
+      g_signal_connect (factory, "setup", G_CALLBACK (value_setup_cb), NULL);
+      g_signal_connect (factory, "bind", G_CALLBACK (value_bind_cb), row);
+      g_signal_connect (factory, "unbind", G_CALLBACK (value_unbind_cb), row);
+      adw_combo_row_set_factory (row, factory);
       gtk_widget_set_name (GTK_WIDGET (row), combo_rows[i].prop);
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _(combo_rows[i].title));
       adw_preferences_group_add (self->defaults_group, GTK_WIDGET (row));

@@ -361,13 +361,32 @@ test_api_labels (Fixture       *f,
   GtkWidget *row = GTK_WIDGET (combo (f, "api-mode"));
   g_autofree char *value = NULL;
 
-  g_assert_nonnull (find_where (row, is_label_shown, "Responses API"));
+  g_assert_nonnull (find_where (row, is_label_shown, "Conversation (Responses API)"));
   g_assert_null (find_where (row, is_label_shown, "responses"));
   choose (f, "api-mode", "images");
   value = g_settings_get_string (f->settings, "api-mode");
   g_assert_cmpstr (value, ==, "images");
-  g_assert_nonnull (find_where (row, is_label_shown, "Images API"));
-  g_assert_null (find_where (row, is_label_shown, "Responses API"));
+  g_assert_nonnull (find_where (row, is_label_shown, "Single Image (Images API)"));
+  g_assert_null (find_where (row, is_label_shown, "Conversation (Responses API)"));
+
+  /* Options read as words, with the pixels for sizes; the key keeps the
+   * value that is sent. */
+  choose (f, "size", "1536x1024");
+  g_free (value);
+  value = g_settings_get_string (f->settings, "size");
+  g_assert_cmpstr (value, ==, "1536x1024");
+  {
+    GtkWidget *shown = find_where (GTK_WIDGET (combo (f, "size")), is_label_shown, "Landscape (1536 × 1024)");
+
+    /* All of it: AdwComboRow's own factory would cut it at 20 characters. */
+    g_assert_nonnull (shown);
+    easel_test_spin_ms (50);
+    g_assert_false (pango_layout_is_ellipsized (gtk_label_get_layout (GTK_LABEL (shown))));
+  }
+  g_assert_null (find_where (GTK_WIDGET (combo (f, "size")), is_label_shown, "1536x1024"));
+  choose (f, "quality", "high");
+  g_assert_nonnull (find_where (GTK_WIDGET (combo (f, "quality")), is_label_shown, "High"));
+  g_assert_null (find_where (GTK_WIDGET (combo (f, "quality")), is_label_shown, "high"));
 }
 
 /* The Server group says which URL requests go to, and follows the setting. */

@@ -1035,6 +1035,154 @@ test_param_sensitivity (Fixture       *f,
   g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 0);
 }
 
+/* ---- 7b. Parameters read as words; the wire keeps its values ---- */
+
+/* The label a drop-down shows for its selection: in its button, not in its
+ * (unshown) list. */
+static gboolean
+is_exact_label (GtkWidget    *widget,
+                gconstpointer text)
+{
+  return GTK_IS_LABEL (widget) && g_strcmp0 (gtk_label_get_label (GTK_LABEL (widget)), text) == 0;
+}
+
+static gboolean
+dropdown_shows (Fixture    *f,
+                const char *dropdown_id,
+                const char *text)
+{
+  GtkWidget *button = gtk_widget_get_first_child (params_child (f, dropdown_id));
+
+  g_assert_true (GTK_IS_TOGGLE_BUTTON (button));
+  return find_descendant (button, is_exact_label, text) != NULL;
+}
+
+/* What the drop-down's list shows for the item holding @value. */
+static char *
+dropdown_item_label (Fixture    *f,
+                     const char *dropdown_id,
+                     const char *value)
+{
+  GtkDropDown *dropdown = GTK_DROP_DOWN (params_child (f, dropdown_id));
+  GListModel *model = gtk_drop_down_get_model (dropdown);
+  GtkExpression *expression = gtk_drop_down_get_expression (dropdown);
+
+  g_assert_nonnull (expression);
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(GObject) item = g_list_model_get_item (model, i);
+      g_auto(GValue) label = G_VALUE_INIT;
+
+      if (g_strcmp0 (gtk_string_object_get_string (GTK_STRING_OBJECT (item)), value) != 0)
+        continue;
+      g_assert_true (gtk_expression_evaluate (expression, item, &label));
+      return g_value_dup_string (&label);
+    }
+  g_error ("“%s” is not offered by %s", value, dropdown_id);
+}
+
+static gboolean
+images_request_arrived (Fixture *f)
+{
+  return easel_fake_server_count_requests (f->server, "POST", "/v1/images/generations") == 1;
+}
+
+static void
+test_param_labels (Fixture       *f,
+                   gconstpointer  data)
+{
+  EaselParams *params = easel_composer_get_params (f->composer);
+  GtkToggleButton *conversation = GTK_TOGGLE_BUTTON (child_of (f->composer, EASEL_TYPE_COMPOSER,
+                                                               "conversation_toggle"));
+  GtkToggleButton *images = GTK_TOGGLE_BUTTON (child_of (f->composer, EASEL_TYPE_COMPOSER, "images_toggle"));
+  GtkWidget *tier = params_child (f, "service_tier_dropdown");
+  GtkWidget *tier_note = params_child (f, "tier_note");
+  GtkLabel *api_note = GTK_LABEL (params_child (f, "api_note"));
+  g_autoptr(JsonNode) body = NULL;
+  g_autofree char *square = NULL;
+  g_autofree char *portrait = NULL;
+  g_autofree char *automatic = NULL;
+  g_autofree char *webp = NULL;
+  g_autofree char *tier_value = NULL;
+  JsonObject *object;
+  int composer_min = 0;
+
+  /* The switch does not widen the conversation pane (340 px) past what a
+   * narrow window has. */
+  gtk_widget_measure (GTK_WIDGET (f->composer), GTK_ORIENTATION_HORIZONTAL, -1, &composer_min, NULL, NULL, NULL);
+  g_test_message ("composer minimum width %d", composer_min);
+  g_assert_cmpint (composer_min, <=, 340);
+
+  /* The API is a two-way switch: a click on either half sets the mode,
+   * and the mode sets the halves. */
+  g_assert_false (easel_params_is_images_api (params));
+  g_assert_true (gtk_toggle_button_get_active (conversation));
+  g_assert_false (gtk_toggle_button_get_active (images));
+  g_assert_nonnull (strstr (gtk_label_get_label (api_note), "Conversation"));
+  /* The Responses API has a processing tier: shown, bound to the setting. */
+  g_assert_true (gtk_widget_get_visible (tier));
+  g_assert_true (gtk_widget_get_visible (params_child (f, "service_tier_label")));
+  g_assert_true (dropdown_shows (f, "service_tier_dropdown", "Automatic"));
+  g_assert_false (gtk_widget_get_visible (tier_note));
+  choose (f, "service_tier_dropdown", "flex");
+  tier_value = g_settings_get_string (f->settings, "service-tier");
+  g_assert_cmpstr (tier_value, ==, "flex");
+  g_assert_true (gtk_widget_get_visible (tier_note));
+  g_assert_true (dropdown_shows (f, "service_tier_dropdown", "Flex"));
+  g_settings_set_string (f->settings, "service-tier", "priority");
+  easel_test_spin_ms (10);
+  g_assert_true (dropdown_shows (f, "service_tier_dropdown", "Priority"));
+  g_settings_set_string (f->settings, "service-tier", "default");
+  easel_test_spin_ms (10);
+  g_assert_false (gtk_widget_get_visible (tier_note));
+
+  g_signal_emit_by_name (images, "clicked");
+  g_assert_true (easel_params_is_images_api (params));
+  g_assert_true (gtk_toggle_button_get_active (images));
+  g_assert_false (gtk_toggle_button_get_active (conversation));
+  g_assert_nonnull (strstr (gtk_label_get_label (api_note), "Single image"));
+  /* …and none for the Images API. */
+  g_assert_false (gtk_widget_get_visible (tier));
+  g_assert_false (gtk_widget_get_visible (params_child (f, "service_tier_label")));
+  g_assert_false (gtk_widget_get_visible (tier_note));
+
+  g_signal_emit_by_name (conversation, "clicked");
+  g_assert_false (easel_params_is_images_api (params));
+  g_assert_true (gtk_widget_get_visible (tier));
+  g_object_set (params, "api-mode", "images", NULL);
+  g_assert_true (gtk_toggle_button_get_active (images));
+  g_assert_false (gtk_toggle_button_get_active (conversation));
+  g_assert_false (gtk_widget_get_visible (tier));
+
+  /* Sizes read as shapes with their pixels, options as words. */
+  square = dropdown_item_label (f, "size_dropdown", "1024x1024");
+  portrait = dropdown_item_label (f, "size_dropdown", "1024x1536");
+  automatic = dropdown_item_label (f, "size_dropdown", "auto");
+  webp = dropdown_item_label (f, "output_format_dropdown", "webp");
+  g_assert_cmpstr (square, ==, "Square (1024 × 1024)");
+  g_assert_cmpstr (portrait, ==, "Portrait (1024 × 1536)");
+  g_assert_cmpstr (automatic, ==, "Auto");
+  g_assert_cmpstr (webp, ==, "WebP");
+  choose (f, "size_dropdown", "1536x1024");
+  choose (f, "quality_dropdown", "high");
+  choose (f, "background_dropdown", "opaque");
+  g_assert_true (dropdown_shows (f, "size_dropdown", "Landscape (1536 × 1024)"));
+  g_assert_false (dropdown_shows (f, "size_dropdown", "1536x1024"));
+  g_assert_true (dropdown_shows (f, "quality_dropdown", "High"));
+  g_assert_true (dropdown_shows (f, "background_dropdown", "Opaque"));
+
+  /* …while the request carries the values as they were. */
+  send_prompt (f, "a lighthouse at dusk");
+  g_assert_true (wait_for (images_request_arrived, f, 10000));
+  body = easel_fake_request_parse_json (easel_fake_server_get_last_request (f->server));
+  object = request_object (body);
+  g_assert_cmpstr (json_object_get_string_member (object, "size"), ==, "1536x1024");
+  g_assert_cmpstr (json_object_get_string_member (object, "quality"), ==, "high");
+  g_assert_cmpstr (json_object_get_string_member (object, "background"), ==, "opaque");
+  g_assert_false (json_object_has_member (object, "service_tier"));
+  g_assert_true (wait_for (head_finished, f, 20000));
+}
+
 /* ---- 8. Pasting an image ---- */
 
 static gboolean
@@ -1366,6 +1514,8 @@ main (int   argc,
               fixture_setup, test_candidate_strip, fixture_teardown);
   g_test_add ("/gui/studio-edges/param-sensitivity", Fixture, &quick,
               fixture_setup, test_param_sensitivity, fixture_teardown);
+  g_test_add ("/gui/studio-edges/param-labels", Fixture, &with_settings,
+              fixture_setup, test_param_labels, fixture_teardown);
   g_test_add ("/gui/studio-edges/paste-attachment", Fixture, &quick,
               fixture_setup, test_paste_attachment, fixture_teardown);
   g_test_add ("/gui/studio-edges/narrow-window", Fixture, &quick,
