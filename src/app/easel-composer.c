@@ -101,7 +101,17 @@ update_cost (EaselComposer *self)
           else
             /* Translators: an estimate when quality or size is "auto": %s is
              * a dollar amount such as "$0.04" */
-            label = g_strdup_printf (_("≈ %s · server picks quality"), usd);
+            {
+              gboolean auto_quality = request->quality == NULL || g_str_equal (request->quality, "auto");
+              gboolean auto_size = request->size == NULL || g_str_equal (request->size, "auto");
+
+              if (auto_quality && auto_size)
+                label = g_strdup_printf (_("≈ %s · server picks quality and size"), usd);
+              else if (auto_size)
+                label = g_strdup_printf (_("≈ %s · server picks size"), usd);
+              else
+                label = g_strdup_printf (_("≈ %s · server picks quality"), usd);
+            }
         }
       else
         /* Translators: %s is a dollar amount; models priced per image (dall-e) */

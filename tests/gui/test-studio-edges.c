@@ -1032,6 +1032,12 @@ test_param_sensitivity (Fixture       *f,
   choose (f, "quality_dropdown", "auto");
   g_test_message ("cost: auto %s", cost_text (f));
   g_assert_nonnull (strstr (cost_text (f), "server picks quality"));
+  g_assert_null (strstr (cost_text (f), "size"));
+  /* A chosen quality with an auto size: it is the size the server picks. */
+  choose (f, "quality_dropdown", "high");
+  choose (f, "size_dropdown", "auto");
+  g_test_message ("cost: auto size %s", cost_text (f));
+  g_assert_nonnull (strstr (cost_text (f), "server picks size"));
   g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 0);
 }
 
