@@ -43,6 +43,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <time.h>
 #include <string.h>
 #include <adwaita.h>
 
@@ -60,6 +61,7 @@ typedef struct
   gint64 start;   /* poll() returned */
   gint64 end;     /* next poll() entered */
   guint  marks;
+  gint64 cpu;     /* the main thread's CPU time in it */
 } Iteration;
 
 #define LOST (G_MAXUINT - 1)
@@ -73,14 +75,18 @@ typedef struct
                            * newer frame or the final replaced it first */
   gint64 swap_time;
   gint64 paint_us;        /* first paint after the swap; -1 until seen */
+  gint64 paint_cpu_us;    /* the main thread's CPU time in that paint */
 } Partial;
 
 static GArray *iterations;       /* Iteration */
 static GArray *partials;         /* Partial */
 static gint64  iter_start;       /* start of the iteration in progress */
+static gint64  iter_cpu_start;
+static gint64  thread_cpu_usec (void);
 static guint   iter_marks;
 static gboolean streaming;       /* only keep iterations while a turn runs */
 static gint64  paint_start;
+static gint64  paint_cpu_start;
 static gint    pending_paint = -1; /* partial waiting for its first paint */
 
 static int
@@ -93,13 +99,14 @@ timed_poll (GPollFD *fds,
 
   if (iter_start != 0 && streaming)
     {
-      Iteration it = { iter_start, now, iter_marks };
+      Iteration it = { iter_start, now, iter_marks, thread_cpu_usec () - iter_cpu_start };
       g_array_append_val (iterations, it);
     }
 
   ret = g_poll (fds, nfds, timeout);
 
   iter_start = g_get_monotonic_time ();
+  iter_cpu_start = thread_cpu_usec ();
   iter_marks = 0;
   return ret;
 }
@@ -242,11 +249,23 @@ texture_cb (EaselCanvas *canvas,
   iter_marks |= MARK_SWAP;
 }
 
+/* On a shared machine a paint's wall time includes waiting for a core; its
+ * CPU time does not. */
+static gint64
+thread_cpu_usec (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (gint64)ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
 static void
 before_paint_cb (GdkFrameClock *clock,
                  gpointer       user_data)
 {
   paint_start = g_get_monotonic_time ();
+  paint_cpu_start = thread_cpu_usec ();
 }
 
 static void
@@ -259,6 +278,7 @@ after_paint_cb (GdkFrameClock *clock,
   if (pending_paint >= 0 && paint_start != 0)
     {
       g_array_index (partials, Partial, pending_paint).paint_us = now - paint_start;
+      g_array_index (partials, Partial, pending_paint).paint_cpu_us = thread_cpu_usec () - paint_cpu_start;
       pending_paint = -1;
     }
 }
@@ -302,6 +322,14 @@ iter_ms (guint index)
   return (it->end - it->start) / 1000.0;
 }
 
+static double
+iter_cpu_ms (guint index)
+{
+  if (index >= iterations->len)
+    return 0;
+  return g_array_index (iterations, Iteration, index).cpu / 1000.0;
+}
+
 static void
 report_stalls (void)
 {
@@ -309,6 +337,9 @@ report_stalls (void)
   g_autoptr(GArray) swap = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(GArray) path = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(GArray) paint = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) paint_cpu = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) arrival_cpu = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) swap_cpu = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(GArray) wall = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(GArray) all = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(GArray) painting = g_array_new (FALSE, FALSE, sizeof (double));
@@ -322,6 +353,8 @@ report_stalls (void)
 
       v = iter_ms (p->arrival_iter);
       g_array_append_val (arrival, v);
+      v = iter_cpu_ms (p->arrival_iter);
+      g_array_append_val (arrival_cpu, v);
       if (p->swap_iter == G_MAXUINT || p->swap_iter == LOST)
         {
           n_lost++;   /* superseded or cancelled before it landed */
@@ -329,6 +362,8 @@ report_stalls (void)
         }
       v = iter_ms (p->swap_iter);
       g_array_append_val (swap, v);
+      v = iter_cpu_ms (p->swap_iter);
+      g_array_append_val (swap_cpu, v);
       for (guint k = p->arrival_iter; k <= p->swap_iter && k < iterations->len; k++)
         sum += iter_ms (k);
       g_array_append_val (path, sum);
@@ -338,6 +373,8 @@ report_stalls (void)
         {
           v = p->paint_us / 1000.0;
           g_array_append_val (paint, v);
+          v = p->paint_cpu_us / 1000.0;
+          g_array_append_val (paint_cpu, v);
         }
     }
   for (guint k = 0; k < iterations->len; k++)
@@ -354,9 +391,12 @@ report_stalls (void)
 
   g_print ("Main-loop work per partial (%u partials, %u never shown):\n", partials->len, n_lost);
   print_stats ("iteration delivering the event", arrival);
+  print_stats ("  main thread CPU time in it", arrival_cpu);
   print_stats ("iteration swapping the texture in", swap);
+  print_stats ("  main thread CPU time in it", swap_cpu);
   print_stats ("sum of all iterations, arrival..swap", path);
   print_stats ("first paint after the swap (frame clock)", paint);
+  print_stats ("  main thread CPU time in that paint", paint_cpu);
   print_stats ("wall time arrival -> swap (incl. worker decode)", wall);
   g_print ("All main-loop iterations while streaming:\n");
   print_stats ("iteration work", all);

@@ -3,7 +3,8 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * The canvas is split by concern: easel-canvas.c (the widget: properties,
- * texture, drawing), easel-canvas-view.c (geometry, zoom and pan),
+ * texture, drawing), easel-canvas-display.c (the image painted from a copy
+ * at the size shown), easel-canvas-view.c (geometry, zoom and pan),
  * easel-canvas-mask.c (overlay, painting tools, mask undo and import),
  * easel-canvas-edit.c (mask export and the masked edit) and
  * easel-canvas-guard.c (drift report and restoring protected pixels).
@@ -11,6 +12,7 @@
 #pragma once
 
 #include "easel-canvas.h"
+#include "easel-image-decoder.h"
 
 G_BEGIN_DECLS
 
@@ -41,6 +43,15 @@ struct _EaselCanvas
   gint64 fade_start;
   guint fade_tick;
   char *status;
+
+  /* The texture scaled to the size it is shown at, when the zoom or the
+   * size changed since the decoder made its copy (easel-canvas-display.c). */
+  EaselImageDisplay *display;
+  GdkTexture *display_for;    /* unowned: which texture display and scaling are for */
+  GCancellable *scaling;
+  int scaling_width, scaling_height;
+  guint rescale_timeout;
+  guint display_scaled;       /* copies made by the canvas, for tests */
 
   /* The view: zoom, and scroll offsets in zoomed pixels. */
   GtkAdjustment *hadjustment;
@@ -150,9 +161,16 @@ gboolean    _easel_canvas_widget_to_image    (EaselCanvas *self, double wx, doub
 void        _easel_canvas_update_adjustments (EaselCanvas *self);
 void        _easel_canvas_zoom_at_centre     (EaselCanvas *self, double zoom);
 void        _easel_canvas_set_fit            (EaselCanvas *self);
+/* Tells the image decoder the size new frames will be shown at. */
+void        _easel_canvas_update_display_hint (EaselCanvas *self);
 void        _easel_canvas_zoom_action        (GtkWidget *widget, const char *action_name, GVariant *param);
 /* Adds the pan drag, the pinch zoom and the scroll controller. */
 void        _easel_canvas_add_view_controllers (EaselCanvas *self);
+
+/* easel-canvas-display.c */
+void        _easel_canvas_append_image   (EaselCanvas *self, GtkSnapshot *snapshot, GdkTexture *texture,
+                                          const graphene_rect_t *rect);
+void        _easel_canvas_clear_display  (EaselCanvas *self);
 
 /* easel-canvas-mask.c */
 void        _easel_canvas_tile_free      (gpointer tile);
@@ -184,6 +202,9 @@ void        _easel_canvas_image_to_widget   (EaselCanvas *self, double x, double
                                              double *wx, double *wy);
 /* The number of overlay tiles rebuilt so far (uploads happen per change, not per frame). */
 guint       _easel_canvas_get_overlay_uploads (EaselCanvas *self);
+/* The number of display copies the canvas asked a worker for so far (zoom
+ * or size changes; new frames come with one from the decoder). */
+guint       _easel_canvas_get_display_scaled (EaselCanvas *self);
 /* Microseconds spent building overlay tiles so far (the bench). */
 gint64      _easel_canvas_get_overlay_usec    (EaselCanvas *self);
 

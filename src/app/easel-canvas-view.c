@@ -31,6 +31,19 @@ _easel_canvas_fit_zoom (EaselCanvas *self)
                                  (double) height / gdk_texture_get_height (self->texture)));
 }
 
+void
+_easel_canvas_update_display_hint (EaselCanvas *self)
+{
+  int scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
+
+  /* In device pixels, as _easel_canvas_fit_zoom() computes it. */
+  easel_image_set_display_hint (self->fit,
+                                (double)(gtk_widget_get_width (GTK_WIDGET (self)) - 2 * MARGIN) * scale,
+                                (double)(gtk_widget_get_height (GTK_WIDGET (self)) - 2 * MARGIN) * scale,
+                                FIT_MAX_ZOOM * scale,
+                                self->zoom * scale);
+}
+
 double
 _easel_canvas_effective_zoom (EaselCanvas *self)
 {

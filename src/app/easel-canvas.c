@@ -2,12 +2,13 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The canvas draws with snapshot rather than GtkDrawingArea so that frames
- * stay GPU textures and a new partial image replaces the old one in a single
- * frame, with a short cross-fade instead of a blank in between.
+ * The canvas draws with snapshot rather than GtkDrawingArea so that a new
+ * partial image replaces the old one in a single frame, with no blank in
+ * between, and the final fades in over the last partial.
  *
  * This file is the widget: properties, the texture, drawing and layout.
- * The view (zoom and pan) is in easel-canvas-view.c, the mask tools in
+ * The image itself is painted from a copy at the size shown
+ * (easel-canvas-display.c). The view (zoom and pan) is in easel-canvas-view.c, the mask tools in
  * easel-canvas-mask.c, the masked edit in easel-canvas-edit.c and the mask
  * guard in easel-canvas-guard.c.
  */
@@ -112,7 +113,7 @@ append_image (EaselCanvas *self,
     return;
 
   append_checkerboard (snapshot, &rect, dark);
-  gtk_snapshot_append_texture (snapshot, texture, &rect);
+  _easel_canvas_append_image (self, snapshot, texture, &rect);
 }
 
 static void
@@ -211,6 +212,8 @@ easel_canvas_snapshot (GtkWidget   *widget,
 
   if (self->texture != NULL && _easel_canvas_compute_rect (self, self->texture, &rect))
     {
+      _easel_canvas_update_display_hint (self);
+
       if (self->previous != NULL)
         {
           double progress = (double)(g_get_monotonic_time () - self->fade_start) / FADE_USEC;
@@ -437,6 +440,7 @@ easel_canvas_dispose (GObject *object)
     }
   g_clear_handle_id (&self->selection_idle, g_source_remove);
   g_clear_handle_id (&self->zoom_notify_idle, g_source_remove);
+  _easel_canvas_clear_display (self);
   gtk_widget_dispose_template (GTK_WIDGET (self), EASEL_TYPE_CANVAS);
   if (self->mask != NULL)
     g_signal_handlers_disconnect_by_func (self->mask, _easel_canvas_mask_changed_cb, self);
@@ -807,11 +811,14 @@ easel_canvas_set_texture (EaselCanvas *self,
               gdk_texture_get_width (self->texture) != gdk_texture_get_width (texture) ||
               gdk_texture_get_height (self->texture) != gdk_texture_get_height (texture));
 
-  /* Cross-fade only between frames of one image (partials → final), where
-   * the sizes match; anything else swaps at once. The old texture stays on
-   * screen until the new one is handed over ready, so nothing flickers. */
+  /* Cross-fade only into the final frame of one image, where the sizes
+   * match; anything else swaps at once. Partials arrive every few hundred
+   * ms and a fade paints two images per frame for 180 ms: they swap at once
+   * (the badge says it is refining). The old texture stays on screen until
+   * the new one is handed over ready, so nothing flickers. */
   g_clear_object (&self->previous);
-  if (self->texture != NULL && texture != NULL && !new_size &&
+  _easel_canvas_clear_display (self);
+  if (self->texture != NULL && texture != NULL && !new_size && !self->refining &&
       adw_get_enable_animations (GTK_WIDGET (self)))
     {
       self->previous = g_steal_pointer (&self->texture);

@@ -7,6 +7,8 @@
 
 #include "config.h"
 
+#include <math.h>
+
 #ifdef HAVE_MALLOPT
 # include <malloc.h>
 #endif
@@ -22,6 +24,33 @@ typedef struct
   GdkTexture *texture;
   GdkTexture *thumbnail;
 } DecodeData;
+
+/* Where the canvas shows images, so that a worker can scale each new frame
+ * to the size it will be painted at (see easel_image_set_display_hint()). */
+G_LOCK_DEFINE_STATIC (display_hint);
+static struct
+{
+  gboolean set;
+  gboolean fit;
+  double box_width, box_height, max_fit_zoom;
+  double zoom;
+} display_hint;
+
+static GQuark surface_quark;
+static GQuark display_quark;
+
+static void
+ensure_quarks (void)
+{
+  static gsize once = 0;
+
+  if (g_once_init_enter (&once))
+    {
+      surface_quark = g_quark_from_static_string ("easel-image-surface");
+      display_quark = g_quark_from_static_string ("easel-image-display");
+      g_once_init_leave (&once, 1);
+    }
+}
 
 static void
 decode_data_free (DecodeData *data)
@@ -50,12 +79,147 @@ texture_for_surface (cairo_surface_t *surface)
   return gdk_memory_texture_new (width, height, GDK_MEMORY_DEFAULT, pixels, stride);
 }
 
+void
+easel_image_display_free (EaselImageDisplay *display)
+{
+  if (display == NULL)
+    return;
+  g_clear_pointer (&display->surface, cairo_surface_destroy);
+  g_clear_object (&display->texture);
+  g_free (display);
+}
+
+/* @full scaled to @width × @height with a filter that reads every source
+ * pixel (no aliasing). Costs tens of ms for a 1536×1024 frame: workers only. */
+static EaselImageDisplay *
+scale_surface (cairo_surface_t *full,
+               int              width,
+               int              height)
+{
+  EaselImageDisplay *display;
+  cairo_surface_t *surface;
+  cairo_t *cr;
+
+  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
+  if (cairo_surface_status (surface) != CAIRO_STATUS_SUCCESS)
+    {
+      cairo_surface_destroy (surface);
+      return NULL;
+    }
+  cr = cairo_create (surface);
+  cairo_scale (cr, (double)width / cairo_image_surface_get_width (full),
+               (double)height / cairo_image_surface_get_height (full));
+  cairo_set_source_surface (cr, full, 0, 0);
+  cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_GOOD);
+  /* PAD: the edge pixels are not faded against transparent black. */
+  cairo_pattern_set_extend (cairo_get_source (cr), CAIRO_EXTEND_PAD);
+  cairo_set_operator (cr, CAIRO_OPERATOR_SOURCE);
+  cairo_paint (cr);
+  cairo_destroy (cr);
+  cairo_surface_flush (surface);
+
+  display = g_new0 (EaselImageDisplay, 1);
+  display->width = width;
+  display->height = height;
+  display->surface = surface;
+  display->texture = texture_for_surface (surface);
+  return display;
+}
+
+/* The size the canvas will paint a @width × @height image at, from the
+ * hint; FALSE when it is not shrunk (nothing to prepare). Mirrors
+ * _easel_canvas_fit_zoom() and _easel_canvas_compute_rect(). */
+static gboolean
+display_size_for (int  width,
+                  int  height,
+                  int *display_width,
+                  int *display_height)
+{
+  double zoom;
+  gboolean set;
+
+  G_LOCK (display_hint);
+  set = display_hint.set;
+  if (display_hint.fit)
+    zoom = MIN (display_hint.max_fit_zoom, MIN (display_hint.box_width / width,
+                                                display_hint.box_height / height));
+  else
+    zoom = display_hint.zoom;
+  G_UNLOCK (display_hint);
+
+  if (!set || zoom >= 1.0 || zoom <= 0.0)
+    return FALSE;
+  *display_width = MAX (1, (int)ceil (width * zoom));
+  *display_height = MAX (1, (int)ceil (height * zoom));
+  return TRUE;
+}
+
+void
+easel_image_set_display_hint (gboolean fit,
+                              double   box_width,
+                              double   box_height,
+                              double   max_fit_zoom,
+                              double   zoom)
+{
+  G_LOCK (display_hint);
+  display_hint.set = box_width > 0 && box_height > 0;
+  display_hint.fit = fit;
+  display_hint.box_width = box_width;
+  display_hint.box_height = box_height;
+  display_hint.max_fit_zoom = max_fit_zoom;
+  display_hint.zoom = zoom;
+  G_UNLOCK (display_hint);
+}
+
+cairo_surface_t *
+easel_image_texture_get_surface (GdkTexture *texture)
+{
+  g_return_val_if_fail (GDK_IS_TEXTURE (texture), NULL);
+  ensure_quarks ();
+  return g_object_get_qdata (G_OBJECT (texture), surface_quark);
+}
+
+const EaselImageDisplay *
+easel_image_texture_get_display (GdkTexture *texture)
+{
+  g_return_val_if_fail (GDK_IS_TEXTURE (texture), NULL);
+  ensure_quarks ();
+  return g_object_get_qdata (G_OBJECT (texture), display_quark);
+}
+
+/* A frame texture that remembers its pixels as a cairo surface, and maybe a
+ * copy scaled for the display. Set here, in the worker, before anyone else
+ * sees the texture; read-only afterwards. */
+static GdkTexture *
+frame_texture_for_surface (cairo_surface_t *full,
+                           gboolean         for_display)
+{
+  GdkTexture *texture = texture_for_surface (full);
+  int width = cairo_image_surface_get_width (full);
+  int height = cairo_image_surface_get_height (full);
+  int display_width, display_height;
+
+  ensure_quarks ();
+  g_object_set_qdata_full (G_OBJECT (texture), surface_quark, cairo_surface_reference (full),
+                           (GDestroyNotify)cairo_surface_destroy);
+  if (for_display && display_size_for (width, height, &display_width, &display_height))
+    {
+      EaselImageDisplay *display = scale_surface (full, display_width, display_height);
+
+      if (display != NULL)
+        g_object_set_qdata_full (G_OBJECT (texture), display_quark, display,
+                                 (GDestroyNotify)easel_image_display_free);
+    }
+  return texture;
+}
+
 /* Decodes @bytes into a full-size texture in premultiplied BGRA and, when
  * @thumb_size > 0, a thumbnail fitting a @thumb_size square made from the
  * same pixels. Runs in a worker. */
 static gboolean
 decode_native (GBytes      *bytes,
                int          thumb_size,
+               gboolean     for_display,
                GdkTexture **texture,
                GdkTexture **thumbnail,
                GError     **error)
@@ -112,7 +276,7 @@ decode_native (GBytes      *bytes,
     }
 
   if (texture != NULL)
-    *texture = texture_for_surface (full);
+    *texture = frame_texture_for_surface (full, for_display);
   cairo_surface_destroy (full);
   return TRUE;
 }
@@ -126,7 +290,7 @@ decode_frame_thread (GTask        *task,
   DecodeData *data = task_data;
   GError *error = NULL;
 
-  if (decode_native (data->bytes, data->max_size, &data->texture, &data->thumbnail, &error))
+  if (decode_native (data->bytes, data->max_size, TRUE, &data->texture, &data->thumbnail, &error))
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
@@ -145,9 +309,9 @@ decode_thread (GTask        *task,
 
   /* A thumbnail only, or the full image: one decoder for both. */
   if (data->max_size > 0)
-    ok = decode_native (data->bytes, data->max_size, NULL, &texture, &error);
+    ok = decode_native (data->bytes, data->max_size, FALSE, NULL, &texture, &error);
   else
-    ok = decode_native (data->bytes, 0, &texture, NULL, &error);
+    ok = decode_native (data->bytes, 0, FALSE, &texture, NULL, &error);
 
   if (!ok)
     g_task_return_error (task, g_steal_pointer (&error));
@@ -230,6 +394,94 @@ easel_image_decode_frame_finish (GAsyncResult  *result,
   if (thumbnail != NULL)
     *thumbnail = g_steal_pointer (&data->thumbnail);
   return g_steal_pointer (&data->texture);
+}
+
+/* Display copies */
+
+typedef struct
+{
+  cairo_surface_t *full;
+  int width, height;
+} ScaleData;
+
+static void
+scale_data_free (ScaleData *data)
+{
+  g_clear_pointer (&data->full, cairo_surface_destroy);
+  g_free (data);
+}
+
+static void
+scale_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  ScaleData *data = task_data;
+  EaselImageDisplay *display;
+  cairo_surface_t *alias;
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  /* The main thread may be painting from the same surface meanwhile, and
+   * cairo and pixman count their references without atomics: read the
+   * same pixels through a surface of our own. */
+  alias = cairo_image_surface_create_for_data (cairo_image_surface_get_data (data->full),
+                                               cairo_image_surface_get_format (data->full),
+                                               cairo_image_surface_get_width (data->full),
+                                               cairo_image_surface_get_height (data->full),
+                                               cairo_image_surface_get_stride (data->full));
+  display = scale_surface (alias, data->width, data->height);
+  cairo_surface_destroy (alias);
+  if (display == NULL)
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                             "Not enough memory for a %d×%d image", data->width, data->height);
+  else
+    g_task_return_pointer (task, display, (GDestroyNotify)easel_image_display_free);
+}
+
+void
+easel_image_scale_async (GdkTexture          *texture,
+                         int                  width,
+                         int                  height,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  cairo_surface_t *full;
+  ScaleData *data;
+
+  g_return_if_fail (GDK_IS_TEXTURE (texture));
+  g_return_if_fail (width > 0 && height > 0);
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, easel_image_scale_async);
+
+  full = easel_image_texture_get_surface (texture);
+  if (full == NULL)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                               "The texture was not made by the image decoder");
+      return;
+    }
+
+  data = g_new0 (ScaleData, 1);
+  data->full = cairo_surface_reference (full);
+  data->width = width;
+  data->height = height;
+  g_task_set_task_data (task, data, (GDestroyNotify)scale_data_free);
+  g_task_set_return_on_cancel (task, TRUE);
+  g_task_run_in_thread (task, scale_thread);
+}
+
+EaselImageDisplay *
+easel_image_scale_finish (GAsyncResult  *result,
+                          GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == easel_image_scale_async, NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 static void

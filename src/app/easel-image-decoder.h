@@ -32,6 +32,47 @@ GdkTexture *easel_image_decode_frame_finish (GAsyncResult  *result,
                                              GdkTexture   **thumbnail,
                                              GError       **error);
 
+/* A frame texture's pixels scaled to the size the canvas paints them at,
+ * as a cairo surface (what the cairo renderer draws without converting)
+ * and a texture over the same memory (what GL uploads once). */
+typedef struct
+{
+  int width, height;
+  cairo_surface_t *surface;   /* CAIRO_FORMAT_ARGB32 */
+  GdkTexture *texture;        /* GDK_MEMORY_DEFAULT, same pixels */
+} EaselImageDisplay;
+
+void        easel_image_display_free (EaselImageDisplay *display);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EaselImageDisplay, easel_image_display_free)
+
+/* Tells frame decoders where images are shown (main thread; any thread may
+ * read it). With @fit, an image is shrunk to fit @box_width × @box_height
+ * (but not enlarged past @max_fit_zoom); otherwise it is shown at @zoom.
+ * Each frame easel_image_decode_frame_async() decodes afterwards also
+ * carries a copy at that size when it is smaller than the image. */
+void        easel_image_set_display_hint (gboolean fit,
+                                          double   box_width,
+                                          double   box_height,
+                                          double   max_fit_zoom,
+                                          double   zoom);
+
+/* For textures from easel_image_decode_frame_async(): the full-size pixels
+ * as a CAIRO_FORMAT_ARGB32 surface (do not modify), and the copy scaled
+ * from the display hint, or NULL. Any other texture returns NULL. */
+cairo_surface_t         *easel_image_texture_get_surface (GdkTexture *texture);
+const EaselImageDisplay *easel_image_texture_get_display (GdkTexture *texture);
+
+/* Scales a frame texture (one with easel_image_texture_get_surface()) to
+ * @width × @height in a worker thread. */
+void               easel_image_scale_async  (GdkTexture          *texture,
+                                             int                  width,
+                                             int                  height,
+                                             GCancellable        *cancellable,
+                                             GAsyncReadyCallback  callback,
+                                             gpointer             user_data);
+EaselImageDisplay *easel_image_scale_finish (GAsyncResult  *result,
+                                             GError       **error);
+
 /* Encodes @texture as PNG in a worker thread (clipboard paste → input image). */
 void        easel_image_encode_png_async  (GdkTexture          *texture,
                                            GCancellable        *cancellable,

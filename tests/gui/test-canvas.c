@@ -11,11 +11,13 @@
 
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 #include <adwaita.h>
 
 #include "easel-canvas.h"
 #include "easel-canvas-private.h"
+#include "easel-image-decoder.h"
 
 static gboolean have_display;
 
@@ -333,6 +335,132 @@ test_texture_sizes (Fixture *f, gconstpointer data)
   g_assert_true (easel_mask_is_empty (mask));
 }
 
+/* ------------------------------------------------------------------------ */
+/* Display copies: frames are painted from a copy at the size shown */
+
+typedef struct
+{
+  GdkTexture *texture;
+  gboolean done;
+} Decoded;
+
+static void
+decoded_cb (GObject *object, GAsyncResult *result, gpointer data)
+{
+  Decoded *decoded = data;
+  g_autoptr(GError) error = NULL;
+
+  decoded->texture = easel_image_decode_frame_finish (result, NULL, &error);
+  g_assert_no_error (error);
+  decoded->done = TRUE;
+}
+
+/* The canvas as the window's renderer draws it, pixel (@x, @y) as BGRA. */
+static void
+canvas_pixel (EaselCanvas *canvas, int x, int y, guchar pixel[4])
+{
+  GtkWidget *widget = GTK_WIDGET (canvas);
+  int width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
+  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree guchar *data = g_malloc ((gsize)width * height * 4);
+
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
+                                         node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  gdk_texture_download (texture, data, width * 4);
+  memcpy (pixel, data + ((gsize)y * width + x) * 4, 4);
+}
+
+static void
+assert_centre_is_image (EaselCanvas *canvas)
+{
+  guchar pixel[4];
+
+  canvas_pixel (canvas, gtk_widget_get_width (GTK_WIDGET (canvas)) / 2,
+                gtk_widget_get_height (GTK_WIDGET (canvas)) / 2, pixel);
+  /* 0xcc3322ff, opaque, as premultiplied BGRA */
+  g_assert_cmpint (ABS (pixel[0] - 0x22), <=, 2);
+  g_assert_cmpint (ABS (pixel[1] - 0x33), <=, 2);
+  g_assert_cmpint (ABS (pixel[2] - 0xcc), <=, 2);
+  g_assert_cmpint (pixel[3], ==, 0xff);
+}
+
+static void
+test_display_copies (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GdkPixbuf) pixbuf = NULL;
+  g_autoptr(GBytes) png = NULL;
+  g_autoptr(GdkTexture) frame = NULL;
+  const EaselImageDisplay *display;
+  Decoded decoded = { NULL, FALSE };
+  gboolean timed_out = FALSE;
+  guint id;
+  double zoom;
+
+  SKIP_WITHOUT_DISPLAY ();
+
+  /* Larger than the 800×600 window: shown shrunk to fit. */
+  pixbuf = make_pixbuf (1200, 800, 0xcc3322ff);
+  png = pixbuf_png (pixbuf);
+
+  /* The fixture's first frame told the decoder where images are shown. */
+  easel_image_decode_frame_async (png, 0, NULL, decoded_cb, &decoded);
+  wait_for (&decoded.done);
+  frame = decoded.texture;
+  g_assert_nonnull (easel_image_texture_get_surface (frame));
+  display = easel_image_texture_get_display (frame);
+  g_assert_nonnull (display);
+
+  easel_canvas_set_texture (f->canvas, frame);
+  zoom = _easel_canvas_fit_zoom (f->canvas);
+  g_assert_cmpfloat (zoom, <, 1.0);
+  g_assert_cmpint (ABS (display->width - (int)ceil (1200 * zoom)), <=, 1);
+  g_assert_cmpint (ABS (display->height - (int)ceil (800 * zoom)), <=, 1);
+  g_assert_cmpint (display->width, <, 1200);
+  g_assert_nonnull (display->surface);
+  g_assert_nonnull (display->texture);
+
+  /* Painted from the decoder's copy: the canvas scales nothing itself. */
+  wait_for_frame (GTK_WIDGET (f->canvas));
+  assert_centre_is_image (f->canvas);
+  wait_for_frame (GTK_WIDGET (f->canvas));
+  g_assert_cmpuint (_easel_canvas_get_display_scaled (f->canvas), ==, 0);
+
+  /* Another zoom: a worker makes a copy at the new size. Only the cairo
+   * renderer waits for one; GL scales the texture it already uploaded. */
+  easel_canvas_set_zoom (f->canvas, 0.5);
+  wait_for_frame (GTK_WIDGET (f->canvas));
+  assert_centre_is_image (f->canvas);
+  if (GSK_IS_CAIRO_RENDERER (gtk_native_get_renderer (gtk_widget_get_native (GTK_WIDGET (f->canvas)))))
+    {
+      id = g_timeout_add_seconds (10, timeout_cb, &timed_out);
+      while (_easel_canvas_get_display_scaled (f->canvas) == 0 && !timed_out)
+        g_main_context_iteration (NULL, TRUE);
+      g_assert_false (timed_out);
+      g_source_remove (id);
+      g_assert_cmpint (f->canvas->display->width, ==, 600);
+      g_assert_cmpint (f->canvas->display->height, ==, 400);
+      wait_for_frame (GTK_WIDGET (f->canvas));
+      assert_centre_is_image (f->canvas);
+    }
+
+  /* A texture from elsewhere still draws (as a texture). */
+  easel_canvas_set_texture (f->canvas, NULL);
+  {
+    g_autoptr(GdkTexture) plain = gdk_texture_new_for_pixbuf (pixbuf);
+
+    g_assert_null (easel_image_texture_get_surface (plain));
+    easel_canvas_set_texture (f->canvas, plain);
+    wait_for_frame (GTK_WIDGET (f->canvas));
+    assert_centre_is_image (f->canvas);
+  }
+}
+
 static void
 test_zoom (Fixture *f, gconstpointer data)
 {
@@ -578,6 +706,7 @@ main (int argc, char *argv[])
   ADD ("/canvas/toolbar-actions", test_toolbar_actions);
   ADD ("/canvas/texture-sizes", test_texture_sizes);
   ADD ("/canvas/zoom", test_zoom);
+  ADD ("/canvas/display-copies", test_display_copies);
   ADD ("/canvas/export-mask", test_export_mask);
   ADD ("/canvas/guard-and-restore", test_guard_and_restore);
   ADD ("/canvas/mask-color", test_mask_color);
