@@ -35,6 +35,7 @@ main (int   argc,
   int chunk_size = 0;
   int fail_first = 0;
   gboolean verbose = FALSE;
+  gboolean pictures = FALSE;
   g_autofree char *image_size = NULL;
   g_autofree char *batch_outcome = NULL;
   int content_abort = -1;
@@ -46,6 +47,7 @@ main (int   argc,
     { "image-size", 0, 0, G_OPTION_ARG_STRING, &image_size, "Generate images of this size whatever was asked", "WxH" },
     { "batch-outcome", 0, 0, G_OPTION_ARG_STRING, &batch_outcome, "Batches: complete (default), fail, expire or cancel", "OUTCOME" },
     { "batch-content-abort", 0, 0, G_OPTION_ARG_INT, &content_abort, "Drop the first file content download after this many bytes", "BYTES" },
+    { "pictures", 0, 0, G_OPTION_ARG_NONE, &pictures, "Paint pictures from the prompt instead of flat colours", NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log requests on stderr", NULL },
     { NULL }
   };
@@ -75,6 +77,11 @@ main (int   argc,
   easel_fake_server_set_chunk_size (server, (gsize) chunk_size);
   easel_fake_server_set_fail_first (server, (guint) fail_first);
   easel_fake_server_set_verbose (server, verbose);
+  if (pictures && !easel_fake_server_set_pictures (server, TRUE))
+    {
+      g_printerr ("--pictures needs a build with cairo\n");
+      return 2;
+    }
   if (batch_outcome != NULL && g_strcmp0 (batch_outcome, "complete") != 0)
     {
       if (g_strcmp0 (batch_outcome, "fail") != 0 && g_strcmp0 (batch_outcome, "expire") != 0 &&

@@ -11,6 +11,7 @@
 #include <gdk-pixbuf/gdk-pixbuf.h>
 
 #include "fake-server.h"
+#include "fake-server-pictures.h"
 
 struct _EaselFakeReply
 {
@@ -41,6 +42,8 @@ struct _EaselFakeServer
   int           image_width;
   int           image_height;
   guint         image_noise;
+  gboolean      pictures;
+  GHashTable   *picture_prompts; /* response id → the prompt it was painted from */
   gboolean      verbose;
   guint64       counter;
   GHashTable   *files;         /* id → FakeFile */
@@ -631,6 +634,8 @@ typedef struct
   char *action;
   guint n_input_images;
   guint noise;
+  gboolean pictures;
+  char *picture_prompt;  /* what pictures are painted from, if not the prompt */
 } Params;
 
 static void
@@ -645,6 +650,7 @@ params_clear (Params *p)
   g_free (p->response_format);
   g_free (p->previous_response_id);
   g_free (p->action);
+  g_free (p->picture_prompt);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Params, params_clear)
@@ -720,6 +726,7 @@ params_set_size (EaselFakeServer *self,
   p->width = w;
   p->height = h;
   p->noise = self->image_noise;
+  p->pictures = self->pictures;
   if (self->image_width > 0 && self->image_height > 0)
     {
       p->width = self->image_width;
@@ -803,8 +810,17 @@ make_image (const Params *p,
   char *buffer = NULL;
   gsize len = 0;
 
-  pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, p->width, p->height);
-  gdk_pixbuf_fill (pixbuf, palette[index % G_N_ELEMENTS (palette)]);
+  /* Pictures: index / 4 is the image of the request, index % 4 its stage
+   * (0…2 partials, 3 final), as the callers number them. */
+  if (p->pictures)
+    pixbuf = easel_fake_picture_render (p->picture_prompt ? p->picture_prompt : p->prompt, p->width, p->height,
+                                        index / 4 + (p->model ? g_str_hash (p->model) : 0), index % 4,
+                                        g_strcmp0 (p->quality, "low") == 0);
+  if (pixbuf == NULL)
+    {
+      pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, p->width, p->height);
+      gdk_pixbuf_fill (pixbuf, palette[index % G_N_ELEMENTS (palette)]);
+    }
   if (p->noise > 0)
     {
       /* Grain, so the PNG weighs what a photo-like one does (megabytes,
@@ -1279,7 +1295,17 @@ default_responses (EaselFakeServer        *self,
   s.ig_id = random_id (self, "ig_", 48);
   s.msg_id = random_id (self, "msg_", 48);
   s.created_at = g_get_real_time () / G_USEC_PER_SEC;
-  s.b64 = make_image_b64 (&p, 3 + (self->counter % 3));
+  if (p.pictures)
+    {
+      /* Paint a follow-up from the whole thread, so "now add a fox" keeps
+       * the lighthouse of the turn before. */
+      const char *before = p.previous_response_id ?
+        g_hash_table_lookup (self->picture_prompts, p.previous_response_id) : NULL;
+
+      p.picture_prompt = before ? g_strconcat (before, "\n", p.prompt, NULL) : g_strdup (p.prompt);
+      g_hash_table_insert (self->picture_prompts, g_strdup (s.resp_id), g_strdup (p.picture_prompt));
+    }
+  s.b64 = make_image_b64 (&p, p.pictures ? 3 : 3 + (self->counter % 3));
   s.revised_prompt = g_strdup_printf ("A detailed image of %s", p.prompt);
   s.text = g_strdup ("Here is the image you asked for.");
 
@@ -2209,6 +2235,7 @@ easel_fake_server_new_on_port (guint    port,
   self->batch_order = g_ptr_array_new_with_free_func (g_free);
   self->content_abort = -1;
   self->stored = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, stored_response_free);
+  self->picture_prompts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
   soup_server_add_handler (self->server, NULL, server_callback, self, NULL);
 
@@ -2255,6 +2282,7 @@ easel_fake_server_free (EaselFakeServer *self)
   g_clear_pointer (&self->batch_order, g_ptr_array_unref);
   g_free (self->batch_outcome);
   g_clear_pointer (&self->stored, g_hash_table_unref);
+  g_clear_pointer (&self->picture_prompts, g_hash_table_unref);
   g_free (self->base_url);
   g_free (self);
 }
@@ -2330,6 +2358,18 @@ easel_fake_server_set_fail_first_status (EaselFakeServer *self,
                                          guint            status)
 {
   self->fail_first_status = status;
+}
+
+gboolean
+easel_fake_server_set_pictures (EaselFakeServer *self,
+                                gboolean         pictures)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  if (pictures && !easel_fake_pictures_available ())
+    return FALSE;
+  self->pictures = pictures;
+  return TRUE;
 }
 
 void

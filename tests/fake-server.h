@@ -111,6 +111,11 @@ void easel_fake_server_set_image_size     (EaselFakeServer *self, int width, int
 /* Adds grain of up to @amplitude per channel to generated images, so they
  * weigh what photo-like images do (0: flat colours, the default). */
 void easel_fake_server_set_image_noise    (EaselFakeServer *self, guint amplitude);
+/* Paints procedural pictures from each prompt's words (a landscape or a
+ * still life) instead of flat colours, with partial images that are blurred
+ * versions of the final one. Off by default: tests compare colours.
+ * Returns FALSE, leaving colours on, when built without cairo. */
+gboolean easel_fake_server_set_pictures   (EaselFakeServer *self, gboolean pictures);
 /* Echo debug lines about every request on stderr. */
 void easel_fake_server_set_verbose        (EaselFakeServer *self, gboolean verbose);
 
