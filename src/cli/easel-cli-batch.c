@@ -684,10 +684,8 @@ submit_allowed (Ctx        *ctx,
 {
   g_autoptr(GSettings) settings = easel_config_dup_settings ();
   g_autoptr(GError) error = NULL;
-  g_autofree char *why = NULL;
+  g_autofree char *refusal = NULL;
   EaselBudgetLimits limits;
-  EaselBudgetState state = { 0 };
-  EaselBudgetFlags blocking;
 
   for (guint i = 0; !ctx->options->allow_retired && i < ctx->entries->len; i++)
     {
@@ -706,26 +704,10 @@ submit_allowed (Ctx        *ctx,
     return TRUE;
 
   easel_budget_limits_from_settings (&limits, settings);
-  if (!easel_budget_check_sync (ctx->store, &limits, ctx->batch_usd > 0 ? ctx->batch_usd : -1,
-                                NULL, &state, &error))
-    {
-      fprintf (stderr, "%s: cannot read the library's spend to check the budget: %s\n"
-               "Nothing was sent; --over-budget sends anyway.\n", prgname, error->message);
-      return FALSE;
-    }
-  blocking = state.flags;
-  if (ctx->options->yes)
-    blocking &= ~EASEL_BUDGET_OVER_THRESHOLD;
-  if (blocking == EASEL_BUDGET_OK)
-    return TRUE;
-
-  why = easel_budget_describe (&state);
-  fprintf (stderr, "%s: not sent. %s\n", prgname, why);
-  if (blocking & (EASEL_BUDGET_CROSSES_DAILY | EASEL_BUDGET_CROSSES_MONTHLY))
-    fprintf (stderr, "%s: --over-budget sends it anyway; `easel budget` shows and sets the limits\n", prgname);
-  else
-    fprintf (stderr, "%s: --yes confirms it; `easel budget set --confirm-above USD` changes the threshold\n", prgname);
-  return FALSE;
+  refusal = easel_cli_budget_refusal (prgname, &limits, ctx->batch_usd, ctx->options->yes, ctx->store, NULL);
+  if (refusal != NULL)
+    fputs (refusal, stderr);
+  return refusal == NULL;
 }
 
 /* ---- main ------------------------------------------------------------- */

@@ -216,3 +216,51 @@ easel_cli_budget_main (int    argc,
   fprintf (stderr, "easel budget: unknown command '%s'; expected show or set\n", cmd);
   return EASEL_CLI_EXIT_USAGE;
 }
+
+char *
+easel_cli_budget_refusal (const char              *who,
+                          const EaselBudgetLimits *limits,
+                          double                   estimate_usd,
+                          gboolean                 yes,
+                          EaselStore              *store,
+                          const char              *api_key)
+{
+  g_autoptr(EaselStore) own = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *why = NULL;
+  EaselBudgetState state = { 0 };
+  EaselBudgetFlags blocking;
+
+  state.limits = *limits;
+  state.estimate_usd = estimate_usd > 0 ? estimate_usd : -1;
+  if (limits->daily_usd > 0 || limits->monthly_usd > 0)
+    {
+      if (store == NULL)
+        store = own = easel_store_open (g_getenv ("EASEL_LIBRARY_DIR"), &error);
+      if (store == NULL ||
+          !easel_budget_check_sync (store, limits, state.estimate_usd, NULL, &state, &error))
+        {
+          g_autofree char *safe = easel_cli_safe_text (error->message, api_key);
+
+          return g_strdup_printf ("%s: cannot read the library's spend to check the budget: %s\n"
+                                  "%s: not sent; --over-budget sends anyway\n", who, safe, who);
+        }
+    }
+  else
+    easel_budget_evaluate (&state);
+
+  blocking = state.flags;
+  if (yes)
+    blocking &= ~EASEL_BUDGET_OVER_THRESHOLD;
+  if (blocking == EASEL_BUDGET_OK)
+    return NULL;
+
+  why = easel_budget_describe (&state);
+  if (blocking & (EASEL_BUDGET_CROSSES_DAILY | EASEL_BUDGET_CROSSES_MONTHLY))
+    return g_strdup_printf ("%s: not sent. %s\n"
+                            "%s: --over-budget sends it anyway; `easel budget` shows and sets the limits\n",
+                            who, why, who);
+  return g_strdup_printf ("%s: not sent. %s\n"
+                          "%s: --yes confirms it; `easel budget set --confirm-above USD` changes the threshold\n",
+                          who, why, who);
+}

@@ -214,51 +214,19 @@ budget_allows (Ctx        *ctx,
                EaselStore *store)
 {
   g_autoptr(GSettings) settings = easel_config_dup_settings ();
-  g_autoptr(GError) error = NULL;
-  g_autofree char *why = NULL;
+  g_autofree char *refusal = NULL;
   EaselBudgetLimits limits;
-  EaselBudgetState state = { 0 };
-  EaselBudgetFlags blocking;
-  double estimate = easel_comparison_get_estimate_usd (ctx->comparison, NULL);
 
   if (ctx->options->over_budget)
     return TRUE;
-
   easel_budget_limits_from_settings (&limits, settings);
-  state.limits = limits;
-  state.estimate_usd = estimate > 0 ? estimate : -1;
-  if (limits.daily_usd > 0 || limits.monthly_usd > 0)
-    {
-      g_autoptr(EaselStore) own = NULL;
-
-      /* --no-library: the spend is still read from the library. */
-      if (store == NULL)
-        store = own = easel_store_open (g_getenv ("EASEL_LIBRARY_DIR"), &error);
-      if (store == NULL ||
-          !easel_budget_check_sync (store, &limits, state.estimate_usd, NULL, &state, &error))
-        {
-          fprintf (stderr, "easel compare: cannot read the library's spend to check the budget: %s\n"
-                   "easel compare: not sent; --over-budget sends anyway\n",
-                   error ? error->message : "the library is not open");
-          return FALSE;
-        }
-    }
-  else
-    easel_budget_evaluate (&state);
-
-  blocking = state.flags;
-  if (ctx->options->yes)
-    blocking &= ~EASEL_BUDGET_OVER_THRESHOLD;
-  if (blocking == EASEL_BUDGET_OK)
-    return TRUE;
-
-  why = easel_budget_describe (&state);
-  fprintf (stderr, "easel compare: not sent. %s\n", why);
-  if (blocking & (EASEL_BUDGET_CROSSES_DAILY | EASEL_BUDGET_CROSSES_MONTHLY))
-    fprintf (stderr, "easel compare: --over-budget sends it anyway; `easel budget` shows and sets the limits\n");
-  else
-    fprintf (stderr, "easel compare: --yes confirms it; `easel budget set --confirm-above USD` changes the threshold\n");
-  return FALSE;
+  /* --no-library: the spend is still read from the library. */
+  refusal = easel_cli_budget_refusal ("easel compare", &limits,
+                                      easel_comparison_get_estimate_usd (ctx->comparison, NULL),
+                                      ctx->options->yes, store, NULL);
+  if (refusal != NULL)
+    fputs (refusal, stderr);
+  return refusal == NULL;
 }
 
 static EaselRequest *

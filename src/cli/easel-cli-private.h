@@ -23,6 +23,20 @@ int   easel_cli_batch_main   (int argc, char **argv);
 int   easel_cli_compare_main (int argc, char **argv);
 int   easel_cli_budget_main  (int argc, char **argv);
 
+/* The spending limits and the confirmation threshold of `easel budget` for
+ * a request, grid or job estimated at @estimate_usd (<= 0: unknown): NULL
+ * to send, else why not, for stderr, each line starting with @who ("easel",
+ * "easel compare") and ending in a newline; nothing may be sent then.
+ * @yes confirms an estimate over the threshold (limits still apply). The
+ * spend is read from @store, or from the library opened here when a limit
+ * is set and @store is NULL. (easel-cli-budget.c) */
+char    *easel_cli_budget_refusal (const char              *who,
+                                  const EaselBudgetLimits *limits,
+                                  double                   estimate_usd,
+                                  gboolean                 yes,
+                                  EaselStore              *store,
+                                  const char              *api_key);
+
 /* Shared helpers (easel-cli-output.c). */
 char *easel_cli_mask_key            (const char *key);
 int   easel_cli_exit_code_for_error (const GError *error);

@@ -1118,52 +1118,17 @@ moderated_cb (GObject      *source,
 
 /* The spending limits: refuse (exit 2) a request whose estimate would cross
  * a limit unless --over-budget, or one above the confirmation threshold
- * unless --yes or --over-budget. The spend comes from the library. */
+ * unless --yes or --over-budget. */
 static gboolean
 budget_allows (Run *run)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(EaselStore) store = NULL;
-  g_autofree char *why = NULL;
-  EaselBudgetState state = { 0 };
-  EaselBudgetFlags blocking;
-  double estimate = run->estimate.usd > 0 ? run->estimate.usd : -1;
+  g_autofree char *refusal = easel_cli_budget_refusal ("easel", &run->limits, run->estimate.usd,
+                                                       run->options->yes, NULL, run->api_key);
 
-  state.limits = run->limits;
-  state.estimate_usd = estimate;
-  if (run->limits.daily_usd > 0 || run->limits.monthly_usd > 0)
-    {
-      store = easel_store_open (g_getenv ("EASEL_LIBRARY_DIR"), &error);
-      if (store == NULL ||
-          !easel_budget_check_sync (store, &run->limits, estimate, NULL, &state, &error))
-        {
-          g_autofree char *safe = easel_cli_safe_text (error->message, run->api_key);
-
-          easel_cli_progress_done (run->progress);
-          fprintf (stderr, "easel: cannot read the library's spend to check the budget: %s\n"
-                           "easel: not sent; --over-budget sends anyway\n", safe);
-          run->exit_code = EASEL_CLI_EXIT_USAGE;
-          run->done = TRUE;
-          maybe_quit (run);
-          return FALSE;
-        }
-    }
-  else
-    easel_budget_evaluate (&state);
-
-  blocking = state.flags;
-  if (run->options->yes)
-    blocking &= ~EASEL_BUDGET_OVER_THRESHOLD;
-  if (blocking == EASEL_BUDGET_OK)
+  if (refusal == NULL)
     return TRUE;
-
-  why = easel_budget_describe (&state);
   easel_cli_progress_done (run->progress);
-  fprintf (stderr, "easel: not sent. %s\n", why);
-  if (blocking & (EASEL_BUDGET_CROSSES_DAILY | EASEL_BUDGET_CROSSES_MONTHLY))
-    fprintf (stderr, "easel: --over-budget sends it anyway; `easel budget` shows and sets the limits\n");
-  else
-    fprintf (stderr, "easel: --yes confirms it; `easel budget set --confirm-above USD` changes the threshold\n");
+  fputs (refusal, stderr);
   run->exit_code = EASEL_CLI_EXIT_USAGE;
   run->done = TRUE;
   maybe_quit (run);
