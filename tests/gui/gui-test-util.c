@@ -102,3 +102,64 @@ easel_test_tree_contains (GFile      *dir,
     }
   return FALSE;
 }
+
+static void
+name_acquired_cb (GDBusConnection *connection,
+                  const char      *name,
+                  gpointer         user_data)
+{
+  *(int *) user_data = 1;
+}
+
+static void
+name_lost_cb (GDBusConnection *connection,
+              const char      *name,
+              gpointer         user_data)
+{
+  *(int *) user_data = -1;
+}
+
+static gboolean
+name_settled (gpointer user_data)
+{
+  return *(int *) user_data != 0;
+}
+
+GDBusConnection *
+easel_test_serve_on_session_bus (const char                 *bus_name,
+                                 const char                 *object_path,
+                                 const char                 *xml,
+                                 const GDBusInterfaceVTable *vtable,
+                                 gpointer                    user_data,
+                                 gboolean                   *owned)
+{
+  g_autoptr(GDBusConnection) connection = NULL;
+  g_autoptr(GDBusNodeInfo) info = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *address = NULL;
+  int *state = g_new0 (int, 1);
+  gboolean got;
+
+  address = g_dbus_address_get_for_bus_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_assert_no_error (error);
+  connection = g_dbus_connection_new_for_address_sync (address,
+                                                       G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                       G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                       NULL, NULL, &error);
+  g_assert_no_error (error);
+  info = g_dbus_node_info_new_for_xml (xml, &error);
+  g_assert_no_error (error);
+  g_dbus_connection_register_object (connection, object_path, info->interfaces[0], vtable, user_data, NULL, &error);
+  g_assert_no_error (error);
+  /* Owned for the rest of the test: the name, @state and the connection
+   * go when the process does. */
+  g_bus_own_name_on_connection (connection, bus_name, G_BUS_NAME_OWNER_FLAGS_NONE,
+                                name_acquired_cb, name_lost_cb, state, g_free);
+  g_assert_true (easel_test_wait_until (name_settled, state, 10000));
+  got = *state == 1;
+  if (owned != NULL)
+    *owned = got;
+  else
+    g_assert_true (got);
+  return g_steal_pointer (&connection);
+}

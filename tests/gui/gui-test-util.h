@@ -25,6 +25,19 @@ gboolean easel_test_tree_contains (GFile      *dir,
                                    const char *needle,
                                    guint      *n_files);
 
+/* Becomes a desktop service for the code under test: serves the first
+ * interface of @xml at @object_path as @bus_name, on a connection of its
+ * own to the session bus, and returns that connection once the name is
+ * settled (close or drop it to go away). @owned, if not NULL, says whether
+ * the name was got (FALSE: another service had it); without @owned, not
+ * getting it fails the test. */
+GDBusConnection *easel_test_serve_on_session_bus (const char                 *bus_name,
+                                                  const char                 *object_path,
+                                                  const char                 *xml,
+                                                  const GDBusInterfaceVTable *vtable,
+                                                  gpointer                    user_data,
+                                                  gboolean                   *owned);
+
 /* The tests' conditions take their own fixture type. */
 #define wait_for(cond, data, timeout_ms) \
   easel_test_wait_until ((EaselTestCondition) (cond), (data), (timeout_ms))

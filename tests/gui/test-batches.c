@@ -634,20 +634,6 @@ notify_method_cb (GDBusConnection       *connection,
 }
 
 static gboolean
-name_owned (gboolean *owned)
-{
-  return *owned;
-}
-
-static void
-name_acquired_cb (GDBusConnection *connection,
-                  const char      *name,
-                  gpointer         user_data)
-{
-  *(gboolean *) user_data = TRUE;
-}
-
-static gboolean
 notified (Notified *n)
 {
   return n->summary != NULL;
@@ -672,15 +658,13 @@ test_notification (void)
 {
   static const GDBusInterfaceVTable vtable = { notify_method_cb, NULL, NULL, { 0 } };
   g_autoptr(GDBusConnection) bus = NULL;
-  g_autoptr(GDBusNodeInfo) info = NULL;
+  g_autoptr(GDBusConnection) daemon = NULL;
   g_autoptr(EaselApplication) app = NULL;
   g_autoptr(EaselBatchItem) item = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *data_home = g_dir_make_tmp ("easel-batches-notify-XXXXXX", NULL);
   EaselBatchJob job = { 0 };
   Notified n = { 0 };
-  gboolean owned = FALSE;
-  guint object_id, owner_id;
 
   bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
   if (bus == NULL)
@@ -688,14 +672,8 @@ test_notification (void)
       g_test_skip ("no session bus");
       return;
     }
-  info = g_dbus_node_info_new_for_xml (notifications_xml, &error);
-  g_assert_no_error (error);
-  object_id = g_dbus_connection_register_object (bus, "/org/freedesktop/Notifications", info->interfaces[0],
-                                                 &vtable, &n, NULL, &error);
-  g_assert_no_error (error);
-  owner_id = g_bus_own_name_on_connection (bus, "org.freedesktop.Notifications", G_BUS_NAME_OWNER_FLAGS_NONE,
-                                           name_acquired_cb, NULL, &owned, NULL);
-  g_assert_true (wait_for (name_owned, &owned, 5000));
+  daemon = easel_test_serve_on_session_bus ("org.freedesktop.Notifications", "/org/freedesktop/Notifications",
+                                            notifications_xml, &vtable, &n, NULL);
 
   /* The application's own library, in a folder of the test's. */
   g_setenv ("XDG_DATA_HOME", data_home, TRUE);
@@ -735,8 +713,7 @@ test_notification (void)
     gtk_window_destroy (GTK_WINDOW (l->data));
   easel_test_spin_ms (50);
   easel_library_flush (easel_application_get_library (app));
-  g_bus_unown_name (owner_id);
-  g_dbus_connection_unregister_object (bus, object_id);
+  g_dbus_connection_close_sync (daemon, NULL, NULL);
   g_free (n.summary);
   g_free (n.body);
   g_clear_object (&app);

@@ -31,7 +31,6 @@ typedef struct
 {
   EaselFakeServer *server;
   GDBusConnection *daemon;    /* owns org.freedesktop.Notifications */
-  int owned;
   guint n_notified;
   guint n_closed;
   guint last_id;
@@ -101,51 +100,12 @@ daemon_call_cb (GDBusConnection       *connection,
 }
 
 static void
-name_acquired_cb (GDBusConnection *connection,
-                  const char      *name,
-                  gpointer         user_data)
-{
-  ((Fixture *) user_data)->owned = 1;
-}
-
-static void
-name_lost_cb (GDBusConnection *connection,
-              const char      *name,
-              gpointer         user_data)
-{
-  ((Fixture *) user_data)->owned = -1;
-}
-
-static gboolean
-name_settled (Fixture *f)
-{
-  return f->owned != 0;
-}
-
-static void
 start_daemon (Fixture *f)
 {
   static const GDBusInterfaceVTable vtable = { daemon_call_cb, NULL, NULL, { 0 } };
-  g_autoptr(GDBusNodeInfo) info = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *address = NULL;
 
-  address = g_dbus_address_get_for_bus_sync (G_BUS_TYPE_SESSION, NULL, &error);
-  g_assert_no_error (error);
-  f->daemon = g_dbus_connection_new_for_address_sync (address,
-                                                      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                                      G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                                                      NULL, NULL, &error);
-  g_assert_no_error (error);
-  info = g_dbus_node_info_new_for_xml (notifications_xml, &error);
-  g_assert_no_error (error);
-  g_dbus_connection_register_object (f->daemon, "/org/freedesktop/Notifications", info->interfaces[0],
-                                     &vtable, f, NULL, &error);
-  g_assert_no_error (error);
-  g_bus_own_name_on_connection (f->daemon, "org.freedesktop.Notifications", G_BUS_NAME_OWNER_FLAGS_NONE,
-                                name_acquired_cb, name_lost_cb, f, NULL);
-  g_assert_true (wait_for (name_settled, f, TIMEOUT_MS));
-  g_assert_cmpint (f->owned, ==, 1);
+  f->daemon = easel_test_serve_on_session_bus ("org.freedesktop.Notifications", "/org/freedesktop/Notifications",
+                                               notifications_xml, &vtable, f, NULL);
 }
 
 /* What a click on the notification does. */

@@ -30,7 +30,6 @@ typedef struct
   EaselLibrary *library;
   EaselClient *client;
   GDBusConnection *portal;
-  int owned;
   guint n_calls;
   guint32 next_response;     /* 0 = a picture, 1 = the user cancelled */
   EaselWindow *window;
@@ -96,47 +95,12 @@ portal_get_property_cb (GDBusConnection  *connection,
 }
 
 static void
-name_acquired_cb (GDBusConnection *connection, const char *name, gpointer user_data)
-{
-  ((Fixture *) user_data)->owned = 1;
-}
-
-static void
-name_lost_cb (GDBusConnection *connection, const char *name, gpointer user_data)
-{
-  ((Fixture *) user_data)->owned = -1;
-}
-
-static gboolean
-name_settled (Fixture *f)
-{
-  return f->owned != 0;
-}
-
-static void
 start_portal (Fixture *f)
 {
   static const GDBusInterfaceVTable vtable = { portal_call_cb, portal_get_property_cb, NULL, { 0 } };
-  g_autoptr(GDBusNodeInfo) info = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *address = NULL;
 
-  address = g_dbus_address_get_for_bus_sync (G_BUS_TYPE_SESSION, NULL, &error);
-  g_assert_no_error (error);
-  f->portal = g_dbus_connection_new_for_address_sync (address,
-                                                      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                                      G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                                                      NULL, NULL, &error);
-  g_assert_no_error (error);
-  info = g_dbus_node_info_new_for_xml (portal_xml, &error);
-  g_assert_no_error (error);
-  g_dbus_connection_register_object (f->portal, "/org/freedesktop/portal/desktop", info->interfaces[0],
-                                     &vtable, f, NULL, &error);
-  g_assert_no_error (error);
-  g_bus_own_name_on_connection (f->portal, "org.freedesktop.portal.Desktop", G_BUS_NAME_OWNER_FLAGS_NONE,
-                                name_acquired_cb, name_lost_cb, f, NULL);
-  g_assert_true (wait_for (name_settled, f, TIMEOUT_MS));
-  g_assert_cmpint (f->owned, ==, 1);
+  f->portal = easel_test_serve_on_session_bus ("org.freedesktop.portal.Desktop", "/org/freedesktop/portal/desktop",
+                                               portal_xml, &vtable, f, NULL);
 }
 
 /* The studio */
