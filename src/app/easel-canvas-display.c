@@ -115,7 +115,7 @@ scaled_cb (GObject      *object,
   if (display->width != width || display->height != height)
     return;
 
-  g_clear_pointer (&self->display, easel_image_display_free);
+  _easel_canvas_retire (self, g_steal_pointer (&self->display), (GDestroyNotify) easel_image_display_free);
   self->display = g_steal_pointer (&display);
   self->display_scaled++;
   gtk_widget_queue_draw (GTK_WIDGET (self));

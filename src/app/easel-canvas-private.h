@@ -42,6 +42,11 @@ struct _EaselCanvas
   GdkTexture *previous;       /* fading out */
   gint64 fade_start;
   guint fade_tick;
+  /* Frames and display copies just replaced, kept until the render nodes
+   * that drew them are gone (see _easel_canvas_retire). */
+  GPtrArray *retired;         /* GDestroyNotify-owned: RetiredItem */
+  guint retire_tick;
+  guint retire_frames;
   char *status;
 
   /* The texture scaled to the size it is shown at, when the zoom or the
@@ -175,6 +180,12 @@ void        _easel_canvas_clear_display  (EaselCanvas *self);
 /* easel-canvas-mask.c */
 void        _easel_canvas_tile_free      (gpointer tile);
 void        _easel_canvas_clear_tiles    (EaselCanvas *self);
+/* Keeps @data (freed with @free_func) until two frames after the last
+ * retirement: freeing a surface that a live cairo render node drew would
+ * make cairo copy it, on the main thread. */
+void        _easel_canvas_retire         (EaselCanvas    *self,
+                                          gpointer        data,
+                                          GDestroyNotify  free_func);
 gboolean    _easel_canvas_is_mask_color  (const char  *name);
 void        _easel_canvas_append_overlay (EaselCanvas *self, GtkSnapshot *snapshot,
                                           const graphene_rect_t *image_rect);

@@ -313,6 +313,63 @@ easel_canvas_size_allocate (GtkWidget *widget,
     self->zoom_notify_idle = g_idle_add_full (G_PRIORITY_HIGH_IDLE, zoom_notify_idle_cb, self, NULL);
 }
 
+typedef struct
+{
+  gpointer       data;
+  GDestroyNotify free_func;
+} RetiredItem;
+
+static void
+retired_item_free (gpointer p)
+{
+  RetiredItem *item = p;
+
+  item->free_func (item->data);
+  g_free (item);
+}
+
+/* A cairo render node records the surface it paints as a copy-on-write
+ * snapshot; freeing the surface while that node lives (GTK keeps the last
+ * frame's nodes for the next one) makes cairo copy the whole surface. Two
+ * frames later the nodes are gone and freeing costs nothing. */
+static gboolean
+retire_tick_cb (GtkWidget     *widget,
+                GdkFrameClock *frame_clock,
+                gpointer       user_data)
+{
+  EaselCanvas *self = EASEL_CANVAS (widget);
+
+  if (++self->retire_frames < 3)
+    return G_SOURCE_CONTINUE;
+  g_ptr_array_set_size (self->retired, 0);
+  self->retire_tick = 0;
+  return G_SOURCE_REMOVE;
+}
+
+void
+_easel_canvas_retire (EaselCanvas    *self,
+                      gpointer        data,
+                      GDestroyNotify  free_func)
+{
+  RetiredItem *item;
+
+  if (data == NULL)
+    return;
+  /* Not on screen: nothing draws it, no frame will come to free it. */
+  if (!gtk_widget_get_mapped (GTK_WIDGET (self)))
+    {
+      free_func (data);
+      return;
+    }
+  item = g_new (RetiredItem, 1);
+  item->data = data;
+  item->free_func = free_func;
+  g_ptr_array_add (self->retired, item);
+  self->retire_frames = 0;
+  if (self->retire_tick == 0)
+    self->retire_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self), retire_tick_cb, NULL, NULL);
+}
+
 static gboolean
 fade_tick_cb (GtkWidget     *widget,
               GdkFrameClock *frame_clock,
@@ -322,7 +379,7 @@ fade_tick_cb (GtkWidget     *widget,
 
   if (g_get_monotonic_time () - self->fade_start >= FADE_USEC)
     {
-      g_clear_object (&self->previous);
+      _easel_canvas_retire (self, g_steal_pointer (&self->previous), g_object_unref);
       self->fade_tick = 0;
       gtk_widget_queue_draw (widget);
       return G_SOURCE_REMOVE;
@@ -438,6 +495,13 @@ easel_canvas_dispose (GObject *object)
       gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->fade_tick);
       self->fade_tick = 0;
     }
+  if (self->retire_tick)
+    {
+      gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->retire_tick);
+      self->retire_tick = 0;
+    }
+  if (self->retired != NULL)
+    g_ptr_array_set_size (self->retired, 0);
   g_clear_handle_id (&self->selection_idle, g_source_remove);
   g_clear_handle_id (&self->zoom_notify_idle, g_source_remove);
   _easel_canvas_clear_display (self);
@@ -474,6 +538,7 @@ easel_canvas_finalize (GObject *object)
   g_clear_pointer (&self->drift, easel_drift_report_free);
   g_clear_pointer (&self->drift_summary, g_free);
   g_clear_pointer (&self->mask_color, g_free);
+  g_clear_pointer (&self->retired, g_ptr_array_unref);
 
   G_OBJECT_CLASS (easel_canvas_parent_class)->finalize (object);
 }
@@ -745,6 +810,7 @@ easel_canvas_init (EaselCanvas *self)
   self->mask_color = g_strdup ("blue");
   self->show_mask = TRUE;
   self->tiles = g_ptr_array_new_with_free_func (_easel_canvas_tile_free);
+  self->retired = g_ptr_array_new_with_free_func (retired_item_free);
   self->lasso = g_array_new (FALSE, FALSE, sizeof (EaselMaskPoint));
   self->cancellable = g_cancellable_new ();
   self->hadjustment = g_object_ref_sink (gtk_adjustment_new (0, 0, 0, 0, 0, 0));
@@ -816,7 +882,8 @@ easel_canvas_set_texture (EaselCanvas *self,
    * ms and a fade paints two images per frame for 180 ms: they swap at once
    * (the badge says it is refining). The old texture stays on screen until
    * the new one is handed over ready, so nothing flickers. */
-  g_clear_object (&self->previous);
+  _easel_canvas_retire (self, g_steal_pointer (&self->previous), g_object_unref);
+  _easel_canvas_retire (self, g_steal_pointer (&self->display), (GDestroyNotify) easel_image_display_free);
   _easel_canvas_clear_display (self);
   if (self->texture != NULL && texture != NULL && !new_size && !self->refining &&
       adw_get_enable_animations (GTK_WIDGET (self)))
@@ -827,7 +894,8 @@ easel_canvas_set_texture (EaselCanvas *self,
         self->fade_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self), fade_tick_cb, NULL, NULL);
     }
 
-  g_set_object (&self->texture, texture);
+  _easel_canvas_retire (self, g_steal_pointer (&self->texture), g_object_unref);
+  self->texture = texture ? g_object_ref (texture) : NULL;
 
   /* The mask lives at the image's pixel size: kept across frames of the
    * same size, recreated for another size. */
