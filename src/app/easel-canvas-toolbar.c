@@ -148,6 +148,11 @@ easel_canvas_toolbar_class_init (EaselCanvasToolbarClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EaselCanvasToolbar, opacity_adjustment);
   gtk_widget_class_bind_template_child (widget_class, EaselCanvasToolbar, color_dropdown);
   gtk_widget_class_bind_template_child (widget_class, EaselCanvasToolbar, zoom_label);
+  /* Looked up by the narrow-window test: which half of the palette shows. */
+  gtk_widget_class_bind_template_child_full (widget_class, "tail_squeezer", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "wide_tail", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "narrow_tail", FALSE, 0);
+  gtk_widget_class_bind_template_child_full (widget_class, "more_button", FALSE, 0);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "easel-canvas-toolbar");

@@ -28,8 +28,8 @@ struct _EaselComparePage
 
   /* template */
   GtkEntry        *prompt_entry;
-  GtkBox          *models_box;
-  GtkBox          *qualities_box;
+  GtkFlowBox      *models_box;
+  GtkFlowBox      *qualities_box;
   GtkDropDown     *size_dropdown;
   GtkCheckButton  *inputs_check;
   GtkLabel        *total_label;

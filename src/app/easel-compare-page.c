@@ -243,7 +243,7 @@ grid_child_activated_cb (EaselComparePage *self,
 }
 
 static GtkWidget *
-add_check (GtkBox     *box,
+add_check (GtkFlowBox *box,
            GPtrArray  *checks,
            const char *value,
            const char *label)
@@ -252,7 +252,9 @@ add_check (GtkBox     *box,
 
   g_object_set_data_full (G_OBJECT (check), "easel-value", g_strdup (value), g_free);
   gtk_widget_set_name (check, value);
-  gtk_box_append (box, check);
+  gtk_flow_box_append (box, check);
+  /* The check takes the focus, not the box's cell around it. */
+  gtk_widget_set_focusable (gtk_widget_get_parent (check), FALSE);
   g_ptr_array_add (checks, check);
   return check;
 }

@@ -14,6 +14,7 @@
 #include "easel-gallery-private.h"
 #include "easel-gallery-cell.h"
 #include "easel-gallery-details.h"
+#include "easel-wrap-box.h"
 #include "easel-gallery-item.h"
 #include "easel-gallery-model.h"
 #include "easel-models.h"
@@ -1449,6 +1450,7 @@ easel_gallery_class_init (EaselGalleryClass *klass)
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 
   g_type_ensure (EASEL_TYPE_GALLERY_DETAILS);
+  g_type_ensure (EASEL_TYPE_WRAP_BOX);
 
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PREFIX "/ui/easel-gallery.ui");
   gtk_widget_class_bind_template_child (widget_class, EaselGallery, toast_overlay);

@@ -1,0 +1,298 @@
+/* test-narrow.c: every view of the studio at 360 × 640, the size of a
+ * phone held upright: nothing the user needs is cut off or pushed out of
+ * the window, and the canvas toolbar folds its tools into a menu
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "test-narrow"
+
+#include "config.h"
+
+#include <adwaita.h>
+
+#include "easel-canvas.h"
+#include "easel-canvas-toolbar.h"
+#include "easel-composer.h"
+#include "easel-gallery.h"
+#include "easel-session.h"
+#include "easel-window.h"
+#include "easel-window-private.h"
+#include "fake-server.h"
+#include "gui-test-util.h"
+
+#define PHONE_WIDTH  360
+#define PHONE_HEIGHT 640
+
+typedef struct
+{
+  EaselFakeServer *server;
+  EaselClient     *client;
+  char            *dir;
+  EaselStore      *store;
+  EaselLibrary    *library;
+  EaselWindow     *window;
+} Fixture;
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->server = easel_fake_server_new (&error);
+  g_assert_no_error (error);
+  easel_fake_server_set_event_delay_ms (f->server, 10);
+  easel_fake_server_set_image_size (f->server, 64, 64);
+  f->client = easel_client_new (easel_fake_server_get_base_url (f->server), "sk-test-narrow");
+
+  f->dir = g_dir_make_tmp ("easel-narrow-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->store = easel_store_open (f->dir, &error);
+  g_assert_no_error (error);
+  f->library = easel_library_new_for_store (f->store);
+
+  f->window = g_object_new (EASEL_TYPE_WINDOW, "client", f->client, "library", f->library, NULL);
+  gtk_window_present (GTK_WINDOW (f->window));
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  easel_test_spin_ms (20);
+  easel_library_flush (f->library);
+  g_clear_object (&f->library);
+  g_clear_object (&f->store);
+  g_clear_object (&f->client);
+  g_clear_pointer (&f->server, easel_fake_server_free);
+  easel_test_rm_rf (f->dir);
+  g_free (f->dir);
+}
+
+/* Lists the widgets that ask for more than @limit pixels of width: the
+ * message names the ones to fold when the assertion below fails. */
+static guint
+report_wide (GtkWidget *widget,
+             int        limit,
+             int        depth)
+{
+  guint n = 0;
+  int min = 0;
+
+  if (!gtk_widget_get_visible (widget))
+    return 0;
+  gtk_widget_measure (widget, GTK_ORIENTATION_HORIZONTAL, -1, &min, NULL, NULL, NULL);
+  if (min <= limit)
+    return 0;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    n += report_wide (child, limit, depth + 1);
+  if (n == 0)
+    {
+      g_autoptr(GString) path = g_string_new (NULL);
+
+      for (GtkWidget *w = widget; w != NULL; w = gtk_widget_get_parent (w))
+        g_string_prepend (path, G_OBJECT_TYPE_NAME (w)), g_string_prepend (path, " / ");
+      g_test_message ("%s asks for %d px", path->str, min);
+    }
+  return n + 1;
+}
+
+/* Every control on show lies across the window's width, with room for its
+ * own minimum width: nothing hangs off an edge for a sideways scroll to
+ * find (lists scroll down, which is fine). Returns the number checked. */
+static guint
+assert_controls_inside (GtkWidget *root,
+                        GtkWidget *widget,
+                        int        width)
+{
+  guint n = 0;
+
+  if (!gtk_widget_get_mapped (widget))
+    return 0;
+  if (GTK_IS_BUTTON (widget) || GTK_IS_MENU_BUTTON (widget) || GTK_IS_DROP_DOWN (widget) ||
+      GTK_IS_EDITABLE (widget) || GTK_IS_TEXT_VIEW (widget))
+    {
+      graphene_rect_t bounds;
+      int min = 0;
+
+      g_assert_true (gtk_widget_compute_bounds (widget, root, &bounds));
+      gtk_widget_measure (widget, GTK_ORIENTATION_HORIZONTAL, -1, &min, NULL, NULL, NULL);
+      if (bounds.origin.x < 0 || bounds.origin.x + bounds.size.width > width + 0.5 ||
+          bounds.size.width + 0.5 < min)
+        g_error ("%s “%s” is cut off: x %.0f, width %.0f (needs %d) in a %d px window",
+                 G_OBJECT_TYPE_NAME (widget),
+                 gtk_widget_get_tooltip_text (widget) ? gtk_widget_get_tooltip_text (widget) : "",
+                 bounds.origin.x, bounds.size.width, min, width);
+      n++;
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    n += assert_controls_inside (root, child, width);
+  return n;
+}
+
+/* The window itself can be that narrow, and the page on show fits it. */
+static void
+assert_fits (Fixture    *f,
+             const char *what)
+{
+  GtkWidget *window = GTK_WIDGET (f->window);
+  GtkWidget *content = adw_application_window_get_content (ADW_APPLICATION_WINDOW (f->window));
+  int min = 0;
+  guint n;
+
+  easel_test_spin_ms (200);
+  /* The content: the window adds its decorations around it. */
+  gtk_widget_measure (content, GTK_ORIENTATION_HORIZONTAL, -1, &min, NULL, NULL, NULL);
+  g_test_message ("%s: the content asks for %d px and is %d px wide", what, min, gtk_widget_get_width (content));
+  if (min > PHONE_WIDTH)
+    report_wide (window, PHONE_WIDTH, 0);
+  g_assert_cmpint (min, <=, PHONE_WIDTH);
+  g_assert_cmpint (gtk_widget_get_width (content), <=, PHONE_WIDTH);
+  n = assert_controls_inside (content, content, gtk_widget_get_width (content));
+  g_test_message ("%s: %u controls inside", what, n);
+  g_assert_cmpuint (n, >, 3);
+}
+
+static gboolean
+head_done (Fixture *f)
+{
+  EaselSessionTurn *turn = easel_session_get_head (easel_window_get_conversation (f->window));
+
+  return turn != NULL && easel_session_turn_is_finished (turn) &&
+         easel_session_turn_get_texture (turn) != NULL && !easel_session_turn_get_is_partial (turn);
+}
+
+static gboolean
+toolbar_shown (Fixture *f)
+{
+  GObject *toolbar = gtk_widget_get_template_child (GTK_WIDGET (easel_window_get_canvas (f->window)),
+                                                    EASEL_TYPE_CANVAS, "toolbar");
+
+  return gtk_widget_get_mapped (GTK_WIDGET (toolbar));
+}
+
+static GtkWidget *
+toolbar_child (Fixture    *f,
+               const char *id)
+{
+  GObject *toolbar = gtk_widget_get_template_child (GTK_WIDGET (easel_window_get_canvas (f->window)),
+                                                    EASEL_TYPE_CANVAS, "toolbar");
+  GObject *child = gtk_widget_get_template_child (GTK_WIDGET (toolbar), EASEL_TYPE_CANVAS_TOOLBAR, id);
+
+  g_assert_nonnull (child);
+  return GTK_WIDGET (child);
+}
+
+static gboolean
+menu_has_action (GMenuModel *menu,
+                 const char *action)
+{
+  for (int i = 0; i < g_menu_model_get_n_items (menu); i++)
+    {
+      g_autofree char *name = NULL;
+      g_autoptr(GMenuModel) section = g_menu_model_get_item_link (menu, i, G_MENU_LINK_SECTION);
+
+      if (section != NULL && menu_has_action (section, action))
+        return TRUE;
+      if (g_menu_model_get_item_attribute (menu, i, G_MENU_ATTRIBUTE_ACTION, "s", &name) &&
+          g_strcmp0 (name, action) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+flap_settled (Fixture *f)
+{
+  AdwFlap *flap = ADW_FLAP (gtk_widget_get_template_child (GTK_WIDGET (f->window), EASEL_TYPE_WINDOW, "flap"));
+  double progress = adw_flap_get_reveal_progress (flap);
+
+  return adw_flap_get_folded (flap) && progress == (adw_flap_get_reveal_flap (flap) ? 1.0 : 0.0);
+}
+
+static void
+test_every_view (Fixture       *f,
+                 gconstpointer  data)
+{
+  static const char *const views[] = { "gallery", "batches", "compare", "spending" };
+  EaselComposer *composer = easel_window_get_composer (f->window);
+  AdwSqueezer *squeezer;
+  AdwFlap *gallery_flap;
+  GMenuModel *more;
+  GtkToggleButton *flap_toggle = GTK_TOGGLE_BUTTON (gtk_widget_get_template_child (GTK_WIDGET (f->window),
+                                                                                   EASEL_TYPE_WINDOW, "flap_toggle"));
+
+  /* An image on the canvas first: its toolbar is the widest thing there. */
+  easel_composer_set_text (composer, "a lighthouse on a cliff");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.send", NULL));
+  g_assert_true (wait_for (head_done, f, 20000));
+  g_assert_true (wait_for (toolbar_shown, f, 5000));
+
+  /* Wide, the toolbar shows every tool. */
+  squeezer = ADW_SQUEEZER (toolbar_child (f, "tail_squeezer"));
+  g_assert_true (adw_squeezer_get_visible_child (squeezer) == toolbar_child (f, "wide_tail"));
+
+  gtk_window_set_default_size (GTK_WINDOW (f->window), PHONE_WIDTH, PHONE_HEIGHT);
+  easel_test_spin_ms (300);
+
+  /* The studio with the conversation folded away: the canvas and its
+   * toolbar, whose mask and view tools went into a menu. */
+  gtk_toggle_button_set_active (flap_toggle, FALSE);
+  g_assert_true (wait_for (flap_settled, f, 5000));
+  assert_fits (f, "studio, canvas");
+  g_assert_true (adw_squeezer_get_visible_child (squeezer) == toolbar_child (f, "narrow_tail"));
+  g_assert_true (gtk_widget_get_mapped (toolbar_child (f, "more_button")));
+  more = gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (toolbar_child (f, "more_button")));
+  g_assert_true (menu_has_action (more, "canvas.invert"));
+  g_assert_true (menu_has_action (more, "canvas.clear"));
+  g_assert_true (menu_has_action (more, "canvas.redo"));
+  g_assert_true (menu_has_action (more, "canvas.zoom-100"));
+
+  /* …and with the conversation over it: the composer's buttons fit. */
+  gtk_toggle_button_set_active (flap_toggle, TRUE);
+  g_assert_true (wait_for (flap_settled, f, 5000));
+  assert_fits (f, "studio, conversation");
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (composer)));
+
+  for (guint i = 0; i < G_N_ELEMENTS (views); i++)
+    {
+      adw_view_stack_set_visible_child_name (f->window->view_stack, views[i]);
+      assert_fits (f, views[i]);
+    }
+
+  /* Wide again: the gallery's details stay closed with nothing selected
+   * (AdwFlap opened them on its own when it unfolded)… */
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 1280, 820);
+  adw_view_stack_set_visible_child_name (f->window->view_stack, "gallery");
+  easel_test_spin_ms (300);
+  gallery_flap = ADW_FLAP (gtk_widget_get_template_child (easel_window_get_gallery (f->window),
+                                                          EASEL_TYPE_GALLERY, "flap"));
+  g_assert_false (adw_flap_get_folded (gallery_flap));
+  g_assert_false (adw_flap_get_reveal_flap (gallery_flap));
+
+  /* …and the whole toolbar is back. */
+  adw_view_stack_set_visible_child_name (f->window->view_stack, "studio");
+  easel_test_spin_ms (300);
+  g_assert_true (adw_squeezer_get_visible_child (squeezer) == toolbar_child (f, "wide_tail"));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  if (!gtk_init_check ())
+    {
+      g_printerr ("No display: the narrow-window tests need Xvfb; skipping\n");
+      return 77;
+    }
+  adw_init ();
+
+  g_test_add ("/gui/narrow/every-view", Fixture, NULL,
+              fixture_setup, test_every_view, fixture_teardown);
+
+  return g_test_run ();
+}
