@@ -90,6 +90,7 @@ easel_canvas_studio_send (EaselWindow       *window,
 {
   EaselCanvas *canvas;
   GBytes *bytes;
+  const char *mime_type = NULL;
   SendData *data;
 
   g_return_val_if_fail (EASEL_IS_WINDOW (window), FALSE);
@@ -101,6 +102,11 @@ easel_canvas_studio_send (EaselWindow       *window,
   while (head != NULL && easel_session_turn_get_image_bytes (head) == NULL)
     head = easel_session_turn_get_parent (head);
   bytes = head ? easel_session_turn_get_image_bytes (head) : NULL;
+  if (bytes != NULL)
+    mime_type = easel_session_turn_get_image_mime_type (head);
+  else
+    /* No turn yet: the attached image on the canvas (easel-window-preview.c). */
+    bytes = _easel_window_preview_get_bytes (window, &mime_type);
 
   if (bytes == NULL || !easel_canvas_has_mask_selection (canvas))
     {
@@ -115,8 +121,7 @@ easel_canvas_studio_send (EaselWindow       *window,
   data->window = g_object_ref (window);
   data->turn = g_object_ref (turn);
   easel_canvas_prepare_masked_edit_async (canvas, easel_window_get_client (window), *request, bytes,
-                                          easel_session_turn_get_image_mime_type (head),
-                                          NULL, masked_edit_ready_cb, data);
+                                          mime_type, NULL, masked_edit_ready_cb, data);
   g_clear_pointer (request, easel_request_free);
   return TRUE;
 }

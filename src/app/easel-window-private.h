@@ -38,6 +38,12 @@ struct _EaselWindow
   GWeakRef guard_turn;       /* the masked edit whose output the mask guard checked */
   gboolean budget_approved;  /* the next win.send skips the budget check (easel-window-budget.c) */
   gboolean budget_pending;   /* a budget check is reading the spend */
+  /* the single attachment, shown on the canvas before the first turn
+   * (easel-window-preview.c) */
+  GBytes *preview_bytes;
+  char *preview_mime;
+  GdkTexture *preview_texture;
+  GCancellable *preview_cancellable;
 
   /* template */
   AdwToastOverlay *toast_overlay;
@@ -72,6 +78,12 @@ void _easel_window_connect_gallery    (EaselWindow *self);
 void _easel_window_set_conversation   (EaselWindow *self, EaselSession *conversation);
 /* Lets turns off the canvas fall back to thumbnails. */
 void _easel_window_trim_images        (EaselWindow *self);
+
+/* easel-window-preview.c: follows the composer's attachments and the
+ * conversation; the attached image's bytes while the canvas shows it. */
+void    _easel_window_preview_sync      (EaselWindow *self);
+GBytes *_easel_window_preview_get_bytes (EaselWindow *self, const char **mime_type);
+void    _easel_window_preview_dispose   (EaselWindow *self);
 
 /* easel-window-budget.c: TRUE to send @request now; FALSE when a budget
  * check or its dialog will run win.send again once the user agrees. */

@@ -58,6 +58,9 @@ sync_canvas_texture (EaselWindow *self)
   EaselSessionTurn *turn = easel_session_turn_find_image_turn (selected);
   GdkTexture *texture = turn ? easel_session_turn_get_texture (turn) : NULL;
 
+  /* Before the first turn, the attached image (easel-window-preview.c). */
+  if (turn == NULL && self->preview_texture != NULL)
+    texture = self->preview_texture;
   /* The shown turn may be an ancestor still decoding its image. */
   g_signal_group_set_target (self->image_signals, turn != selected ? turn : NULL);
   if (texture == NULL && turn != NULL &&
@@ -123,6 +126,15 @@ update_send_target (gpointer user_data)
         /* Translators: what Send will do: an edit of turn %u's image. */
         target = g_strdup_printf (_("Edit turn %u"), number);
     }
+  else if (mask != NULL && easel_canvas_has_mask_selection (self->canvas) &&
+           _easel_window_preview_get_bytes (self, NULL) != NULL)
+    {
+      double area = (double) easel_mask_get_width (mask) * easel_mask_get_height (mask);
+      double percent = area > 0 ? 100.0 * (double) easel_mask_count_selected (mask) / area : 0;
+
+      /* Translators: what Send will do; how much of the attached image the mask covers. */
+      target = g_strdup_printf (_("Edit the attached image · mask %.0f %%"), percent < 1 && percent > 0 ? 1 : percent);
+    }
   g_object_set (self->composer, "target", target, NULL);
   return G_SOURCE_REMOVE;
 }
@@ -176,6 +188,8 @@ conversation_items_changed_cb (EaselWindow *self,
   guint n = g_list_model_get_n_items (model);
 
   gtk_widget_set_visible (self->empty_conversation, n == 0);
+  /* The first turn takes the canvas from the attached image. */
+  _easel_window_preview_sync (self);
   /* Follow the newest turn: that is the one being drawn. */
   if (added > 0 && n > 0)
     {
@@ -325,6 +339,8 @@ easel_window_constructed (GObject *object)
   g_signal_connect_object (self->params, "changed", G_CALLBACK (queue_send_target), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (easel_composer_get_thumbnails (self->composer), "items-changed",
                            G_CALLBACK (queue_send_target), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (easel_composer_get_thumbnails (self->composer), "items-changed",
+                           G_CALLBACK (_easel_window_preview_sync), self, G_CONNECT_SWAPPED);
 
   if (self->settings)
     {
@@ -355,6 +371,7 @@ easel_window_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   if (self->conversation)
     easel_session_cancel (self->conversation);
+  _easel_window_preview_dispose (self);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), EASEL_TYPE_WINDOW);
   g_clear_object (&self->selected_signals);

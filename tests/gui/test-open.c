@@ -16,9 +16,12 @@
 #include "config.h"
 
 #include <adwaita.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "easel-canvas.h"
+#include "easel-composer.h"
 #include "easel-session.h"
 #include "easel-window.h"
 #include "easel-window-private.h"
@@ -220,17 +223,74 @@ first_run (Fixture *f)
   g_assert_true (wait_for (one_attachment, f, TIMEOUT_MS));
 }
 
+static gboolean
+canvas_shows_attachment (Fixture *f)
+{
+  GdkTexture *texture = easel_canvas_get_texture (easel_window_get_canvas (f->window));
+
+  return texture != NULL && gdk_texture_get_width (texture) == 48 && gdk_texture_get_height (texture) == 32;
+}
+
+static gboolean
+target_is_attachment (Fixture *f)
+{
+  g_autofree char *target = NULL;
+
+  g_object_get (easel_window_get_composer (f->window), "target", &target, NULL);
+  return target != NULL && strstr (target, "attached image") != NULL;
+}
+
+static gboolean
+first_turn_done (Fixture *f)
+{
+  EaselSessionTurn *head = easel_session_get_head (easel_window_get_conversation (f->window));
+
+  return head != NULL && easel_session_turn_is_finished (head);
+}
+
 /* The second start: the library now holds the lighthouse conversation,
  * which a plain start would reopen; the image on the command line wins. */
 static void
 second_run (Fixture *f)
 {
+  EaselCanvas *canvas;
+  EaselSessionTurn *head;
+  const EaselFakeRequest *request;
+  g_autofree char *body = NULL;
+
   g_assert_true (wait_for (one_attachment, f, TIMEOUT_MS));
   g_assert_true (wait_for (library_ready, f, TIMEOUT_MS));
   easel_test_spin_ms (500);
   g_assert_cmpuint (n_turns (f), ==, 0);
   g_assert_cmpuint (attachments (f)->len, ==, 1);
   g_assert_cmpstr (((EaselInputImage *) g_ptr_array_index (attachments (f), 0))->filename, ==, "holiday.png");
+
+  /* Ready for a mask before anything is sent: the opened image is on the
+   * canvas, and a mask painted on it makes the first Send a masked edit
+   * of it. */
+  canvas = easel_window_get_canvas (f->window);
+  g_assert_true (wait_for (canvas_shows_attachment, f, TIMEOUT_MS));
+  g_assert_nonnull (easel_canvas_get_mask (canvas));
+  g_assert_cmpint (easel_mask_get_width (easel_canvas_get_mask (canvas)), ==, 48);
+  easel_mask_fill_rect (easel_canvas_get_mask (canvas), 0, 0, 24, 32, FALSE);
+  g_assert_true (wait_for (target_is_attachment, f, TIMEOUT_MS));
+
+  easel_fake_server_clear_requests (f->server);
+  easel_composer_set_text (easel_window_get_composer (f->window), "a storm over the left half");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.send", NULL));
+  g_assert_true (wait_for (first_turn_done, f, TIMEOUT_MS));
+  head = easel_session_get_head (easel_window_get_conversation (f->window));
+  g_assert_cmpint (easel_session_turn_get_state (head), ==, EASEL_TURN_DONE);
+
+  /* One request: the image and its mask, sent once. */
+  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/responses"), ==, 1);
+  request = easel_fake_server_get_request (f->server, 0);
+  body = g_strndup (g_bytes_get_data (request->body, NULL), g_bytes_get_size (request->body));
+  g_assert_nonnull (strstr (body, "input_image_mask"));
+  g_assert_nonnull (strstr (body, "\"type\":\"input_image\""));
+  /* The attachment was sent as the edited image, not a second time beside it. */
+  g_assert_null (strstr (strstr (body, "\"type\":\"input_image\"") + 1, "\"type\":\"input_image\""));
+  g_assert_cmpuint (attachments (f)->len, ==, 0);
 }
 
 static gboolean
