@@ -14,8 +14,28 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "easel-image-decoder.h"
 #include "easel-window-private.h"
+
+/* The empty conversation says what to do with the image on the canvas. */
+static void
+update_empty_page (EaselWindow *self)
+{
+  AdwStatusPage *page = ADW_STATUS_PAGE (self->empty_conversation);
+
+  if (self->preview_texture != NULL)
+    {
+      adw_status_page_set_title (page, _("Edit This Image"));
+      adw_status_page_set_description (page, _("Describe the change. To change only part of it, paint over that part first"));
+    }
+  else
+    {
+      adw_status_page_set_title (page, _("Start a Conversation"));
+      adw_status_page_set_description (page, _("Describe an image, then keep talking to change it"));
+    }
+}
 
 static void
 clear_preview (EaselWindow *self)
@@ -81,6 +101,7 @@ _easel_window_preview_sync (EaselWindow *self)
       clear_preview (self);
       if (shown && empty)
         easel_canvas_set_texture (self->canvas, NULL);
+      update_empty_page (self);
       return;
     }
 
@@ -88,11 +109,13 @@ _easel_window_preview_sync (EaselWindow *self)
     {
       if (self->preview_texture != NULL)
         easel_canvas_set_texture (self->canvas, self->preview_texture);
+      update_empty_page (self);
       return;
     }
 
   /* Another image: decode it off the main thread, as frames are. */
   clear_preview (self);
+  update_empty_page (self);
   self->preview_bytes = g_bytes_ref (image->bytes);
   self->preview_mime = g_strdup (image->mime_type);
   self->preview_cancellable = g_cancellable_new ();

@@ -274,6 +274,7 @@ second_run (Fixture *f)
   g_assert_cmpint (easel_mask_get_width (easel_canvas_get_mask (canvas)), ==, 48);
   easel_mask_fill_rect (easel_canvas_get_mask (canvas), 0, 0, 24, 32, FALSE);
   g_assert_true (wait_for (target_is_attachment, f, TIMEOUT_MS));
+  g_assert_cmpstr (adw_status_page_get_title (ADW_STATUS_PAGE (f->window->empty_conversation)), ==, "Edit This Image");
 
   easel_fake_server_clear_requests (f->server);
   easel_composer_set_text (easel_window_get_composer (f->window), "a storm over the left half");
