@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include <adwaita.h>
+#include <glib/gstdio.h>
 
 #include "easel-application.h"
 #include "easel-batch-dialog.h"
@@ -68,17 +69,54 @@ wait_until (EaselSession *session,
 }
 
 static void
-shoot (const char *dir,
-       const char *name)
+shoot_area (const char *dir,
+            const char *name,
+            int         width,
+            int         height)
 {
   g_autofree char *path = g_build_filename (dir, name, NULL);
-  g_autofree char *command = g_strdup_printf ("import -window root -crop 1280x860+0+0 +repage %s", path);
+  g_autofree char *command = g_strdup_printf ("import -window root -crop %dx%d+0+0 +repage %s", width, height, path);
   g_autoptr(GError) error = NULL;
 
   spin_ms (700);  /* let animations and fades settle */
   if (!g_spawn_command_line_sync (command, NULL, NULL, NULL, &error))
     g_error ("%s", error->message);
   g_print ("%s\n", path);
+}
+
+static void
+shoot (const char *dir,
+       const char *name)
+{
+  shoot_area (dir, name, 1280, 860);
+}
+
+/* Two phone-sized shots side by side, as one picture. */
+static void
+shoot_narrow (const char  *dir,
+              EaselWindow *window)
+{
+  g_autofree char *studio = g_build_filename (dir, "narrow-studio.png", NULL);
+  g_autofree char *gallery = g_build_filename (dir, "narrow-gallery.png", NULL);
+  g_autofree char *both = g_build_filename (dir, "studio-narrow.png", NULL);
+  g_autofree char *command = NULL;
+  g_autoptr(GError) error = NULL;
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 360, 640);
+  adw_view_stack_set_visible_child_name (window->view_stack, "studio");
+  spin_ms (800);
+  shoot_area (dir, "narrow-studio.png", 366, 646);
+  adw_view_stack_set_visible_child_name (window->view_stack, "gallery");
+  spin_ms (1500);
+  shoot_area (dir, "narrow-gallery.png", 366, 646);
+
+  command = g_strdup_printf ("convert %s %s -background none -splice 24x0 +append -chop 24x0 %s", studio, gallery, both);
+  if (!g_spawn_command_line_sync (command, NULL, NULL, NULL, &error))
+    g_error ("%s", error->message);
+  g_unlink (studio);
+  g_unlink (gallery);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 860);
+  spin_ms (800);
 }
 
 static void
@@ -323,6 +361,9 @@ main (int   argc,
   adw_view_stack_set_visible_child_name (window->view_stack, "gallery");
   spin_ms (2500);  /* thumbnails load in workers */
   shoot (dir, "studio-gallery.png");
+
+  /* A phone held upright: the canvas with its folded toolbar, the gallery. */
+  shoot_narrow (dir, window);
 
   /* Dark: a new conversation in the studio. */
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
