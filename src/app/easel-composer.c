@@ -297,8 +297,30 @@ static void
 add_attachment (EaselComposer   *self,
                 EaselInputImage *image)
 {
-  ThumbData *data = g_new0 (ThumbData, 1);
+  ThumbData *data;
+  const char *mime;
+  gsize len = 0;
+  const guint8 *contents = g_bytes_get_data (image->bytes, &len);
 
+  /* What the image models read, by its bytes rather than its name: the
+   * decoder below would also take an SVG or a TIFF, which no model does. */
+  mime = easel_image_sniff_mime (contents, len);
+  if (mime == NULL)
+    {
+      g_autofree char *message = g_strdup_printf (_("“%s” is not a PNG, JPEG, WebP or GIF image"),
+                                                  image->filename ? image->filename : _("The image"));
+
+      g_signal_emit (self, signals[TOAST], 0, message);
+      easel_input_image_free (image);
+      return;
+    }
+  if (g_strcmp0 (image->mime_type, mime) != 0)
+    {
+      g_free (image->mime_type);
+      image->mime_type = g_strdup (mime);
+    }
+
+  data = g_new0 (ThumbData, 1);
   data->self = g_object_ref (self);
   data->image = image;
   /* Decoding also proves it is an image before it is ever sent. */

@@ -1329,6 +1329,29 @@ test_paste_attachment (Fixture       *f,
   g_assert_true (wait_for (head_finished, f, 20000));
 }
 
+static gboolean
+svg_refused (Fixture *f)
+{
+  return toast_shows (f->window, "is not a PNG, JPEG, WebP or GIF image");
+}
+
+/* An SVG decodes (gdk-pixbuf has a loader for it) but no model reads one:
+ * it is refused when attached, not sent to be refused by the server. */
+static void
+test_svg_attachment (Fixture       *f,
+                     gconstpointer  data)
+{
+  static const char svg[] = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"40\" height=\"30\">"
+                            "<rect width=\"40\" height=\"30\" fill=\"green\"/></svg>";
+  g_autoptr(GBytes) bytes = g_bytes_new_static (svg, sizeof svg - 1);
+
+  easel_composer_add_image_bytes (f->composer, bytes, "leaf.svg", "image/svg+xml");
+  g_assert_true (wait_for (svg_refused, f, 5000));
+  g_assert_true (toast_shows (f->window, "leaf.svg"));
+  easel_test_spin_ms (200);
+  g_assert_cmpuint (easel_composer_get_attachments (f->composer)->len, ==, 0);
+}
+
 /* ---- 9. A narrow window ---- */
 
 static AdwFlap *
@@ -1524,6 +1547,8 @@ main (int   argc,
               fixture_setup, test_param_labels, fixture_teardown);
   g_test_add ("/gui/studio-edges/paste-attachment", Fixture, &quick,
               fixture_setup, test_paste_attachment, fixture_teardown);
+  g_test_add ("/gui/studio-edges/svg-attachment", Fixture, &quick,
+              fixture_setup, test_svg_attachment, fixture_teardown);
   g_test_add ("/gui/studio-edges/narrow-window", Fixture, &quick,
               fixture_setup, test_narrow_window, fixture_teardown);
   g_test_add ("/gui/studio-edges/budget-dialog", Fixture, &quick,
