@@ -7,6 +7,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <sys/stat.h>
+#include <utime.h>
+#include <glib/gstdio.h>
 #include <glib/gi18n.h>
 
 #include "easel-toast.h"
@@ -968,6 +971,43 @@ drag_export_free (gpointer data)
   g_free (d);
 }
 
+/* Dragged copies live a day: long enough for any drop to have copied
+ * them, short enough that the cache does not grow for ever. */
+#define DRAG_CACHE_MAX_AGE_S (24 * 60 * 60)
+
+/* Removes dragged copies older than a day under @root (one folder per
+ * generation), and the folders they leave empty. Runs on the worker. */
+static void
+prune_drag_cache (const char *root)
+{
+  g_autoptr(GDir) dir = g_dir_open (root, 0, NULL);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  const char *name;
+
+  if (dir == NULL)
+    return;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *sub_path = g_build_filename (root, name, NULL);
+      g_autoptr(GDir) sub = NULL;
+      const char *file;
+      GStatBuf st;
+
+      if (g_lstat (sub_path, &st) != 0 || !S_ISDIR (st.st_mode))
+        continue;
+      if ((sub = g_dir_open (sub_path, 0, NULL)) == NULL)
+        continue;
+      while ((file = g_dir_read_name (sub)) != NULL)
+        {
+          g_autofree char *file_path = g_build_filename (sub_path, file, NULL);
+
+          if (g_lstat (file_path, &st) == 0 && S_ISREG (st.st_mode) && now - st.st_mtime > DRAG_CACHE_MAX_AGE_S)
+            g_unlink (file_path);
+        }
+      g_rmdir (sub_path);  /* only if it is empty now */
+    }
+}
+
 static gpointer
 drag_export_func (EaselStore  *store,
                   gpointer     data,
@@ -975,7 +1015,11 @@ drag_export_func (EaselStore  *store,
 {
   DragExport *d = data;
   g_autoptr(GFile) dir = g_file_get_parent (d->dest);
+  g_autoptr(GFile) root = g_file_get_parent (dir);
+  g_autofree char *root_path = g_file_get_path (root);
   g_autofree char *path = g_file_get_path (dir);
+
+  prune_drag_cache (root_path);
 
   if (g_mkdir_with_parents (path, 0700) != 0)
     {
@@ -1017,7 +1061,11 @@ drag_file_for (EaselGallery    *self,
   if (self->library == NULL || gen->path == NULL)
     return gen->path ? g_file_new_for_path (gen->path) : NULL;
   if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
-    return g_file_new_for_path (path);
+    {
+      /* Used again: it starts another day in the cache. */
+      g_utime (path, NULL);
+      return g_file_new_for_path (path);
+    }
 
   d = g_new0 (DragExport, 1);
   d->id = gen->id;

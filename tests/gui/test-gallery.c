@@ -10,6 +10,8 @@
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <time.h>
+#include <utime.h>
 
 #include "easel-gallery-cell.h"
 #include "easel-gallery-details.h"
@@ -782,6 +784,12 @@ test_drag_carries_metadata (void)
   g_autofree char *path = NULL;
   g_autofree char *contents = NULL;
   g_autofree char *stored = NULL;
+  g_autofree char *drag_root = NULL;
+  g_autofree char *old_dir = NULL;
+  g_autofree char *old_file = NULL;
+  g_autofree char *fresh_file = NULL;
+  g_autofree char *fresh_dir = NULL;
+  struct utimbuf times;
   gsize len = 0;
 
   if (!have_display)
@@ -797,6 +805,21 @@ test_drag_carries_metadata (void)
   model = _easel_gallery_get_model (gallery);
   wait_loaded (model);
 
+  /* Copies an earlier drag left: one from two days ago goes with the next
+   * export, one from now stays. */
+  drag_root = g_build_filename (g_get_user_cache_dir (), "easel", "drag", NULL);
+  old_dir = g_build_filename (drag_root, "999999", NULL);
+  old_file = g_build_filename (old_dir, "old.png", NULL);
+  fresh_file = g_build_filename (drag_root, "999998", "fresh.png", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (old_dir, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (drag_root, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (old_file, "old", -1, NULL));
+  fresh_dir = g_path_get_dirname (fresh_file);
+  g_assert_cmpint (g_mkdir_with_parents (fresh_dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (fresh_file, "fresh", -1, NULL));
+  times.actime = times.modtime = time (NULL) - 2 * 24 * 60 * 60;
+  g_assert_cmpint (g_utime (old_file, &times), ==, 0);
+
   item = g_list_model_get_item (G_LIST_MODEL (model), 0);
   file = _easel_gallery_drag_file (gallery, item);
   g_assert_nonnull (file);
@@ -805,6 +828,9 @@ test_drag_carries_metadata (void)
   g_assert_cmpstr (path, !=, stored);
   g_assert_true (g_str_has_suffix (path, ".png"));
   SPIN_UNTIL (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+  g_assert_false (g_file_test (old_file, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (old_dir, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (fresh_file, G_FILE_TEST_IS_REGULAR));
   g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
   g_assert_true (holds_bytes (contents, len, "iTXt"));
   g_assert_true (holds_bytes (contents, len, "easel:record"));
