@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "easel-compare-cell.h"
+#include "easel-params-popover.h"
 #include "easel-contact-sheet.h"
 #include "easel-image-decoder.h"
 
@@ -98,7 +99,19 @@ update_text (EaselCompareCell *self)
   if (self->cell == NULL)
     return;
   state = easel_comparison_cell_get_state (self->cell);
-  gtk_label_set_text (self->title_label, easel_comparison_cell_get_label (self->cell));
+  {
+    /* The model's name and the quality as the pickers say them; the core's
+     * label ("gpt-image-1.5 · low") stays for files and the CLI. */
+    const EaselModelInfo *info = easel_model_lookup (easel_comparison_cell_get_model (self->cell));
+    const char *quality = easel_comparison_cell_get_quality (self->cell);
+    g_autofree char *quality_label = easel_params_dup_option_label ("quality", quality ? quality : "auto");
+    g_autofree char *title = g_strdup_printf ("%s · %s",
+                                              info ? info->display_name : easel_comparison_cell_get_model (self->cell),
+                                              quality_label);
+
+    gtk_label_set_text (self->title_label, title);
+    gtk_widget_set_tooltip_text (GTK_WIDGET (self->title_label), easel_comparison_cell_get_label (self->cell));
+  }
   if (state == EASEL_COMPARISON_CELL_WAITING)
     {
       g_autofree char *usd = easel_cost_format_usd (easel_comparison_cell_get_estimate (self->cell)->usd);

@@ -16,6 +16,7 @@
 
 #include "easel-compare-cell.h"
 #include "easel-compare-page-private.h"
+#include "easel-params-popover.h"
 
 static const char * const qualities[] = { "low", "medium", "high", NULL };
 static const char * const default_models[] = { "gpt-image-1.5", "gpt-image-1-mini", NULL };
@@ -283,7 +284,11 @@ easel_compare_page_constructed (GObject *object)
     if (models[i]->token_priced && models[i]->supports_generate && !easel_model_is_retired (models[i], NULL))
       add_check (self->models_box, self->model_checks, models[i]->id, models[i]->display_name);
   for (guint i = 0; qualities[i] != NULL; i++)
-    add_check (self->qualities_box, self->quality_checks, qualities[i], qualities[i]);
+    {
+      g_autofree char *label = easel_params_dup_option_label ("quality", qualities[i]);
+
+      add_check (self->qualities_box, self->quality_checks, qualities[i], label);
+    }
   easel_compare_page_select (self, default_models, default_qualities);
 
   for (guint i = 0; i < self->model_checks->len; i++)
@@ -291,6 +296,12 @@ easel_compare_page_constructed (GObject *object)
   for (guint i = 0; i < self->quality_checks->len; i++)
     g_signal_connect_object (self->quality_checks->pdata[i], "toggled", G_CALLBACK (_easel_compare_page_rebuild), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->prompt_entry, "changed", G_CALLBACK (_easel_compare_page_rebuild), self, G_CONNECT_SWAPPED);
+  {
+    /* Sizes read as shapes with their pixels; the list holds wire values. */
+    g_autoptr(GtkExpression) size_label = easel_params_option_label_expression ("size");
+
+    gtk_drop_down_set_expression (self->size_dropdown, size_label);
+  }
   g_signal_connect_object (self->size_dropdown, "notify::selected", G_CALLBACK (_easel_compare_page_rebuild), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->inputs_check, "toggled", G_CALLBACK (_easel_compare_page_rebuild), self, G_CONNECT_SWAPPED);
   _easel_compare_page_rebuild (self);

@@ -237,6 +237,16 @@ test_grid_2x2 (Fixture       *f,
       g_assert_true (g_str_has_prefix (cell_detail (f, i), "Estimate"));
       g_assert_nonnull (strstr (cell_detail (f, i), est));
     }
+  /* Titles say the model and quality as the pickers do. */
+  {
+    GObject *title = gtk_widget_get_template_child (GTK_WIDGET (cell_widget (f, 0)), EASEL_TYPE_COMPARE_CELL,
+                                                    "title_label");
+    const char *text = gtk_label_get_text (GTK_LABEL (title));
+
+    g_assert_true (g_str_has_prefix (text, "GPT Image"));
+    g_assert_true (g_str_has_suffix (text, "· Low") || g_str_has_suffix (text, "· High") ||
+                   g_str_has_suffix (text, "· Medium"));
+  }
   g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 0);
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->page), "compare.send", NULL));
