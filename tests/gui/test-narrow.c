@@ -284,6 +284,16 @@ fill_every_place (Fixture *f)
                                "a lighthouse in a storm at night with waves breaking on the rocks\n"
                                "a still life of lemons in a white bowl on a wooden table\n");
   g_assert_true (wait_for (batch_dialog_ready, f, 10000));
+  /* The dialog fits a phone too. */
+  {
+    int min = 0;
+
+    gtk_widget_measure (GTK_WIDGET (dialog), GTK_ORIENTATION_HORIZONTAL, -1, &min, NULL, NULL, NULL);
+    g_test_message ("New Batch… asks for %d px", min);
+    if (min > PHONE_WIDTH)
+      report_wide (GTK_WIDGET (dialog), PHONE_WIDTH, 0);
+    g_assert_cmpint (min, <=, PHONE_WIDTH);
+  }
   g_signal_emit_by_name (gtk_widget_get_template_child (GTK_WIDGET (dialog), EASEL_TYPE_BATCH_DIALOG, "submit_button"),
                          "clicked");
   g_assert_true (wait_for (batch_listed, f, 10000));
