@@ -434,88 +434,24 @@ library_state_cb (EaselBatchList *self)
 
 /* ---- submit ------------------------------------------------------------- */
 
-typedef struct
-{
-  GPtrArray      *entries;
-  GBytes         *jsonl;
-  double          batch_usd;
-  double          full_usd;
-  char           *base_url;
-  char           *file_id;
-  gint64          job_row;
-  EaselBatchInfo *info;
-} Submit;
-
+/* The core records the job (easel_batch_submit_to_library_async); the list
+ * adds its row and watches it. */
 static void
-submit_free (Submit *s)
-{
-  g_clear_pointer (&s->entries, g_ptr_array_unref);
-  g_clear_pointer (&s->jsonl, g_bytes_unref);
-  g_free (s->base_url);
-  g_free (s->file_id);
-  g_clear_pointer (&s->info, easel_batch_info_free);
-  g_free (s);
-}
-
-static gpointer
-add_job_func (EaselStore  *store,
-              gpointer     data,
-              GError     **error)
-{
-  Submit *s = data;
-  gint64 row = easel_store_add_batch (store, NULL, s->file_id, s->base_url, s->entries,
-                                      s->batch_usd, s->full_usd, error);
-
-  return row > 0 ? g_memdup2 (&row, sizeof row) : NULL;
-}
-
-static gpointer
-created_job_func (EaselStore  *store,
-                  gpointer     data,
-                  GError     **error)
-{
-  Submit *s = data;
-
-  if (!easel_store_set_batch_created (store, s->job_row, s->info, error) ||
-      !easel_store_update_batch (store, s->info, error))
-    return NULL;
-  return easel_store_get_batch (store, s->info->id, error);
-}
-
-static gpointer
-delete_job_func (EaselStore  *store,
-                 gpointer     data,
-                 GError     **error)
-{
-  return easel_store_delete_batch (store, *(gint64 *) data, error) ? GINT_TO_POINTER (TRUE) : NULL;
-}
-
-static void
-deleted_cb (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (easel_library_run_finish (EASEL_LIBRARY (source), result, &error) == NULL && !is_cancelled (error))
-    g_warning ("Could not forget a refused batch job: %s", error->message);
-}
-
-static void
-job_recorded_cb (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
+submitted_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
   EaselBatchList *self = g_task_get_source_object (task);
-  Submit *s = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
-  g_autoptr(EaselBatchJob) job = easel_library_run_finish (EASEL_LIBRARY (source), result, &error);
+  g_autoptr(EaselBatchJob) job = easel_batch_submit_to_library_finish (EASEL_CLIENT (source), result,
+                                                                        NULL, NULL, &error);
   g_autoptr(EaselBatchItem) item = NULL;
 
+  /* A create that may have gone through stays "submitting" in the
+   * library; the next start looks for its batch (interrupted submits). */
   if (job == NULL)
     {
-      g_prefix_error (&error, _("Batch %s was created but the library could not record it: "), s->info->id);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
@@ -525,76 +461,6 @@ job_recorded_cb (GObject      *source,
   g_list_model_items_changed (G_LIST_MODEL (self), 0, 0, 1);
   watch (self, item);
   g_task_return_pointer (task, g_steal_pointer (&item), g_object_unref);
-}
-
-static void
-created_cb (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  EaselBatchList *self = g_task_get_source_object (task);
-  Submit *s = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-
-  s->info = easel_batch_create_finish (EASEL_CLIENT (source), result, &error);
-  if (s->info == NULL)
-    {
-      /* Refused for sure: forget the job. A network error may hide a
-       * batch that was created: the library keeps it as "submitting". */
-      if (error->domain == EASEL_API_ERROR && easel_api_error_get_status (error) >= 400 &&
-          easel_api_error_get_status (error) < 500)
-        easel_library_run_async (self->library, delete_job_func, g_memdup2 (&s->job_row, sizeof s->job_row),
-                                 g_free, NULL, NULL, deleted_cb, NULL);
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  /* Not cancellable from here on: the batch exists and must be recorded. */
-  easel_library_run_async (self->library, created_job_func, s, NULL, (GDestroyNotify) easel_batch_job_free,
-                           NULL, job_recorded_cb, g_steal_pointer (&task));
-}
-
-static void
-file_recorded_cb (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  EaselBatchList *self = g_task_get_source_object (task);
-  Submit *s = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-  g_autofree gint64 *row = easel_library_run_finish (EASEL_LIBRARY (source), result, &error);
-
-  if (row == NULL)
-    {
-      g_prefix_error (&error, _("Nothing was submitted: "));
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  s->job_row = *row;
-  easel_batch_create_async (self->client, s->file_id, NULL, created_cb, g_steal_pointer (&task));
-}
-
-static void
-uploaded_cb (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  EaselBatchList *self = g_task_get_source_object (task);
-  Submit *s = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-
-  s->file_id = easel_batch_upload_finish (EASEL_CLIENT (source), result, &error);
-  if (s->file_id == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  /* Recorded before the create: a job interrupted in between can be found
-   * on the server by its file. */
-  easel_library_run_async (self->library, add_job_func, s, NULL, g_free, NULL,
-                           file_recorded_cb, g_steal_pointer (&task));
 }
 
 void
@@ -608,7 +474,6 @@ easel_batch_list_submit_async (EaselBatchList      *self,
                                gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  Submit *s;
 
   g_return_if_fail (EASEL_IS_BATCH_LIST (self));
   g_return_if_fail (entries != NULL && entries->len > 0);
@@ -616,21 +481,8 @@ easel_batch_list_submit_async (EaselBatchList      *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, easel_batch_list_submit_async);
-  s = g_new0 (Submit, 1);
-  s->entries = g_ptr_array_ref (entries);
-  s->jsonl = g_bytes_ref (jsonl);
-  s->batch_usd = batch_usd;
-  s->full_usd = full_usd;
-  s->base_url = g_strdup (easel_client_get_base_url (self->client));
-  g_task_set_task_data (task, s, (GDestroyNotify) submit_free);
-
-  if (easel_library_get_state (self->library) != EASEL_LIBRARY_STATE_READY)
-    {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
-                               _("The library is not open: a batch job could not be recorded"));
-      return;
-    }
-  easel_batch_upload_async (self->client, jsonl, cancellable, uploaded_cb, g_steal_pointer (&task));
+  easel_batch_submit_to_library_async (self->client, self->library, entries, jsonl, batch_usd, full_usd,
+                                       cancellable, submitted_cb, g_steal_pointer (&task));
 }
 
 EaselBatchItem *
@@ -649,62 +501,33 @@ easel_batch_list_submit_finish (EaselBatchList  *self,
  * `easel batch list` does. */
 
 static void
-recovered_job_cb (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(Op) op = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(EaselBatchJob) job = easel_library_run_finish (EASEL_LIBRARY (source), result, &error);
-
-  if (job == NULL)
-    {
-      if (!is_cancelled (error))
-        g_warning ("Could not record the batch of an interrupted submit: %s", error->message);
-      return;
-    }
-  _easel_batch_item_update_from_job (op->item, job);
-  watch (op->self, op->item);
-}
-
-static void
-server_listed_cb (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
+recovered_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
 {
   g_autoptr(Op) op = user_data;
   EaselBatchList *self = op->self;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) infos = easel_batch_list_finish (EASEL_CLIENT (source), result, &error);
+  g_autoptr(GPtrArray) jobs = easel_batch_recover_submits_finish (EASEL_CLIENT (source), result, &error);
 
-  if (infos == NULL)
+  if (jobs == NULL)
     {
       if (!is_cancelled (error))
         g_debug ("Could not look for interrupted submits: %s", error->message);
       return;
     }
-
-  for (guint i = 0; i < self->items->len; i++)
+  for (guint i = 0; i < jobs->len; i++)
     {
-      EaselBatchItem *item = self->items->pdata[i];
+      EaselBatchJob *job = jobs->pdata[i];
 
-      if (item->batch_id != NULL || item->input_file_id == NULL)
-        continue;
-      for (guint k = 0; k < infos->len; k++)
+      for (guint k = 0; k < self->items->len; k++)
         {
-          EaselBatchInfo *info = infos->pdata[k];
-          Submit *s;
-          Op *job_op;
+          EaselBatchItem *item = self->items->pdata[k];
 
-          if (g_strcmp0 (info->input_file_id, item->input_file_id) != 0)
+          if (item->job_id != job->id)
             continue;
-          s = g_new0 (Submit, 1);
-          s->job_row = item->job_id;
-          s->info = g_ptr_array_steal_index (infos, k);
-          job_op = op_new (self, item);
-          easel_library_run_async (self->library, created_job_func, s, (GDestroyNotify) submit_free,
-                                   (GDestroyNotify) easel_batch_job_free, self->cancellable,
-                                   recovered_job_cb, job_op);
+          _easel_batch_item_update_from_job (item, job);
+          watch (self, item);
           break;
         }
     }
@@ -737,7 +560,8 @@ recover_submits (EaselBatchList *self)
         self->recover_id = g_timeout_add_seconds (5, recover_timeout_cb, self);
       return;
     }
-  easel_batch_list_async (self->client, self->cancellable, server_listed_cb, op_new (self, NULL));
+  easel_batch_recover_submits_async (self->client, self->library, self->cancellable, recovered_cb,
+                                     op_new (self, NULL));
 }
 
 /* ---- cancel ------------------------------------------------------------- */

@@ -90,7 +90,6 @@ typedef struct
   GCancellable *cancellable;
   char         *batch_id;
   GPtrArray    *entries;
-  gint64        job_row;        /* submit: the "submitting" row */
   double        batch_usd;
   double        full_usd;
   guint         poll_ms;
@@ -435,34 +434,32 @@ cancelled_cb (GObject      *source,
 
 /* ---- submit ----------------------------------------------------------- */
 
+/* The core uploads, records, creates and records again
+ * (easel_batch_submit_to_library_async), as the studio's New Batch… does. */
 static void
-created_cb (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
+submitted_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
 {
   Ctx *ctx = user_data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GError) store_error = NULL;
-  g_autoptr(EaselBatchInfo) info = easel_batch_create_finish (EASEL_CLIENT (source), result, &error);
+  g_autoptr(EaselBatchInfo) info = NULL;
+  gboolean maybe_created = FALSE;
+  g_autoptr(EaselBatchJob) job = easel_batch_submit_to_library_finish (EASEL_CLIENT (source), result,
+                                                                        &info, &maybe_created, &error);
 
-  if (info == NULL)
+  if (job == NULL && info == NULL)
     {
-      /* Refused for sure: forget the job. A network error may hide a batch
-       * that was created: keep it for `easel batch list` to find. */
-      if (error->domain == EASEL_API_ERROR && easel_api_error_get_status (error) >= 400 &&
-          easel_api_error_get_status (error) < 500 && ctx->job_row > 0)
-        easel_store_delete_batch (ctx->store, ctx->job_row, NULL);
-      else if (ctx->job_row > 0)
+      /* A network error may hide a batch that was created: the library
+       * keeps the job for `easel batch list` to find. */
+      if (maybe_created)
         easel_cli_warn ("the batch may have been created; `easel batch list` will look for it");
       finish (ctx, error);
       return;
     }
-
-  if (ctx->job_row > 0 &&
-      (!easel_store_set_batch_created (ctx->store, ctx->job_row, info, &store_error) ||
-       !easel_store_update_batch (ctx->store, info, &store_error)))
-    easel_cli_warn ("the batch was created but the library could not record it (%s); "
-                    "keep its id: %s", store_error->message, info->id);
+  /* Created, but the library could not record it: say so, keep the id. */
+  if (job == NULL)
+    easel_cli_warn ("%s; keep its id: %s", error->message, info->id);
 
   if (ctx->options->json)
     print_info (ctx, info);
@@ -473,34 +470,6 @@ created_cb (GObject      *source,
   finish (ctx, NULL);
 }
 
-static void
-uploaded_cb (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  Ctx *ctx = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *file_id = easel_batch_upload_finish (EASEL_CLIENT (source), result, &error);
-
-  if (file_id == NULL)
-    {
-      finish (ctx, error);
-      return;
-    }
-
-  /* Recorded before the create: a run killed in between leaves a job that
-   * `easel batch list` can find on the server by its file. */
-  ctx->job_row = easel_store_add_batch (ctx->store, NULL, file_id, ctx->base_url, ctx->entries,
-                                        ctx->batch_usd, ctx->full_usd, &error);
-  if (ctx->job_row == 0)
-    {
-      g_prefix_error (&error, "nothing was submitted: ");
-      finish (ctx, error);
-      return;
-    }
-  easel_batch_create_async (ctx->client, file_id, ctx->cancellable, created_cb, ctx);
-}
-
 /* `batch list` finds the batches of submits interrupted after the create. */
 static void
 recovered_cb (GObject      *source,
@@ -509,33 +478,14 @@ recovered_cb (GObject      *source,
 {
   Ctx *ctx = user_data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) infos = easel_batch_list_finish (EASEL_CLIENT (source), result, &error);
-  g_autoptr(GPtrArray) jobs = NULL;
+  g_autoptr(GPtrArray) found = easel_batch_recover_submits_finish (EASEL_CLIENT (source), result, &error);
 
-  if (infos == NULL)
+  if (found == NULL)
     easel_cli_warn ("could not look for interrupted submits: %s", error->message);
-  else if ((jobs = easel_store_list_batches (ctx->store, &error)) != NULL)
-    for (guint i = 0; i < jobs->len; i++)
-      {
-        EaselBatchJob *job = jobs->pdata[i];
-
-        if (job->batch_id != NULL || job->input_file_id == NULL)
-          continue;
-        for (guint k = 0; k < infos->len; k++)
-          {
-            EaselBatchInfo *info = infos->pdata[k];
-            g_autoptr(GError) store_error = NULL;
-
-            if (g_strcmp0 (info->input_file_id, job->input_file_id) != 0)
-              continue;
-            if (easel_store_set_batch_created (ctx->store, job->id, info, &store_error) &&
-                easel_store_update_batch (ctx->store, info, &store_error))
-              fprintf (stderr, "easel: found %s, the batch of an interrupted submit\n", info->id);
-            else
-              easel_cli_warn ("could not record %s: %s", info->id, store_error->message);
-            break;
-          }
-      }
+  else
+    for (guint i = 0; i < found->len; i++)
+      fprintf (stderr, "easel: found %s, the batch of an interrupted submit\n",
+               ((EaselBatchJob *) found->pdata[i])->batch_id);
   finish (ctx, NULL);
 }
 
@@ -924,10 +874,13 @@ easel_cli_batch_main (int    argc,
   switch (ctx.command)
     {
     case CMD_SUBMIT:
-      easel_batch_upload_async (ctx.client, jsonl, ctx.cancellable, uploaded_cb, &ctx);
+      ctx.library = easel_library_new_for_store (ctx.store);
+      easel_batch_submit_to_library_async (ctx.client, ctx.library, ctx.entries, jsonl, ctx.batch_usd, ctx.full_usd,
+                                           ctx.cancellable, submitted_cb, &ctx);
       break;
     case CMD_LIST:
-      easel_batch_list_async (ctx.client, ctx.cancellable, recovered_cb, &ctx);
+      ctx.library = easel_library_new_for_store (ctx.store);
+      easel_batch_recover_submits_async (ctx.client, ctx.library, ctx.cancellable, recovered_cb, &ctx);
       break;
     case CMD_STATUS:
     case CMD_WAIT:

@@ -264,6 +264,47 @@ GPtrArray     *easel_store_list_batch_images (EaselStore         *self,
                                             GError              **error);
 
 /* ---------------------------------------------------------------------------
+ * Submitting into the library
+ */
+/* Submits a job and records it in @library (its one writer): uploads
+ * @jsonl, records the job as "submitting" with @entries (so fetching can
+ * resume and an interrupted submit is found again by its file), creates
+ * the batch (sent once: not cancelled and never sent again once it left),
+ * and records it as created. Returns the recorded job; @info (optional)
+ * gets the server's batch whenever it was created, also when recording it
+ * then failed (the error names its id). A create the server refused (4xx)
+ * forgets the job; any other failure of the create sets @maybe_created: the
+ * job stays "submitting" for a listing (easel_batch_list_async) to find. */
+void            easel_batch_submit_to_library_async  (EaselClient          *client,
+                                                      EaselLibrary         *library,
+                                                      GPtrArray            *entries,
+                                                      GBytes               *jsonl,
+                                                      double                batch_usd,
+                                                      double                full_usd,
+                                                      GCancellable         *cancellable,
+                                                      GAsyncReadyCallback   callback,
+                                                      gpointer              user_data);
+EaselBatchJob  *easel_batch_submit_to_library_finish (EaselClient          *client,
+                                                      GAsyncResult         *result,
+                                                      EaselBatchInfo      **info,
+                                                      gboolean             *maybe_created,
+                                                      GError              **error);
+
+/* Finds on the server (GET /batches) the batches of jobs whose submit was
+ * interrupted after the create ("submitting": an input file, no batch id),
+ * by that file, and records them. Returns the jobs recorded
+ * (EaselBatchJob*, maybe none); the server is not asked when no job was
+ * interrupted. */
+void            easel_batch_recover_submits_async  (EaselClient          *client,
+                                                    EaselLibrary         *library,
+                                                    GCancellable         *cancellable,
+                                                    GAsyncReadyCallback   callback,
+                                                    gpointer              user_data);
+GPtrArray      *easel_batch_recover_submits_finish (EaselClient          *client,
+                                                    GAsyncResult         *result,
+                                                    GError              **error);
+
+/* ---------------------------------------------------------------------------
  * Fetching
  */
 typedef struct
