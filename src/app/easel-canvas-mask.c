@@ -218,6 +218,19 @@ _easel_canvas_set_mask (EaselCanvas *self,
   _easel_canvas_update_actions (self);
 }
 
+void
+easel_canvas_reset_mask (EaselCanvas *self)
+{
+  g_autoptr(EaselMask) mask = NULL;
+
+  g_return_if_fail (EASEL_IS_CANVAS (self));
+
+  if (self->mask == NULL)
+    return;
+  mask = easel_mask_new (easel_mask_get_width (self->mask), easel_mask_get_height (self->mask));
+  _easel_canvas_set_mask (self, mask);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Painting */
 

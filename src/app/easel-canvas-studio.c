@@ -59,6 +59,11 @@ masked_edit_ready_cb (GObject      *object,
 
   easel_session_send (session, easel_window_get_client (data->window), data->turn, g_steal_pointer (&request));
   easel_composer_clear (easel_window_get_composer (data->window));
+  /* The mask went with this edit; the next Send is not another masked edit
+   * unless the user paints again (Ctrl+Z brings these strokes back). The
+   * guard kept its own copy of the selection. */
+  if (easel_canvas_get_mask (easel_window_get_canvas (data->window)) != NULL)
+    easel_mask_clear (easel_canvas_get_mask (easel_window_get_canvas (data->window)));
 }
 
 /* The canvas image the request may already carry (the window adds it for

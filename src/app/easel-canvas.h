@@ -52,6 +52,9 @@ void        easel_canvas_set_zoom       (EaselCanvas *self, double zoom);
 /* The mask at the image's pixel size (NULL without an image). It survives
  * a new texture of the same size and is recreated for another size. */
 EaselMask  *easel_canvas_get_mask           (EaselCanvas *self);
+/* An empty mask with no history in place of the current one: for another
+ * conversation, whose images the old strokes have nothing to do with. */
+void        easel_canvas_reset_mask         (EaselCanvas *self);
 gboolean    easel_canvas_has_mask_selection (EaselCanvas *self);
 double      easel_canvas_get_feather_radius (EaselCanvas *self);
 

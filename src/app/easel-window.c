@@ -285,6 +285,12 @@ _easel_window_set_conversation (EaselWindow  *self,
 {
   if (!g_set_object (&self->conversation, conversation))
     return;
+  /* Another conversation starts clean: no mask painted on another image
+   * (not even in its undo history), no drift report about it, and so no
+   * masked edit of it for the next Send. */
+  easel_canvas_reset_mask (self->canvas);
+  easel_canvas_reset_guard (self->canvas);
+  g_weak_ref_set (&self->guard_turn, NULL);
   if (self->settings != NULL)
     g_settings_bind (self->settings, "moderation-check", conversation, "moderation-check", G_SETTINGS_BIND_GET);
   _easel_window_library_attach (self, conversation);
@@ -311,16 +317,10 @@ void
 _easel_window_new_conversation (EaselWindow *self)
 {
   g_autoptr(EaselSession) conversation = easel_session_new ();
-  EaselMask *mask = easel_canvas_get_mask (self->canvas);
 
   if (self->conversation)
     easel_session_cancel (self->conversation);
-  /* A new conversation starts clean: no mask from another image, no drift
-   * report about it, and no edit target in it. */
-  if (mask != NULL)
-    easel_mask_clear (mask);
-  easel_canvas_reset_guard (self->canvas);
-  g_weak_ref_set (&self->guard_turn, NULL);
+  /* It starts clean (_easel_window_set_conversation). */
   _easel_window_set_conversation (self, conversation);
 }
 

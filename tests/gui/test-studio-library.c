@@ -551,8 +551,12 @@ test_new_conversation_clears_mask (Fixture       *f,
   g_assert_true (wait_for (two_turns_settled, f, 20000));
   g_assert_true (wait_for (drift_reported, f, 20000));
   g_test_message ("guard: %s", easel_canvas_get_drift_summary (f->canvas));
-  if (!easel_canvas_has_mask_selection (f->canvas))
-    paint_mask (f);
+  /* The mask went with that edit: the next Send is no masked edit unless
+   * the user paints again; undo brings the strokes back. */
+  g_assert_false (easel_canvas_has_mask_selection (f->canvas));
+  g_assert_true (easel_mask_undo (easel_canvas_get_mask (f->canvas)));
+  easel_test_spin_ms (20);
+  g_assert_true (easel_canvas_has_mask_selection (f->canvas));
 
   /* Ctrl+N, as the user types it. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.new-conversation", NULL));
@@ -573,6 +577,34 @@ test_new_conversation_clears_mask (Fixture       *f,
   g_assert_null (strstr (json, "previous_response_id"));
   /* And the guard reports nothing about it. */
   easel_test_spin_ms (100);
+  g_assert_cmpstr (easel_canvas_get_drift_summary (f->canvas), ==, "");
+}
+
+/* Continue Conversation and Reuse Parameters switch to a stored
+ * conversation: the mask painted in the one before (and its undo history)
+ * and its drift report stay behind. */
+static void
+test_switch_conversation_clears_mask (Fixture       *f,
+                                      gconstpointer  data)
+{
+  g_autoptr(EaselSession) other = easel_session_new ();
+  EaselMask *mask;
+
+  send_and_settle (f, "a blue door");
+  paint_mask (f);
+  send_prompt (f, "paint the door red");
+  g_assert_true (wait_for (two_turns_settled, f, 20000));
+  g_assert_true (wait_for (drift_reported, f, 20000));
+  paint_mask (f);
+  g_assert_true (easel_canvas_has_mask_selection (f->canvas));
+
+  _easel_window_set_conversation (f->window, other);
+  easel_test_spin_ms (50);
+  mask = easel_canvas_get_mask (f->canvas);
+  g_assert_nonnull (mask);
+  g_assert_true (easel_mask_is_empty (mask));
+  g_assert_false (easel_mask_can_undo (mask));
+  g_assert_false (easel_canvas_has_mask_selection (f->canvas));
   g_assert_cmpstr (easel_canvas_get_drift_summary (f->canvas), ==, "");
 }
 
@@ -868,6 +900,7 @@ main (int argc, char *argv[])
   ADD ("/studio-library/interrupted-keeps-partial", test_interrupted_keeps_partial);
   ADD ("/studio-library/masked-edit-of-older-turn", test_masked_edit_of_older_turn);
   ADD ("/studio-library/new-conversation-clears-mask", test_new_conversation_clears_mask);
+  ADD ("/studio-library/switch-conversation-clears-mask", test_switch_conversation_clears_mask);
   ADD ("/studio-library/continue-from-shows-turn", test_continue_from_shows_turn);
   ADD ("/studio-library/reuse-parameters", test_reuse_parameters);
   ADD ("/studio-library/restore-follows-turn", test_restore_follows_turn);
