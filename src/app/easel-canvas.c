@@ -23,6 +23,7 @@
 
 #include "easel-canvas-private.h"
 #include "easel-canvas-toolbar.h"
+#include "easel-wrap-box.h"
 
 #define CHECKER_SIZE 8
 #define FADE_USEC (180 * 1000)
@@ -476,9 +477,23 @@ _easel_canvas_update_actions (EaselCanvas *self)
   gtk_widget_action_set_enabled (widget, "canvas.fill-all", have_mask);
   gtk_widget_action_set_enabled (widget, "canvas.import-mask", have_mask);
   gtk_widget_action_set_enabled (widget, "canvas.show-drift", self->drift_texture != NULL);
+  /* Nothing to restore when no protected pixel drifted. */
   gtk_widget_action_set_enabled (widget, "canvas.restore-protected",
                                  self->guard_original_pixbuf != NULL && self->guard_result_pixbuf != NULL &&
-                                 self->before_restore == NULL);
+                                 self->before_restore == NULL &&
+                                 (self->drift == NULL || self->drift->drifted_pixels > 0));
+  gtk_widget_action_set_enabled (widget, "canvas.dismiss-drift", self->drift_summary != NULL);
+}
+
+static void
+dismiss_drift_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *param)
+{
+  EaselCanvas *self = EASEL_CANVAS (widget);
+
+  g_object_set (self, "show-drift", FALSE, NULL);
+  easel_canvas_reset_guard (self);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -729,6 +744,7 @@ easel_canvas_class_init (EaselCanvasClass *klass)
                                    0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 
   g_type_ensure (EASEL_TYPE_CANVAS_TOOLBAR);
+  g_type_ensure (EASEL_TYPE_WRAP_BOX);
   /* The tool icons ship in the resources; GtkApplication finds them on its
    * own, this covers tests and other hosts. */
   if (gdk_display_get_default () != NULL)
@@ -759,6 +775,7 @@ easel_canvas_class_init (EaselCanvasClass *klass)
   gtk_widget_class_install_action (widget_class, "canvas.zoom-100", NULL, _easel_canvas_zoom_action);
   gtk_widget_class_install_action (widget_class, "canvas.import-mask", NULL, _easel_canvas_import_mask_action);
   gtk_widget_class_install_action (widget_class, "canvas.restore-protected", NULL, _easel_canvas_restore_protected_action);
+  gtk_widget_class_install_action (widget_class, "canvas.dismiss-drift", NULL, dismiss_drift_action);
 
   /* Painter's shortcuts, active while the canvas has focus. */
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_b, 0, "canvas.tool", "s", "brush");

@@ -305,6 +305,12 @@ fill_every_place (Fixture *f)
 }
 
 static gboolean
+drift_reported (Fixture *f)
+{
+  return *easel_canvas_get_drift_summary (easel_window_get_canvas (f->window)) != '\0';
+}
+
+static gboolean
 flap_settled (Fixture *f)
 {
   AdwFlap *flap = ADW_FLAP (gtk_widget_get_template_child (GTK_WIDGET (f->window), EASEL_TYPE_WINDOW, "flap"));
@@ -331,6 +337,12 @@ test_every_view (Fixture       *f,
   g_assert_true (wait_for (head_done, f, 20000));
   g_assert_true (wait_for (toolbar_shown, f, 5000));
 
+  /* A masked edit: the mask guard's report sits over the canvas too. */
+  easel_mask_fill_rect (easel_canvas_get_mask (easel_window_get_canvas (f->window)), 0, 0, 32, 32, FALSE);
+  easel_composer_set_text (composer, "a red door");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.send", NULL));
+  g_assert_true (wait_for (drift_reported, f, 20000));
+
   fill_every_place (f);
   adw_view_stack_set_visible_child_name (f->window->view_stack, "studio");
 
@@ -355,6 +367,12 @@ test_every_view (Fixture       *f,
   g_assert_true (menu_has_action (more, "canvas.clear"));
   g_assert_true (menu_has_action (more, "canvas.redo"));
   g_assert_true (menu_has_action (more, "canvas.zoom-100"));
+
+  /* The drift report's close button fits, and closes it. */
+  g_assert_true (drift_reported (f));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (easel_window_get_canvas (f->window)),
+                                             "canvas.dismiss-drift", NULL));
+  g_assert_false (drift_reported (f));
 
   /* …and with the conversation over it: the composer's buttons fit. */
   gtk_toggle_button_set_active (flap_toggle, TRUE);
