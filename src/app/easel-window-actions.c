@@ -335,6 +335,12 @@ gallery_reuse_cb (EaselWindow *self,
   g_autoptr(JsonNode) root = params_json ? easel_json_parse (params_json, -1, NULL) : NULL;
   const char *prompt = NULL;
 
+  /* A fresh generation, not a follow-up in whatever conversation is open
+   * (one that is drawing is left to finish). */
+  if (self->conversation != NULL && !easel_session_get_busy (self->conversation) &&
+      g_list_model_get_n_items (G_LIST_MODEL (self->conversation)) > 0)
+    _easel_window_new_conversation (self);
+
   /* The API, every parameter the request set (the others back to their
    * defaults) and the prompt: ready to send again or to change. */
   easel_params_apply_json (self->params, params_json);

@@ -661,6 +661,11 @@ test_reuse_parameters (Fixture       *f,
   g_autofree char *api_mode = NULL;
   g_autofree char *model = NULL;
   GtkWidget *gallery;
+  EaselSession *before;
+
+  /* An open conversation with a turn in it... */
+  send_and_settle (f, "a lighthouse");
+  before = session (f);
 
   /* The studio is in Responses mode with a background set... */
   g_object_set (params, "api-mode", "responses", "background", "transparent", "quality", "low", NULL);
@@ -688,6 +693,9 @@ test_reuse_parameters (Fixture       *f,
   g_assert_cmpstr (background, ==, "auto");
   text = easel_composer_dup_text (f->composer);
   g_assert_cmpstr (text, ==, "a kite over the sea");
+  /* …and a fresh conversation for it, not a follow-up to the lighthouse. */
+  g_assert_true (session (f) != before);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (session (f))), ==, 0);
 }
 
 /* ---- 8. Restore acts on the guarded image; the turn follows it ---- */
