@@ -11,6 +11,7 @@
 
 #include "easel-toast.h"
 #include "easel-turn-row.h"
+#include "easel-wrap-box.h"
 
 struct _EaselTurnRow
 {
@@ -22,7 +23,7 @@ struct _EaselTurnRow
 
   /* template */
   GtkLabel *prompt_label;
-  GtkFlowBox *inputs_box;
+  EaselWrapBox *inputs_box;
   GtkWidget *spinner;
   GtkLabel *status_label;
   GtkWidget *branch_box;
@@ -322,6 +323,8 @@ easel_turn_row_class_init (EaselTurnRowClass *klass)
   object_class->get_property = easel_turn_row_get_property;
   object_class->set_property = easel_turn_row_set_property;
 
+  g_type_ensure (EASEL_TYPE_WRAP_BOX);
+
   properties[PROP_ITEM] =
     g_param_spec_object ("item", NULL, NULL, EASEL_TYPE_SESSION_TURN,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -397,8 +400,8 @@ easel_turn_row_set_item (EaselTurnRow *self,
 
   g_signal_group_set_target (self->item_signals, item);
   g_signal_group_set_target (self->candidate_signals, item ? easel_session_turn_get_candidates (item) : NULL);
-  gtk_flow_box_bind_model (self->inputs_box, item ? easel_session_turn_get_inputs (item) : NULL,
-                           create_thumbnail, GINT_TO_POINTER (48), NULL);
+  easel_wrap_box_bind_model (self->inputs_box, item ? easel_session_turn_get_inputs (item) : NULL,
+                             create_thumbnail, GINT_TO_POINTER (48), NULL);
   gtk_flow_box_bind_model (self->candidates_box, item ? easel_session_turn_get_candidates (item) : NULL,
                            create_thumbnail, GINT_TO_POINTER (64), NULL);
   gtk_widget_set_visible (GTK_WIDGET (self->inputs_box),

@@ -23,6 +23,12 @@ struct _EaselWrapBox
 
   int spacing;      /* between children on a line */
   int line_spacing; /* between lines */
+
+  /* easel_wrap_box_bind_model() */
+  GListModel *model;
+  GtkFlowBoxCreateWidgetFunc create_func;
+  gpointer user_data;
+  GDestroyNotify user_data_free;
 };
 
 static void easel_wrap_box_buildable_init (GtkBuildableIface *iface);
@@ -186,10 +192,8 @@ easel_wrap_box_size_allocate (GtkWidget *widget,
 static void
 easel_wrap_box_dispose (GObject *object)
 {
-  GtkWidget *child;
-
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (object))))
-    gtk_widget_unparent (child);
+  easel_wrap_box_bind_model (EASEL_WRAP_BOX (object), NULL, NULL, NULL, NULL);
+  easel_wrap_box_remove_all (EASEL_WRAP_BOX (object));
   G_OBJECT_CLASS (easel_wrap_box_parent_class)->dispose (object);
 }
 
@@ -293,4 +297,58 @@ easel_wrap_box_append (EaselWrapBox *self,
   g_return_if_fail (gtk_widget_get_parent (child) == NULL);
 
   gtk_widget_insert_before (child, GTK_WIDGET (self), NULL);
+}
+
+void
+easel_wrap_box_remove_all (EaselWrapBox *self)
+{
+  GtkWidget *child;
+
+  g_return_if_fail (EASEL_IS_WRAP_BOX (self));
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))))
+    gtk_widget_unparent (child);
+}
+
+/* A few thumbnails at most: every change rebuilds them all. */
+static void
+model_changed_cb (EaselWrapBox *self)
+{
+  guint n = g_list_model_get_n_items (self->model);
+
+  easel_wrap_box_remove_all (self);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(GObject) item = g_list_model_get_item (self->model, i);
+
+      easel_wrap_box_append (self, self->create_func (item, self->user_data));
+    }
+}
+
+void
+easel_wrap_box_bind_model (EaselWrapBox               *self,
+                           GListModel                 *model,
+                           GtkFlowBoxCreateWidgetFunc  create_func,
+                           gpointer                    user_data,
+                           GDestroyNotify              user_data_free)
+{
+  g_return_if_fail (EASEL_IS_WRAP_BOX (self));
+  g_return_if_fail (model == NULL || create_func != NULL);
+
+  if (self->model != NULL)
+    {
+      g_signal_handlers_disconnect_by_func (self->model, model_changed_cb, self);
+      g_clear_object (&self->model);
+      easel_wrap_box_remove_all (self);
+    }
+  if (self->user_data_free != NULL)
+    self->user_data_free (self->user_data);
+  self->create_func = create_func;
+  self->user_data = user_data;
+  self->user_data_free = user_data_free;
+  if (model == NULL)
+    return;
+  self->model = g_object_ref (model);
+  g_signal_connect_swapped (model, "items-changed", G_CALLBACK (model_changed_cb), self);
+  model_changed_cb (self);
 }
