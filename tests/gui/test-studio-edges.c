@@ -1280,7 +1280,7 @@ static void
 test_paste_attachment (Fixture       *f,
                        gconstpointer  data)
 {
-  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, TRUE, 8, 40, 30);
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, TRUE, 8, 800, 600);
   g_autoptr(GdkTexture) texture = NULL;
   g_autoptr(JsonNode) body = NULL;
   g_autofree char *pasted_text = NULL;
@@ -1327,6 +1327,16 @@ test_paste_attachment (Fixture       *f,
   g_assert_cmpuint (g_list_model_get_n_items (easel_session_turn_get_inputs (head (f))), ==, 1);
   g_assert_cmpuint (easel_composer_get_attachments (f->composer)->len, ==, 0);
   g_assert_true (wait_for (head_finished, f, 20000));
+  /* …as a whole thumbnail, not a sliver. */
+  g_assert_true (wait_for (head_row_exists, f, 5000));
+  easel_test_spin_ms (50);
+  {
+    GtkWidget *thumb = gtk_widget_get_first_child (row_child (find_row (f, head (f)), "inputs_box"));
+
+    g_assert_nonnull (thumb);
+    g_assert_cmpint (gtk_widget_get_width (thumb), >=, 48);
+    g_assert_cmpint (gtk_widget_get_height (thumb), >=, 48);
+  }
 }
 
 static gboolean
