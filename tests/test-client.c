@@ -953,6 +953,42 @@ test_validation_sends_nothing (Fixture       *f,
   g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 0);
 }
 
+/* Nobody listens: the message names the host once, not twice. */
+static void
+test_connection_refused (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(EaselRequest) request = generation_request (FALSE);
+  g_autoptr(EaselClient) saved = NULL;
+  g_autofree char *url = NULL;
+  g_auto(Run) run = { 0 };
+  EaselRetryPolicy policy;
+  const char *first;
+  guint16 port;
+
+  /* A port that was free a moment ago and is closed again. */
+  port = g_socket_listener_add_any_inet_port (listener, NULL, NULL);
+  g_assert_cmpuint (port, >, 0);
+  g_socket_listener_close (listener);
+  url = g_strdup_printf ("http://127.0.0.1:%u/v1", port);
+
+  saved = g_steal_pointer (&f->client);
+  f->client = easel_client_new (url, TEST_KEY);
+  easel_retry_policy_init_default (&policy);
+  policy.max_retries = 0;
+  easel_client_set_retry_policy (f->client, &policy);
+  run_request (f, request, &run);
+  g_clear_object (&f->client);
+  f->client = g_steal_pointer (&saved);
+
+  g_assert_error (run.error, EASEL_API_ERROR, EASEL_API_ERROR_NETWORK);
+  g_test_message ("%s", run.error->message);
+  first = strstr (run.error->message, "127.0.0.1");
+  g_assert_nonnull (first);
+  g_assert_null (strstr (first + 1, "127.0.0.1"));
+}
+
 static void
 test_retired_sends_nothing (Fixture       *f,
                             gconstpointer  data)
@@ -1595,6 +1631,7 @@ main (int   argc,
   ADD ("error/echoed-key-any-field", test_echoed_key_any_field);
   ADD ("error/validation-sends-nothing", test_validation_sends_nothing);
   ADD ("error/retired-sends-nothing", test_retired_sends_nothing);
+  ADD ("error/connection-refused", test_connection_refused);
   ADD ("moderation/precheck", test_moderation_precheck);
   ADD ("cancel/mid-stream", test_cancel_mid_stream);
   ADD ("cancel/retry-wait", test_cancel_during_retry_wait);

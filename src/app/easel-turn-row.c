@@ -178,7 +178,7 @@ update (EaselTurnRow *self)
   /* The status line above usually says it already; say it once. */
   text = easel_session_turn_get_status (turn);
   if (state == EASEL_TURN_CANCELLED)
-    g_string_assign (meta, text && *text ? "" : _("Cancelled"));
+    g_string_assign (meta, "");  /* the box below says it */
   else if (state == EASEL_TURN_INCOMPLETE)
     {
       const EaselRequest *request = easel_session_turn_get_request (turn);
@@ -194,9 +194,11 @@ update (EaselTurnRow *self)
   gtk_label_set_label (self->meta_label, meta->str);
   gtk_widget_set_visible (GTK_WIDGET (self->meta_label), meta->len > 0);
 
-  /* A cancelled turn has no error to show, but it can be sent again. */
+  /* A cancelled turn has no error, but says so, and can be sent again. */
   gtk_widget_set_visible (self->error_box, error != NULL || state == EASEL_TURN_CANCELLED);
-  gtk_widget_set_visible (GTK_WIDGET (self->error_label), error != NULL && state != EASEL_TURN_CANCELLED);
+  gtk_widget_set_visible (GTK_WIDGET (self->error_label), error != NULL || state == EASEL_TURN_CANCELLED);
+  if (state == EASEL_TURN_CANCELLED)
+    gtk_label_set_label (self->error_label, _("Cancelled before it finished. Retry sends the same prompt again."));
   gtk_widget_set_visible (self->keys_button, FALSE);
   gtk_widget_set_visible (self->billing_button, FALSE);
   /* The same prompt would be refused again: it is back in the composer to

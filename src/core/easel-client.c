@@ -1485,11 +1485,13 @@ network_error (Op           *op,
                const GError *cause)
 {
   g_autoptr(GUri) uri = g_uri_parse (op->url, G_URI_FLAGS_NONE, NULL);
+  const char *host = uri && g_uri_get_host (uri) ? g_uri_get_host (uri) : op->url;
 
-  return g_error_new (EASEL_API_ERROR, EASEL_API_ERROR_NETWORK,
-                      "Could not reach %s: %s",
-                      uri && g_uri_get_host (uri) ? g_uri_get_host (uri) : op->url,
-                      cause->message);
+  /* libsoup's own message often names the host already ("Could not
+   * connect to 127.0.0.1: Connection refused"): say it once. */
+  if (strstr (cause->message, host) != NULL)
+    return g_error_new (EASEL_API_ERROR, EASEL_API_ERROR_NETWORK, "Could not reach the server: %s", cause->message);
+  return g_error_new (EASEL_API_ERROR, EASEL_API_ERROR_NETWORK, "Could not reach %s: %s", host, cause->message);
 }
 
 /* "128 MiB": plain ASCII, so the message can be matched and read in a log. */

@@ -445,7 +445,9 @@ test_cancel_and_quota (Fixture       *f,
   g_assert_true (wait_for (head_row_exists, f, 5000));
   row = find_row (f, cancelled);
   g_assert_true (is_shown (row_child (row, "error_box")));
-  g_assert_false (gtk_widget_get_visible (row_child (row, "error_label")));
+  /* It says what happened, beside its Retry. */
+  g_assert_true (gtk_widget_get_visible (row_child (row, "error_label")));
+  g_assert_nonnull (strstr (row_label (row, "error_label"), "Cancelled"));
   g_assert_nonnull (find_descendant (row_child (row, "error_box"), has_action, "turn.retry"));
   text = easel_composer_dup_text (f->composer);
   g_assert_cmpstr (text, ==, "a slow harbour at dusk");
