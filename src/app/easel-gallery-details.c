@@ -14,6 +14,7 @@
 
 #include "easel-cost.h"
 #include "easel-gallery-details.h"
+#include "easel-params-popover.h"
 
 struct _EaselGalleryDetails
 {
@@ -181,6 +182,38 @@ param_label (const char *name)
   return g_steal_pointer (&spaced);
 }
 
+/* A stored string as the pickers say it: a model's name, "High" for
+ * quality "high", "Landscape (1536 × 1024)"; values without a label (ids,
+ * a compatible server's own) as they are. */
+static char *
+string_value (const char *name,
+              const char *value)
+{
+  g_autofree char *prop = NULL;
+
+  if (g_str_equal (name, "model") || g_str_equal (name, "responses_model"))
+    {
+      const EaselModelInfo *info = easel_model_lookup (value);
+
+      return g_strdup (info ? info->display_name : value);
+    }
+  if (g_str_equal (name, "api"))
+    {
+      if (g_str_equal (value, "responses"))
+        return g_strdup (_("Conversation (Responses API)"));
+      if (g_str_equal (value, "generate"))
+        return g_strdup (_("Single image, generated (Images API)"));
+      if (g_str_equal (value, "edit"))
+        return g_strdup (_("Single image, edited (Images API)"));
+      if (g_str_equal (value, "variation"))
+        return g_strdup (_("Variation (Images API)"));
+      return g_strdup (value);
+    }
+  /* Stored names use underscores, the options' properties dashes. */
+  prop = g_strdelimit (g_strdup (name), "_", '-');
+  return easel_params_dup_option_label (prop, value);
+}
+
 /* A value as a person reads it: yes/no, a count for lists. */
 static char *
 param_value (const char *name,
@@ -191,7 +224,7 @@ param_value (const char *name,
       GType type = json_node_get_value_type (node);
 
       if (type == G_TYPE_STRING)
-        return g_strdup (json_node_get_string (node));
+        return string_value (name, json_node_get_string (node));
       if (type == G_TYPE_BOOLEAN)
         {
           if (g_str_equal (name, "let_model_decide"))
@@ -310,10 +343,19 @@ easel_gallery_details_sync (EaselGalleryDetails *self)
   gtk_widget_set_visible (self->revised_group, gen->revised_prompt != NULL && *gen->revised_prompt != '\0');
   gtk_label_set_text (self->revised_label, revised);
 
-  if (gen->size != NULL && gen->quality != NULL)
-    model = g_strdup_printf ("%s · %s · %s", gen->model ? gen->model : "?", gen->size, gen->quality);
-  else
-    model = g_strdup (gen->model ? gen->model : "?");
+  {
+    g_autofree char *name = gen->model ? string_value ("model", gen->model) : g_strdup ("?");
+
+    if (gen->size != NULL && gen->quality != NULL)
+      {
+        g_autofree char *size = string_value ("size", gen->size);
+        g_autofree char *quality = string_value ("quality", gen->quality);
+
+        model = g_strdup_printf ("%s · %s · %s", name, size, quality);
+      }
+    else
+      model = g_steal_pointer (&name);
+  }
   {
     /* The model and size may come from an imported library. */
     g_autofree char *safe = easel_label_text_for (model, 200);

@@ -669,6 +669,7 @@ test_details_labels (void)
   gen->status = EASEL_GENERATION_OK;
   gen->params_json = g_strdup ("{\"model\":\"gpt-image-1.5\",\"prompt\":\"a lighthouse\",\"partial_images\":2,"
                                "\"stream\":true,\"output_format\":\"png\",\"images\":[{\"kind\":\"file\"},{\"kind\":\"file\"}],"
+                               "\"quality\":\"high\",\"size\":\"1536x1024\",\"api\":\"responses\","
                                "\"some_future_key\":\"x\"}");
   item = easel_gallery_item_new (0);
   easel_gallery_item_set_generation (item, gen);
@@ -683,7 +684,12 @@ test_details_labels (void)
   g_assert_cmpstr (row_subtitle (rows, "Partial images"), ==, "2");
   g_assert_cmpstr (row_subtitle (rows, "Streamed"), ==, "Yes");
   g_assert_cmpstr (row_subtitle (rows, "Input images"), ==, "2 items");
-  g_assert_cmpstr (row_subtitle (rows, "Format"), ==, "png");
+  /* Values as the pickers say them, not as the wire does. */
+  g_assert_cmpstr (row_subtitle (rows, "Format"), ==, "PNG");
+  g_assert_cmpstr (row_subtitle (rows, "Quality"), ==, "High");
+  g_assert_cmpstr (row_subtitle (rows, "Size"), ==, "Landscape (1536 × 1024)");
+  g_assert_true (g_str_has_prefix (row_subtitle (rows, "Model"), "GPT Image 1.5"));
+  g_assert_cmpstr (row_subtitle (rows, "API"), ==, "Conversation (Responses API)");
   g_assert_cmpstr (row_subtitle (rows, "Some future key"), ==, "x");
   g_object_unref (details);
 }
