@@ -118,7 +118,7 @@ update_send_target (gpointer user_data)
 
           /* Translators: what Send will do; the first number is the turn,
            * the second how much of its image the mask covers. */
-          target = g_strdup_printf (_("Edit turn %u · mask %.0f %%"), number, percent < 1 && percent > 0 ? 1 : percent);
+          target = g_strdup_printf (_("Edit turn %u · mask %.0f\u00a0%%"), number, percent < 1 && percent > 0 ? 1 : percent);
         }
       else if (self->params != NULL && easel_params_is_images_api (self->params) &&
                g_strcmp0 (action, "edit") == 0 &&
@@ -133,7 +133,7 @@ update_send_target (gpointer user_data)
       double percent = area > 0 ? 100.0 * (double) easel_mask_count_selected (mask) / area : 0;
 
       /* Translators: what Send will do; how much of the attached image the mask covers. */
-      target = g_strdup_printf (_("Edit the attached image · mask %.0f %%"), percent < 1 && percent > 0 ? 1 : percent);
+      target = g_strdup_printf (_("Edit the attached image · mask %.0f\u00a0%%"), percent < 1 && percent > 0 ? 1 : percent);
     }
   g_object_set (self->composer, "target", target, NULL);
   return G_SOURCE_REMOVE;
