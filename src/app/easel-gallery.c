@@ -1218,7 +1218,13 @@ easel_gallery_import_file (EaselGallery *self,
       if (g_content_type_is_a (content_type, "image/*"))
         g_signal_emit (self, signals[USE_AS_INPUT], 0, file);
       else
-        show_toast (self, _("Only images can be dropped here"));
+        {
+          g_autofree char *name = easel_text_escape_untrusted (basename, 80);
+          /* Translators: a file dropped or opened that is not an image */
+          g_autofree char *message = g_strdup_printf (_("“%s” is not an image"), name ? name : "");
+
+          show_toast (self, message);
+        }
       return;
     }
 
