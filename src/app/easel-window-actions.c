@@ -102,6 +102,8 @@ send_action (GtkWidget  *widget,
 
   if (!_easel_window_budget_approved (self, request))
     return;
+  /* An edited prompt goes out now (as a plain or a masked turn). */
+  _easel_window_end_edit (self);
 
   turn = easel_session_turn_new (prompt);
   for (guint i = 0; i < g_list_model_get_n_items (thumbnails); i++)
@@ -125,6 +127,18 @@ cancel_action (GtkWidget  *widget,
 {
   EaselWindow *self = EASEL_WINDOW (widget);
 
+  /* Escape while editing a sent prompt: the edit is dropped and the branch
+   * that was on show comes back. Otherwise it stops a running request. */
+  if (self->editing && !easel_session_get_busy (self->conversation))
+    {
+      g_autoptr(EaselSessionTurn) back = g_weak_ref_get (&self->edit_return_head);
+
+      _easel_window_end_edit (self);
+      if (back != NULL)
+        easel_session_set_head (self->conversation, back);
+      easel_composer_set_text (self->composer, "");
+      return;
+    }
   easel_session_cancel (self->conversation);
 }
 
@@ -175,9 +189,15 @@ edit_turn_action (GtkWidget  *widget,
 
   if (turn == NULL || easel_session_get_busy (self->conversation))
     return;
+  /* Escape brings back the branch that was on show (cancel_action). */
+  if (!self->editing)
+    g_weak_ref_set (&self->edit_return_head, easel_session_get_head (self->conversation));
+  self->editing = TRUE;
+  _easel_window_update_actions (self);
   easel_session_set_head (self->conversation, easel_session_turn_get_parent (turn));
   easel_composer_set_text (self->composer, easel_session_turn_get_prompt (turn));
   easel_window_toast (self, _("Edit the prompt and send it: it goes out as a new branch beside the old one"));
+  _easel_window_queue_send_target (self);
   easel_composer_focus (self->composer);
 }
 
@@ -263,7 +283,8 @@ _easel_window_update_actions (EaselWindow *self)
   gboolean busy = self->conversation && easel_session_get_busy (self->conversation);
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.send", !busy);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel", busy);
+  /* Escape stops a request, or drops an edit of a sent prompt. */
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel", busy || self->editing);
 }
 
 /* Finished turns: library, notification, errors */

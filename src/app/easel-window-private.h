@@ -38,6 +38,10 @@ struct _EaselWindow
   GWeakRef guard_turn;       /* the masked edit whose output the mask guard checked */
   gboolean budget_approved;  /* the next win.send skips the budget check (easel-window-budget.c) */
   gboolean budget_pending;   /* a budget check is reading the spend */
+  /* Edit and Send Again in progress: the head to go back to when the edit
+   * is cancelled (Escape), or NULL; the composer's footer says so. */
+  gboolean editing;
+  GWeakRef edit_return_head;
   /* the single attachment, shown on the canvas before the first turn
    * (easel-window-preview.c) */
   GBytes *preview_bytes;
@@ -76,6 +80,10 @@ void _easel_window_turn_finished      (EaselWindow *self, EaselSessionTurn *turn
 void _easel_window_new_conversation   (EaselWindow *self);
 void _easel_window_connect_gallery    (EaselWindow *self);
 void _easel_window_set_conversation   (EaselWindow *self, EaselSession *conversation);
+/* The composer's footer says again what Send will do (on the next idle). */
+void _easel_window_queue_send_target  (EaselWindow *self);
+/* An Edit and Send Again is over: sent, cancelled or left behind. */
+void _easel_window_end_edit           (EaselWindow *self);
 /* Lets turns off the canvas fall back to thumbnails. */
 void _easel_window_trim_images        (EaselWindow *self);
 

@@ -126,6 +126,8 @@ update_send_target (gpointer user_data)
         /* Translators: what Send will do: an edit of turn %u's image. */
         target = g_strdup_printf (_("Edit turn %u"), number);
     }
+  if (target == NULL && self->editing)
+    target = g_strdup (_("Editing a sent prompt · Escape cancels"));
   else if (mask != NULL && easel_canvas_has_mask_selection (self->canvas) &&
            _easel_window_preview_get_bytes (self, NULL) != NULL)
     {
@@ -145,6 +147,23 @@ queue_send_target (EaselWindow *self)
   /* Painting changes the mask many times a second: count it once. */
   if (self->target_idle == 0)
     self->target_idle = g_timeout_add_full (G_PRIORITY_LOW, 100, update_send_target, self, NULL);
+}
+
+void
+_easel_window_queue_send_target (EaselWindow *self)
+{
+  queue_send_target (self);
+}
+
+void
+_easel_window_end_edit (EaselWindow *self)
+{
+  if (!self->editing)
+    return;
+  self->editing = FALSE;
+  g_weak_ref_set (&self->edit_return_head, NULL);
+  _easel_window_update_actions (self);
+  queue_send_target (self);
 }
 
 static void
@@ -291,6 +310,7 @@ _easel_window_set_conversation (EaselWindow  *self,
   easel_canvas_reset_mask (self->canvas);
   easel_canvas_reset_guard (self->canvas);
   g_weak_ref_set (&self->guard_turn, NULL);
+  _easel_window_end_edit (self);
   if (self->settings != NULL)
     g_settings_bind (self->settings, "moderation-check", conversation, "moderation-check", G_SETTINGS_BIND_GET);
   _easel_window_library_attach (self, conversation);
@@ -389,6 +409,7 @@ easel_window_dispose (GObject *object)
   g_clear_pointer (&self->files_to_open, g_ptr_array_unref);
   g_clear_pointer (&self->gallery_search, g_free);
   g_weak_ref_set (&self->guard_turn, NULL);
+  g_weak_ref_set (&self->edit_return_head, NULL);
   g_clear_object (&self->settings);
   g_clear_object (&self->cancellable);
 

@@ -362,6 +362,21 @@ new_head_settled (Fixture *f)
          !easel_session_get_busy (f->session);
 }
 
+static gboolean
+footer_says_editing (Fixture *f)
+{
+  g_autofree char *target = NULL;
+
+  g_object_get (easel_window_get_composer (f->window), "target", &target, NULL);
+  return target != NULL && strstr (target, "Editing a sent prompt") != NULL;
+}
+
+static gboolean
+footer_not_editing (Fixture *f)
+{
+  return !footer_says_editing (f);
+}
+
 /* Editing a sent prompt puts it back in the composer; sending it makes a
  * new branch beside the original, from the same parent. */
 static void
@@ -388,6 +403,20 @@ test_edit_resends_as_branch (Fixture       *f,
   text = easel_composer_dup_text (easel_window_get_composer (f->window));
   g_assert_cmpstr (text, ==, "make it blue");
   g_assert_true (head (f) == first);
+  /* The footer says an edit is under way, and how to drop it. */
+  g_assert_true (wait_for (footer_says_editing, f, 5000));
+
+  /* Escape drops the edit: the branch on show comes back, the composer
+   * empties. Editing again, then sending, makes the new branch. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.cancel", NULL));
+  g_assert_true (head (f) == second);
+  g_clear_pointer (&text, g_free);
+  text = easel_composer_dup_text (easel_window_get_composer (f->window));
+  g_assert_cmpstr (text, ==, "");
+  g_assert_true (wait_for (footer_not_editing, f, 5000));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.edit-turn", "s",
+                                             easel_session_turn_get_id (second)));
+  g_assert_true (head (f) == first);
 
   send_prompt (f, "make it green");
   expected_requests = 3;
@@ -399,6 +428,7 @@ test_edit_resends_as_branch (Fixture       *f,
   g_assert_cmpstr (sent, ==, easel_session_turn_get_response_id (first));
   g_object_get (head (f), "n-siblings", &n_siblings, NULL);
   g_assert_cmpuint (n_siblings, ==, 2);
+  g_assert_true (wait_for (footer_not_editing, f, 5000));
 }
 
 int
