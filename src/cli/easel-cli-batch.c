@@ -848,8 +848,7 @@ easel_cli_batch_main (int    argc,
     return list_jobs (&ctx, prgname);
   if (ctx.api_key == NULL || *ctx.api_key == '\0')
     {
-      fprintf (stderr, "%s: %s\n", prgname, error ? error->message : "No API key is set");
-      fprintf (stderr, "  Store one with `easel key set`, or export OPENAI_API_KEY=sk-… for this shell.\n");
+      easel_cli_print_missing_key (prgname, error);
       return EASEL_CLI_EXIT_USAGE;
     }
 

@@ -679,8 +679,7 @@ easel_cli_compare_main (int    argc,
   ctx.api_key = easel_config_get_api_key_sync (base_url, &source, &error);
   if (ctx.api_key == NULL || *ctx.api_key == '\0')
     {
-      fprintf (stderr, "easel compare: %s\n", error ? error->message : "No API key is set");
-      fprintf (stderr, "  Store one with `easel key set`, or export OPENAI_API_KEY=sk-… for this shell.\n");
+      easel_cli_print_missing_key ("easel compare", error);
       return EASEL_CLI_EXIT_USAGE;
     }
   client = easel_client_new (base_url, ctx.api_key);

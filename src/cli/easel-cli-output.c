@@ -99,6 +99,18 @@ print_field (const char *label,
   fprintf (stderr, "  %s: %s\n", label, safe);
 }
 
+/* How to give Easel a key, unless @message (the core's) said it already. */
+static void
+print_key_hint (const char *message)
+{
+  if (strstr (message, "easel key set") != NULL && strstr (message, "OPENAI_API_KEY") != NULL)
+    fprintf (stderr, "  `easel key set` reads the key from stdin and keeps it in the keyring.\n");
+  else
+    fprintf (stderr,
+             "  Store a key in the keyring with `easel key set` (it reads the key from stdin),\n"
+             "  or export OPENAI_API_KEY=sk-… for this shell.\n");
+}
+
 void
 easel_cli_print_error (const GError *error,
                        const char   *api_key,
@@ -152,11 +164,17 @@ easel_cli_print_error (const GError *error,
     }
   else if (g_error_matches (error, EASEL_CONFIG_ERROR, EASEL_CONFIG_ERROR_NO_KEY) ||
            g_error_matches (error, EASEL_CONFIG_ERROR, EASEL_CONFIG_ERROR_NO_SECRET_SERVICE))
-    {
-      fprintf (stderr,
-               "  Store a key in the keyring with `easel key set` (it reads the key from stdin),\n"
-               "  or export OPENAI_API_KEY=sk-… for this shell.\n");
-    }
+    print_key_hint (error->message);
+}
+
+void
+easel_cli_print_missing_key (const char   *who,
+                             const GError *error)
+{
+  const char *message = error != NULL ? error->message : "No API key is set";
+
+  fprintf (stderr, "%s: %s\n", who, message);
+  print_key_hint (message);
 }
 
 const char *

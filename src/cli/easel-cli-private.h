@@ -44,6 +44,8 @@ void  easel_cli_print_error         (const GError *error, const char *api_key, g
 /* Untrusted text for the terminal: redacted, escaped, capped. */
 char *easel_cli_safe_text           (const char *text, const char *api_key);
 void  easel_cli_warn                (const char *format, ...) G_GNUC_PRINTF (1, 2);
+/* "WHO: No API key for …" and how to set one, said once. */
+void  easel_cli_print_missing_key   (const char *who, const GError *error);
 /* "png", "jpg", "webp": sniffed from @bytes when possible, else from @format. */
 const char *easel_cli_extension_for (GBytes *bytes, const char *format);
 

@@ -114,7 +114,7 @@ build_entries (Options *o,
                guint    command)
 {
   const FilteredEntry all[] = {
-    { FOR_ALL, { "model", 'm', 0, G_OPTION_ARG_STRING, &o->model, "Image model (gpt-image-1, gpt-image-1-mini, dall-e-3, …)", "MODEL" } },
+    { FOR_ALL, { "model", 'm', 0, G_OPTION_ARG_STRING, &o->model, "Image model: gpt-image-1.5 (the default), gpt-image-1-mini, gpt-image-1, …", "MODEL" } },
     { FOR_GENERATE | FOR_EDIT | FOR_VARIATIONS, { "n", 'n', 0, G_OPTION_ARG_INT, &o->n, "Number of images", "N" } },
     { FOR_ALL, { "size", 's', 0, G_OPTION_ARG_STRING, &o->size, "Size: 1024x1024, 1536x1024, 1024x1536, auto, …", "WxH" } },
     { FOR_GENERATE | FOR_EDIT | FOR_CHAT, { "quality", 'q', 0, G_OPTION_ARG_STRING, &o->quality, "Quality: low, medium, high, auto (dall-e-3: standard, hd)", "QUALITY" } },
@@ -1651,12 +1651,9 @@ easel_cli_request_main (EaselApi    api,
   run->api_key = easel_config_get_api_key_sync (base_url, &source, &error);
   if (run->api_key == NULL || *run->api_key == '\0')
     {
-      if (error == NULL)
-        error = g_error_new_literal (EASEL_CONFIG_ERROR, EASEL_CONFIG_ERROR_NO_KEY, "No API key is set");
-      fprintf (stderr, "easel %s: %s\n", command, error->message);
-      fprintf (stderr,
-               "  Store one in the keyring with `easel key set` (it reads the key from stdin),\n"
-               "  or export OPENAI_API_KEY=sk-… for this shell.\n");
+      g_autofree char *who = g_strdup_printf ("easel %s", command);
+
+      easel_cli_print_missing_key (who, error);
       options_clear (&options);
       return EASEL_CLI_EXIT_USAGE;
     }
