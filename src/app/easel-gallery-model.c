@@ -235,6 +235,7 @@ run_pending (EaselGalleryModel *self)
       g_autoptr(EaselStoreQuery) query = make_query (self, offset, EASEL_GALLERY_MODEL_PAGE_SIZE);
       PageRequest *req = g_new0 (PageRequest, 1);
 
+      query->skip_count = TRUE;     /* the first page brought it */
       req->self = g_object_ref (self);
       req->serial = self->serial;
       req->offset = offset;

@@ -360,10 +360,16 @@ query_thread (GTask        *task,
               gpointer      task_data,
               GCancellable *cancellable)
 {
-  QueryResult *r = g_new0 (QueryResult, 1);
+  const EaselStoreQuery *query = task_data;
+  QueryResult *r;
   GError *error = NULL;
 
-  r->rows = easel_store_query (source_object, task_data, &r->total, &error);
+  /* A search replaced by another one while it waited (the gallery cancels on reset). */
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  r = g_new0 (QueryResult, 1);
+  r->rows = easel_store_query (source_object, query, query->skip_count ? NULL : &r->total, &error);
   if (r->rows)
     g_task_return_pointer (task, r, (GDestroyNotify) query_result_free);
   else
