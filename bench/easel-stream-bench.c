@@ -5,6 +5,8 @@
  * easel-stream-bench MODE PORT RUNS SIZE...
  *   MODE client: easel_client_send_async (JSON and base64 in worker threads)
  *   MODE raw:    libsoup + EaselSseParser + easel_event_parse on one thread
+ *   MODE decode: no stream; g_base64_decode () of three SIZE MB strings of
+ *                random base64 (the server's kind), the floor for the others
  * Prints one JSON line per size with the wall time of each run (request
  * sent → last image decoded), in ms, like sdk-bench.mjs.
  */
@@ -15,6 +17,7 @@
 
 #include <libsoup/soup.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "easel-client.h"
 #include "easel-event.h"
@@ -159,6 +162,57 @@ run_raw (SoupSession *session,
   g_clear_pointer (&run->parser, easel_sse_parser_free);
 }
 
+/* decode mode: as server.mjs, base64 of random bytes, SIZE MiB long. */
+static int
+bare_decode (int    runs,
+             int    n_sizes,
+             char **sizes)
+{
+  for (int s = 0; s < n_sizes; s++)
+    {
+      gsize b64_len = (gsize) (g_ascii_strtod (sizes[s], NULL) * 1024 * 1024) / 4 * 4;
+      gsize raw_len = b64_len / 4 * 3;
+      g_autofree guchar *raw = g_malloc (raw_len);
+      char *b64[3] = { NULL, NULL, NULL };
+      g_autoptr(GString) line = g_string_new (NULL);
+      guint64 n_bytes = 0;
+
+      for (guint i = 0; i < 3; i++)
+        {
+          for (gsize j = 0; j < raw_len; j += 4)
+            {
+              guint32 r = g_random_int ();
+              memcpy (raw + j, &r, MIN (4, raw_len - j));
+            }
+          b64[i] = g_base64_encode (raw, raw_len);
+        }
+
+      g_string_append_printf (line, "{\"impl\":\"bare-decode\",\"size_mb\":%s,\"times_ms\":[", sizes[s]);
+      for (int i = 0; i <= runs; i++)
+        {
+          gint64 t0 = g_get_monotonic_time ();
+          double ms;
+
+          n_bytes = 0;
+          for (guint k = 0; k < 3; k++)
+            {
+              gsize len = 0;
+              g_autofree guchar *out = g_base64_decode (b64[k], &len);
+
+              n_bytes += len;
+            }
+          ms = (g_get_monotonic_time () - t0) / 1000.0;
+          if (i > 0)
+            g_string_append_printf (line, "%s%.3f", i > 1 ? "," : "", ms);
+        }
+      g_string_append_printf (line, "],\"decoded_bytes\":%" G_GUINT64_FORMAT "}", n_bytes);
+      g_print ("%s\n", line->str);
+      for (guint i = 0; i < 3; i++)
+        g_free (b64[i]);
+    }
+  return 0;
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -169,12 +223,15 @@ main (int   argc,
 
   if (argc < 5)
     {
-      g_printerr ("usage: %s client|raw PORT RUNS SIZE...\n", argv[0]);
+      g_printerr ("usage: %s client|raw|decode PORT RUNS SIZE...\n", argv[0]);
       return 2;
     }
   mode = argv[1];
   port = argv[2];
   runs = atoi (argv[3]);
+
+  if (g_str_equal (mode, "decode"))
+    return bare_decode (runs, argc - 4, argv + 4);
 
   for (int s = 4; s < argc; s++)
     {

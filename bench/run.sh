@@ -29,5 +29,6 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 echo "runs per size: $runs (median reported; one warm-up run each)"
 "$build/bench/easel-stream-bench" raw "$port" "$runs" "$@" >>"$out/results"
 "$build/bench/easel-stream-bench" client "$port" "$runs" "$@" >>"$out/results"
+"$build/bench/easel-stream-bench" decode "$port" "$runs" "$@" >>"$out/results"
 (cd "$here" && node sdk-bench.mjs "$port" "$runs" "$@") >>"$out/results"
 node "$here/summarize.mjs" "$out/results"

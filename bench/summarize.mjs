@@ -12,13 +12,14 @@ const sizes = [...new Set(rows.map((r) => r.size_mb))].sort((a, b) => a - b);
 const impls = [...new Set(rows.map((r) => r.impl))];
 
 const fmt = (x) => (x === undefined ? '–' : x.toFixed(1));
-console.log(`| base64 per image | ${impls.map((i) => `${i} (ms)`).join(' | ')} | SDK / easel-client | SDK / easel-raw |`);
-console.log(`|---|${impls.map(() => '---').join('|')}|---|---|`);
+console.log(`| base64 per image | ${impls.map((i) => `${i} (ms)`).join(' | ')} | SDK / easel-client | SDK / easel-raw | easel-client / bare-decode |`);
+console.log(`|---|${impls.map(() => '---').join('|')}|---|---|---|`);
 for (const s of sizes) {
   const sdk = by.get(`openai-node@${s}`);
   const cl = by.get(`easel-client@${s}`);
   const raw = by.get(`easel-raw@${s}`);
-  console.log(`| ${s} MB ×3 | ${impls.map((i) => fmt(by.get(`${i}@${s}`))).join(' | ')} | ${sdk && cl ? (sdk / cl).toFixed(1) + '×' : '–'} | ${sdk && raw ? (sdk / raw).toFixed(1) + '×' : '–'} |`);
+  const dec = by.get(`bare-decode@${s}`);
+  console.log(`| ${s} MB ×3 | ${impls.map((i) => fmt(by.get(`${i}@${s}`))).join(' | ')} | ${sdk && cl ? (sdk / cl).toFixed(1) + '×' : '–'} | ${sdk && raw ? (sdk / raw).toFixed(1) + '×' : '–'} | ${cl && dec ? (cl / dec).toFixed(1) + '×' : '–'} |`);
 }
 console.log('');
 console.log('ms per MB of base64 (median time / (3 × size)), to judge linearity:');

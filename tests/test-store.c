@@ -1649,6 +1649,63 @@ test_search_big (void)
   rm_rf (dir);
 }
 
+static guint
+search_count (EaselStore *store, const char *text, guint offset)
+{
+  g_autoptr(EaselStoreQuery) q = easel_store_query_new ();
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GError) error = NULL;
+  guint total = 0;
+
+  q->text = g_strdup (text);
+  q->limit = 60;
+  q->offset = offset;
+  rows = easel_store_query (store, q, &total, &error);
+  g_assert_no_error (error);
+  return total;
+}
+
+/* A search keeps its matches for the next page; a write through the store
+ * or through another connection must still show in the next query. */
+static void
+test_search_sees_writes (void)
+{
+  g_autofree char *dir = make_tmp_dir ();
+  g_autoptr(EaselStore) store = open_store (dir);
+  g_autoptr(GError) error = NULL;
+
+  /* Above and below the switch to walking the gallery's index. */
+  db_exec (dir,
+           "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) "
+           "INSERT INTO generations (model, api, prompt, created, status) "
+           "SELECT 'gpt-image-1', 'generate', 'common ' || CASE WHEN i % 10 = 0 THEN 'rare' ELSE '' END, "
+           "1700000000 + i, 'ok' FROM n");
+
+  g_assert_cmpuint (search_count (store, "common", 0), ==, 3000);
+  g_assert_cmpuint (search_count (store, "common", 600), ==, 3000);
+  g_assert_cmpuint (search_count (store, "rare", 0), ==, 300);
+
+  /* Another connection. */
+  db_exec (dir, "UPDATE generations SET deleted_at = 1700005000 WHERE id <= 20");
+  g_assert_cmpuint (search_count (store, "common", 60), ==, 2980);
+  g_assert_cmpuint (search_count (store, "rare", 0), ==, 298);
+  db_exec (dir, "INSERT INTO generations (model, api, prompt, created, status) "
+                "VALUES ('gpt-image-1', 'generate', 'common rare', 1700009000, 'ok')");
+  g_assert_cmpuint (search_count (store, "common", 0), ==, 2981);
+
+  /* This store. */
+  g_assert_true (easel_store_delete (store, 30, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (search_count (store, "common", 0), ==, 2980);
+  g_assert_cmpuint (search_count (store, "rare", 0), ==, 298);
+  g_assert_true (easel_store_undelete (store, 30, &error));
+  g_assert_cmpuint (search_count (store, "rare", 0), ==, 299);
+  g_assert_cmpuint (search_count (store, "common", 120), ==, 2981);
+
+  g_clear_object (&store);
+  rm_rf (dir);
+}
+
 static void
 test_orphan_sweep (void)
 {
@@ -2881,6 +2938,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/core/store/orphan-sweep", test_orphan_sweep);
   g_test_add_func ("/core/store/maintenance", test_maintenance);
   g_test_add_func ("/core/store/search-big", test_search_big);
+  g_test_add_func ("/core/store/search-sees-writes", test_search_sees_writes);
   for (guint i = 0; i < G_N_ELEMENTS (export_cases); i++)
     {
       g_autofree char *p = g_strdup_printf ("/core/store/export/%s", export_cases[i].name);

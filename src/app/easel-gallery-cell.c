@@ -81,7 +81,6 @@ easel_gallery_cell_sync (EaselGalleryCell *self)
 
   gtk_widget_set_visible (GTK_WIDGET (self->star), self->item && easel_gallery_item_get_starred (self->item));
   gtk_widget_set_visible (GTK_WIDGET (self->failed_label), record != NULL && record->status != EASEL_GENERATION_OK);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self), record ? record->prompt : NULL);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   record && record->prompt ? record->prompt : _("Loading"),
@@ -112,6 +111,26 @@ easel_gallery_cell_sync (EaselGalleryCell *self)
       easel_thumbnailer_load_async (thumbnailer, file, record->sha256, self->cancellable,
                                     on_thumbnail_loaded, g_object_ref (self));
     }
+}
+
+/* The prompt is asked for on hover: gtk_widget_set_tooltip_text() in GTK 4.8
+ * re-runs the tooltip query, a round trip to the display server to find the
+ * pointer, for every cell bound while the grid fills or scrolls. */
+static gboolean
+easel_gallery_cell_query_tooltip (GtkWidget  *widget,
+                                  int         x,
+                                  int         y,
+                                  gboolean    keyboard_tooltip,
+                                  GtkTooltip *tooltip)
+{
+  EaselGalleryCell *self = EASEL_GALLERY_CELL (widget);
+  EaselGeneration *record = self->item ? easel_gallery_item_get_generation (self->item) : NULL;
+
+  if (record == NULL || record->prompt == NULL || *record->prompt == '\0')
+    return FALSE;
+
+  gtk_tooltip_set_text (tooltip, record->prompt);
+  return TRUE;
 }
 
 static void
@@ -193,6 +212,7 @@ easel_gallery_cell_class_init (EaselGalleryCellClass *klass)
   object_class->dispose = easel_gallery_cell_dispose;
   object_class->get_property = easel_gallery_cell_get_property;
   object_class->set_property = easel_gallery_cell_set_property;
+  widget_class->query_tooltip = easel_gallery_cell_query_tooltip;
 
   properties[PROP_ITEM] =
     g_param_spec_object ("item", NULL, NULL, EASEL_TYPE_GALLERY_ITEM,
@@ -215,6 +235,7 @@ static void
 easel_gallery_cell_init (EaselGalleryCell *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self), TRUE);
 
   self->item_signals = g_signal_group_new (EASEL_TYPE_GALLERY_ITEM);
   g_signal_group_connect_object (self->item_signals, "notify::loaded",

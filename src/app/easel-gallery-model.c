@@ -7,9 +7,15 @@
 #include "config.h"
 
 #include "easel-gallery-model.h"
+#include "easel-gallery-private.h"
 
 /* The store serialises SQLite behind a mutex, so more would only queue. */
 #define MAX_PAGE_QUERIES 2
+
+/* Loaded pages kept beyond the ones the view holds: a fling through a
+ * 100,000-image library would otherwise keep every row it passed. Forty
+ * pages are a few MB and many screens of scrolling back. */
+#define DEFAULT_MAX_LOADED_PAGES 40
 
 struct _EaselGalleryModel
 {
@@ -39,6 +45,8 @@ struct _EaselGalleryModel
   GHashTable     *requested;       /* page offsets pending or running */
   guint           n_running;
   guint           n_pages_loaded;
+  GQueue          loaded;          /* page offsets (GUINT_TO_POINTER), most recently loaded first */
+  guint           max_loaded_pages;
 };
 
 typedef struct
@@ -137,6 +145,42 @@ fill_items (EaselGalleryModel *self,
     }
 }
 
+/* Drops the rows of the page loaded longest ago. Only items nobody else
+ * holds go: a cell's, the details pane's or a caller's item stays loaded,
+ * and an emptied slot turns back into a placeholder when asked for again. */
+static void
+remember_page (EaselGalleryModel *self,
+               guint              offset)
+{
+  gpointer key = GUINT_TO_POINTER (offset);
+  GList *link = g_queue_find (&self->loaded, key);
+
+  if (link != NULL)
+    g_queue_unlink (&self->loaded, link);
+  else
+    link = g_list_alloc ();
+  link->data = key;
+  g_queue_push_head_link (&self->loaded, link);
+
+  while (self->loaded.length > self->max_loaded_pages)
+    {
+      guint old = GPOINTER_TO_UINT (g_queue_pop_tail (&self->loaded));
+      guint end = MIN (old + EASEL_GALLERY_MODEL_PAGE_SIZE, self->items->len);
+
+      for (guint pos = old; pos < end; pos++)
+        {
+          GObject *item = g_ptr_array_index (self->items, pos);
+
+          /* The model's reference is the only one: no view or caller sees it. */
+          if (item != NULL && g_atomic_int_get (&item->ref_count) == 1)
+            {
+              self->items->pdata[pos] = NULL;
+              g_object_unref (item);
+            }
+        }
+    }
+}
+
 static void run_pending (EaselGalleryModel *self);
 
 static void
@@ -174,6 +218,7 @@ page_query_done (GObject      *object,
     {
       self->n_pages_loaded++;
       fill_items (self, offset, generations);
+      remember_page (self, offset);
     }
 
   run_pending (self);
@@ -190,6 +235,7 @@ run_pending (EaselGalleryModel *self)
       g_autoptr(EaselStoreQuery) query = make_query (self, offset, EASEL_GALLERY_MODEL_PAGE_SIZE);
       PageRequest *req = g_new0 (PageRequest, 1);
 
+      query->skip_count = TRUE;     /* the first page brought it */
       req->self = g_object_ref (self);
       req->serial = self->serial;
       req->offset = offset;
@@ -316,6 +362,8 @@ first_query_done (GObject      *object,
   g_ptr_array_set_size (self->items, MAX (total, generations->len));
   self->n_pages_loaded = 1;
   fill_items (self, 0, generations);
+  g_queue_clear (&self->loaded);
+  remember_page (self, 0);
 
   /* Items first, so whoever watches "loading" sees the new count. */
   g_list_model_items_changed (G_LIST_MODEL (self), 0, old_n, self->items->len);
@@ -372,6 +420,7 @@ easel_gallery_model_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_object (&self->store);
   g_queue_clear (&self->pending);
+  g_queue_clear (&self->loaded);
   if (self->requested)
     g_hash_table_remove_all (self->requested);
   if (self->items)
@@ -522,7 +571,9 @@ easel_gallery_model_init (EaselGalleryModel *self)
   self->items = g_ptr_array_new_with_free_func (item_unref);
   self->requested = g_hash_table_new (NULL, NULL);
   self->sort = EASEL_STORE_SORT_NEWEST;
+  self->max_loaded_pages = DEFAULT_MAX_LOADED_PAGES;
   g_queue_init (&self->pending);
+  g_queue_init (&self->loaded);
 }
 
 EaselGalleryModel *
@@ -839,4 +890,15 @@ easel_gallery_model_get_n_pages_loaded (EaselGalleryModel *self)
   g_return_val_if_fail (EASEL_IS_GALLERY_MODEL (self), 0);
 
   return self->n_pages_loaded;
+}
+
+/* easel-gallery-private.h: tests use a small cap to see pages dropped. */
+void
+_easel_gallery_model_set_max_loaded_pages (EaselGalleryModel *self,
+                                           guint              max_pages)
+{
+  g_return_if_fail (EASEL_IS_GALLERY_MODEL (self));
+  g_return_if_fail (max_pages > 0);
+
+  self->max_loaded_pages = max_pages;
 }

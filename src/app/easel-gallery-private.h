@@ -18,5 +18,7 @@ EaselGalleryDetails *_easel_gallery_get_details     (EaselGallery *self);
 /* The file a drag of @item carries (its export is written in the background). */
 GFile *_easel_gallery_drag_file (EaselGallery *self, EaselGalleryItem *item);
 GtkGridView        *_easel_gallery_get_grid_view    (EaselGallery *self);
+/* How many loaded pages the model keeps (see easel-gallery-model.c). */
+void _easel_gallery_model_set_max_loaded_pages (EaselGalleryModel *self, guint max_pages);
 
 G_END_DECLS

@@ -712,6 +712,13 @@ on_delete_done (GObject      *object,
       if (pos != G_MAXUINT)
         g_array_append_val (positions, pos);
     }
+  /* A deleted row whose page the model let go of (scrolled far away
+   * meanwhile) has no position to remove: query again instead. */
+  if (positions->len < op->ids->len)
+    {
+      easel_gallery_model_reload (self->model);
+      g_array_set_size (positions, 0);
+    }
   for (guint i = 0; i < positions->len; i++)
     for (guint j = i + 1; j < positions->len; j++)
       if (g_array_index (positions, guint, j) > g_array_index (positions, guint, i))

@@ -31,6 +31,12 @@ struct _EaselStore
   GMainContext *context;        /* where "changed" is emitted */
   gint          changed_pending;
   gboolean      read_only;      /* opened read-only: every write fails with READ_ONLY */
+
+  /* The last plain search's matches, in temp.fts_hits (mutex) */
+  char         *fts_hits_query;
+  gint64        fts_hits_count;
+  gint64        fts_hits_changes;      /* sqlite3_total_changes64 () after filling it */
+  gint64        fts_hits_data_version; /* PRAGMA data_version then: other connections' writes */
 };
 
 /* The gallery's rows, and the rest, as the partial indexes of schema 4

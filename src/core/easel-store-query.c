@@ -162,25 +162,72 @@ is_plain_gallery_search (const EaselStoreQuery *q)
 }
 
 static gboolean
-count_fts_matches (EaselStore  *self,
-                   const char  *fts,
-                   const char  *sql,
-                   gint64      *count,
-                   GError     **error)
+read_int64 (EaselStore  *self,
+            const char  *sql,
+            gint64      *value,
+            GError     **error)
 {
   g_autoptr(EaselStmt) stmt = NULL;
   int rc;
 
   if (!(stmt = _easel_store_prepare (self, sql, error)))
     return FALSE;
-  sqlite3_bind_text (stmt, sqlite3_bind_parameter_index (stmt, ":fts"), fts, -1, SQLITE_TRANSIENT);
   rc = sqlite3_step (stmt);
   if (rc != SQLITE_ROW)
     {
       _easel_store_set_sqlite_error (error, self->db, rc, "read");
       return FALSE;
     }
-  *count = sqlite3_column_int64 (stmt, 0);
+  *value = sqlite3_column_int64 (stmt, 0);
+  return TRUE;
+}
+
+/* Puts the rowids matching @fts into temp.fts_hits (an INTEGER PRIMARY KEY
+ * table, filled in rowid order) and returns how many there are. Counting
+ * hidden matches and paging then look ids up in it, where each used to
+ * build the match list again from the FTS index; the next pages of the
+ * same search reuse it until anything is written. Called with the mutex. */
+static gboolean
+fill_fts_hits (EaselStore  *self,
+               const char  *fts,
+               gint64      *n_matches,
+               GError     **error)
+{
+  g_autoptr(EaselStmt) insert = NULL;
+  gint64 data_version = 0;
+  int rc;
+
+  if (!read_int64 (self, "PRAGMA data_version", &data_version, error))
+    return FALSE;
+
+  if (self->fts_hits_query != NULL && g_str_equal (self->fts_hits_query, fts) &&
+      self->fts_hits_changes == sqlite3_total_changes64 (self->db) &&
+      self->fts_hits_data_version == data_version)
+    {
+      *n_matches = self->fts_hits_count;
+      return TRUE;
+    }
+
+  g_clear_pointer (&self->fts_hits_query, g_free);
+  if (!_easel_store_exec (self->db, "CREATE TEMP TABLE IF NOT EXISTS fts_hits (id INTEGER PRIMARY KEY)", "search", error) ||
+      !_easel_store_exec (self->db, "DELETE FROM temp.fts_hits", "search", error))
+    return FALSE;
+  if (!(insert = _easel_store_prepare (self, "INSERT INTO temp.fts_hits SELECT rowid FROM generations_fts "
+                                             "WHERE generations_fts MATCH :fts", error)))
+    return FALSE;
+  sqlite3_bind_text (insert, sqlite3_bind_parameter_index (insert, ":fts"), fts, -1, SQLITE_TRANSIENT);
+  rc = sqlite3_step (insert);
+  if (rc != SQLITE_DONE)
+    {
+      _easel_store_set_sqlite_error (error, self->db, rc, "search");
+      return FALSE;
+    }
+
+  self->fts_hits_count = sqlite3_changes64 (self->db);
+  self->fts_hits_changes = sqlite3_total_changes64 (self->db);
+  self->fts_hits_data_version = data_version;
+  self->fts_hits_query = g_strdup (fts);
+  *n_matches = self->fts_hits_count;
   return TRUE;
 }
 
@@ -227,8 +274,7 @@ easel_store_query (EaselStore            *self,
        * order until enough matches came by, when there are many. */
       gint64 n_matches = 0;
 
-      if (!count_fts_matches (self, fts, "SELECT count(*) FROM generations_fts WHERE generations_fts MATCH :fts",
-                              &n_matches, error))
+      if (!fill_fts_hits (self, fts, &n_matches, error))
         return NULL;
 
       if (n_matches >= FTS_WALK_INDEX_MIN && query->sort != EASEL_STORE_SORT_COST)
@@ -238,7 +284,7 @@ easel_store_query (EaselStore            *self,
 
           sql = g_strdup_printf ("SELECT " GEN_COLUMNS " FROM generations g WHERE g.id IN "
                                  "(SELECT g2.id FROM generations g2 INDEXED BY generations_gallery "
-                                 "WHERE g2.id IN (SELECT rowid FROM generations_fts WHERE generations_fts MATCH :fts) "
+                                 "WHERE g2.id IN temp.fts_hits "
                                  "AND g2.deleted_at = 0 AND g2.status IN ('ok', 'incomplete') ORDER BY %s LIMIT :limit OFFSET :offset) "
                                  "ORDER BY %s", inner_order, order);
         }
@@ -255,11 +301,10 @@ easel_store_query (EaselStore            *self,
         {
           gint64 n_hidden = 0;
 
-          if (!count_fts_matches (self, fts,
-                                  "SELECT count(*) FROM generations g INDEXED BY generations_hidden "
-                                  "WHERE (" HIDDEN_FILTER ") AND g.id IN "
-                                  "(SELECT rowid FROM generations_fts WHERE generations_fts MATCH :fts)",
-                                  &n_hidden, error))
+          if (!read_int64 (self,
+                           "SELECT count(*) FROM generations g INDEXED BY generations_hidden "
+                           "WHERE (" HIDDEN_FILTER ") AND g.id IN temp.fts_hits",
+                           &n_hidden, error))
             return NULL;
           *total_count = (guint) (n_matches - n_hidden);
         }
@@ -315,10 +360,16 @@ query_thread (GTask        *task,
               gpointer      task_data,
               GCancellable *cancellable)
 {
-  QueryResult *r = g_new0 (QueryResult, 1);
+  const EaselStoreQuery *query = task_data;
+  QueryResult *r;
   GError *error = NULL;
 
-  r->rows = easel_store_query (source_object, task_data, &r->total, &error);
+  /* A search replaced by another one while it waited (the gallery cancels on reset). */
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  r = g_new0 (QueryResult, 1);
+  r->rows = easel_store_query (source_object, query, query->skip_count ? NULL : &r->total, &error);
   if (r->rows)
     g_task_return_pointer (task, r, (GDestroyNotify) query_result_free);
   else

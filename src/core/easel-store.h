@@ -79,6 +79,7 @@ typedef struct
   guint          offset;           /* paging */
   gint64         comparison_id;    /* one Compare set (easel-comparison.h); 0 = any */
   guint          limit;            /* 0 = no limit */
+  gboolean       skip_count;       /* easel_store_query_async (): no total (a later page) */
 } EaselStoreQuery;
 
 EaselStoreQuery *easel_store_query_new  (void);

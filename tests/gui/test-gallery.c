@@ -214,6 +214,51 @@ static const struct {
   { "  ",          G_N_ELEMENTS (seeds) },
 };
 
+/* Pages loaded longest ago are let go of, except the items someone holds. */
+static void
+test_model_drops_old_pages (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(EaselGalleryModel) model = NULL;
+  g_autoptr(EaselGalleryItem) held = NULL;
+  g_autoptr(EaselGalleryItem) late = NULL;
+  g_autoptr(EaselGalleryItem) again = NULL;
+  guint total = G_N_ELEMENTS (seeds) + EASEL_GALLERY_MODEL_PAGE_SIZE + 10;
+  gint64 id;
+
+  fixture_open (&f);
+  fixture_seed (&f, total - G_N_ELEMENTS (seeds));
+
+  model = easel_gallery_model_new (f.store);
+  _easel_gallery_model_set_max_loaded_pages (model, 1);
+  wait_loaded (model);
+
+  held = g_list_model_get_item (G_LIST_MODEL (model), 0);
+  g_assert_true (easel_gallery_item_get_loaded (held));
+  {
+    g_autoptr(EaselGalleryItem) second = g_list_model_get_item (G_LIST_MODEL (model), 1);
+
+    id = easel_gallery_item_get_id (second);
+    g_assert_cmpint (id, >, 0);
+  }
+
+  /* Loading the second page drops the first one's unheld rows. */
+  late = g_list_model_get_item (G_LIST_MODEL (model), total - 1);
+  SPIN_UNTIL (easel_gallery_item_get_loaded (late));
+  g_assert_true (easel_gallery_item_get_loaded (held));
+  g_assert_cmpuint (easel_gallery_model_find (model, id), ==, G_MAXUINT);
+
+  /* Asked for again, the row is a placeholder that fills in with the same generation. */
+  again = g_list_model_get_item (G_LIST_MODEL (model), 1);
+  g_assert_false (easel_gallery_item_get_loaded (again));
+  SPIN_UNTIL (easel_gallery_item_get_loaded (again));
+  g_assert_cmpint (easel_gallery_item_get_id (again), ==, id);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, total);
+
+  g_clear_object (&model);
+  fixture_close (&f);
+}
+
 static void
 test_model_search (void)
 {
@@ -865,6 +910,7 @@ main (int   argc,
     g_test_message ("No display: widget tests are skipped");
 
   g_test_add_func ("/gallery/model/count-and-paging", test_model_count_and_paging);
+  g_test_add_func ("/gallery/model/drops-old-pages", test_model_drops_old_pages);
   g_test_add_func ("/gallery/model/search", test_model_search);
   g_test_add_func ("/gallery/model/sort", test_model_sort);
   g_test_add_func ("/gallery/model/filters", test_model_filters);
