@@ -32,6 +32,11 @@
  *  - The longest single iteration while streaming: the stall a user feels.
  *
  * Memory: VmRSS and VmHWM from /proc/self/status after every --every turns.
+ * The fake server shares the process, so it is told to forget each response
+ * once streamed: the app sends Responses turns in background mode, and the
+ * fake server would otherwise keep every one's whole SSE body and final JSON
+ * for resume (a 32 MB and an 8 MB buffer per turn at 1536×1024), which the
+ * bench would count as the app's.
  *
  * Usage: bench-studio [--turns N] [--every K] [--width W --height H]
  *                     [--delay MS] [--partials P] [--no-animations]
@@ -146,6 +151,8 @@ server_thread_main (gpointer user_data)
   easel_fake_server_set_image_size (server, st->width, st->height);
   easel_fake_server_set_event_delay_ms (server, st->delay_ms);
   easel_fake_server_set_image_noise (server, st->noise);
+  /* The bench never resumes or cancels a response (see "Memory" above). */
+  easel_fake_server_set_forget_responses (server, TRUE);
 
   g_mutex_lock (&st->lock);
   st->loop = g_main_loop_new (context, FALSE);
