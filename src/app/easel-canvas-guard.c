@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 
 #include "easel-canvas-private.h"
 #include "easel-image-size.h"
@@ -84,6 +85,21 @@ drift_thread (GTask        *task,
       return;
     }
 
+  /* A result of another shape (an 800×600 image edited into a 1024×1024
+   * one) cannot be laid over the original: stretching it would report
+   * nearly every protected pixel as drifted. Another size of the same
+   * shape is scaled and compared. */
+  if (fabs ((double) gdk_pixbuf_get_width (job->result) / gdk_pixbuf_get_height (job->result) -
+            (double) job->width / job->height) > 0.01)
+    {
+      g_task_return_new_error (task, EASEL_MASK_ERROR, EASEL_MASK_ERROR_SIZE_MISMATCH,
+                               _("The result came back %d × %d, another shape than the %d × %d image: "
+                                 "its pixels cannot be compared"),
+                               gdk_pixbuf_get_width (job->result), gdk_pixbuf_get_height (job->result),
+                               job->width, job->height);
+      return;
+    }
+
   job->report = easel_drift_compare (job->original, job->result, job->selection,
                                      job->width, job->height, DRIFT_THRESHOLD);
   job->heat = gdk_memory_texture_new (job->width, job->height, GDK_MEMORY_R8G8B8A8,
@@ -102,7 +118,18 @@ drift_done_cb (GObject      *object,
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      /* Said where the report would be, with nothing to show or restore. */
+      if (g_error_matches (error, EASEL_MASK_ERROR, EASEL_MASK_ERROR_SIZE_MISMATCH) &&
+          g_task_get_source_tag (G_TASK (result)) == easel_canvas_check_result)
+        {
+          g_free (self->drift_summary);
+          self->drift_summary = g_strdup (error->message);
+          gtk_label_set_label (GTK_LABEL (self->drift_label), self->drift_summary);
+          gtk_widget_set_visible (self->drift_bar, TRUE);
+          _easel_canvas_update_actions (self);
+          g_object_notify_by_pspec (G_OBJECT (self), _easel_canvas_properties[PROP_DRIFT_SUMMARY]);
+        }
+      else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         g_warning ("Drift comparison failed: %s", error->message);
       return;
     }

@@ -549,6 +549,54 @@ flag_cb (gpointer data)
   *(gboolean *) data = TRUE;
 }
 
+/* Whether the report's button for @action can be pressed. */
+static gboolean
+drift_button_sensitive (EaselCanvas *canvas,
+                        const char  *action)
+{
+  GtkWidget *bar = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (canvas), EASEL_TYPE_CANVAS, "drift_bar"));
+
+  g_assert_true (gtk_widget_get_visible (bar));
+  for (GtkWidget *child = gtk_widget_get_first_child (bar); child; child = gtk_widget_get_next_sibling (child))
+    if (GTK_IS_ACTIONABLE (child) && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (child)), action) == 0)
+      return gtk_widget_get_sensitive (child);
+  g_error ("no %s button in the drift report", action);
+}
+
+/* A result of another shape cannot be compared pixel by pixel: the report
+ * says so, and offers neither the heat map nor a restore. */
+static void
+test_guard_other_shape (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GdkPixbuf) original = make_pixbuf (IMG_W, IMG_H, 0x3366aaff);
+  g_autoptr(GdkPixbuf) result = make_pixbuf (IMG_H, IMG_H, 0xff8800ff);
+  g_autoptr(GBytes) original_png = pixbuf_png (original);
+  g_autoptr(GBytes) result_png = pixbuf_png (result);
+  g_autoptr(EaselRequest) base = easel_request_new (EASEL_API_IMAGES_EDIT);
+  g_autoptr(EaselRequest) request = NULL;
+  gboolean summary_changed = FALSE;
+
+  SKIP_WITHOUT_DISPLAY ();
+  g_assert_cmpint (IMG_W, !=, IMG_H);
+
+  easel_mask_fill_rect (easel_canvas_get_mask (f->canvas), 0, 0, IMG_W / 2, IMG_H, FALSE);
+  base->model = g_strdup ("gpt-image-1");
+  base->prompt = g_strdup ("put a flamingo in the pool");
+  easel_canvas_prepare_masked_edit_async (f->canvas, NULL, base, original_png, "image/png", NULL,
+                                          prepared_cb, &request);
+  while (request == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_signal_connect_swapped (f->canvas, "notify::drift-summary", G_CALLBACK (flag_cb), &summary_changed);
+  easel_canvas_check_result (f->canvas, result_png);
+  wait_for (&summary_changed);
+  g_test_message ("drift: %s", easel_canvas_get_drift_summary (f->canvas));
+  g_assert_nonnull (strstr (easel_canvas_get_drift_summary (f->canvas), "another shape"));
+  g_assert_true (drift_button_sensitive (f->canvas, "canvas.dismiss-drift"));
+  g_assert_false (drift_button_sensitive (f->canvas, "canvas.restore-protected"));
+  g_assert_false (drift_button_sensitive (f->canvas, "canvas.show-drift"));
+}
+
 static void
 test_guard_and_restore (Fixture *f, gconstpointer data)
 {
@@ -709,6 +757,7 @@ main (int argc, char *argv[])
   ADD ("/canvas/display-copies", test_display_copies);
   ADD ("/canvas/export-mask", test_export_mask);
   ADD ("/canvas/guard-and-restore", test_guard_and_restore);
+  ADD ("/canvas/guard-other-shape", test_guard_other_shape);
   ADD ("/canvas/mask-color", test_mask_color);
 #undef ADD
 
