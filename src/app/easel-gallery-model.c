@@ -902,3 +902,159 @@ _easel_gallery_model_set_max_loaded_pages (EaselGalleryModel *self,
 
   self->max_loaded_pages = max_pages;
 }
+
+/* ---- The generations of a selection, loaded or not ---- */
+
+typedef struct
+{
+  GArray    *positions;   /* guint, ascending */
+  GPtrArray *slots;       /* EaselGeneration* or NULL, one per selected position */
+  guint      serial;
+  guint      n_running;
+  GError    *error;
+} DupData;
+
+static void
+dup_data_free (DupData *d)
+{
+  g_array_unref (d->positions);
+  g_ptr_array_unref (d->slots);
+  g_clear_error (&d->error);
+  g_free (d);
+}
+
+typedef struct
+{
+  GTask *task;
+  guint  offset;
+} DupPage;
+
+/* Fills the slots of the selected positions in the page at @offset. */
+static void
+dup_fill (DupData   *d,
+          guint      offset,
+          GPtrArray *generations)
+{
+  for (guint slot = 0; slot < d->positions->len; slot++)
+    {
+      guint position = g_array_index (d->positions, guint, slot);
+
+      if (position >= offset && position - offset < generations->len && d->slots->pdata[slot] == NULL)
+        d->slots->pdata[slot] = g_object_ref (g_ptr_array_index (generations, position - offset));
+    }
+}
+
+static void
+dup_finish_if_done (GTask *task)
+{
+  EaselGalleryModel *self = g_task_get_source_object (task);
+  DupData *d = g_task_get_task_data (task);
+  g_autoptr(GPtrArray) gens = NULL;
+
+  if (d->n_running > 0)
+    return;
+  if (d->error != NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&d->error));
+      return;
+    }
+  if (d->serial != self->serial)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                               "The gallery changed while the selection was read");
+      return;
+    }
+  gens = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < d->slots->len; i++)
+    if (d->slots->pdata[i] != NULL)
+      g_ptr_array_add (gens, g_object_ref (d->slots->pdata[i]));
+  g_task_return_pointer (task, g_steal_pointer (&gens), (GDestroyNotify) g_ptr_array_unref);
+}
+
+static void
+dup_page_done (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  DupPage *page = user_data;
+  g_autoptr(GTask) task = page->task;
+  DupData *d = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) generations = easel_store_query_finish (EASEL_STORE (object), result, NULL, &error);
+
+  d->n_running--;
+  if (generations != NULL)
+    dup_fill (d, page->offset, generations);
+  else if (d->error == NULL)
+    d->error = g_steal_pointer (&error);
+  g_free (page);
+  dup_finish_if_done (task);
+}
+
+void
+easel_gallery_model_dup_generations_async (EaselGalleryModel   *self,
+                                           const guint         *positions,
+                                           guint                n_positions,
+                                           GCancellable        *cancellable,
+                                           GAsyncReadyCallback  callback,
+                                           gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GHashTable) pages = g_hash_table_new (NULL, NULL);
+  DupData *d;
+
+  g_return_if_fail (EASEL_IS_GALLERY_MODEL (self));
+  g_return_if_fail (positions != NULL || n_positions == 0);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, easel_gallery_model_dup_generations_async);
+  d = g_new0 (DupData, 1);
+  d->positions = g_array_sized_new (FALSE, FALSE, sizeof (guint), n_positions);
+  g_array_append_vals (d->positions, positions, n_positions);
+  d->slots = g_ptr_array_new_with_free_func (item_unref);
+  d->serial = self->serial;
+  g_task_set_task_data (task, d, (GDestroyNotify) dup_data_free);
+
+  /* What is in memory now; the pages of the rest are read again. */
+  for (guint i = 0; i < n_positions; i++)
+    {
+      guint position = positions[i];
+      EaselGalleryItem *item = position < self->items->len ? g_ptr_array_index (self->items, position) : NULL;
+      EaselGeneration *gen = item != NULL && easel_gallery_item_get_loaded (item)
+                             ? easel_gallery_item_get_generation (item) : NULL;
+
+      g_ptr_array_add (d->slots, gen != NULL ? g_object_ref (gen) : NULL);
+      if (gen == NULL && position < self->items->len)
+        g_hash_table_add (pages, GUINT_TO_POINTER (position - position % EASEL_GALLERY_MODEL_PAGE_SIZE + 1));
+    }
+
+  if (self->store != NULL)
+    {
+      GHashTableIter it;
+      gpointer key;
+
+      g_hash_table_iter_init (&it, pages);
+      while (g_hash_table_iter_next (&it, &key, NULL))
+        {
+          DupPage *page = g_new0 (DupPage, 1);
+          g_autoptr(EaselStoreQuery) query = NULL;
+
+          page->offset = GPOINTER_TO_UINT (key) - 1;
+          page->task = g_object_ref (task);
+          query = make_query (self, page->offset, EASEL_GALLERY_MODEL_PAGE_SIZE);
+          query->skip_count = TRUE;
+          d->n_running++;
+          easel_store_query_async (self->store, query, cancellable, dup_page_done, page);
+        }
+    }
+  dup_finish_if_done (task);
+}
+
+GPtrArray *
+easel_gallery_model_dup_generations_finish (EaselGalleryModel  *self,
+                                            GAsyncResult       *result,
+                                            GError            **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

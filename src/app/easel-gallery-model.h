@@ -66,6 +66,19 @@ void               easel_gallery_model_remove            (EaselGalleryModel *sel
 /* Position of a loaded item with this generation id, or G_MAXUINT. */
 guint              easel_gallery_model_find              (EaselGalleryModel *self,
                                                           gint64             id);
+/* The generations at the @n_positions @positions (ascending), whether their rows are loaded
+ * or were let go: rows not in memory are read again from the store, off
+ * the main thread. Fails with G_IO_ERROR_CANCELLED when the query changes
+ * meanwhile (the positions would name other rows). EaselGeneration*. */
+void               easel_gallery_model_dup_generations_async  (EaselGalleryModel   *self,
+                                                               const guint         *positions,
+                                                               guint                n_positions,
+                                                               GCancellable        *cancellable,
+                                                               GAsyncReadyCallback  callback,
+                                                               gpointer             user_data);
+GPtrArray         *easel_gallery_model_dup_generations_finish (EaselGalleryModel   *self,
+                                                               GAsyncResult        *result,
+                                                               GError             **error);
 /* Pages fetched so far (for tests and the benchmark). */
 guint              easel_gallery_model_get_n_pages_loaded (EaselGalleryModel *self);
 

@@ -921,17 +921,49 @@ open_folder_action (GtkWidget  *widget,
 }
 
 static void
+on_selection_read (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(EaselGallery) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) gens = easel_gallery_model_dup_generations_finish (EASEL_GALLERY_MODEL (object), result, &error);
+
+  if (gens == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        show_toast (self, error->message);
+      return;
+    }
+  if (gens->len == 0 || self->store == NULL)
+    return;
+  easel_export_run_async (GTK_WIDGET (self), self->store, gens, self->cancellable, on_export_done, NULL);
+}
+
+/* Every selected image, also the rows the model let go of since they were
+ * selected (a long selection, scrolled far away): read again, not skipped. */
+static void
 export_action (GtkWidget  *widget,
                const char *action_name,
                GVariant   *param)
 {
   EaselGallery *self = EASEL_GALLERY (widget);
-  g_autoptr(GPtrArray) gens = get_selected_generations (self);
+  g_autoptr(GtkBitset) bitset = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
+  g_autoptr(GArray) positions = g_array_new (FALSE, FALSE, sizeof (guint));
+  GtkBitsetIter iter;
+  guint position;
 
-  if (gens->len == 0 || self->store == NULL)
+  if (self->store == NULL)
+    return;
+  if (gtk_bitset_iter_init_first (&iter, bitset, &position))
+    do
+      g_array_append_val (positions, position);
+    while (gtk_bitset_iter_next (&iter, &position));
+  if (positions->len == 0)
     return;
 
-  easel_export_run_async (GTK_WIDGET (self), self->store, gens, self->cancellable, on_export_done, NULL);
+  easel_gallery_model_dup_generations_async (self->model, (const guint *) positions->data, positions->len,
+                                             self->cancellable, on_selection_read, g_object_ref (self));
 }
 
 static void

@@ -260,6 +260,63 @@ test_model_drops_old_pages (void)
 }
 
 static void
+dup_done (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  GPtrArray **out = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *out = easel_gallery_model_dup_generations_finish (EASEL_GALLERY_MODEL (object), result, &error);
+  g_assert_no_error (error);
+}
+
+/* A selection's generations come back whole, also the rows the model let
+ * go of (Export uses this): none is skipped. */
+static void
+test_model_dup_dropped (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(EaselGalleryModel) model = NULL;
+  g_autoptr(EaselGalleryItem) late = NULL;
+  g_autoptr(GPtrArray) gens = NULL;
+  guint total = G_N_ELEMENTS (seeds) + 2 * EASEL_GALLERY_MODEL_PAGE_SIZE + 10;
+  guint positions[] = { 1, 2, EASEL_GALLERY_MODEL_PAGE_SIZE + 5, 0 };
+  gint64 first_id, second_id;
+
+  positions[3] = total - 1;
+  fixture_open (&f);
+  fixture_seed (&f, total - G_N_ELEMENTS (seeds));
+  model = easel_gallery_model_new (f.store);
+  _easel_gallery_model_set_max_loaded_pages (model, 1);
+  wait_loaded (model);
+  {
+    g_autoptr(EaselGalleryItem) a = g_list_model_get_item (G_LIST_MODEL (model), 1);
+    g_autoptr(EaselGalleryItem) b = g_list_model_get_item (G_LIST_MODEL (model), 2);
+
+    first_id = easel_gallery_item_get_id (a);
+    second_id = easel_gallery_item_get_id (b);
+  }
+  /* The last page loads; the first page's rows are let go. */
+  late = g_list_model_get_item (G_LIST_MODEL (model), total - 1);
+  SPIN_UNTIL (easel_gallery_item_get_loaded (late));
+  g_assert_cmpuint (easel_gallery_model_find (model, first_id), ==, G_MAXUINT);
+
+  easel_gallery_model_dup_generations_async (model, positions, G_N_ELEMENTS (positions), NULL, dup_done, &gens);
+  SPIN_UNTIL (gens != NULL);
+  g_assert_cmpuint (gens->len, ==, G_N_ELEMENTS (positions));
+  g_assert_cmpint (((EaselGeneration *) gens->pdata[0])->id, ==, first_id);
+  g_assert_cmpint (((EaselGeneration *) gens->pdata[1])->id, ==, second_id);
+  g_assert_cmpint (((EaselGeneration *) gens->pdata[3])->id, ==, easel_gallery_item_get_id (late));
+  for (guint i = 0; i < gens->len; i++)
+    for (guint k = i + 1; k < gens->len; k++)
+      g_assert_cmpint (((EaselGeneration *) gens->pdata[i])->id, !=, ((EaselGeneration *) gens->pdata[k])->id);
+
+  g_clear_object (&model);
+  fixture_close (&f);
+}
+
+static void
 test_model_search (void)
 {
   Fixture f = { 0 };
@@ -911,6 +968,7 @@ main (int   argc,
 
   g_test_add_func ("/gallery/model/count-and-paging", test_model_count_and_paging);
   g_test_add_func ("/gallery/model/drops-old-pages", test_model_drops_old_pages);
+  g_test_add_func ("/gallery/model/dup-dropped", test_model_dup_dropped);
   g_test_add_func ("/gallery/model/search", test_model_search);
   g_test_add_func ("/gallery/model/sort", test_model_sort);
   g_test_add_func ("/gallery/model/filters", test_model_filters);
