@@ -751,28 +751,65 @@ on_delete_done (GObject      *object,
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
 }
 
+/* Every selected row's generation, also the rows the model let go of since
+ * they were selected (a long selection, scrolled far away): read again from
+ * the store, not skipped. FALSE when nothing is selected. */
+static gboolean
+read_selection_async (EaselGallery        *self,
+                      GAsyncReadyCallback  callback)
+{
+  g_autoptr(GtkBitset) bitset = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
+  g_autoptr(GArray) positions = g_array_new (FALSE, FALSE, sizeof (guint));
+  GtkBitsetIter iter;
+  guint position;
+
+  if (self->store == NULL)
+    return FALSE;
+  if (gtk_bitset_iter_init_first (&iter, bitset, &position))
+    do
+      g_array_append_val (positions, position);
+    while (gtk_bitset_iter_next (&iter, &position));
+  if (positions->len == 0)
+    return FALSE;
+
+  easel_gallery_model_dup_generations_async (self->model, (const guint *) positions->data, positions->len,
+                                             self->cancellable, callback, g_object_ref (self));
+  return TRUE;
+}
+
+static void
+on_delete_selection_read (GObject      *object,
+                          GAsyncResult *result,
+                          gpointer      user_data)
+{
+  g_autoptr(EaselGallery) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) gens = easel_gallery_model_dup_generations_finish (EASEL_GALLERY_MODEL (object), result, &error);
+  StoreOp *op;
+
+  if (gens == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        show_toast (self, error->message);
+      return;
+    }
+  if (gens->len == 0 || self->store == NULL)
+    return;
+
+  op = store_op_new (self, OP_DELETE);
+  for (guint i = 0; i < gens->len; i++)
+    g_array_append_val (op->ids, ((EaselGeneration *) gens->pdata[i])->id);
+
+  gtk_selection_model_unselect_all (GTK_SELECTION_MODEL (self->selection));
+  run_store_op (self, op, on_delete_done, NULL);
+}
+
 static void
 delete_action (GtkWidget  *widget,
                const char *action_name,
                GVariant   *param)
 {
-  EaselGallery *self = EASEL_GALLERY (widget);
-  g_autoptr(GPtrArray) items = get_selected_items (self, TRUE);
-  StoreOp *op;
-
-  if (items->len == 0 || self->store == NULL)
-    return;
-
-  op = store_op_new (self, OP_DELETE);
-  for (guint i = 0; i < items->len; i++)
-    {
-      gint64 id = easel_gallery_item_get_id (g_ptr_array_index (items, i));
-
-      g_array_append_val (op->ids, id);
-    }
-
-  gtk_selection_model_unselect_all (GTK_SELECTION_MODEL (self->selection));
-  run_store_op (self, op, on_delete_done, NULL);
+  read_selection_async (EASEL_GALLERY (widget), on_delete_selection_read);
 }
 
 static void
@@ -940,30 +977,13 @@ on_selection_read (GObject      *object,
   easel_export_run_async (GTK_WIDGET (self), self->store, gens, self->cancellable, on_export_done, NULL);
 }
 
-/* Every selected image, also the rows the model let go of since they were
- * selected (a long selection, scrolled far away): read again, not skipped. */
+/* Every selected image (read_selection_async). */
 static void
 export_action (GtkWidget  *widget,
                const char *action_name,
                GVariant   *param)
 {
-  EaselGallery *self = EASEL_GALLERY (widget);
-  g_autoptr(GtkBitset) bitset = gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection));
-  g_autoptr(GArray) positions = g_array_new (FALSE, FALSE, sizeof (guint));
-  GtkBitsetIter iter;
-  guint position;
-
-  if (self->store == NULL)
-    return;
-  if (gtk_bitset_iter_init_first (&iter, bitset, &position))
-    do
-      g_array_append_val (positions, position);
-    while (gtk_bitset_iter_next (&iter, &position));
-  if (positions->len == 0)
-    return;
-
-  easel_gallery_model_dup_generations_async (self->model, (const guint *) positions->data, positions->len,
-                                             self->cancellable, on_selection_read, g_object_ref (self));
+  read_selection_async (EASEL_GALLERY (widget), on_selection_read);
 }
 
 static void
