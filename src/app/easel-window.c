@@ -83,6 +83,17 @@ _easel_window_trim_images (EaselWindow *self)
                                easel_session_turn_find_image_turn (gtk_single_selection_get_selected_item (self->selection)));
 }
 
+/* How much of its image @mask covers, in %; a mask that covers anything
+ * says at least 1 %. */
+static double
+mask_percent (EaselMask *mask)
+{
+  double area = (double) easel_mask_get_width (mask) * easel_mask_get_height (mask);
+  double percent = area > 0 ? 100.0 * (double) easel_mask_count_selected (mask) / area : 0;
+
+  return percent > 0 && percent < 1 ? 1 : percent;
+}
+
 /* What Send will do, shown by the composer before it is pressed: with a
  * mask on the canvas, a masked edit of the turn whose image is shown. */
 static gboolean
@@ -112,14 +123,9 @@ update_send_target (gpointer user_data)
         g_object_get (self->params, "action", &action, NULL);
 
       if (mask != NULL && easel_canvas_has_mask_selection (self->canvas))
-        {
-          double area = (double) easel_mask_get_width (mask) * easel_mask_get_height (mask);
-          double percent = area > 0 ? 100.0 * (double) easel_mask_count_selected (mask) / area : 0;
-
-          /* Translators: what Send will do; the first number is the turn,
-           * the second how much of its image the mask covers. */
-          target = g_strdup_printf (_("Edit turn %u · mask %.0f\u00a0%%"), number, percent < 1 && percent > 0 ? 1 : percent);
-        }
+        /* Translators: what Send will do; the first number is the turn,
+         * the second how much of its image the mask covers. */
+        target = g_strdup_printf (_("Edit turn %u · mask %.0f\u00a0%%"), number, mask_percent (mask));
       else if (self->params != NULL && easel_params_is_images_api (self->params) &&
                g_strcmp0 (action, "edit") == 0 &&
                easel_composer_get_attachments (self->composer)->len == 0)
@@ -128,15 +134,10 @@ update_send_target (gpointer user_data)
     }
   if (target == NULL && self->editing)
     target = g_strdup (_("Editing a sent prompt · Escape cancels"));
-  else if (mask != NULL && easel_canvas_has_mask_selection (self->canvas) &&
+  else if (target == NULL && mask != NULL && easel_canvas_has_mask_selection (self->canvas) &&
            _easel_window_preview_get_bytes (self, NULL) != NULL)
-    {
-      double area = (double) easel_mask_get_width (mask) * easel_mask_get_height (mask);
-      double percent = area > 0 ? 100.0 * (double) easel_mask_count_selected (mask) / area : 0;
-
-      /* Translators: what Send will do; how much of the attached image the mask covers. */
-      target = g_strdup_printf (_("Edit the attached image · mask %.0f\u00a0%%"), percent < 1 && percent > 0 ? 1 : percent);
-    }
+    /* Translators: what Send will do; how much of the attached image the mask covers. */
+    target = g_strdup_printf (_("Edit the attached image · mask %.0f\u00a0%%"), mask_percent (mask));
   g_object_set (self->composer, "target", target, NULL);
   return G_SOURCE_REMOVE;
 }
