@@ -199,8 +199,9 @@ string_value (const char *name,
     }
   if (g_str_equal (name, "api"))
     {
+      /* The studio's own name for it, from the API switch's labels. */
       if (g_str_equal (value, "responses"))
-        return g_strdup (_("Conversation (Responses API)"));
+        return easel_params_dup_option_label ("api-mode", "responses");
       if (g_str_equal (value, "generate"))
         return g_strdup (_("Single image, generated (Images API)"));
       if (g_str_equal (value, "edit"))
