@@ -24,6 +24,7 @@
 #include "easel-compare-page.h"
 #include "easel-preferences-window.h"
 #include "easel-session.h"
+#include "gui-test-widgets.h"
 #include "easel-window.h"
 #include "easel-window-private.h"
 #include "fake-server.h"
@@ -157,31 +158,16 @@ comparison_done (gpointer data)
   return cmp != NULL && !easel_comparison_get_running (cmp);
 }
 
-static GtkWindow *
-find_toplevel (GType type)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
-
-      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type) && gtk_widget_get_visible (GTK_WIDGET (window)))
-        return window;
-    }
-  return NULL;
-}
-
 static gboolean
 batch_dialog_shown (gpointer data)
 {
-  return find_toplevel (EASEL_TYPE_BATCH_DIALOG) != NULL;
+  return easel_test_find_toplevel (EASEL_TYPE_BATCH_DIALOG) != NULL;
 }
 
 static gboolean
 batch_dialog_valid (gpointer data)
 {
-  return easel_batch_dialog_get_n_valid (EASEL_BATCH_DIALOG (find_toplevel (EASEL_TYPE_BATCH_DIALOG))) ==
+  return easel_batch_dialog_get_n_valid (EASEL_BATCH_DIALOG (easel_test_find_toplevel (EASEL_TYPE_BATCH_DIALOG))) ==
          GPOINTER_TO_UINT (data);
 }
 
@@ -313,7 +299,7 @@ main (int   argc,
   easel_application_show_preferences (app, FALSE);
   shoot (dir, "preferences.png");
   {
-    GtkWindow *prefs = find_toplevel (EASEL_TYPE_PREFERENCES_WINDOW);
+    GtkWindow *prefs = easel_test_find_toplevel (EASEL_TYPE_PREFERENCES_WINDOW);
 
     if (prefs)
       gtk_window_close (prefs);
@@ -337,7 +323,7 @@ main (int   argc,
   /* Batches: five prompts through New Batch…, polled to completion. */
   gtk_widget_activate_action (GTK_WIDGET (window), "win.new-batch", NULL);
   wait_for (batch_dialog_shown, NULL, "the batch dialog");
-  dialog = EASEL_BATCH_DIALOG (find_toplevel (EASEL_TYPE_BATCH_DIALOG));
+  dialog = EASEL_BATCH_DIALOG (easel_test_find_toplevel (EASEL_TYPE_BATCH_DIALOG));
   easel_batch_dialog_set_text (dialog, batch);
   wait_for (batch_dialog_valid, GUINT_TO_POINTER (5), "the batch lines");
   g_signal_emit_by_name (gtk_widget_get_template_child (GTK_WIDGET (dialog), EASEL_TYPE_BATCH_DIALOG,
@@ -346,7 +332,7 @@ main (int   argc,
   /* and a second one, still on its way */
   gtk_widget_activate_action (GTK_WIDGET (window), "win.new-batch", NULL);
   wait_for (batch_dialog_shown, NULL, "the batch dialog");
-  dialog = EASEL_BATCH_DIALOG (find_toplevel (EASEL_TYPE_BATCH_DIALOG));
+  dialog = EASEL_BATCH_DIALOG (easel_test_find_toplevel (EASEL_TYPE_BATCH_DIALOG));
   easel_batch_dialog_set_text (dialog, "A lighthouse in a storm at night\nA fox under a blossom tree in spring\n"
                                        "A still life of lemons in a white bowl\n");
   wait_for (batch_dialog_valid, GUINT_TO_POINTER (3), "the batch lines");

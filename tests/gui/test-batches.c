@@ -28,6 +28,7 @@
 #include "easel-window-private.h"
 #include "fake-server.h"
 #include "gui-test-util.h"
+#include "gui-test-widgets.h"
 
 typedef struct
 {
@@ -114,25 +115,10 @@ child_of (gpointer    widget,
   return GTK_WIDGET (child);
 }
 
-static GtkWindow *
-find_toplevel (GType type)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
-
-      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type) && gtk_widget_get_visible (GTK_WIDGET (window)))
-        return window;
-    }
-  return NULL;
-}
-
 static gboolean
 dialog_shown (gpointer type)
 {
-  return find_toplevel (GPOINTER_TO_SIZE (type)) != NULL;
+  return easel_test_find_toplevel (GPOINTER_TO_SIZE (type)) != NULL;
 }
 
 static EaselBatchDialog *
@@ -140,7 +126,7 @@ open_dialog (Fixture *f)
 {
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.new-batch", NULL));
   g_assert_true (wait_for (dialog_shown, GSIZE_TO_POINTER (EASEL_TYPE_BATCH_DIALOG), 5000));
-  return EASEL_BATCH_DIALOG (find_toplevel (EASEL_TYPE_BATCH_DIALOG));
+  return EASEL_BATCH_DIALOG (easel_test_find_toplevel (EASEL_TYPE_BATCH_DIALOG));
 }
 
 typedef struct
@@ -209,7 +195,7 @@ submit_from_dialog (Fixture    *f,
   status_cb (f->item, NULL, f);
   g_signal_connect (f->item, "notify::status", G_CALLBACK (status_cb), f);
   /* The dialog closed, the window shows the Batches place. */
-  g_assert_null (find_toplevel (EASEL_TYPE_BATCH_DIALOG));
+  g_assert_null (easel_test_find_toplevel (EASEL_TYPE_BATCH_DIALOG));
   g_assert_cmpstr (adw_view_stack_get_visible_child_name (f->window->view_stack), ==, "batches");
 }
 
@@ -423,7 +409,7 @@ test_cancel (Fixture       *f,
 
   g_signal_emit_by_name (child_of (row, EASEL_TYPE_BATCH_ROW, "cancel_button"), "clicked");
   g_assert_true (wait_for (dialog_shown, GSIZE_TO_POINTER (ADW_TYPE_MESSAGE_DIALOG), 5000));
-  confirm = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+  confirm = ADW_MESSAGE_DIALOG (easel_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
   /* Nothing is cancelled until the user confirms. */
   g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/batches/"), ==, 0);
   adw_message_dialog_response (confirm, "cancel-job");
@@ -570,17 +556,17 @@ test_budget_confirmation (Fixture       *f,
 
   g_signal_emit_by_name (child_of (dialog, EASEL_TYPE_BATCH_DIALOG, "submit_button"), "clicked");
   g_assert_true (wait_for (dialog_shown, GSIZE_TO_POINTER (ADW_TYPE_MESSAGE_DIALOG), 5000));
-  confirm = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+  confirm = ADW_MESSAGE_DIALOG (easel_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
   g_assert_cmpstr (adw_message_dialog_get_heading (confirm), ==, "Expensive Batch");
   adw_message_dialog_response (confirm, "cancel");
   easel_test_spin_ms (200);
   g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/files"), ==, 0);
-  g_assert_nonnull (find_toplevel (EASEL_TYPE_BATCH_DIALOG));
+  g_assert_nonnull (easel_test_find_toplevel (EASEL_TYPE_BATCH_DIALOG));
 
   /* Confirmed: it goes. */
   g_signal_emit_by_name (child_of (dialog, EASEL_TYPE_BATCH_DIALOG, "submit_button"), "clicked");
   g_assert_true (wait_for (dialog_shown, GSIZE_TO_POINTER (ADW_TYPE_MESSAGE_DIALOG), 5000));
-  adw_message_dialog_response (ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG)), "submit");
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (easel_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG)), "submit");
   f->want = 1;
   g_assert_true (wait_for (has_items, f, 10000));
   g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/files"), ==, 1);

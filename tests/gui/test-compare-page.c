@@ -23,6 +23,7 @@
 #include "easel-window-private.h"
 #include "fake-server.h"
 #include "gui-test-util.h"
+#include "gui-test-widgets.h"
 
 typedef struct
 {
@@ -347,16 +348,7 @@ test_grid_2x2 (Fixture       *f,
 static AdwMessageDialog *
 find_dialog (void)
 {
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
-
-      if (ADW_IS_MESSAGE_DIALOG (window) && gtk_widget_get_visible (GTK_WIDGET (window)))
-        return ADW_MESSAGE_DIALOG (window);
-    }
-  return NULL;
+  return (AdwMessageDialog *) easel_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
 }
 
 static gboolean

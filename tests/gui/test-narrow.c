@@ -25,6 +25,7 @@
 #include "easel-window-private.h"
 #include "fake-server.h"
 #include "gui-test-util.h"
+#include "gui-test-widgets.h"
 
 #define PHONE_WIDTH  360
 #define PHONE_HEIGHT 640
@@ -219,16 +220,7 @@ comparison_done (Fixture *f)
 static GtkWindow *
 batch_dialog (void)
 {
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
-
-      if (EASEL_IS_BATCH_DIALOG (window) && gtk_widget_get_visible (GTK_WIDGET (window)))
-        return window;
-    }
-  return NULL;
+  return easel_test_find_toplevel (EASEL_TYPE_BATCH_DIALOG);
 }
 
 static gboolean
