@@ -32,11 +32,7 @@
 
 typedef struct
 {
-  EaselFakeServer *server;
-  EaselClient *client;
-  char *dir;
-  EaselStore *store;
-  EaselLibrary *library;
+  EaselTestBackend  b;       /* server, client, library */
   EaselWindow *window;
   EaselBatchItem *item;      /* the job under test */
   GPtrArray *statuses;       /* every status the item showed, in order */
@@ -48,26 +44,14 @@ static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-
-  f->server = easel_fake_server_new (&error);
-  g_assert_no_error (error);
-  easel_fake_server_set_event_delay_ms (f->server, 5);
-  easel_fake_server_set_image_size (f->server, 32, 32);
-  f->client = easel_client_new (easel_fake_server_get_base_url (f->server), "sk-test-batches");
-
-  f->dir = g_dir_make_tmp ("easel-batches-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->store = easel_store_open (f->dir, &error);
-  g_assert_no_error (error);
-  f->library = easel_library_new_for_store (f->store);
+  easel_test_backend_open (&f->b, "batches", 5, 32);
   f->statuses = g_ptr_array_new_with_free_func (g_free);
 }
 
 static void
 open_window (Fixture *f)
 {
-  f->window = g_object_new (EASEL_TYPE_WINDOW, "client", f->client, "library", f->library, NULL);
+  f->window = g_object_new (EASEL_TYPE_WINDOW, "client", f->b.client, "library", f->b.library, NULL);
   gtk_window_present (GTK_WINDOW (f->window));
 }
 
@@ -79,7 +63,7 @@ close_window (Fixture *f)
   gtk_window_destroy (GTK_WINDOW (f->window));
   f->window = NULL;
   easel_test_spin_ms (50);
-  easel_library_flush (f->library);
+  easel_library_flush (f->b.library);
 }
 
 static void
@@ -89,12 +73,7 @@ fixture_teardown (Fixture       *f,
   close_window (f);
   g_clear_object (&f->item);
   g_clear_pointer (&f->statuses, g_ptr_array_unref);
-  g_clear_object (&f->library);
-  g_clear_object (&f->store);
-  g_clear_object (&f->client);
-  g_clear_pointer (&f->server, easel_fake_server_free);
-  easel_test_rm_rf (f->dir);
-  g_free (f->dir);
+  easel_test_backend_close (&f->b);
 }
 
 static EaselBatchList *
@@ -244,8 +223,8 @@ library_images (Fixture *f)
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) images = NULL;
 
-  easel_library_flush (f->library);
-  images = easel_store_list_batch_images (f->store, easel_batch_item_get_job_id (f->item), &error);
+  easel_library_flush (f->b.library);
+  images = easel_store_list_batch_images (f->b.store, easel_batch_item_get_job_id (f->item), &error);
   g_assert_no_error (error);
   return images->len;
 }
@@ -268,7 +247,7 @@ static gboolean
 studio_row_recorded (Fixture *f)
 {
   g_autoptr(EaselStoreQuery) query = easel_store_query_new ();
-  g_autoptr(GPtrArray) rows = easel_store_query (f->store, query, NULL, NULL);
+  g_autoptr(GPtrArray) rows = easel_store_query (f->b.store, query, NULL, NULL);
 
   return rows != NULL && rows->len >= 1;
 }
@@ -378,7 +357,7 @@ test_bad_line (Fixture       *f,
   /* Clicking anyway sends nothing. */
   g_signal_emit_by_name (child_of (dialog, EASEL_TYPE_BATCH_DIALOG, "submit_button"), "clicked");
   easel_test_spin_ms (200);
-  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/files"), ==, 0);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->b.server, "POST", "/v1/files"), ==, 0);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (batches (f))), ==, 0);
   gtk_window_destroy (GTK_WINDOW (dialog));
 }
@@ -411,7 +390,7 @@ test_cancel (Fixture       *f,
   g_assert_true (wait_for (dialog_shown, GSIZE_TO_POINTER (ADW_TYPE_MESSAGE_DIALOG), 5000));
   confirm = ADW_MESSAGE_DIALOG (easel_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
   /* Nothing is cancelled until the user confirms. */
-  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/batches/"), ==, 0);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->b.server, "POST", "/v1/batches/"), ==, 0);
   adw_message_dialog_response (confirm, "cancel-job");
 
   g_assert_true (wait_for (item_cancelled_and_fetched, f, 20000));
@@ -457,7 +436,7 @@ test_resume_after_restart (Fixture       *f,
   g_clear_object (&f->item);
   close_window (f);
 
-  job = easel_store_get_batch (f->store, batch_id, &error);
+  job = easel_store_get_batch (f->b.store, batch_id, &error);
   g_assert_no_error (error);
   g_assert_false (job->fetched);
   g_assert_cmpuint (job->n_lines_ok, ==, 0);
@@ -508,17 +487,17 @@ test_interrupted_submit (Fixture       *f,
   g_assert_no_error (error);
   jsonl = easel_batch_build_jsonl (entries, &error);
   g_assert_no_error (error);
-  easel_batch_upload_async (f->client, jsonl, NULL, result_cb, &result);
+  easel_batch_upload_async (f->b.client, jsonl, NULL, result_cb, &result);
   g_assert_true (wait_for (has_result, &result, 10000));
-  file_id = easel_batch_upload_finish (f->client, result, &error);
+  file_id = easel_batch_upload_finish (f->b.client, result, &error);
   g_assert_no_error (error);
   g_clear_object (&result);
-  row = easel_store_add_batch (f->store, NULL, file_id, easel_client_get_base_url (f->client), entries, 0.01, 0.02,
+  row = easel_store_add_batch (f->b.store, NULL, file_id, easel_client_get_base_url (f->b.client), entries, 0.01, 0.02,
                                &error);
   g_assert_no_error (error);
-  easel_batch_create_async (f->client, file_id, NULL, result_cb, &result);
+  easel_batch_create_async (f->b.client, file_id, NULL, result_cb, &result);
   g_assert_true (wait_for (has_result, &result, 10000));
-  info = easel_batch_create_finish (f->client, result, &error);
+  info = easel_batch_create_finish (f->b.client, result, &error);
   g_assert_no_error (error);
 
   g_setenv ("EASEL_BATCH_POLL_MS", "30", TRUE);
@@ -560,7 +539,7 @@ test_budget_confirmation (Fixture       *f,
   g_assert_cmpstr (adw_message_dialog_get_heading (confirm), ==, "Expensive Batch");
   adw_message_dialog_response (confirm, "cancel");
   easel_test_spin_ms (200);
-  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/files"), ==, 0);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->b.server, "POST", "/v1/files"), ==, 0);
   g_assert_nonnull (easel_test_find_toplevel (EASEL_TYPE_BATCH_DIALOG));
 
   /* Confirmed: it goes. */
@@ -569,7 +548,7 @@ test_budget_confirmation (Fixture       *f,
   adw_message_dialog_response (ADW_MESSAGE_DIALOG (easel_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG)), "submit");
   f->want = 1;
   g_assert_true (wait_for (has_items, f, 10000));
-  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/files"), ==, 1);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->b.server, "POST", "/v1/files"), ==, 1);
   f->item = g_list_model_get_item (G_LIST_MODEL (batches (f)), 0);
   g_assert_cmpint (easel_batch_item_get_total (f->item), ==, 40);
   g_assert_cmpfloat (easel_batch_item_get_estimate (f->item), >, 1.0);

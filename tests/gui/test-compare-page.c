@@ -27,11 +27,7 @@
 
 typedef struct
 {
-  EaselFakeServer  *server;
-  EaselClient      *client;
-  char             *dir;
-  EaselStore       *store;
-  EaselLibrary     *library;
+  EaselTestBackend  b;       /* server, client, library */
   EaselWindow      *window;
   EaselComparePage *page;
   GAsyncResult     *result;
@@ -41,22 +37,10 @@ static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-
-  f->server = easel_fake_server_new (&error);
-  g_assert_no_error (error);
   /* Slow enough that partials are on screen before the final images. */
-  easel_fake_server_set_event_delay_ms (f->server, 120);
-  easel_fake_server_set_image_size (f->server, 64, 64);
-  f->client = easel_client_new (easel_fake_server_get_base_url (f->server), "sk-test-compare-page");
+  easel_test_backend_open (&f->b, "compare-page", 120, 64);
 
-  f->dir = g_dir_make_tmp ("easel-compare-page-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->store = easel_store_open (f->dir, &error);
-  g_assert_no_error (error);
-  f->library = easel_library_new_for_store (f->store);
-
-  f->window = g_object_new (EASEL_TYPE_WINDOW, "client", f->client, "library", f->library, NULL);
+  f->window = g_object_new (EASEL_TYPE_WINDOW, "client", f->b.client, "library", f->b.library, NULL);
   gtk_window_present (GTK_WINDOW (f->window));
   f->page = EASEL_COMPARE_PAGE (easel_window_get_compare_page (f->window));
   g_assert_nonnull (f->page);
@@ -68,14 +52,8 @@ fixture_teardown (Fixture       *f,
 {
   gtk_window_destroy (GTK_WINDOW (f->window));
   easel_test_spin_ms (20);
-  easel_library_flush (f->library);
   g_clear_object (&f->result);
-  g_clear_object (&f->library);
-  g_clear_object (&f->store);
-  g_clear_object (&f->client);
-  g_clear_pointer (&f->server, easel_fake_server_free);
-  easel_test_rm_rf (f->dir);
-  g_free (f->dir);
+  easel_test_backend_close (&f->b);
 }
 
 static GtkWidget *
@@ -169,7 +147,7 @@ add_other_image (Fixture *f)
   bytes = g_bytes_new_take (buffer, len);
   g->model = g_strdup ("gpt-image-1.5");
   g->prompt = g_strdup ("an older picture");
-  g_assert_cmpint (easel_store_insert_generation (f->store, g, bytes, &error), >, 0);
+  g_assert_cmpint (easel_store_insert_generation (f->b.store, g, bytes, &error), >, 0);
   g_assert_no_error (error);
 }
 
@@ -203,7 +181,7 @@ test_grid_2x2 (Fixture       *f,
   const char *qualities[] = { "low", "high", NULL };
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) rows = NULL;
-  g_autofree char *sheet_path = g_build_filename (f->dir, "sheet.png", NULL);
+  g_autofree char *sheet_path = g_build_filename (f->b.dir, "sheet.png", NULL);
   g_autoptr(GFile) sheet = g_file_new_for_path (sheet_path);
   g_autoptr(GdkPixbuf) pixbuf = NULL;
   g_autofree char *total_est = NULL;
@@ -217,7 +195,7 @@ test_grid_2x2 (Fixture       *f,
   g_assert_null (easel_compare_page_get_comparison (f->page));
   gtk_widget_activate_action (GTK_WIDGET (f->page), "compare.send", NULL);
   easel_test_spin_ms (100);
-  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 0);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->b.server), ==, 0);
 
   easel_compare_page_set_prompt (f->page, "a red fox in the snow");
   easel_compare_page_select (f->page, models, qualities);
@@ -248,7 +226,7 @@ test_grid_2x2 (Fixture       *f,
     g_assert_true (g_str_has_suffix (text, "· Low") || g_str_has_suffix (text, "· High") ||
                    g_str_has_suffix (text, "· Medium"));
   }
-  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 0);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->b.server), ==, 0);
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->page), "compare.send", NULL));
   g_assert_true (easel_comparison_get_running (cmp));
@@ -258,12 +236,12 @@ test_grid_2x2 (Fixture       *f,
 
   g_assert_true (wait_for (partial_on_screen, f, 20000));
   g_assert_true (wait_for (finished, f, 30000));
-  easel_library_flush (f->library);
+  easel_library_flush (f->b.library);
   easel_test_spin_ms (50);
 
   /* Bounded: three at a time by default. */
   g_assert_cmpuint (easel_comparison_get_max_concurrent (cmp), ==, 3);
-  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/images/generations"), ==, 4);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->b.server, "POST", "/v1/images/generations"), ==, 4);
   for (guint i = 0; i < 4; i++)
     {
       EaselComparisonCell *cell = easel_comparison_get_cell (cmp, i);
@@ -281,7 +259,7 @@ test_grid_2x2 (Fixture       *f,
   g_assert_true (gtk_editable_get_editable (GTK_EDITABLE (page_child (f, "prompt_entry"))));
 
   /* One comparison set in the library; the images are in the gallery. */
-  rows = easel_store_list_comparison (f->store, easel_comparison_get_id (cmp), NULL, &error);
+  rows = easel_store_list_comparison (f->b.store, easel_comparison_get_id (cmp), NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (rows->len, ==, 4);
   {
@@ -334,12 +312,12 @@ test_grid_2x2 (Fixture       *f,
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->page), "compare.send", NULL));
     g_assert_true (easel_compare_page_get_comparison (f->page) != cmp);
     g_assert_true (wait_for (finished, f, 30000));
-    easel_library_flush (f->library);
+    easel_library_flush (f->b.library);
     g_assert_cmpint (easel_comparison_get_id (easel_compare_page_get_comparison (f->page)), >, first);
-    g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/images/edits"), ==, 4);
-    g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/images/generations"), ==, 4);
+    g_assert_cmpuint (easel_fake_server_count_requests (f->b.server, "POST", "/v1/images/edits"), ==, 4);
+    g_assert_cmpuint (easel_fake_server_count_requests (f->b.server, "POST", "/v1/images/generations"), ==, 4);
     g_clear_pointer (&rows, g_ptr_array_unref);
-    rows = easel_store_list_comparison (f->store, first, NULL, &error);
+    rows = easel_store_list_comparison (f->b.store, first, NULL, &error);
     g_assert_no_error (error);
     g_assert_cmpuint (rows->len, ==, 4);
   }
@@ -366,7 +344,7 @@ dialog_gone (Fixture *f)
 static gboolean
 all_sent (Fixture *f)
 {
-  return easel_fake_server_count_requests (f->server, "POST", "/v1/images/generations") == 4 && finished (f);
+  return easel_fake_server_count_requests (f->b.server, "POST", "/v1/images/generations") == 4 && finished (f);
 }
 
 /* The spending limits apply to the whole grid, before anything is sent. */
@@ -383,7 +361,7 @@ test_budget (Fixture       *f,
    * than the grid (≈ $0.19). */
   gtk_window_destroy (GTK_WINDOW (f->window));
   g_settings_set_double (settings, "budget-daily-usd", 0.05);
-  f->window = g_object_new (EASEL_TYPE_WINDOW, "client", f->client, "library", f->library,
+  f->window = g_object_new (EASEL_TYPE_WINDOW, "client", f->b.client, "library", f->b.library,
                             "settings", settings, NULL);
   gtk_window_present (GTK_WINDOW (f->window));
   f->page = EASEL_COMPARE_PAGE (easel_window_get_compare_page (f->window));
@@ -395,14 +373,14 @@ test_budget (Fixture       *f,
   g_assert_true (wait_for (dialog_shown, f, 10000));
   dialog = find_dialog ();
   g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "daily limit"));
-  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 0);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->b.server), ==, 0);
 
   /* A click answers, then closes the dialog. */
   adw_message_dialog_response (dialog, "cancel");
   gtk_window_destroy (GTK_WINDOW (dialog));
   g_assert_true (wait_for (dialog_gone, f, 10000));
   easel_test_spin_ms (100);
-  g_assert_cmpuint (easel_fake_server_get_n_requests (f->server), ==, 0);
+  g_assert_cmpuint (easel_fake_server_get_n_requests (f->b.server), ==, 0);
   g_assert_false (easel_comparison_get_running (easel_compare_page_get_comparison (f->page)));
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->page), "compare.send", NULL));
@@ -429,7 +407,7 @@ test_edit_inputs (Fixture       *f,
   const char *models[] = { "gpt-image-1.5", NULL };
   const char *qualities[] = { "low", "medium", NULL };
   g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 32, 32);
-  g_autofree char *path = g_build_filename (f->dir, "input.png", NULL);
+  g_autofree char *path = g_build_filename (f->b.dir, "input.png", NULL);
   g_autoptr(GFile) file = g_file_new_for_path (path);
   g_autoptr(GError) error = NULL;
   GtkWidget *check = page_child (f, "inputs_check");
@@ -464,8 +442,8 @@ test_edit_inputs (Fixture       *f,
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->page), "compare.send", NULL));
   g_assert_true (wait_for (finished, f, 30000));
-  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/images/edits"), ==, 2);
-  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/images/generations"), ==, 0);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->b.server, "POST", "/v1/images/edits"), ==, 2);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->b.server, "POST", "/v1/images/generations"), ==, 0);
   cmp = easel_compare_page_get_comparison (f->page);
   for (guint i = 0; i < 2; i++)
     g_assert_cmpint (easel_comparison_cell_get_state (easel_comparison_get_cell (cmp, i)), ==,
@@ -475,7 +453,7 @@ test_edit_inputs (Fixture       *f,
 static gboolean
 batch_sent (Fixture *f)
 {
-  return easel_fake_server_count_requests (f->server, "POST", "/v1/batches") == 1 &&
+  return easel_fake_server_count_requests (f->b.server, "POST", "/v1/batches") == 1 &&
          f->window->batches != NULL &&
          g_list_model_get_n_items (G_LIST_MODEL (f->window->batches)) == 1;
 }
@@ -509,12 +487,12 @@ test_half_price_batch (Fixture       *f,
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->page), "compare.send", NULL));
   g_assert_true (wait_for (batch_sent, f, 20000));
-  g_assert_cmpuint (easel_fake_server_count_requests (f->server, "POST", "/v1/images/generations"), ==, 0);
+  g_assert_cmpuint (easel_fake_server_count_requests (f->b.server, "POST", "/v1/images/generations"), ==, 0);
   g_assert_cmpstr (adw_view_stack_get_visible_child_name (f->window->view_stack), ==, "batches");
 
-  for (guint i = 0; i < easel_fake_server_get_n_requests (f->server); i++)
+  for (guint i = 0; i < easel_fake_server_get_n_requests (f->b.server); i++)
     {
-      const EaselFakeRequest *req = easel_fake_server_get_request (f->server, i);
+      const EaselFakeRequest *req = easel_fake_server_get_request (f->b.server, i);
 
       if (g_strcmp0 (req->path, "/v1/files") == 0)
         upload = req;

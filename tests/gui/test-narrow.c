@@ -32,11 +32,7 @@
 
 typedef struct
 {
-  EaselFakeServer *server;
-  EaselClient     *client;
-  char            *dir;
-  EaselStore      *store;
-  EaselLibrary    *library;
+  EaselTestBackend  b;       /* server, client, library */
   EaselWindow     *window;
 } Fixture;
 
@@ -44,21 +40,9 @@ static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
+  easel_test_backend_open (&f->b, "narrow", 10, 64);
 
-  f->server = easel_fake_server_new (&error);
-  g_assert_no_error (error);
-  easel_fake_server_set_event_delay_ms (f->server, 10);
-  easel_fake_server_set_image_size (f->server, 64, 64);
-  f->client = easel_client_new (easel_fake_server_get_base_url (f->server), "sk-test-narrow");
-
-  f->dir = g_dir_make_tmp ("easel-narrow-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->store = easel_store_open (f->dir, &error);
-  g_assert_no_error (error);
-  f->library = easel_library_new_for_store (f->store);
-
-  f->window = g_object_new (EASEL_TYPE_WINDOW, "client", f->client, "library", f->library, NULL);
+  f->window = g_object_new (EASEL_TYPE_WINDOW, "client", f->b.client, "library", f->b.library, NULL);
   gtk_window_present (GTK_WINDOW (f->window));
 }
 
@@ -68,13 +52,7 @@ fixture_teardown (Fixture       *f,
 {
   gtk_window_destroy (GTK_WINDOW (f->window));
   easel_test_spin_ms (20);
-  easel_library_flush (f->library);
-  g_clear_object (&f->library);
-  g_clear_object (&f->store);
-  g_clear_object (&f->client);
-  g_clear_pointer (&f->server, easel_fake_server_free);
-  easel_test_rm_rf (f->dir);
-  g_free (f->dir);
+  easel_test_backend_close (&f->b);
 }
 
 /* Lists the widgets that ask for more than @limit pixels of width: the
