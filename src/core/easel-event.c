@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "easel-buffer-private.h"
 #include "easel-error.h"
 #include "easel-event.h"
 #include "easel-event-private.h"
@@ -245,7 +246,8 @@ _easel_decode_image (const char  *b64,
                      gssize       b64_len,
                      GError     **error)
 {
-  g_autofree guint8 *out = NULL;
+  EaselBuffer out;
+  guint8 *decoded;
   gsize len;
   gsize out_len = 0;
 
@@ -257,22 +259,27 @@ _easel_decode_image (const char  *b64,
     }
 
   len = b64_len < 0 ? strlen (b64) : (gsize) b64_len;
-  out = g_malloc ((len / 4) * 3 + 3);
-  if (!_easel_base64_decode_strict (b64, len, out, &out_len))
+  /* A multi-megabyte image gets a mapping of its own (easel-buffer.c). */
+  _easel_buffer_init (&out);
+  decoded = _easel_buffer_reserve (&out, (len / 4) * 3 + 3);
+  if (!_easel_base64_decode_strict (b64, len, decoded, &out_len))
     {
+      _easel_buffer_clear (&out);
       g_set_error_literal (error, EASEL_API_ERROR, EASEL_API_ERROR_BAD_RESPONSE,
                            "The server sent an image that is not valid base64");
       return NULL;
     }
 
-  if (out_len == 0 || !looks_like_image (out, out_len))
+  if (out_len == 0 || !looks_like_image (decoded, out_len))
     {
+      _easel_buffer_clear (&out);
       g_set_error_literal (error, EASEL_API_ERROR, EASEL_API_ERROR_BAD_RESPONSE,
                            "The server sent image data that is not a PNG, JPEG or WebP image");
       return NULL;
     }
 
-  return g_bytes_new_take (g_steal_pointer (&out), out_len);
+  out.len = out_len;
+  return _easel_buffer_steal_terminated (&out);
 }
 
 /* json-glib copies every string through its scanner byte by byte, which

@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "easel-buffer-private.h"
 #include "easel-sse.h"
 #include "easel-sse-private.h"
 
@@ -41,7 +42,7 @@ struct _EaselSseParser
   EaselSseEventFunc func;
   gpointer          user_data;
 
-  GByteArray *data;          /* the joined data lines of the current event */
+  EaselBuffer data;          /* the joined data lines of the current event */
   GString    *event_name;    /* the last `event:` value of the current event */
   gboolean    has_data;      /* a data field was seen: the event dispatches */
   gboolean    has_event;     /* an event field was seen */
@@ -80,7 +81,8 @@ easel_sse_parser_new (EaselSseEventFunc func,
   self = g_new0 (EaselSseParser, 1);
   self->func = func;
   self->user_data = user_data;
-  self->data = g_byte_array_new ();
+  _easel_buffer_init (&self->data);
+  _easel_buffer_pool_hold ();
   self->event_name = g_string_new (NULL);
   self->line_state = LINE_FIELD;
   self->line_empty = TRUE;
@@ -94,7 +96,8 @@ easel_sse_parser_free (EaselSseParser *self)
   if (self == NULL)
     return;
 
-  g_clear_pointer (&self->data, g_byte_array_unref);
+  _easel_buffer_clear (&self->data);
+  _easel_buffer_pool_release ();
   if (self->event_name != NULL)
     g_string_free (self->event_name, TRUE);
   g_free (self);
@@ -103,7 +106,7 @@ easel_sse_parser_free (EaselSseParser *self)
 static void
 reset_event (EaselSseParser *self)
 {
-  g_byte_array_set_size (self->data, 0);
+  self->data.len = 0;
   g_string_truncate (self->event_name, 0);
   self->has_data = FALSE;
   self->has_event = FALSE;
@@ -115,7 +118,6 @@ dispatch_event (EaselSseParser *self)
 {
   g_autoptr(GBytes) bytes = NULL;
   gsize len;
-  guint8 *buf;
 
   if (self->too_large)
     {
@@ -130,8 +132,8 @@ dispatch_event (EaselSseParser *self)
       return;
     }
 
-  len = self->data->len;
-  if (len == 6 && memcmp (self->data->data, "[DONE]", 6) == 0)
+  len = self->data.len;
+  if (len == 6 && memcmp (self->data.data, "[DONE]", 6) == 0)
     {
       self->saw_done = TRUE;
       reset_event (self);
@@ -140,10 +142,7 @@ dispatch_event (EaselSseParser *self)
 
   /* Hand the buffer over without copying it, NUL-terminated for callers
    * that want a string; the NUL is not part of the GBytes. */
-  g_byte_array_append (self->data, (const guint8 *) "", 1);
-  buf = g_byte_array_free (g_steal_pointer (&self->data), FALSE);
-  bytes = g_bytes_new_with_free_func (buf, len, g_free, buf);
-  self->data = g_byte_array_new ();
+  bytes = _easel_buffer_steal_terminated (&self->data);
 
   self->n_events++;
   self->in_dispatch = TRUE;
@@ -164,10 +163,10 @@ begin_value (EaselSseParser *self)
     {
       if (self->has_data && !self->too_large)
         {
-          if (self->max_event_size > 0 && self->data->len >= self->max_event_size)
+          if (self->max_event_size > 0 && self->data.len >= self->max_event_size)
             self->too_large = TRUE;
           else
-            g_byte_array_append (self->data, (const guint8 *) "\n", 1);
+            _easel_buffer_append (&self->data, "\n", 1);
         }
       self->has_data = TRUE;
       self->pending = TRUE;
@@ -227,14 +226,14 @@ append_value (EaselSseParser *self,
     {
     case DEST_DATA:
       self->bytes_scanned += n;
-      if (self->max_event_size > 0 && n > self->max_event_size - MIN (self->data->len, self->max_event_size))
+      if (self->max_event_size > 0 && n > self->max_event_size - MIN (self->data.len, self->max_event_size))
         {
           /* Stop growing; the caller sees too_large and gives up. */
           self->too_large = TRUE;
           self->dest = DEST_NONE;
           break;
         }
-      g_byte_array_append (self->data, (const guint8 *) p, n);
+      _easel_buffer_append (&self->data, p, n);
       break;
     case DEST_EVENT:
       self->bytes_scanned += n;
