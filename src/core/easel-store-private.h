@@ -32,7 +32,10 @@ struct _EaselStore
   gint          changed_pending;
   gboolean      read_only;      /* opened read-only: every write fails with READ_ONLY */
 
-  /* The last plain search's matches, in temp.fts_hits (mutex) */
+  /* The last plain search's matches, rowids in ascending order, which SQL
+   * tests through easel_fts_hit() (mutex) */
+  GArray       *fts_hits;
+  sqlite3      *fts_hit_db;            /* the connection easel_fts_hit() is defined on */
   char         *fts_hits_query;
   gint64        fts_hits_count;
   gint64        fts_hits_changes;      /* sqlite3_total_changes64 () after filling it */

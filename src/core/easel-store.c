@@ -306,6 +306,7 @@ easel_store_finalize (GObject *object)
   g_clear_pointer (&self->images_dir, g_free);
   g_clear_pointer (&self->db_path, g_free);
   g_clear_pointer (&self->fts_hits_query, g_free);
+  g_clear_pointer (&self->fts_hits, g_array_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_mutex_clear (&self->mutex);
 
