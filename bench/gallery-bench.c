@@ -17,6 +17,7 @@
 
 #include "easel-gallery-model.h"
 #include "easel-gallery-private.h"
+#include "easel-image-decoder.h"
 #include "easel-library.h"
 
 static gint64 t_start;
@@ -234,6 +235,7 @@ main (int   argc,
   const char *dir = NULL;
 
   t_start = g_get_monotonic_time ();
+  easel_image_tune_allocator ();   /* as easel-studio's main () does */
 
   for (int i = 1; i < argc; i++)
     {
