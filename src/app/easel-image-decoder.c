@@ -530,8 +530,9 @@ easel_image_tune_allocator (void)
    * ones come from per-thread heaps that rarely shrink: RSS then grows by
    * the frame for a long conversation even though nothing is kept
    * (measured with bench-studio, see bench/README.md). A fixed threshold
-   * turns that adjustment off, and at 4 MiB every full-size frame is
-   * still mapped and unmapped.
+   * turns that adjustment off, and at 4 MiB a full-size frame is still
+   * mapped and unmapped, unless the top of a heap has that much free
+   * already (at most the trim threshold below, so that is bounded too).
    *
    * Below it, the heap: GTK's cairo renderer allocates the buffer it paints
    * a frame into (the size of what changed) and cairo a scratch copy of
