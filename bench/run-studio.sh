@@ -6,6 +6,9 @@
 #   bench/run-studio.sh _build --turns 10          # stalls per partial
 #   bench/run-studio.sh _build --turns 50          # RSS every 10 turns
 #   GSK_RENDERER=cairo bench/run-studio.sh _build --turns 50
+#
+# EASEL_XVFB_DISPLAY=N runs Xvfb on display :N instead of the first free one
+# (engineers sharing a machine each keep to their own numbers).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,5 +28,8 @@ export GSETTINGS_SCHEMA_DIR="$build/data"
 [ -z "${GSK_RENDERER:-}" ] && unset GSK_RENDERER
 trap 'rm -rf "$HOME" 2>/dev/null || true' EXIT
 
-xvfb-run -a -s "-screen 0 1280x1024x24 -nolisten tcp" \
+display_arg="-a"
+[ -n "${EASEL_XVFB_DISPLAY:-}" ] && display_arg="-n $EASEL_XVFB_DISPLAY"
+# $display_arg is two words when set: unquoted on purpose.
+xvfb-run $display_arg -s "-screen 0 1280x1024x24 -nolisten tcp" \
   dbus-run-session -- "$build/bench/bench-studio" "$@"

@@ -8,6 +8,9 @@
 # Tests run under Xvfb with a private session bus and an unlocked
 # gnome-keyring, with a throw-away HOME, so nothing touches the user's
 # keyring, settings or library.
+#
+# EASEL_XVFB_DISPLAY=N runs the outer Xvfb on :N and each UI test's own
+# Xvfb on :N+1, instead of the first free displays.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -51,7 +54,14 @@ export HOME GTK_A11Y=none GSETTINGS_BACKEND=memory
 unset GSK_RENDERER
 trap 'rm -rf "$HOME"' EXIT
 
-xvfb-run -a -s "-screen 0 1280x1024x24 -nolisten tcp" dbus-run-session -- bash -euc '
+display_args=(-a)
+if [ -n "${EASEL_XVFB_DISPLAY:-}" ]; then
+  display_args=(-n "$EASEL_XVFB_DISPLAY")
+  # tests/gui/run-gui-test.sh starts one more Xvfb per test.
+  export EASEL_XVFB_DISPLAY=$((EASEL_XVFB_DISPLAY + 1))
+fi
+
+xvfb-run "${display_args[@]}" -s "-screen 0 1280x1024x24 -nolisten tcp" dbus-run-session -- bash -euc '
   # The password must be non-empty, or there is no login collection.
   printf ci | gnome-keyring-daemon --unlock --components=secrets >/dev/null
   gdbus wait --session --timeout 10 org.freedesktop.secrets

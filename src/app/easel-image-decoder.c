@@ -523,13 +523,25 @@ void
 easel_image_tune_allocator (void)
 {
 #ifdef HAVE_MALLOPT
-  /* Every frame is a few 6 MB buffers (encoded, decoded, premultiplied),
-   * allocated in decoder threads and freed on the main thread. glibc raises
-   * its mmap threshold each time such a mapped buffer is freed, after which
-   * the next ones come from per-thread heaps that rarely shrink: RSS then
-   * grows by the frame for a long conversation even though nothing is
-   * kept (measured with bench-studio, see bench/README.md). A fixed
-   * threshold turns that adjustment off. */
-  mallopt (M_MMAP_THRESHOLD, 256 * 1024);
+  /* Every frame is a few buffers of 4 MiB and up (decoded, premultiplied:
+   * 1024 × 1024 × 4 bytes is the smallest the API returns), allocated in
+   * decoder threads and freed on the main thread. glibc raises its mmap
+   * threshold each time such a mapped buffer is freed, after which the next
+   * ones come from per-thread heaps that rarely shrink: RSS then grows by
+   * the frame for a long conversation even though nothing is kept
+   * (measured with bench-studio, see bench/README.md). A fixed threshold
+   * turns that adjustment off, and at 4 MiB a full-size frame is still
+   * mapped and unmapped, unless the top of a heap has that much free
+   * already (at most the trim threshold below, so that is bounded too).
+   *
+   * Below it, the heap: GTK's cairo renderer allocates the buffer it paints
+   * a frame into (the size of what changed) and cairo a scratch copy of
+   * each cairo node, and frees both, every frame. As fresh mappings each
+   * of their pages is faulted in and zeroed again: on the bench machine
+   * that was most of the time spent painting a new 1536 × 1024 frame. The trim
+   * threshold keeps room for one of each at the top of the heap instead of
+   * giving it back to the kernel after every frame. */
+  mallopt (M_MMAP_THRESHOLD, 4 * 1024 * 1024);
+  mallopt (M_TRIM_THRESHOLD, 8 * 1024 * 1024);
 #endif
 }

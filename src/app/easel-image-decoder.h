@@ -81,8 +81,10 @@ void        easel_image_encode_png_async  (GdkTexture          *texture,
 GBytes     *easel_image_encode_png_finish (GAsyncResult  *result,
                                            GError       **error);
 
-/* Call once at start-up, before threads: multi-megabyte pixel buffers are
- * then always mapped and unmapped, never left behind in the heap. */
+/* Call once at start-up, before threads: full-size frames (4 MiB and up)
+ * are then always mapped and unmapped, never left behind in the heap, and
+ * smaller per-frame buffers (the renderer's) reuse heap pages that are
+ * already faulted in. */
 void        easel_image_tune_allocator (void);
 
 G_END_DECLS

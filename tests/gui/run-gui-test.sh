@@ -2,6 +2,7 @@
 # run-gui-test.sh TEST [ARGS…]: runs a UI test the way GNOME CI does, under
 # Xvfb with a private D-Bus session and an unlocked keyring, in a throwaway
 # $HOME. Skips (77) when Xvfb or D-Bus are missing.
+# EASEL_XVFB_DISPLAY=N uses display :N instead of the first free one.
 set -eu
 
 if ! command -v xvfb-run >/dev/null 2>&1 || ! command -v dbus-run-session >/dev/null 2>&1; then
@@ -19,7 +20,10 @@ unset GSK_RENDERER
 # The document portal may leave a FUSE mount in .cache/doc: never fail on cleanup.
 trap 'rm -rf "$HOME" 2>/dev/null || true' EXIT
 
-xvfb-run -a -s "-screen 0 1280x1024x24 -nolisten tcp" \
+display_arg="-a"
+[ -n "${EASEL_XVFB_DISPLAY:-}" ] && display_arg="-n $EASEL_XVFB_DISPLAY"
+# $display_arg is two words when set: unquoted on purpose.
+xvfb-run $display_arg -s "-screen 0 1280x1024x24 -nolisten tcp" \
   dbus-run-session -- sh -ec '
     if command -v gnome-keyring-daemon >/dev/null 2>&1; then
       printf ci | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1 || true

@@ -14,6 +14,9 @@
 #include <math.h>
 #include <string.h>
 #include <adwaita.h>
+#ifdef HAVE_MALLOPT
+# include <malloc.h>
+#endif
 
 #include "easel-canvas.h"
 #include "easel-canvas-private.h"
@@ -736,6 +739,53 @@ test_mask_color (Fixture *f, gconstpointer data)
   g_settings_reset (settings, "mask-color");
 }
 
+/* The allocator policy easel-studio starts with: full-size frames are
+ * mapped when the heap has no room for them (freed, they go back to the
+ * kernel), while a buffer the size of
+ * what the renderer paints per frame comes from the heap and stays there
+ * once freed, so the next frame does not fault its pages in again. */
+static void
+test_allocator (void)
+{
+#if defined (HAVE_MALLOPT) && defined (__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 33)
+  const gsize frame_size = 1024 * 1024 * 4;   /* the smallest frame the API returns */
+  const gsize paint_size = 3 * 1024 * 1024;   /* ~1200 × 680 ARGB32 */
+  struct mallinfo2 before, after;
+  gpointer block;
+
+  /* In a fresh process: what earlier tests left free in the heaps would
+   * decide where the blocks below come from. */
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 0, 0);
+      g_test_trap_assert_passed ();
+      return;
+    }
+
+  easel_image_tune_allocator ();
+  /* malloc carves even a large block from free heap space before it
+   * considers mapping one. */
+  malloc_trim (0);
+
+  before = mallinfo2 ();
+  block = g_malloc (frame_size);
+  after = mallinfo2 ();
+  g_assert_cmpuint (after.hblks, ==, before.hblks + 1);
+  g_free (block);
+
+  before = mallinfo2 ();
+  block = g_malloc (paint_size);
+  after = mallinfo2 ();
+  g_assert_cmpuint (after.hblks, ==, before.hblks);
+  g_free (block);
+  /* The main thread's arena keeps it at its top rather than trimming. */
+  after = mallinfo2 ();
+  g_assert_cmpuint (after.keepcost, >=, paint_size);
+#else
+  g_test_skip ("glibc's mallopt and mallinfo2 are not available");
+#endif
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -760,6 +810,7 @@ main (int argc, char *argv[])
   ADD ("/canvas/guard-other-shape", test_guard_other_shape);
   ADD ("/canvas/mask-color", test_mask_color);
 #undef ADD
+  g_test_add_func ("/canvas/allocator", test_allocator);
 
   return g_test_run ();
 }
