@@ -157,6 +157,20 @@ test_buffer_pool (void)
   _easel_buffer_clear (&buf);
   g_assert_cmpuint (_easel_buffer_pool_get_size (), ==, 1);
 
+  /* A buffer of a known size (a decoded image, which may be kept for long)
+   * takes only the pages it needs from a larger pooled mapping. */
+  _easel_buffer_init (&buf);
+  fill_in_pieces (&buf, 12 * 1024 * 1024, 65536);
+  first = buf.data;
+  _easel_buffer_clear (&buf);
+  g_assert_cmpuint (_easel_buffer_pool_get_size (), ==, 1);
+  _easel_buffer_init (&buf);
+  _easel_buffer_reserve (&buf, 3 * 1024 * 1024 + 5);
+  g_assert_true (buf.data == first);
+  g_assert_cmpuint (buf.capacity, >=, 3 * 1024 * 1024 + 5);
+  g_assert_cmpuint (buf.capacity, <=, 4 * 1024 * 1024);  /* whole huge pages */
+  _easel_buffer_clear (&buf);
+
   /* At most four are kept. */
   {
     EaselBuffer many[6];

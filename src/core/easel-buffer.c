@@ -30,6 +30,7 @@
 #include "easel-buffer-private.h"
 
 #define HUGE_PAGE_SIZE (2 * 1024 * 1024)
+#define TRIM_WASTE_MIN (4 * 1024 * 1024)
 
 void
 _easel_buffer_init (EaselBuffer *self)
@@ -242,8 +243,9 @@ grow_mapped (EaselBuffer *self,
 {
   gpointer p;
 
+  /* Whole huge pages: trimming or growing never splits one. */
   if (capacity > G_MAXSIZE - HUGE_PAGE_SIZE)
-    return FALSE;
+    g_error ("%s: a buffer cannot grow to %" G_GSIZE_FORMAT " bytes", G_STRLOC, capacity);
   capacity = (capacity + HUGE_PAGE_SIZE - 1) / HUGE_PAGE_SIZE * HUGE_PAGE_SIZE;
 
   if (self->mapped)
@@ -267,6 +269,13 @@ grow_mapped (EaselBuffer *self,
                   munmap (reuse.data, reuse.size);
                   return FALSE;
                 }
+            }
+          else if (!growing && reuse.size - capacity > MAX (TRIM_WASTE_MIN, capacity / 2))
+            {
+              /* Much more than a kept image needs: give the rest back. A
+               * little more is kept whole, so that the next event of the
+               * stream can reuse the mapping without faulting it in. */
+              munmap ((guint8 *) reuse.data + capacity, reuse.size - capacity);
             }
           else
             capacity = reuse.size;
