@@ -777,23 +777,30 @@ read_selection_async (EaselGallery        *self,
   return TRUE;
 }
 
+/* What read_selection_async read; NULL after showing why it failed. */
+static GPtrArray *
+read_selection_finish (EaselGallery *self,
+                       GObject      *model,
+                       GAsyncResult *result)
+{
+  g_autoptr(GError) error = NULL;
+  GPtrArray *gens = easel_gallery_model_dup_generations_finish (EASEL_GALLERY_MODEL (model), result, &error);
+
+  if (gens == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    show_toast (self, error->message);
+  return gens;
+}
+
 static void
 on_delete_selection_read (GObject      *object,
                           GAsyncResult *result,
                           gpointer      user_data)
 {
   g_autoptr(EaselGallery) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) gens = easel_gallery_model_dup_generations_finish (EASEL_GALLERY_MODEL (object), result, &error);
+  g_autoptr(GPtrArray) gens = read_selection_finish (self, object, result);
   StoreOp *op;
 
-  if (gens == NULL)
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        show_toast (self, error->message);
-      return;
-    }
-  if (gens->len == 0 || self->store == NULL)
+  if (gens == NULL || gens->len == 0 || self->store == NULL)
     return;
 
   op = store_op_new (self, OP_DELETE);
@@ -963,16 +970,9 @@ on_selection_read (GObject      *object,
                    gpointer      user_data)
 {
   g_autoptr(EaselGallery) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) gens = easel_gallery_model_dup_generations_finish (EASEL_GALLERY_MODEL (object), result, &error);
+  g_autoptr(GPtrArray) gens = read_selection_finish (self, object, result);
 
-  if (gens == NULL)
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        show_toast (self, error->message);
-      return;
-    }
-  if (gens->len == 0 || self->store == NULL)
+  if (gens == NULL || gens->len == 0 || self->store == NULL)
     return;
   easel_export_run_async (GTK_WIDGET (self), self->store, gens, self->cancellable, on_export_done, NULL);
 }
