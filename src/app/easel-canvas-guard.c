@@ -107,6 +107,19 @@ drift_thread (GTask        *task,
   g_task_return_boolean (task, TRUE);
 }
 
+/* Shows @summary (taken) in the report bar above the image. */
+static void
+show_drift_summary (EaselCanvas *self,
+                    char        *summary)
+{
+  g_free (self->drift_summary);
+  self->drift_summary = summary;
+  gtk_label_set_label (GTK_LABEL (self->drift_label), self->drift_summary);
+  gtk_widget_set_visible (self->drift_bar, TRUE);
+  _easel_canvas_update_actions (self);
+  g_object_notify_by_pspec (G_OBJECT (self), _easel_canvas_properties[PROP_DRIFT_SUMMARY]);
+}
+
 static void
 drift_done_cb (GObject      *object,
                GAsyncResult *result,
@@ -121,14 +134,7 @@ drift_done_cb (GObject      *object,
       /* Said where the report would be, with nothing to show or restore. */
       if (g_error_matches (error, EASEL_MASK_ERROR, EASEL_MASK_ERROR_SIZE_MISMATCH) &&
           g_task_get_source_tag (G_TASK (result)) == easel_canvas_check_result)
-        {
-          g_free (self->drift_summary);
-          self->drift_summary = g_strdup (error->message);
-          gtk_label_set_label (GTK_LABEL (self->drift_label), self->drift_summary);
-          gtk_widget_set_visible (self->drift_bar, TRUE);
-          _easel_canvas_update_actions (self);
-          g_object_notify_by_pspec (G_OBJECT (self), _easel_canvas_properties[PROP_DRIFT_SUMMARY]);
-        }
+        show_drift_summary (self, g_strdup (error->message));
       else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         g_warning ("Drift comparison failed: %s", error->message);
       return;
@@ -140,17 +146,11 @@ drift_done_cb (GObject      *object,
   self->drift = g_steal_pointer (&job->report);
   g_set_object (&self->drift_texture, job->heat);
 
-  g_free (self->drift_summary);
   if (self->drift->protected_pixels == 0)
-    self->drift_summary = g_strdup (_("The whole image was open to change"));
+    show_drift_summary (self, g_strdup (_("The whole image was open to change")));
   else
     /* Translators: "4.2 % of protected pixels drifted" */
-    self->drift_summary = g_strdup_printf (_("%.1f %% of protected pixels drifted"), self->drift->drift_percent);
-
-  gtk_label_set_label (GTK_LABEL (self->drift_label), self->drift_summary);
-  gtk_widget_set_visible (self->drift_bar, TRUE);
-  _easel_canvas_update_actions (self);
-  g_object_notify_by_pspec (G_OBJECT (self), _easel_canvas_properties[PROP_DRIFT_SUMMARY]);
+    show_drift_summary (self, g_strdup_printf (_("%.1f %% of protected pixels drifted"), self->drift->drift_percent));
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
