@@ -142,18 +142,12 @@ update_send_target (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-static void
-queue_send_target (EaselWindow *self)
+void
+_easel_window_queue_send_target (EaselWindow *self)
 {
   /* Painting changes the mask many times a second: count it once. */
   if (self->target_idle == 0)
     self->target_idle = g_timeout_add_full (G_PRIORITY_LOW, 100, update_send_target, self, NULL);
-}
-
-void
-_easel_window_queue_send_target (EaselWindow *self)
-{
-  queue_send_target (self);
 }
 
 void
@@ -164,14 +158,14 @@ _easel_window_end_edit (EaselWindow *self)
   self->editing = FALSE;
   g_weak_ref_set (&self->edit_return_head, NULL);
   _easel_window_update_actions (self);
-  queue_send_target (self);
+  _easel_window_queue_send_target (self);
 }
 
 static void
 canvas_mask_cb (EaselWindow *self)
 {
   g_signal_group_set_target (self->mask_signals, easel_canvas_get_mask (self->canvas));
-  queue_send_target (self);
+  _easel_window_queue_send_target (self);
 }
 
 static void
@@ -183,7 +177,7 @@ selection_changed_cb (EaselWindow *self)
   sync_canvas_texture (self);
   update_canvas_state (self);
   _easel_window_trim_images (self);
-  queue_send_target (self);
+  _easel_window_queue_send_target (self);
 }
 
 /* The newest turn grows while it runs (partials, the final image, text):
@@ -357,9 +351,9 @@ easel_window_constructed (GObject *object)
 
   self->params = easel_params_new (self->settings);
   easel_composer_set_params (self->composer, self->params);
-  g_signal_connect_object (self->params, "changed", G_CALLBACK (queue_send_target), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->params, "changed", G_CALLBACK (_easel_window_queue_send_target), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (easel_composer_get_thumbnails (self->composer), "items-changed",
-                           G_CALLBACK (queue_send_target), self, G_CONNECT_SWAPPED);
+                           G_CALLBACK (_easel_window_queue_send_target), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (easel_composer_get_thumbnails (self->composer), "items-changed",
                            G_CALLBACK (_easel_window_preview_sync), self, G_CONNECT_SWAPPED);
 
@@ -529,9 +523,9 @@ easel_window_init (EaselWindow *self)
                            G_CALLBACK (selection_changed_cb), self, G_CONNECT_SWAPPED);
 
   self->mask_signals = g_signal_group_new (EASEL_TYPE_MASK);
-  g_signal_group_connect_swapped (self->mask_signals, "changed", G_CALLBACK (queue_send_target), self);
+  g_signal_group_connect_swapped (self->mask_signals, "changed", G_CALLBACK (_easel_window_queue_send_target), self);
   g_signal_connect_object (self->canvas, "notify::mask", G_CALLBACK (canvas_mask_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->canvas, "notify::has-selection", G_CALLBACK (queue_send_target), self,
+  g_signal_connect_object (self->canvas, "notify::has-selection", G_CALLBACK (_easel_window_queue_send_target), self,
                            G_CONNECT_SWAPPED);
 
   self->image_signals = g_signal_group_new (EASEL_TYPE_SESSION_TURN);
