@@ -320,6 +320,12 @@ test_lookup (void)
   g_assert_null (easel_model_lookup ("gpt-image-2.5"));
   g_assert_null (easel_model_lookup ("gpt-image-1-minix"));
   g_assert_null (easel_model_lookup ("gpt-image-2-20260421"));
+
+  /* Names for people: a snapshot reads as its family, an unknown id as itself. */
+  g_assert_cmpstr (easel_model_display_name ("gpt-image-1.5"), ==, easel_model_lookup ("gpt-image-1.5")->display_name);
+  g_assert_cmpstr (easel_model_display_name ("gpt-image-2-2026-04-21"), ==, easel_model_lookup ("gpt-image-2")->display_name);
+  g_assert_cmpstr (easel_model_display_name ("my-local-model"), ==, "my-local-model");
+  g_assert_null (easel_model_display_name (NULL));
   g_assert_null (easel_model_lookup (NULL));
 
   g_assert_cmpstr (easel_model_default (EASEL_API_IMAGES_VARIATION), ==, "dall-e-2");

@@ -102,11 +102,10 @@ update_text (EaselCompareCell *self)
   {
     /* The model's name and the quality as the pickers say them; the core's
      * label ("gpt-image-1.5 · low") stays for files and the CLI. */
-    const EaselModelInfo *info = easel_model_lookup (easel_comparison_cell_get_model (self->cell));
     const char *quality = easel_comparison_cell_get_quality (self->cell);
     g_autofree char *quality_label = easel_params_dup_option_label ("quality", quality ? quality : "auto");
     g_autofree char *title = g_strdup_printf ("%s · %s",
-                                              info ? info->display_name : easel_comparison_cell_get_model (self->cell),
+                                              easel_model_display_name (easel_comparison_cell_get_model (self->cell)),
                                               quality_label);
 
     gtk_label_set_text (self->title_label, title);

@@ -192,11 +192,7 @@ string_value (const char *name,
   g_autofree char *prop = NULL;
 
   if (g_str_equal (name, "model") || g_str_equal (name, "responses_model"))
-    {
-      const EaselModelInfo *info = easel_model_lookup (value);
-
-      return g_strdup (info ? info->display_name : value);
-    }
+    return g_strdup (easel_model_display_name (value));
   if (g_str_equal (name, "api"))
     {
       /* The studio's own name for it, from the API switch's labels. */

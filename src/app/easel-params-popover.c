@@ -176,7 +176,7 @@ easel_params_unavailable_reason (EaselParams *params,
 
   model = get_string (params, "image-model");
   info = easel_model_lookup (model);
-  name = info ? info->display_name : model;
+  name = easel_model_display_name (model);
 
   if (g_str_equal (option, "responses-model") || g_str_equal (option, "action") ||
       g_str_equal (option, "service-tier"))

@@ -199,6 +199,14 @@ static const EaselModelInfo model_table[] = {
   },
 };
 
+const char *
+easel_model_display_name (const char *model)
+{
+  const EaselModelInfo *info = easel_model_lookup (model);
+
+  return info != NULL ? info->display_name : model;
+}
+
 const EaselModelInfo *
 easel_model_lookup (const char *model)
 {

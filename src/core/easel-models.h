@@ -55,6 +55,9 @@ typedef struct
 
 /* NULL for an unknown model: compatible servers may have their own. */
 const EaselModelInfo  *easel_model_lookup (const char *model);
+/* The model's name as people read it ("GPT Image 1.5"), or @model itself
+ * when Easel does not know it (a compatible server's own model). */
+const char            *easel_model_display_name (const char *model);
 /* NULL-terminated list of every known model, in display order. */
 const EaselModelInfo **easel_model_list   (void);
 const char            *easel_model_default (EaselApi api);
